@@ -1,0 +1,13 @@
+#pragma once
+#include "api/result.hpp"
+#include "api/scenario.hpp"
+
+namespace aifabric::api {
+
+// Scenario -> Simulation -> Result. Thread-safe: each call owns its Simulation.
+Result run(const Scenario& scenario);
+
+// Peak resident set size of this process so far, bytes.
+std::uint64_t peak_rss_bytes();
+
+}  // namespace aifabric::api

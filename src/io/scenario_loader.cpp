@@ -1,0 +1,688 @@
+#include "io/scenario_loader.hpp"
+
+#include <fmt/format.h>
+
+#include <fstream>
+#include <limits>
+#include <sstream>
+
+#include "io/examples.hpp"
+#include "topo/builders.hpp"
+
+namespace aifabric::io {
+namespace {
+
+using core::InputError;
+constexpr double kInf = std::numeric_limits<double>::max();
+constexpr std::int64_t kMaxCount = 1'000'000'000;
+
+// ---------------------------------------------------------------------------------------------------------
+// Parameter declarations. Each parameter of the scenario format is declared here and nowhere else.
+// ---------------------------------------------------------------------------------------------------------
+
+struct TopLevel {
+  std::string name;
+  std::int64_t seed;
+  core::TimePs stop_ps;
+};
+const Schema<TopLevel>& top_schema() {
+  static const auto s = Schema<TopLevel>()
+                            .text("name", &TopLevel::name, "scenario", "Name shown in the summary.")
+                            .integer("seed", &TopLevel::seed, "", 1, 0, 9'007'199'254'740'991,
+                                     "Seed of every random stream (ECMP entropy, ECN marking, traffic).")
+                            .duration("stop_time_us", &TopLevel::stop_ps, "us", 10e6, 0, 1e12,
+                                      "Simulated time at which the run stops even if flows are unfinished.", true);
+  return s;
+}
+
+struct Telemetry {
+  core::TimePs sample_ps;
+  core::TimePs check_ps;
+  std::uint32_t top_ports;
+};
+const Schema<Telemetry>& telemetry_schema() {
+  static const auto s =
+      Schema<Telemetry>()
+          .duration("sample_interval_us", &Telemetry::sample_ps, "us", 0, 0, 1e9,
+                    "Interval of the utilization / queue-depth time series (timeseries.csv); 0 = off.")
+          .duration("check_interval_us", &Telemetry::check_ps, "us", 0, 0, 1e9,
+                    "Interval of invariant checks (byte conservation, buffer and credit bounds); 0 = off.")
+          .integer("top_ports", &Telemetry::top_ports, "", 5, 0, 1000, "Hottest ports listed in the summary.");
+  return s;
+}
+
+enum class Auto : std::uint8_t { kAuto, kA, kB, kC };
+struct FabricTop {
+  net::FabricKind kind;
+  Auto load_balancing;
+  net::Scheduler scheduler;
+  std::uint32_t quantum_control;
+  std::uint32_t quantum_data;
+  Auto cc;
+};
+const Schema<FabricTop>& fabric_schema() {
+  static const auto s =
+      Schema<FabricTop>()
+          .choice("kind", &FabricTop::kind,
+                  {{"roce", net::FabricKind::kRoce}, {"infiniband", net::FabricKind::kInfiniband},
+                   {"ethernet", net::FabricKind::kEthernet}},
+                  "roce",
+                  "roce: RoCEv2 (lossless through PFC unless pfc.enabled is false); infiniband: credit-based "
+                  "link-level flow control; ethernet: plain lossy Ethernet, drop-tail.")
+          .choice("load_balancing", &FabricTop::load_balancing,
+                  {{"auto", Auto::kAuto}, {"ecmp", Auto::kA}, {"spray", Auto::kB}, {"adaptive", Auto::kC}}, "auto",
+                  "ecmp: per-flow 5-tuple hash; spray: per-packet random port; adaptive: least-loaded port per "
+                  "packet. auto = adaptive on infiniband, ecmp otherwise.")
+          .choice("scheduler", &FabricTop::scheduler,
+                  {{"strict", net::Scheduler::kStrict}, {"dwrr", net::Scheduler::kDwrr}}, "strict",
+                  "Egress scheduling between the control and data classes.")
+          .integer("dwrr_control_quantum_bytes", &FabricTop::quantum_control, "bytes", 16384, 64, 1 << 30,
+                   "DWRR quantum of the control class (at least one full packet).")
+          .integer("dwrr_data_quantum_bytes", &FabricTop::quantum_data, "bytes", 16384, 64, 1 << 30,
+                   "DWRR quantum of the data class (at least one full packet).")
+          .choice("congestion_control", &FabricTop::cc,
+                  {{"auto", Auto::kAuto}, {"dcqcn", Auto::kA}, {"none", Auto::kB}}, "auto",
+                  "dcqcn: DCQCN reaction and notification points; none: senders at line rate. auto = dcqcn on "
+                  "roce, none otherwise.");
+  return s;
+}
+
+const Schema<net::EcnParams>& ecn_schema() {
+  static const auto s =
+      Schema<net::EcnParams>()
+          .flag("enabled", &net::EcnParams::enabled, true,
+                "RED/ECN marking of data packets at switch egress queues (default true on roce, false otherwise).")
+          .integer("kmin_bytes", &net::EcnParams::kmin_bytes, "bytes", 5000, 0, 1ll << 40,
+                   "Queue depth below which nothing is marked (DCQCN paper: 5 KB).")
+          .integer("kmax_bytes", &net::EcnParams::kmax_bytes, "bytes", 200000, 1, 1ll << 40,
+                   "Queue depth at and above which every packet is marked (DCQCN paper: 200 KB).")
+          .real("pmax", &net::EcnParams::pmax, "", 0.01, 0, 1, "Marking probability just below kmax (DCQCN paper: 1%).");
+  return s;
+}
+
+const Schema<net::PfcParams>& pfc_schema() {
+  static const auto s =
+      Schema<net::PfcParams>()
+          .flag("enabled", &net::PfcParams::enabled, true,
+                "Priority flow control on the data class (roce only; false gives lossy RoCE).")
+          .integer("xoff_bytes", &net::PfcParams::xoff_bytes, "bytes", 131072, 1, 1ll << 40,
+                   "Ingress-queue depth at which a switch sends XOFF upstream.")
+          .integer("xon_bytes", &net::PfcParams::xon_bytes, "bytes", 0, 0, 1ll << 40,
+                   "Ingress-queue depth at which it sends XON; 0 = xoff_bytes - 2 full frames.")
+          .integer("headroom_bytes", &net::PfcParams::headroom_bytes, "bytes", 0, 0, 1ll << 40,
+                   "Bytes absorbed above XOFF before a drop; 0 = derived per port: 2 x rate x latency + 3 frames "
+                   "+ 1 pause frame (docs/models/pfc.md).");
+  return s;
+}
+
+const Schema<cc::DcqcnParams>& dcqcn_schema() {
+  static const auto s =
+      Schema<cc::DcqcnParams>()
+          .real("g", &cc::DcqcnParams::g, "", 1.0 / 256, 0, 1, "Alpha gain (DCQCN paper: 1/256).", true)
+          .duration("alpha_period_us", &cc::DcqcnParams::alpha_period_ps, "us", 55, 0, 1e6,
+                    "K: alpha decays by (1-g) per period without a CNP (paper: 55 us).", true)
+          .duration("rate_timer_us", &cc::DcqcnParams::rate_timer_ps, "us", 55, 0, 1e6,
+                    "T: rate-increase timer (paper: 55 us; NVIDIA firmware rpg_time_reset: 300 us).", true)
+          .integer("byte_counter_bytes", &cc::DcqcnParams::byte_counter_bytes, "bytes", 10'000'000, 1, 1ll << 40,
+                   "B: rate-increase byte counter (paper: 10 MB).")
+          .integer("fast_recovery_stages", &cc::DcqcnParams::fast_recovery_stages, "", 5, 0, 1000,
+                   "F: increase events spent in fast recovery (paper: 5).")
+          .scaled("rate_ai_mbps", &cc::DcqcnParams::rate_ai_bps, "Mbit/s", 1e6, 40, 0, 1e6,
+                  "Additive-increase step (paper: 40 Mbit/s).")
+          .scaled("rate_hai_mbps", &cc::DcqcnParams::rate_hai_bps, "Mbit/s", 1e6, 200, 0, 1e6,
+                  "Hyper-increase step (DCQCN authors' ns-3 code: 200 Mbit/s).")
+          .scaled("min_rate_mbps", &cc::DcqcnParams::min_rate_bps, "Mbit/s", 1e6, 100, 0.001, 1e6,
+                  "Floor of the sending rate.")
+          .real("initial_alpha", &cc::DcqcnParams::initial_alpha, "", 1, 0, 1, "Alpha of a new flow.")
+          .duration("cnp_interval_us", &cc::DcqcnParams::cnp_interval_ps, "us", 50, 0, 1e6,
+                    "Notification point: at most one CNP per flow per interval (paper: 50 us).");
+  return s;
+}
+
+const Schema<net::TransportParams>& transport_schema() {
+  static const auto s =
+      Schema<net::TransportParams>()
+          .integer("ack_every_packets", &net::TransportParams::ack_every_packets, "", 1, 1, 1 << 20,
+                   "The receiver acknowledges every N in-order packets (and always the last).")
+          .duration("rto_us", &net::TransportParams::rto_ps, "us", 1000, 0, 1e9,
+                    "Go-back-N retransmission timeout: no acknowledgement progress for this long resends from "
+                    "the first unacknowledged packet.",
+                    true);
+  return s;
+}
+
+struct IbParams {
+  double control_vl_share;
+};
+const Schema<IbParams>& ib_schema() {
+  static const auto s = Schema<IbParams>().real(
+      "control_vl_share", &IbParams::control_vl_share, "", 0.125, 0, 1,
+      "Share of each port's receive buffer granted as credits to the control virtual lane.", true);
+  return s;
+}
+
+const Schema<topo::LinkParams>& link_schema() {
+  static const auto s =
+      Schema<topo::LinkParams>()
+          .real("rate_gbps", &topo::LinkParams::rate_gbps, "Gbit/s", 100, 0, 1e6, "Link rate.", true)
+          .real("latency_ns", &topo::LinkParams::latency_ns, "ns", 1000, 0, 1e9, "One-way propagation latency.")
+          .integer("mtu_bytes", &topo::LinkParams::mtu_bytes, "bytes", 4096, 64, 65536,
+                   "Largest payload per packet; headers come on top (docs/models/packet.md).");
+  return s;
+}
+
+const Schema<topo::SwitchParams>& switch_schema() {
+  static const auto s =
+      Schema<topo::SwitchParams>()
+          .integer("buffer_bytes", &topo::SwitchParams::buffer_bytes, "bytes", 32ll << 20, 1, 1ll << 40,
+                   "Packet buffer of each switch (shared) or of each egress port (per_port).")
+          .choice("buffer_mode", &topo::SwitchParams::buffer_mode,
+                  {{"shared", topo::BufferMode::kShared}, {"per_port", topo::BufferMode::kPerPort}}, "shared",
+                  "shared: one pool per switch; per_port: each egress port owns buffer_bytes.");
+  return s;
+}
+
+struct TopoTop {
+  std::string kind;
+};
+const std::vector<std::string>& topology_kinds() {
+  static const std::vector<std::string> k = {"leaf_spine", "fat_tree", "rail_optimized", "explicit"};
+  return k;
+}
+
+const Schema<topo::LeafSpineParams>& leaf_spine_schema() {
+  static const auto s =
+      Schema<topo::LeafSpineParams>()
+          .integer("leaves", &topo::LeafSpineParams::leaves, "", 4, 1, 100000, "Leaf switches.")
+          .integer("hosts_per_leaf", &topo::LeafSpineParams::hosts_per_leaf, "", 8, 1, 100000, "Hosts under each leaf.")
+          .integer("spines", &topo::LeafSpineParams::spines, "", 0, 0, 100000,
+                   "Spine switches; 0 = one per leaf uplink. Leaf uplinks are spread evenly over them.")
+          .real("oversubscription", &topo::LeafSpineParams::oversubscription, "", 1, 0, 1000,
+                "Leaf downlink capacity / uplink capacity (2 means 2:1).", true);
+  return s;
+}
+
+const Schema<topo::FatTreeParams>& fat_tree_schema() {
+  static const auto s = Schema<topo::FatTreeParams>().integer(
+      "k", &topo::FatTreeParams::k, "", 4, 2, 256, "Switch radix; k^3/4 hosts, k pods, (k/2)^2 core switches.");
+  return s;
+}
+
+const Schema<topo::RailOptimizedParams>& rail_schema() {
+  static const auto s =
+      Schema<topo::RailOptimizedParams>()
+          .integer("scalable_units", &topo::RailOptimizedParams::scalable_units, "", 1, 1, 100000,
+                   "Scalable units (SUs).")
+          .integer("servers_per_unit", &topo::RailOptimizedParams::servers_per_unit, "", 32, 1, 100000,
+                   "GPU servers per SU (DGX H100 SuperPOD: 32).")
+          .integer("gpus_per_server", &topo::RailOptimizedParams::gpus_per_server, "", 8, 1, 64,
+                   "GPUs per server, each with its own NIC on its own rail (= rail leaves per SU).")
+          .integer("spines", &topo::RailOptimizedParams::spines, "", 0, 0, 100000,
+                   "Spine switches (per SU when core_switches > 0); 0 = one per leaf uplink.")
+          .integer("core_switches", &topo::RailOptimizedParams::core_switches, "", 0, 0, 100000,
+                   "Core switches; 0 = two tiers (every leaf to every spine).")
+          .real("oversubscription", &topo::RailOptimizedParams::oversubscription, "", 1, 0, 1000,
+                "Rail-leaf downlink capacity / uplink capacity.", true);
+  return s;
+}
+
+struct NodeEntry {
+  std::string name;
+  std::string kind;
+};
+const Schema<NodeEntry>& node_schema() {
+  static const auto s = Schema<NodeEntry>()
+                            .text("name", &NodeEntry::name, "", "Unique node name.")
+                            .text("kind", &NodeEntry::kind, "switch", "host or switch.");
+  return s;
+}
+struct LinkEntry {
+  std::string a, b;
+};
+const Schema<LinkEntry>& link_entry_schema() {
+  static const auto s = Schema<LinkEntry>()
+                            .text("a", &LinkEntry::a, "", "Name of one end.")
+                            .text("b", &LinkEntry::b, "", "Name of the other end.");
+  return s;
+}
+
+struct TrafficEntry {
+  std::string kind;
+  std::uint64_t size_bytes;
+  core::TimePs start_ps;
+  std::uint32_t first_host;
+  std::uint32_t host_count;
+  std::uint32_t senders;
+  double load;
+  core::TimePs duration_ps;
+};
+const std::vector<std::string>& traffic_kinds() {
+  static const std::vector<std::string> k = {"flows", "permutation", "incast", "all_to_all", "poisson"};
+  return k;
+}
+const Schema<TrafficEntry>& traffic_schema() {
+  static const auto s =
+      Schema<TrafficEntry>()
+          .text("kind", &TrafficEntry::kind, "", "flows | permutation | incast | all_to_all | poisson.")
+          .integer("size_bytes", &TrafficEntry::size_bytes, "bytes", 1'000'000, 1, 1ll << 50,
+                   "Bytes per flow (poisson: used when size_cdf is absent).")
+          .duration("start_us", &TrafficEntry::start_ps, "us", 0, 0, 1e12, "Start time of the flows.")
+          .integer("first_host", &TrafficEntry::first_host, "", 0, 0, kMaxCount, "First host of the range drawn from.")
+          .integer("host_count", &TrafficEntry::host_count, "", 0, 0, kMaxCount,
+                   "Hosts in the range; 0 = all hosts from first_host on.")
+          .integer("senders", &TrafficEntry::senders, "", 8, 1, kMaxCount, "incast: number of senders.")
+          .real("load", &TrafficEntry::load, "", 0.3, 0, 1, "poisson: offered load per host, fraction of its link rate.",
+                true)
+          .duration("duration_us", &TrafficEntry::duration_ps, "us", 1000, 0, 1e12,
+                    "poisson: arrivals are generated over this window.", true);
+  return s;
+}
+// Keys handled by hand next to the schema above, documented with it.
+const std::vector<ParamDoc>& traffic_extra_docs() {
+  static const std::vector<ParamDoc> d = {
+      {"traffic[].flows", "list", "", "", "", "flows: [{src, dst, size_bytes, start_us}], hosts by index or name."},
+      {"traffic[].receiver", "host", "", "0", "", "incast: receiving host, by index or name."},
+      {"traffic[].size_cdf", "list", "bytes, probability", "", "",
+       "poisson: flow-size CDF as [[size_bytes, cdf], ...], increasing, last cdf 1."},
+  };
+  return d;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Loading
+// ---------------------------------------------------------------------------------------------------------
+
+template <class S>
+S parse_with_defaults(const Schema<S>& schema, const YAML::Node& node, const ParseContext& ctx,
+                      const std::string& prefix, std::set<std::string>* explicitly_set = nullptr,
+                      const std::set<std::string>& extra = {}) {
+  S s{};
+  schema.defaults(s);
+  if (node) {
+    auto set = schema.parse(node, s, ctx, prefix, extra);
+    if (explicitly_set) *explicitly_set = std::move(set);
+  }
+  return s;
+}
+
+std::set<std::string> keys_of(const std::vector<ParamDoc>& docs) {
+  std::set<std::string> k;
+  for (const auto& d : docs) k.insert(d.key);
+  return k;
+}
+
+net::FabricConfig load_fabric(const YAML::Node& node, const ParseContext& ctx) {
+  std::set<std::string> set_top, set_pfc, set_ecn;
+  const std::set<std::string> sections = {"ecn", "pfc", "dcqcn", "transport", "infiniband"};
+  const FabricTop top = parse_with_defaults(fabric_schema(), node, ctx, "fabric", &set_top, sections);
+  net::FabricConfig f;
+  f.kind = top.kind;
+  f.scheduler = top.scheduler;
+  f.dwrr_quantum_bytes[net::kControl] = top.quantum_control;
+  f.dwrr_quantum_bytes[net::kData] = top.quantum_data;
+  const YAML::Node none(YAML::NodeType::Undefined);
+  auto section = [&](const char* key) { return node ? node[key] : none; };
+  f.ecn = parse_with_defaults(ecn_schema(), section("ecn"), ctx, "fabric.ecn", &set_ecn);
+  f.pfc = parse_with_defaults(pfc_schema(), section("pfc"), ctx, "fabric.pfc", &set_pfc);
+  f.dcqcn = parse_with_defaults(dcqcn_schema(), section("dcqcn"), ctx, "fabric.dcqcn");
+  f.transport = parse_with_defaults(transport_schema(), section("transport"), ctx, "fabric.transport");
+  f.ib_control_vl_share = parse_with_defaults(ib_schema(), section("infiniband"), ctx, "fabric.infiniband").control_vl_share;
+
+  const bool roce = f.kind == net::FabricKind::kRoce;
+  const bool ib = f.kind == net::FabricKind::kInfiniband;
+  if (!roce && set_pfc.count("enabled") && f.pfc.enabled)
+    throw InputError(ctx.at(section("pfc")["enabled"], "fabric.pfc.enabled"),
+                     ib ? "InfiniBand is lossless through credits; PFC applies to kind: roce only"
+                        : "plain Ethernet has no PFC; use kind: roce for a lossless Ethernet fabric");
+  if (!roce) f.pfc.enabled = false;
+  if (!set_ecn.count("enabled")) f.ecn.enabled = roce;
+  if (f.ecn.enabled && f.ecn.kmax_bytes <= f.ecn.kmin_bytes)
+    throw InputError(ctx.at(section("ecn"), "fabric.ecn.kmax_bytes"),
+                     fmt::format("must be greater than kmin_bytes ({}), got {}", f.ecn.kmin_bytes, f.ecn.kmax_bytes));
+  if (f.pfc.enabled && f.pfc.xon_bytes > f.pfc.xoff_bytes)
+    throw InputError(ctx.at(section("pfc"), "fabric.pfc.xon_bytes"),
+                     fmt::format("must not exceed xoff_bytes ({}), got {}", f.pfc.xoff_bytes, f.pfc.xon_bytes));
+  switch (top.load_balancing) {
+    case Auto::kAuto: f.load_balancing = ib ? net::LoadBalancing::kAdaptive : net::LoadBalancing::kEcmp; break;
+    case Auto::kA: f.load_balancing = net::LoadBalancing::kEcmp; break;
+    case Auto::kB: f.load_balancing = net::LoadBalancing::kSpray; break;
+    case Auto::kC: f.load_balancing = net::LoadBalancing::kAdaptive; break;
+  }
+  f.cc = (top.cc == Auto::kA || (top.cc == Auto::kAuto && roce)) ? net::CongestionControl::kDcqcn
+                                                                  : net::CongestionControl::kNone;
+  if (f.cc == net::CongestionControl::kDcqcn && !f.ecn.enabled)
+    throw InputError(ctx.at(node, "fabric.congestion_control"),
+                     "dcqcn reacts to ECN marks; enable fabric.ecn.enabled or choose congestion_control: none");
+  // Framing (docs/models/packet.md): Ethernet frames carry Eth 14 + IPv4 20 + UDP 8 + BTH 12 + ICRC 4 + FCS 4
+  // and cost 8 preamble + 12 inter-frame gap more on the wire; InfiniBand packets carry LRH 8 + BTH 12 +
+  // ICRC 4 + VCRC 2.
+  f.framing = ib ? net::Framing{26, 0, 30, 6} : net::Framing{62, 20, 66, 64};
+  return f;
+}
+
+topo::TierParams tier_params(const YAML::Node& tiers, const std::string& name, const topo::LinkParams& link,
+                             const topo::SwitchParams& sw, const ParseContext& ctx) {
+  topo::TierParams t{link, sw};
+  if (!tiers || !tiers[name]) return t;
+  const YAML::Node n = tiers[name];
+  const std::string prefix = "topology.tiers." + name;
+  link_schema().parse(n, t.link, ctx, prefix, keys_of(switch_schema().docs("")));
+  switch_schema().parse(n, t.sw, ctx, prefix, keys_of(link_schema().docs("")));
+  return t;
+}
+
+std::uint32_t node_index(const topo::TopologySpec& t, const std::string& name, const YAML::Node& n,
+                         const ParseContext& ctx, const std::string& field) {
+  for (std::uint32_t i = 0; i < t.nodes.size(); ++i)
+    if (t.nodes[i].name == name) return i;
+  throw InputError(ctx.at(n, field), fmt::format("no node named '{}'", name));
+}
+
+topo::TopologySpec load_explicit(const YAML::Node& node, const topo::LinkParams& link, const topo::SwitchParams& sw,
+                                 const ParseContext& ctx) {
+  topo::TopologySpec t;
+  t.kind = "explicit";
+  const YAML::Node nodes = node["nodes"], links = node["links"];
+  if (!nodes || !nodes.IsSequence())
+    throw InputError(ctx.at(node, "topology.nodes"), "expected a list of {name, kind} entries");
+  if (!links || !links.IsSequence())
+    throw InputError(ctx.at(node, "topology.links"), "expected a list of {a, b} entries");
+  const auto switch_keys = keys_of(switch_schema().docs(""));
+  const auto node_keys = keys_of(node_schema().docs(""));
+  for (std::size_t i = 0; i < nodes.size(); ++i) {
+    const std::string f = fmt::format("topology.nodes[{}]", i);
+    const NodeEntry e = parse_with_defaults(node_schema(), nodes[i], ctx, f, nullptr, switch_keys);
+    if (e.kind != "host" && e.kind != "switch")
+      throw InputError(ctx.at(nodes[i]["kind"], f + ".kind"), "expected host or switch, got '" + e.kind + "'");
+    if (e.name.empty()) throw InputError(ctx.at(nodes[i], f + ".name"), "every node needs a name");
+    topo::SwitchParams s = sw;
+    switch_schema().parse(nodes[i], s, ctx, f, node_keys);
+    t.add_node(e.name, e.kind == "host" ? topo::NodeKind::kHost : topo::NodeKind::kSwitch,
+               e.kind == "host" ? "host" : "switch", s);
+  }
+  const auto link_keys = keys_of(link_schema().docs(""));
+  const auto end_keys = keys_of(link_entry_schema().docs(""));
+  for (std::size_t i = 0; i < links.size(); ++i) {
+    const std::string f = fmt::format("topology.links[{}]", i);
+    const LinkEntry e = parse_with_defaults(link_entry_schema(), links[i], ctx, f, nullptr, link_keys);
+    topo::LinkParams p = link;
+    link_schema().parse(links[i], p, ctx, f, end_keys);
+    t.add_link(node_index(t, e.a, links[i]["a"], ctx, f + ".a"), node_index(t, e.b, links[i]["b"], ctx, f + ".b"), p,
+               "explicit", f);
+  }
+  return t;
+}
+
+topo::TopologySpec load_topology(const YAML::Node& node, const ParseContext& ctx) {
+  if (!node) throw InputError(ctx.at(node, "topology"), "missing; every scenario needs a topology");
+  require_map(node, ctx, "topology");
+  if (!node["kind"]) throw InputError(ctx.at(node, "topology.kind"), "missing; expected leaf_spine, fat_tree, rail_optimized or explicit");
+  const std::string kind = read_string(node["kind"], ctx, "topology.kind");
+  const std::set<std::string> common = {"kind", "link", "switch", "tiers"};
+  const topo::LinkParams link = parse_with_defaults(link_schema(), node["link"], ctx, "topology.link");
+  const topo::SwitchParams sw = parse_with_defaults(switch_schema(), node["switch"], ctx, "topology.switch");
+  const YAML::Node tiers = node["tiers"];
+  if (tiers) require_map(tiers, ctx, "topology.tiers");
+  auto check_tiers = [&](const std::set<std::string>& names) {
+    if (tiers) reject_unknown_keys(tiers, names, ctx, "topology.tiers");
+  };
+  auto with_common = [&](std::set<std::string> s) {
+    s.insert(common.begin(), common.end());
+    return s;
+  };
+  topo::TopologySpec spec;
+  if (kind == "leaf_spine") {
+    auto p = parse_with_defaults(leaf_spine_schema(), node, ctx, "topology", nullptr, common);
+    check_tiers({"leaf", "spine"});
+    p.leaf = tier_params(tiers, "leaf", link, sw, ctx);
+    p.spine = tier_params(tiers, "spine", link, sw, ctx);
+    spec = topo::build_leaf_spine(p, "topology");
+  } else if (kind == "fat_tree") {
+    auto p = parse_with_defaults(fat_tree_schema(), node, ctx, "topology", nullptr, common);
+    check_tiers({"edge", "agg", "core"});
+    p.edge = tier_params(tiers, "edge", link, sw, ctx);
+    p.agg = tier_params(tiers, "agg", link, sw, ctx);
+    p.core = tier_params(tiers, "core", link, sw, ctx);
+    spec = topo::build_fat_tree(p, "topology");
+  } else if (kind == "rail_optimized") {
+    auto p = parse_with_defaults(rail_schema(), node, ctx, "topology", nullptr, common);
+    check_tiers({"leaf", "spine", "core"});
+    p.leaf = tier_params(tiers, "leaf", link, sw, ctx);
+    p.spine = tier_params(tiers, "spine", link, sw, ctx);
+    p.core = tier_params(tiers, "core", link, sw, ctx);
+    spec = topo::build_rail_optimized(p, "topology");
+  } else if (kind == "explicit") {
+    reject_unknown_keys(node, with_common({"nodes", "links"}), ctx, "topology");
+    if (tiers) throw InputError(ctx.at(tiers, "topology.tiers"), "explicit topologies set parameters per node and link");
+    spec = load_explicit(node, link, sw, ctx);
+  } else {
+    throw InputError(ctx.at(node["kind"], "topology.kind"),
+                     "expected leaf_spine, fat_tree, rail_optimized or explicit, got '" + kind + "'");
+  }
+  try {
+    topo::validate(spec, "topology");
+  } catch (const InputError& e) {
+    // Builders and validation know the field; the file is known here.
+    core::Location w = e.where();
+    w.file = ctx.file;
+    if (w.line == 0) {
+      w.line = node.Mark().line + 1;
+      w.column = node.Mark().column + 1;
+    }
+    throw InputError(w, e.expected());
+  }
+  return spec;
+}
+
+std::uint32_t host_ref(const YAML::Node& n, const topo::TopologySpec& t, const ParseContext& ctx,
+                       const std::string& field) {
+  if (!n) throw InputError(ctx.at(n, field), "missing; expected a host index or name");
+  if (!n.IsScalar()) throw InputError(ctx.at(n, field), "expected a host index or name");
+  std::int64_t idx = -1;
+  if (YAML::convert<std::int64_t>::decode(n, idx)) {
+    if (idx < 0 || idx >= static_cast<std::int64_t>(t.hosts.size()))
+      throw InputError(ctx.at(n, field), fmt::format("host index must be in [0, {}), got {}", t.hosts.size(), idx));
+    return static_cast<std::uint32_t>(idx);
+  }
+  for (std::uint32_t h = 0; h < t.hosts.size(); ++h)
+    if (t.nodes[t.hosts[h]].name == n.Scalar()) return h;
+  throw InputError(ctx.at(n, field), fmt::format("no host named '{}'", n.Scalar()));
+}
+
+std::vector<workload::FlowSpec> load_traffic(const YAML::Node& node, const topo::TopologySpec& topology,
+                                             std::uint64_t seed, const ParseContext& ctx) {
+  if (!node) throw InputError(ctx.at(node, "traffic"), "missing; expected a list of traffic generators");
+  if (!node.IsSequence()) throw InputError(ctx.at(node, "traffic"), "expected a list of traffic generators");
+  const auto n_hosts = static_cast<std::uint32_t>(topology.hosts.size());
+  std::vector<workload::FlowSpec> flows;
+  for (std::size_t i = 0; i < node.size(); ++i) {
+    const YAML::Node g = node[i];
+    const std::string f = fmt::format("traffic[{}]", i);
+    require_map(g, ctx, f);
+    if (!g["kind"]) throw InputError(ctx.at(g, f + ".kind"), "missing; expected one of flows, permutation, incast, all_to_all, poisson");
+    const std::string kind = read_string(g["kind"], ctx, f + ".kind");
+    static const std::map<std::string, std::set<std::string>> kAllowed = {
+        {"flows", {"kind", "flows"}},
+        {"permutation", {"kind", "size_bytes", "start_us", "first_host", "host_count"}},
+        {"incast", {"kind", "size_bytes", "start_us", "receiver", "senders"}},
+        {"all_to_all", {"kind", "size_bytes", "start_us", "first_host", "host_count"}},
+        {"poisson", {"kind", "size_bytes", "size_cdf", "start_us", "first_host", "host_count", "load", "duration_us"}}};
+    const auto allowed = kAllowed.find(kind);
+    if (allowed == kAllowed.end())
+      throw InputError(ctx.at(g["kind"], f + ".kind"),
+                       "expected one of flows, permutation, incast, all_to_all, poisson, got '" + kind + "'");
+    reject_unknown_keys(g, allowed->second, ctx, f);
+    const TrafficEntry e = parse_with_defaults(traffic_schema(), g, ctx, f, nullptr, {"flows", "receiver", "size_cdf"});
+    workload::HostRange range{e.first_host, e.host_count == 0 && e.first_host < n_hosts ? n_hosts - e.first_host : e.host_count};
+    if (static_cast<std::uint64_t>(range.first) + range.count > n_hosts)
+      throw InputError(ctx.at(g, f + ".host_count"),
+                       fmt::format("hosts [{}, {}) exceed the topology's {} hosts", range.first,
+                                   static_cast<std::uint64_t>(range.first) + range.count, n_hosts));
+    core::Rng rng(seed, core::hash_combine(3, i));
+    std::vector<workload::FlowSpec> add;
+    if (kind == "flows") {
+      const YAML::Node list = g["flows"];
+      if (!list || !list.IsSequence() || list.size() == 0)
+        throw InputError(ctx.at(g, f + ".flows"), "expected a non-empty list of {src, dst, size_bytes, start_us}");
+      for (std::size_t j = 0; j < list.size(); ++j) {
+        const std::string ff = fmt::format("{}.flows[{}]", f, j);
+        require_map(list[j], ctx, ff);
+        reject_unknown_keys(list[j], {"src", "dst", "size_bytes", "start_us"}, ctx, ff);
+        workload::FlowSpec fs;
+        fs.src = host_ref(list[j]["src"], topology, ctx, ff + ".src");
+        fs.dst = host_ref(list[j]["dst"], topology, ctx, ff + ".dst");
+        if (fs.src == fs.dst) throw InputError(ctx.at(list[j]["dst"], ff + ".dst"), "a flow needs two different hosts");
+        if (!list[j]["size_bytes"]) throw InputError(ctx.at(list[j], ff + ".size_bytes"), "missing; expected a byte count >= 1");
+        fs.size_bytes = read_bytes(list[j]["size_bytes"], ctx, ff + ".size_bytes");
+        if (fs.size_bytes == 0) throw InputError(ctx.at(list[j]["size_bytes"], ff + ".size_bytes"), "expected a byte count >= 1, got 0");
+        if (list[j]["start_us"]) {
+          const double us = read_real(list[j]["start_us"], ctx, ff + ".start_us");
+          if (us < 0) throw InputError(ctx.at(list[j]["start_us"], ff + ".start_us"), "expected a time >= 0 us");
+          fs.start_ps = core::us_to_ps(us);
+        }
+        add.push_back(fs);
+      }
+    } else {
+      if (range.count < 2) throw InputError(ctx.at(g, f + ".host_count"), fmt::format("needs at least 2 hosts, got {}", range.count));
+      if (kind == "permutation") {
+        add = workload::permutation(range, e.size_bytes, e.start_ps, rng);
+      } else if (kind == "incast") {
+        const std::uint32_t receiver = g["receiver"] ? host_ref(g["receiver"], topology, ctx, f + ".receiver") : 0;
+        if (e.senders >= n_hosts)
+          throw InputError(ctx.at(g["senders"], f + ".senders"),
+                           fmt::format("expected at most {} senders (hosts other than the receiver), got {}", n_hosts - 1, e.senders));
+        add = workload::incast({0, n_hosts}, receiver, e.senders, e.size_bytes, e.start_ps);
+      } else if (kind == "all_to_all") {
+        add = workload::all_to_all(range, e.size_bytes, e.start_ps);
+      } else {
+        std::vector<workload::CdfPoint> cdf;
+        if (const YAML::Node c = g["size_cdf"]) {
+          if (!c.IsSequence() || c.size() == 0) throw InputError(ctx.at(c, f + ".size_cdf"), "expected a list of [size_bytes, cdf] pairs");
+          for (std::size_t j = 0; j < c.size(); ++j) {
+            const std::string cf = fmt::format("{}.size_cdf[{}]", f, j);
+            if (!c[j].IsSequence() || c[j].size() != 2) throw InputError(ctx.at(c[j], cf), "expected a pair [size_bytes, cdf]");
+            const workload::CdfPoint pt{read_real(c[j][0], ctx, cf + "[0]"), read_real(c[j][1], ctx, cf + "[1]")};
+            if (pt.size_bytes < 1 || pt.cdf < 0 || pt.cdf > 1 ||
+                (!cdf.empty() && (pt.size_bytes < cdf.back().size_bytes || pt.cdf < cdf.back().cdf)))
+              throw InputError(ctx.at(c[j], cf), "expected sizes >= 1 and cdf in [0, 1], both non-decreasing");
+            cdf.push_back(pt);
+          }
+          if (cdf.back().cdf != 1.0) throw InputError(ctx.at(c, f + ".size_cdf"), "the last point's cdf must be 1");
+        } else {
+          cdf = {{static_cast<double>(e.size_bytes), 1.0}};
+        }
+        const auto& host_link = topology.links.front();  // every host link: validated to exist
+        double rate = host_link.params.rate_gbps;
+        for (const auto& l : topology.links)
+          if (topology.nodes[l.a].kind == topo::NodeKind::kHost || topology.nodes[l.b].kind == topo::NodeKind::kHost) {
+            rate = l.params.rate_gbps;
+            break;
+          }
+        add = workload::poisson(range, e.load, rate, cdf, e.start_ps, e.duration_ps, rng);
+      }
+    }
+    flows.insert(flows.end(), add.begin(), add.end());
+  }
+  if (flows.empty()) throw InputError(ctx.at(node, "traffic"), "the generators produced no flows");
+  return flows;
+}
+
+}  // namespace
+
+api::Scenario load_scenario_text(const std::string& text, const std::string& source, std::int64_t seed_override) {
+  ParseContext ctx{source};
+  YAML::Node root;
+  try {
+    root = YAML::Load(text);
+  } catch (const YAML::Exception& e) {
+    throw InputError(core::Location{source, e.mark.line + 1, e.mark.column + 1, "(syntax)"},
+                     "not valid YAML: " + e.msg);
+  }
+  require_map(root, ctx, "");
+  const TopLevel top = parse_with_defaults(top_schema(), root, ctx, "", nullptr,
+                                           {"fabric", "topology", "traffic", "telemetry"});
+  if (root["fabric"]) require_map(root["fabric"], ctx, "fabric");
+  api::Scenario sc;
+  sc.name = top.name;
+  sc.source = source;
+  sc.run.seed = seed_override >= 0 ? static_cast<std::uint64_t>(seed_override) : static_cast<std::uint64_t>(top.seed);
+  sc.run.stop_ps = top.stop_ps;
+  const Telemetry tel = parse_with_defaults(telemetry_schema(), root["telemetry"], ctx, "telemetry");
+  sc.run.sample_interval_ps = tel.sample_ps;
+  sc.run.check_interval_ps = tel.check_ps;
+  sc.top_ports = tel.top_ports;
+  sc.fabric = load_fabric(root["fabric"], ctx);
+  sc.topology = load_topology(root["topology"], ctx);
+  std::uint32_t mtu = sc.topology.links.front().params.mtu_bytes;
+  for (const auto& l : sc.topology.links) mtu = std::min(mtu, l.params.mtu_bytes);
+  const std::uint32_t max_wire = mtu + sc.fabric.framing.header_bytes + sc.fabric.framing.gap_bytes;
+  if (sc.fabric.scheduler == net::Scheduler::kDwrr)
+    for (int c = 0; c < net::kClasses; ++c)
+      if (sc.fabric.dwrr_quantum_bytes[c] < max_wire)
+        throw InputError(ctx.at(root["fabric"], c == 0 ? "fabric.dwrr_control_quantum_bytes" : "fabric.dwrr_data_quantum_bytes"),
+                         fmt::format("must hold one full packet ({} bytes on the wire), got {}", max_wire,
+                                     sc.fabric.dwrr_quantum_bytes[c]));
+  sc.flows = load_traffic(root["traffic"], sc.topology, sc.run.seed, ctx);
+  return sc;
+}
+
+api::Scenario load_scenario_file(const std::string& path, std::int64_t seed_override) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw InputError(core::Location{path, 0, 0, ""}, "cannot open scenario file (missing or unreadable)");
+  std::ostringstream text;
+  text << in.rdbuf();
+  return load_scenario_text(text.str(), path, seed_override);
+}
+
+api::Scenario load_scenario(const std::string& path_or_example, std::int64_t seed_override) {
+  const std::string prefix = "example:";
+  if (path_or_example.rfind(prefix, 0) == 0) {
+    const std::string name = path_or_example.substr(prefix.size());
+    for (const auto& ex : builtin_examples())
+      if (ex.name == name) return load_scenario_text(ex.yaml, "example:" + name, seed_override);
+    std::string names;
+    for (const auto& ex : builtin_examples()) names += (names.empty() ? "" : ", ") + ex.name;
+    throw InputError(core::Location{path_or_example, 0, 0, ""}, "no built-in example of that name; expected one of: " + names);
+  }
+  return load_scenario_file(path_or_example, seed_override);
+}
+
+std::vector<ParamDoc> parameter_reference() {
+  std::vector<ParamDoc> all;
+  auto add = [&](std::vector<ParamDoc> d) { all.insert(all.end(), d.begin(), d.end()); };
+  add(top_schema().docs(""));
+  add(telemetry_schema().docs("telemetry"));
+  add(fabric_schema().docs("fabric"));
+  add(ecn_schema().docs("fabric.ecn"));
+  add(pfc_schema().docs("fabric.pfc"));
+  add(dcqcn_schema().docs("fabric.dcqcn"));
+  add(transport_schema().docs("fabric.transport"));
+  add(ib_schema().docs("fabric.infiniband"));
+  all.push_back({"topology.kind", "choice", "", "", "leaf_spine | fat_tree | rail_optimized | explicit", "Topology builder."});
+  add(link_schema().docs("topology.link"));
+  add(switch_schema().docs("topology.switch"));
+  all.push_back({"topology.tiers.<tier>", "mapping", "", "", "",
+                 "Per-tier overrides of topology.link and topology.switch keys. Tiers: leaf_spine: leaf, spine; "
+                 "fat_tree: edge, agg, core; rail_optimized: leaf, spine, core. A tier's link keys set the links "
+                 "below its switches."});
+  add(leaf_spine_schema().docs("topology(leaf_spine)"));
+  add(fat_tree_schema().docs("topology(fat_tree)"));
+  add(rail_schema().docs("topology(rail_optimized)"));
+  add(node_schema().docs("topology(explicit).nodes[]"));
+  add(link_entry_schema().docs("topology(explicit).links[]"));
+  add(traffic_schema().docs("traffic[]"));
+  add(traffic_extra_docs());
+  return all;
+}
+
+std::string parameter_reference_markdown() {
+  std::string out =
+      "# Scenario parameters\n\nGenerated by `aifabric params` from the declarations in src/io/scenario_loader.cpp;\n"
+      "a test keeps this file equal to that output. Explicit-topology nodes and links also accept the\n"
+      "topology.switch and topology.link keys.\n\n| key | type | unit | default | range | meaning |\n|---|---|---|---|---|---|\n";
+  for (const auto& d : parameter_reference())
+    out += fmt::format("| `{}` | {} | {} | {} | {} | {} |\n", d.key, d.type, d.unit, d.default_text, d.range, d.help);
+  return out;
+}
+
+}  // namespace aifabric::io

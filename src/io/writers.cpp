@@ -1,0 +1,195 @@
+#include "io/writers.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "core/error.hpp"
+
+namespace aifabric::io {
+namespace {
+
+const char* kind_name(net::FabricKind k) {
+  switch (k) {
+    case net::FabricKind::kRoce: return "roce";
+    case net::FabricKind::kInfiniband: return "infiniband";
+    case net::FabricKind::kEthernet: return "ethernet";
+  }
+  return "?";
+}
+const char* lb_name(net::LoadBalancing l) {
+  switch (l) {
+    case net::LoadBalancing::kEcmp: return "ecmp";
+    case net::LoadBalancing::kSpray: return "spray";
+    case net::LoadBalancing::kAdaptive: return "adaptive";
+  }
+  return "?";
+}
+
+nlohmann::ordered_json percentiles(const api::Percentiles& p) {
+  return {{"p50", p.p50}, {"p99", p.p99}, {"max", p.max}, {"mean", p.mean}};
+}
+
+}  // namespace
+
+void write_file_atomic(const std::string& path, const std::string& content) {
+  const std::string tmp = path + ".tmp";
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  if (fd < 0) throw core::InputError(core::Location{path, 0, 0, ""}, std::string("cannot write: ") + std::strerror(errno));
+  std::size_t done = 0;
+  while (done < content.size()) {
+    const ssize_t n = ::write(fd, content.data() + done, content.size() - done);
+    if (n < 0) {
+      const int err = errno;
+      ::close(fd);
+      ::unlink(tmp.c_str());
+      throw core::InputError(core::Location{path, 0, 0, ""}, std::string("cannot write: ") + std::strerror(err));
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  const bool ok = ::fsync(fd) == 0;
+  ::close(fd);
+  if (!ok || std::rename(tmp.c_str(), path.c_str()) != 0) {
+    ::unlink(tmp.c_str());
+    throw core::InputError(core::Location{path, 0, 0, ""}, std::string("cannot write: ") + std::strerror(errno));
+  }
+}
+
+std::string summary_json(const api::Scenario& sc, const api::Result& r) {
+  nlohmann::ordered_json j;
+  j["scenario"] = sc.name;
+  j["source"] = sc.source;
+  j["seed"] = r.seed;
+  j["fabric"] = {{"kind", kind_name(sc.fabric.kind)},
+                 {"load_balancing", lb_name(sc.fabric.load_balancing)},
+                 {"congestion_control", sc.fabric.cc == net::CongestionControl::kDcqcn ? "dcqcn" : "none"},
+                 {"pfc", sc.fabric.pfc.enabled},
+                 {"ecn", sc.fabric.ecn.enabled},
+                 {"lossless", sc.fabric.lossless()}};
+  j["topology"] = {{"kind", sc.topology.kind}, {"hosts", r.hosts}, {"switches", r.switches}, {"links", r.links}};
+  j["simulated_time_us"] = core::ps_to_us(r.stats.end_ps);
+  j["events"] = r.stats.events;
+  j["fingerprint"] = fmt::format("{:016x}", r.stats.fingerprint);
+  j["all_completed"] = r.stats.all_completed;
+  j["stopped_early"] = r.stats.stopped_early;
+  j["stalled"] = r.stats.stalled;
+  j["flows"] = {{"total", r.flows.size()},
+                {"completed", r.flows_completed},
+                {"fct_us", percentiles(r.fct_us)},
+                {"slowdown", percentiles(r.slowdown)},
+                {"retransmitted_packets", r.retransmitted_packets},
+                {"cnps", r.cnps}};
+  j["network"] = {{"drops", r.drops},
+                  {"ecn_marks", r.ecn_marks},
+                  {"pause_frames", r.pause_frames},
+                  {"paused_us", core::ps_to_us(r.paused_ps)}};
+  j["bytes"] = {{"injected", r.ledger.injected},
+                {"delivered", r.ledger.delivered},
+                {"dropped", r.ledger.dropped},
+                {"in_flight", r.ledger.in_flight}};
+  j["invariants"] = {{"checks", r.invariants.checks},
+                     {"violations", r.invariants.violations},
+                     {"first_violation", r.invariants.first_violation}};
+  auto hot = nlohmann::ordered_json::array();
+  for (auto i : r.hottest) {
+    const auto& p = r.ports[i];
+    hot.push_back({{"port", p.name},
+                   {"utilization", p.utilization},
+                   {"max_queue_bytes", p.counters.max_queue_bytes[net::kData]},
+                   {"mean_queue_bytes", p.mean_queue_bytes[net::kData]},
+                   {"ecn_marks", p.counters.ecn_marks},
+                   {"pause_received", p.counters.pause_received},
+                   {"drops", p.counters.drops[0] + p.counters.drops[1]}});
+  }
+  j["hottest_ports"] = hot;
+  std::uint64_t peak = 0;
+  std::string peak_switch;
+  for (const auto& b : r.buffers)
+    if (b.peak_bytes > peak) {
+      peak = b.peak_bytes;
+      peak_switch = b.name;
+    }
+  j["peak_switch_buffer"] = {{"switch", peak_switch}, {"bytes", peak}};
+  return j.dump(2) + "\n";
+}
+
+std::string flows_csv(const api::Result& r) {
+  std::string out = "id,src,dst,size_bytes,start_us,finish_us,fct_us,ideal_fct_us,slowdown,retransmitted_packets,cnps,completed\n";
+  for (const auto& f : r.flows) {
+    const bool done = f.completed();
+    out += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{}\n", f.id, f.src, f.dst, f.size_bytes, core::ps_to_us(f.start_ps),
+                       done ? fmt::format("{}", core::ps_to_us(f.finish_ps)) : "",
+                       done ? fmt::format("{}", f.fct_us()) : "", core::ps_to_us(f.ideal_ps),
+                       done ? fmt::format("{}", f.slowdown()) : "", f.retransmitted_packets, f.cnps, done ? 1 : 0);
+  }
+  return out;
+}
+
+std::string ports_csv(const api::Result& r) {
+  std::string out =
+      "port,from,to,rate_gbps,tx_bytes,tx_packets,tx_data_bytes,utilization,max_queue_control_bytes,"
+      "max_queue_data_bytes,mean_queue_control_bytes,mean_queue_data_bytes,ecn_marks,pause_sent,resume_sent,"
+      "pause_received,paused_us,drops_control,drops_data,drop_bytes,min_credits_bytes\n";
+  for (const auto& p : r.ports) {
+    const auto& c = p.counters;
+    out += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n", p.name, p.from, p.to,
+                       p.rate_gbps, c.tx_bytes, c.tx_packets, c.tx_data_bytes, p.utilization, c.max_queue_bytes[0],
+                       c.max_queue_bytes[1], p.mean_queue_bytes[0], p.mean_queue_bytes[1], c.ecn_marks, c.pause_sent,
+                       c.resume_sent, c.pause_received, core::ps_to_us(c.paused_ps), c.drops[0], c.drops[1],
+                       c.drop_bytes[0] + c.drop_bytes[1], c.min_credits);
+  }
+  return out;
+}
+
+std::string timeseries_csv(const api::Result& r) {
+  std::string out = "time_us,port,utilization,queue_bytes\n";
+  for (const auto& s : r.series)
+    out += fmt::format("{},{},{},{}\n", core::ps_to_us(s.time_ps), r.ports[s.port].name, s.utilization, s.queue_bytes);
+  return out;
+}
+
+void write_results(const std::string& dir, const api::Scenario& sc, const api::Result& r) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) throw core::InputError(core::Location{dir, 0, 0, "--out"}, "cannot create output folder: " + ec.message());
+  write_file_atomic(dir + "/flows.csv", flows_csv(r));
+  write_file_atomic(dir + "/ports.csv", ports_csv(r));
+  if (sc.run.sample_interval_ps > 0) write_file_atomic(dir + "/timeseries.csv", timeseries_csv(r));
+  // Written last: its presence means the whole result set is complete.
+  write_file_atomic(dir + "/summary.json", summary_json(sc, r));
+}
+
+std::string human_summary(const api::Scenario& sc, const api::Result& r) {
+  std::string s;
+  s += fmt::format("scenario     {} ({}), seed {}\n", sc.name, sc.source, r.seed);
+  s += fmt::format("fabric       {} {} / {}{}{}, {} hosts, {} switches, {} links\n", kind_name(sc.fabric.kind),
+                   sc.topology.kind, lb_name(sc.fabric.load_balancing), sc.fabric.pfc.enabled ? " / PFC" : "",
+                   sc.fabric.cc == net::CongestionControl::kDcqcn ? " / DCQCN" : "", r.hosts, r.switches, r.links);
+  s += fmt::format("flows        {} of {} completed{}{}\n", r.flows_completed, r.flows.size(),
+                   r.stats.stopped_early ? " (stopped at stop_time_us)" : "",
+                   r.stats.stalled ? " (STALLED: no events left)" : "");
+  s += fmt::format("FCT          p50 {:.2f} us   p99 {:.2f} us   max {:.2f} us\n", r.fct_us.p50, r.fct_us.p99, r.fct_us.max);
+  s += fmt::format("slowdown     p50 {:.3f}   p99 {:.3f}   worst {:.3f}  (vs. alone on an empty path)\n", r.slowdown.p50,
+                   r.slowdown.p99, r.slowdown.max);
+  s += fmt::format("network      {} drops, {} ECN marks, {} PFC pauses ({:.1f} us paused), {} retransmitted packets, {} CNPs\n",
+                   r.drops, r.ecn_marks, r.pause_frames, core::ps_to_us(r.paused_ps), r.retransmitted_packets, r.cnps);
+  s += "hottest links\n";
+  for (auto i : r.hottest) {
+    const auto& p = r.ports[i];
+    s += fmt::format("  {:<34} {:6.1f}% busy  max queue {:>9} B  {} marks  {} pauses rx  {} drops\n", p.name,
+                     100.0 * p.utilization, p.counters.max_queue_bytes[net::kData], p.counters.ecn_marks,
+                     p.counters.pause_received, p.counters.drops[0] + p.counters.drops[1]);
+  }
+  s += fmt::format("simulated    {:.3f} us\n", core::ps_to_us(r.stats.end_ps));
+  s += fmt::format("run cost     {} events in {:.3f} s wall = {:.2f} M events/s, peak memory {:.1f} MiB\n", r.stats.events,
+                   r.cost.wall_seconds, r.cost.events_per_second / 1e6,
+                   static_cast<double>(r.cost.peak_rss_bytes) / (1024.0 * 1024.0));
+  return s;
+}
+
+}  // namespace aifabric::io

@@ -1,0 +1,74 @@
+#pragma once
+#include <cstdint>
+
+#include "cc/dcqcn.hpp"
+#include "core/time.hpp"
+
+namespace aifabric::net {
+
+// Traffic classes on every egress port. Control carries ACK/NACK/CNP and is served first; data carries
+// RDMA payload and is the class PFC protects (the RoCE "lossless priority").
+enum TrafficClass : std::uint8_t { kControl = 0, kData = 1 };
+inline constexpr int kClasses = 2;
+
+enum class FabricKind : std::uint8_t { kRoce, kInfiniband, kEthernet };
+enum class LoadBalancing : std::uint8_t { kEcmp, kSpray, kAdaptive };
+enum class Scheduler : std::uint8_t { kStrict, kDwrr };
+enum class CongestionControl : std::uint8_t { kNone, kDcqcn };
+
+struct EcnParams {
+  bool enabled = false;
+  std::uint64_t kmin_bytes = 0;
+  std::uint64_t kmax_bytes = 0;
+  double pmax = 0;
+};
+
+// PFC thresholds per ingress queue (port, priority). 0 for xon/headroom selects the derived value.
+struct PfcParams {
+  bool enabled = false;
+  std::uint64_t xoff_bytes = 0;
+  std::uint64_t xon_bytes = 0;       // 0: xoff - 2 x MTU frame
+  std::uint64_t headroom_bytes = 0;  // 0: derived per port from its rate and latency (docs/models/pfc.md)
+};
+
+struct TransportParams {
+  std::uint32_t ack_every_packets = 1;
+  core::TimePs rto_ps = 0;
+};
+
+// Per-packet wire overheads in bytes, added to the payload (docs/models/packet.md).
+struct Framing {
+  std::uint32_t header_bytes = 0;   // headers and trailers of a data packet
+  std::uint32_t gap_bytes = 0;      // preamble + inter-frame gap (Ethernet), 0 for InfiniBand
+  std::uint32_t control_bytes = 0;  // ACK / NACK / CNP frame
+  std::uint32_t link_frame_bytes = 0;  // PFC pause frame or IB flow-control packet
+};
+
+struct FabricConfig {
+  FabricKind kind = FabricKind::kRoce;
+  LoadBalancing load_balancing = LoadBalancing::kEcmp;
+  Scheduler scheduler = Scheduler::kStrict;
+  std::uint32_t dwrr_quantum_bytes[kClasses] = {0, 0};
+  CongestionControl cc = CongestionControl::kDcqcn;
+  EcnParams ecn;
+  PfcParams pfc;
+  cc::DcqcnParams dcqcn;
+  TransportParams transport;
+  Framing framing;
+  // InfiniBand: share of each port's receive buffer granted as credits to the control VL.
+  double ib_control_vl_share = 0.125;
+
+  bool lossless() const { return kind == FabricKind::kInfiniband || pfc.enabled; }
+  bool credit_based() const { return kind == FabricKind::kInfiniband; }
+  bool out_of_order_receiver() const { return load_balancing != LoadBalancing::kEcmp; }
+};
+
+// Engine knobs that are not part of the modelled network.
+struct RunOptions {
+  std::uint64_t seed = 1;
+  core::TimePs stop_ps = 0;             // hard stop; 0 = none (the run ends when every flow completes)
+  core::TimePs sample_interval_ps = 0;  // time-series sampling; 0 = off
+  core::TimePs check_interval_ps = 0;   // invariant checks (conservation, buffers, credits); 0 = off
+};
+
+}  // namespace aifabric::net

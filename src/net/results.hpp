@@ -1,0 +1,84 @@
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/time.hpp"
+#include "net/config.hpp"
+
+namespace aifabric::net {
+
+// Counters of one egress port (one direction of a link) and its queues. Field meanings and units are
+// documented in docs/output.md.
+struct PortCounters {
+  std::uint64_t tx_bytes = 0;       // all frames, wire bytes
+  std::uint64_t tx_packets = 0;
+  std::uint64_t tx_data_bytes = 0;  // payload of data packets
+  std::uint64_t drops[kClasses] = {0, 0};
+  std::uint64_t drop_bytes[kClasses] = {0, 0};
+  std::uint64_t ecn_marks = 0;
+  std::uint64_t pause_sent = 0;     // XOFF frames sent on this port (to its peer)
+  std::uint64_t resume_sent = 0;    // XON frames
+  std::uint64_t pause_received = 0;
+  core::TimePs paused_ps = 0;       // time the data class spent paused
+  core::TimePs pause_started = -1;
+  std::uint64_t max_queue_bytes[kClasses] = {0, 0};
+  double queue_byte_ps[kClasses] = {0, 0};  // integral of queue depth over time
+  core::TimePs queue_changed[kClasses] = {0, 0};
+  std::int64_t min_credits = 0;  // InfiniBand: lowest credit balance seen (bytes)
+};
+
+struct PortReport {
+  std::string name;  // "from->to" (with "#k" for the k-th parallel link)
+  std::string from, to;
+  double rate_gbps = 0;
+  PortCounters counters;
+  double utilization = 0;           // tx wire bits / (rate x simulated time)
+  double mean_queue_bytes[kClasses] = {0, 0};
+};
+
+struct FlowResult {
+  std::uint32_t id = 0, src = 0, dst = 0;
+  std::uint64_t size_bytes = 0;
+  core::TimePs start_ps = 0;
+  core::TimePs finish_ps = -1;  // last byte delivered at the receiver; -1: did not complete
+  core::TimePs ideal_ps = 0;    // alone on its empty path
+  std::uint64_t retransmitted_packets = 0;
+  std::uint64_t cnps = 0;
+  double fct_us() const { return core::ps_to_us(finish_ps - start_ps); }
+  double slowdown() const { return static_cast<double>(finish_ps - start_ps) / static_cast<double>(ideal_ps); }
+  bool completed() const { return finish_ps >= 0; }
+};
+
+struct SeriesRow {
+  core::TimePs time_ps;
+  std::uint32_t port;
+  double utilization;
+  std::uint64_t queue_bytes;
+};
+
+// Totals for conservation: every data payload byte a NIC put on the wire is delivered, dropped, or in flight.
+struct ByteLedger {
+  std::uint64_t injected = 0;
+  std::uint64_t delivered = 0;
+  std::uint64_t dropped = 0;
+  std::uint64_t in_flight = 0;
+  bool balanced() const { return injected == delivered + dropped + in_flight; }
+};
+
+struct InvariantReport {
+  std::uint64_t checks = 0;
+  std::uint64_t violations = 0;
+  std::string first_violation;
+};
+
+struct RunStats {
+  std::uint64_t events = 0;
+  core::TimePs end_ps = 0;
+  std::uint64_t fingerprint = 0;
+  bool all_completed = false;
+  bool stopped_early = false;   // hit the stop time with flows unfinished
+  bool stalled = false;         // no events left with flows unfinished (deadlock)
+};
+
+}  // namespace aifabric::net

@@ -1,0 +1,42 @@
+#pragma once
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "topo/topology_spec.hpp"
+
+namespace aifabric::net {
+
+// Shortest-path next hops. Link i of the spec is ports 2i (a->b) and 2i+1 (b->a). Every host hangs off one
+// switch (its ToR); a switch's equal-cost next hops towards a host are those towards the host's ToR, so the
+// table is switches x ToRs, not switches x hosts.
+class Routing {
+ public:
+  explicit Routing(const topo::TopologySpec& spec);
+
+  std::uint32_t tor_of(std::uint32_t host) const { return tor_of_host_[host]; }
+  std::uint32_t host_port(std::uint32_t host) const { return host_port_[host]; }  // host -> ToR
+  // Equal-cost egress ports at switch node `sw` towards `dst_host`.
+  std::span<const std::uint32_t> next_hops(std::uint32_t sw, std::uint32_t dst_host) const {
+    if (sw == tor_of_host_[dst_host]) return {&down_port_[dst_host], 1};
+    const Entry& e = table_[static_cast<std::size_t>(sw_ordinal_[sw]) * tor_count_ + tor_ordinal_[tor_of_host_[dst_host]]];
+    return {hop_ports_.data() + e.offset, e.count};
+  }
+  std::size_t table_bytes() const;
+
+ private:
+  struct Entry {
+    std::uint32_t offset = 0;
+    std::uint32_t count = 0;
+  };
+  std::vector<std::uint32_t> tor_of_host_;
+  std::vector<std::uint32_t> host_port_;
+  std::vector<std::uint32_t> down_port_;
+  std::vector<std::uint32_t> sw_ordinal_;
+  std::vector<std::uint32_t> tor_ordinal_;
+  std::uint32_t tor_count_ = 0;
+  std::vector<Entry> table_;
+  std::vector<std::uint32_t> hop_ports_;
+};
+
+}  // namespace aifabric::net

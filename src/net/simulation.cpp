@@ -1,0 +1,827 @@
+#include "net/simulation.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "core/error.hpp"
+#include "net/ideal.hpp"
+
+namespace aifabric::net {
+namespace {
+
+std::uint64_t rate_bps_of(double gbps) { return static_cast<std::uint64_t>(std::llround(gbps * 1e9)); }
+
+// Bytes a link holds in flight in one direction: rate x latency.
+std::uint64_t bdp_bytes(std::uint64_t rate_bps, core::TimePs latency_ps) {
+  return static_cast<std::uint64_t>(static_cast<double>(rate_bps) * core::ps_to_sec(latency_ps) / 8.0 + 0.5);
+}
+
+}  // namespace
+
+Simulation::Simulation(const topo::TopologySpec& spec, const FabricConfig& fabric,
+                       std::vector<workload::FlowSpec> flows, const RunOptions& options)
+    : cfg_(fabric), opt_(options), spec_(spec), routing_(spec_) {
+  const std::size_t n_nodes = spec_.nodes.size();
+  switch_of_.assign(n_nodes, kNoPacket);
+  host_of_.assign(n_nodes, kNoPacket);
+  for (std::uint32_t h = 0; h < spec_.hosts.size(); ++h) host_of_[spec_.hosts[h]] = h;
+  std::vector<std::uint32_t> ports_of_node(n_nodes, 0);
+  for (const auto& l : spec_.links) {
+    ++ports_of_node[l.a];
+    ++ports_of_node[l.b];
+  }
+  for (std::uint32_t v = 0; v < n_nodes; ++v) {
+    if (spec_.nodes[v].kind != topo::NodeKind::kSwitch) continue;
+    switch_of_[v] = static_cast<std::uint32_t>(switches_.size());
+    const auto& sp = spec_.nodes[v].sw;
+    switches_.push_back(Switch{sp.buffer_bytes, sp.buffer_mode, 0, 0, core::mix64(v + 0x9e37ull), 0,
+                               core::Rng(opt_.seed, core::hash_combine(1, v))});
+  }
+
+  payload_mtu_ = spec_.links.front().params.mtu_bytes;
+  for (const auto& l : spec_.links) payload_mtu_ = std::min(payload_mtu_, l.params.mtu_bytes);
+  const std::uint32_t max_wire = payload_mtu_ + cfg_.framing.header_bytes + cfg_.framing.gap_bytes;
+  const std::uint32_t frame_wire = cfg_.framing.link_frame_bytes + cfg_.framing.gap_bytes;
+
+  ports_.resize(spec_.links.size() * 2);
+  counters_.resize(ports_.size());
+  port_names_.resize(ports_.size());
+  std::vector<std::uint32_t> pair_count;  // parallel-link numbering for names
+  for (std::uint32_t i = 0; i < spec_.links.size(); ++i) {
+    const auto& l = spec_.links[i];
+    for (std::uint32_t dir = 0; dir < 2; ++dir) {
+      Port& p = ports_[2 * i + dir];
+      p.node = dir == 0 ? l.a : l.b;
+      p.peer = dir == 0 ? l.b : l.a;
+      p.rate_bps = rate_bps_of(l.params.rate_gbps);
+      p.latency_ps = core::ns_to_ps(l.params.latency_ns);
+      p.ps_per_byte = (8'000'000'000'000ull % p.rate_bps == 0) ? 8'000'000'000'000ull / p.rate_bps : 0;
+      port_names_[2 * i + dir] = spec_.nodes[p.node].name + "->" + spec_.nodes[p.peer].name;
+    }
+  }
+  // Name parallel links "a->b#k" so each port has a unique, stable name.
+  {
+    std::vector<std::pair<std::string, std::uint32_t>> sorted;
+    for (std::uint32_t p = 0; p < ports_.size(); ++p) sorted.emplace_back(port_names_[p], p);
+    std::sort(sorted.begin(), sorted.end());
+    for (std::size_t i = 0; i < sorted.size();) {
+      std::size_t j = i;
+      while (j < sorted.size() && sorted[j].first == sorted[i].first) ++j;
+      if (j - i > 1)
+        for (std::size_t k = i; k < j; ++k) port_names_[sorted[k].second] += fmt::format("#{}", k - i);
+      i = j;
+    }
+  }
+
+  for (std::uint32_t p = 0; p < ports_.size(); ++p) {
+    Port& pt = ports_[p];
+    // PFC thresholds of the ingress queue fed by the link this port points back along.
+    pt.xoff_bytes = cfg_.pfc.xoff_bytes;
+    pt.xon_bytes = cfg_.pfc.xon_bytes != 0 ? cfg_.pfc.xon_bytes
+                                           : (cfg_.pfc.xoff_bytes > 2ull * max_wire ? cfg_.pfc.xoff_bytes - 2ull * max_wire : 0);
+    pt.headroom_bytes = cfg_.pfc.headroom_bytes != 0
+                            ? cfg_.pfc.headroom_bytes
+                            : 2 * bdp_bytes(pt.rate_bps, pt.latency_ps) + 3ull * max_wire + frame_wire;
+    if (cfg_.credit_based()) {
+      // Credits this port may use = the receive buffer its peer dedicates to this link. A host NIC grants
+      // what the switch at the other end grants (docs/models/infiniband.md).
+      const std::uint32_t grantor = is_switch(pt.peer) ? pt.peer : pt.node;
+      const auto& sp = spec_.nodes[grantor].sw;
+      const std::uint64_t per_port =
+          sp.buffer_mode == topo::BufferMode::kPerPort ? sp.buffer_bytes : sp.buffer_bytes / ports_of_node[grantor];
+      const auto control = static_cast<std::int64_t>(static_cast<double>(per_port) * cfg_.ib_control_vl_share);
+      pt.credit_limit[kControl] = control;
+      pt.credit_limit[kData] = static_cast<std::int64_t>(per_port) - control;
+      for (int c = 0; c < kClasses; ++c) {
+        if (pt.credit_limit[c] < static_cast<std::int64_t>(max_wire))
+          throw core::InputError(
+              core::Location{{}, 0, 0, fmt::format("topology: switch '{}' buffer_bytes", spec_.nodes[grantor].name)},
+              fmt::format("InfiniBand needs each virtual lane of each port to hold one {}-byte packet; a {}-byte "
+                          "buffer over {} ports grants only {} bytes",
+                          max_wire, sp.buffer_bytes, ports_of_node[grantor], pt.credit_limit[c]));
+        pt.credits[c] = pt.credit_limit[c];
+      }
+      counters_[p].min_credits = pt.credits[kData];
+    }
+  }
+
+  hosts_.resize(spec_.hosts.size());
+  for (std::uint32_t h = 0; h < hosts_.size(); ++h) hosts_[h].port = routing_.host_port(h);
+
+  flows_.resize(flows.size());
+  for (std::uint32_t i = 0; i < flows.size(); ++i) {
+    Flow& f = flows_[i];
+    f.spec = flows[i];
+    f.packets = static_cast<std::uint32_t>((f.spec.size_bytes + payload_mtu_ - 1) / payload_mtu_);
+    f.payload_last = static_cast<std::uint32_t>(f.spec.size_bytes - static_cast<std::uint64_t>(f.packets - 1) * payload_mtu_);
+    core::Rng rng(opt_.seed, core::hash_combine(2, i));
+    f.sport = static_cast<std::uint16_t>(49152 + rng.below(16384));
+    if (cfg_.out_of_order_receiver()) f.received.assign((f.packets + 63) / 64, 0);
+    compute_ideal(f);
+    events_.schedule(f.spec.start_ps, i, kFlowStart);
+  }
+  pool_.reserve(4096);
+  if (opt_.sample_interval_ps > 0) {
+    series_last_tx_.assign(ports_.size(), 0);
+    events_.schedule(opt_.sample_interval_ps, 0, kSample);
+  }
+  if (opt_.check_interval_ps > 0) events_.schedule(opt_.check_interval_ps, 0, kCheck);
+}
+
+core::TimePs Simulation::ser_ps(const Port& pt, std::uint64_t bytes) const {
+  return pt.ps_per_byte != 0 ? static_cast<core::TimePs>(bytes * pt.ps_per_byte) : core::serialization_ps(bytes, pt.rate_bps);
+}
+
+void Simulation::compute_ideal(Flow& f) {
+  Packet probe{};
+  probe.src_host = f.spec.src;
+  probe.dst_host = f.spec.dst;
+  probe.flow = static_cast<std::uint32_t>(&f - flows_.data());
+  const std::uint32_t full = payload_mtu_ + cfg_.framing.header_bytes + cfg_.framing.gap_bytes;
+  const std::uint32_t last = f.payload_last + cfg_.framing.header_bytes + cfg_.framing.gap_bytes;
+  std::vector<PathHop> hops;
+  std::uint32_t port = routing_.host_port(f.spec.src);
+  const std::uint32_t dst_node = spec_.hosts[f.spec.dst];
+  for (;;) {
+    const Port& pt = ports_[port];
+    hops.push_back({ser_ps(pt, full), ser_ps(pt, last), pt.latency_ps});
+    if (pt.peer == dst_node) break;
+    port = ecmp_port(pt.peer, probe, f.sport);
+  }
+  f.ideal_ps = ideal_completion_ps(hops, f.packets);
+}
+
+std::uint32_t Simulation::alloc_packet() {
+  if (!free_.empty()) {
+    const std::uint32_t id = free_.back();
+    free_.pop_back();
+    return id;
+  }
+  pool_.emplace_back();
+  return static_cast<std::uint32_t>(pool_.size() - 1);
+}
+
+RunStats Simulation::run() {
+  RunStats stats;
+  const std::uint64_t n_flows = flows_.size();
+  while (!events_.empty() && completed_ < n_flows) {
+    const core::Event e = events_.pop();
+    if (opt_.stop_ps > 0 && e.time > opt_.stop_ps) {
+      stats.stopped_early = true;
+      break;
+    }
+    fingerprint_ = (fingerprint_ ^ (static_cast<std::uint64_t>(e.time) + (static_cast<std::uint64_t>(e.kind) << 56) +
+                                    (static_cast<std::uint64_t>(e.target) << 24))) * 0x100000001b3ull;
+    ++stats.events;
+    dispatch(e);
+  }
+  end_ps_ = stats.stopped_early ? opt_.stop_ps : events_.now();
+  stats.stalled = !stats.stopped_early && completed_ < n_flows;
+  stats.all_completed = completed_ == n_flows;
+  stats.end_ps = end_ps_;
+  stats.fingerprint = fingerprint_;
+  for (std::uint32_t p = 0; p < ports_.size(); ++p) {
+    for (int c = 0; c < kClasses; ++c) record_queue(p, c, end_ps_);
+    auto& k = counters_[p];
+    if (k.pause_started >= 0) {
+      k.paused_ps += end_ps_ - k.pause_started;
+      k.pause_started = -1;
+    }
+  }
+  return stats;
+}
+
+void Simulation::dispatch(const core::Event& e) {
+  switch (e.kind) {
+    case kTxDone: on_tx_done(e.target); break;
+    case kArrive: on_arrive(e.target); break;
+    case kNicWake:
+      if (hosts_[e.target].wake_ps == e.time) {
+        hosts_[e.target].wake_ps = cc::kNever;
+        try_send(hosts_[e.target].port);
+      }
+      break;
+    case kFlowStart: on_flow_start(e.target); break;
+    case kFlowTimer: on_flow_timer(e.target); break;
+    case kRto: on_rto(e.target); break;
+    case kSample: on_sample(); break;
+    case kCheck: on_check(); break;
+    default: AIFABRIC_ASSERT(false, fmt::format("unknown event kind {} at t={} ps", e.kind, e.time));
+  }
+}
+
+void Simulation::record_queue(std::uint32_t port, int cls, core::TimePs now) {
+  auto& k = counters_[port];
+  const Port& pt = ports_[port];
+  k.queue_byte_ps[cls] += static_cast<double>(pt.queue_bytes[cls]) * static_cast<double>(now - k.queue_changed[cls]);
+  k.queue_changed[cls] = now;
+}
+
+bool Simulation::class_ready(const Port& pt, int cls) const {
+  if (pt.queue[cls].empty() || pt.paused[cls]) return false;
+  return !cfg_.credit_based() || pt.credits[cls] >= static_cast<std::int64_t>(pool_[pt.queue[cls].front()].wire_bytes);
+}
+
+int Simulation::pick_class(std::uint32_t port) {
+  Port& pt = ports_[port];
+  if (cfg_.scheduler == Scheduler::kStrict) {
+    for (int c = 0; c < kClasses; ++c)
+      if (class_ready(pt, c)) return c;
+    return -1;
+  }
+  bool any = false;
+  for (int c = 0; c < kClasses; ++c) any = any || class_ready(pt, c);
+  if (!any) return -1;
+  // Deficit round robin: a class earns its quantum once per visit and is served while the head fits.
+  for (int step = 0; step < 4 * kClasses; ++step) {
+    const int c = pt.dwrr_next;
+    if (class_ready(pt, c)) {
+      if (!pt.dwrr_granted) {
+        pt.deficit[c] += static_cast<std::int32_t>(cfg_.dwrr_quantum_bytes[c]);
+        pt.dwrr_granted = true;
+      }
+      const auto head = static_cast<std::int32_t>(pool_[pt.queue[c].front()].wire_bytes);
+      if (pt.deficit[c] >= head) {
+        pt.deficit[c] -= head;
+        return c;
+      }
+    } else if (pt.queue[c].empty()) {
+      pt.deficit[c] = 0;
+    }
+    pt.dwrr_granted = false;
+    pt.dwrr_next = static_cast<std::uint8_t>((c + 1) % kClasses);
+  }
+  AIFABRIC_ASSERT(false, fmt::format("DWRR made no progress on port {} at t={} ps", port_names_[port], events_.now()));
+}
+
+std::uint32_t Simulation::dequeue(std::uint32_t port, int cls) {
+  Port& pt = ports_[port];
+  const core::TimePs now = events_.now();
+  record_queue(port, cls, now);
+  const std::uint32_t id = pt.queue[cls].pop();
+  const std::uint32_t wire = pool_[id].wire_bytes;
+  const std::uint32_t in = pool_[id].in_port;
+  pt.queue_bytes[cls] -= wire;
+  if (cfg_.credit_based()) {
+    pt.credits[cls] -= wire;
+    if (cls == kData) counters_[port].min_credits = std::min(counters_[port].min_credits, pt.credits[cls]);
+  }
+  if (is_switch(pt.node)) {
+    switches_[switch_of_[pt.node]].used -= wire;
+    Port& ingress = ports_[in];
+    ingress.ingress_bytes[cls] -= wire;
+    if (cfg_.pfc.enabled && cls == kData && ingress.xoff_sent[cls] && ingress.ingress_bytes[cls] <= ingress.xon_bytes) {
+      ingress.xoff_sent[cls] = false;
+      send_pause(in, false);
+    }
+    if (cfg_.credit_based()) return_credit(in, cls, wire);
+  }
+  return id;
+}
+
+void Simulation::try_send(std::uint32_t port) {
+  Port& pt = ports_[port];
+  if (pt.busy) return;
+  if (!pt.link_frames.empty()) {
+    const std::uint32_t id = pt.link_frames.pop();
+    if (id == pt.credit_frame) pt.credit_frame = kNoPacket;
+    start_tx(port, id);
+    return;
+  }
+  if (is_switch(pt.node)) {
+    const int c = pick_class(port);
+    if (c >= 0) start_tx(port, dequeue(port, c));
+    return;
+  }
+  if (class_ready(pt, kControl)) {
+    start_tx(port, dequeue(port, kControl));
+    return;
+  }
+  if (pt.paused[kData]) return;
+  const std::uint32_t id = nic_next_data(host_of_[pt.node]);
+  if (id != kNoPacket) start_tx(port, id);
+}
+
+void Simulation::start_tx(std::uint32_t port, std::uint32_t id) {
+  Port& pt = ports_[port];
+  const Packet& p = pool_[id];
+  pt.busy = true;
+  pt.tx_packet = id;
+  auto& k = counters_[port];
+  k.tx_bytes += p.wire_bytes;
+  ++k.tx_packets;
+  if (p.kind == PacketKind::kData) k.tx_data_bytes += p.payload;
+  events_.schedule(events_.now() + ser_ps(pt, p.wire_bytes), port, kTxDone);
+}
+
+void Simulation::on_tx_done(std::uint32_t port) {
+  Port& pt = ports_[port];
+  pt.busy = false;
+  const core::TimePs arrival = events_.now() + pt.latency_ps;
+  pt.pipe.push({arrival, pt.tx_packet});
+  if (pt.pipe.size() == 1) events_.schedule(arrival, port, kArrive);
+  try_send(port);
+}
+
+void Simulation::on_arrive(std::uint32_t port) {
+  Port& pt = ports_[port];
+  const InFlight head = pt.pipe.pop();
+  if (!pt.pipe.empty()) events_.schedule(pt.pipe.front().arrival, port, kArrive);
+  const std::uint32_t back = port ^ 1u;  // the receiving node's port on the same link
+  const Packet& p = pool_[head.packet];
+  switch (p.kind) {
+    case PacketKind::kPause: {
+      Port& target = ports_[back];
+      auto& k = counters_[back];
+      const core::TimePs now = events_.now();
+      target.paused[p.cls] = p.xoff != 0;
+      if (p.xoff) {
+        ++k.pause_received;
+        if (k.pause_started < 0) k.pause_started = now;
+      } else if (k.pause_started >= 0) {
+        k.paused_ps += now - k.pause_started;
+        k.pause_started = -1;
+      }
+      const bool resume = p.xoff == 0;
+      free_packet(head.packet);
+      if (resume) try_send(back);
+      return;
+    }
+    case PacketKind::kCredit: {
+      Port& target = ports_[back];
+      for (int c = 0; c < kClasses; ++c) target.credits[c] += p.credit[c];
+      free_packet(head.packet);
+      try_send(back);
+      return;
+    }
+    default:
+      if (is_switch(pt.peer)) {
+        switch_receive(pt.peer, head.packet, back);
+      } else {
+        host_receive(host_of_[pt.peer], head.packet);
+      }
+  }
+}
+
+std::uint32_t Simulation::ecmp_port(std::uint32_t node, const Packet& p, std::uint16_t sport) const {
+  const auto hops = routing_.next_hops(node, p.dst_host);
+  if (hops.size() == 1) return hops[0];
+  // 5-tuple hash: addresses, UDP source port (per-flow entropy), destination port 4791, protocol 17.
+  const std::uint64_t tuple = (static_cast<std::uint64_t>(p.src_host) << 32) ^ p.dst_host;
+  const std::uint64_t h = core::hash_combine(core::hash_combine(switches_[switch_of_[node]].salt, tuple),
+                                             (static_cast<std::uint64_t>(sport) << 16) ^ (4791u << 1) ^ 17u);
+  return hops[h % hops.size()];
+}
+
+std::uint32_t Simulation::route(std::uint32_t node, const Packet& p) {
+  const auto hops = routing_.next_hops(node, p.dst_host);
+  if (hops.size() == 1) return hops[0];
+  Switch& sw = switches_[switch_of_[node]];
+  switch (cfg_.load_balancing) {
+    case LoadBalancing::kEcmp: return ecmp_port(node, p, flows_[p.flow].sport);
+    case LoadBalancing::kSpray: return hops[core::mix64(sw.salt ^ ++sw.spray_counter) % hops.size()];
+    case LoadBalancing::kAdaptive: {
+      // Least queued bytes among the equal-cost ports; the scan starts at a rotating offset so ties spread.
+      const std::size_t start = core::mix64(sw.salt ^ ++sw.spray_counter) % hops.size();
+      std::uint32_t best = hops[start];
+      std::uint64_t best_load = ~0ull;
+      for (std::size_t i = 0; i < hops.size(); ++i) {
+        const std::uint32_t cand = hops[(start + i) % hops.size()];
+        const Port& c = ports_[cand];
+        const std::uint64_t load = c.queue_bytes[kControl] + c.queue_bytes[kData] + (c.busy ? 1 : 0);
+        if (load < best_load) {
+          best_load = load;
+          best = cand;
+        }
+      }
+      return best;
+    }
+  }
+  return hops[0];
+}
+
+void Simulation::switch_receive(std::uint32_t node, std::uint32_t id, std::uint32_t in_port) {
+  Switch& sw = switches_[switch_of_[node]];
+  Packet& p = pool_[id];
+  p.in_port = in_port;
+  const std::uint32_t out = route(node, p);
+  const int c = p.cls;
+  const std::uint32_t w = p.wire_bytes;
+  Port& o = ports_[out];
+  Port& in = ports_[in_port];
+  auto& k = counters_[out];
+  if (!cfg_.credit_based()) {
+    bool drop = sw.mode == topo::BufferMode::kShared
+                    ? sw.used + w > sw.buffer_bytes
+                    : o.queue_bytes[kControl] + o.queue_bytes[kData] + w > sw.buffer_bytes;
+    if (cfg_.pfc.enabled && c == kData && in.ingress_bytes[c] + w > in.xoff_bytes + in.headroom_bytes) drop = true;
+    if (drop) {
+      ++k.drops[c];
+      k.drop_bytes[c] += w;
+      if (p.kind == PacketKind::kData) ledger_.dropped += p.payload;
+      free_packet(id);
+      return;
+    }
+  }
+  if (cfg_.ecn.enabled && c == kData && !p.ecn) {
+    const std::uint64_t q = o.queue_bytes[kData];
+    bool mark = false;
+    if (q >= cfg_.ecn.kmax_bytes) {
+      mark = true;
+    } else if (q > cfg_.ecn.kmin_bytes) {
+      const double prob = cfg_.ecn.pmax * static_cast<double>(q - cfg_.ecn.kmin_bytes) /
+                          static_cast<double>(cfg_.ecn.kmax_bytes - cfg_.ecn.kmin_bytes);
+      mark = sw.rng.uniform() < prob;
+    }
+    if (mark) {
+      p.ecn = 1;
+      ++k.ecn_marks;
+    }
+  }
+  record_queue(out, c, events_.now());
+  o.queue[c].push(id);
+  o.queue_bytes[c] += w;
+  k.max_queue_bytes[c] = std::max(k.max_queue_bytes[c], o.queue_bytes[c]);
+  sw.used += w;
+  sw.peak = std::max(sw.peak, sw.used);
+  in.ingress_bytes[c] += w;
+  if (cfg_.pfc.enabled && c == kData && !in.xoff_sent[c] && in.ingress_bytes[c] >= in.xoff_bytes) {
+    in.xoff_sent[c] = true;
+    send_pause(in_port, true);
+  }
+  try_send(out);
+}
+
+void Simulation::send_pause(std::uint32_t port, bool xoff) {
+  const std::uint32_t id = alloc_packet();
+  Packet& p = pool_[id];
+  p = Packet{};
+  p.kind = PacketKind::kPause;
+  p.cls = kData;
+  p.xoff = xoff ? 1 : 0;
+  p.wire_bytes = cfg_.framing.link_frame_bytes + cfg_.framing.gap_bytes;
+  ports_[port].link_frames.push(id);
+  if (xoff) {
+    ++counters_[port].pause_sent;
+  } else {
+    ++counters_[port].resume_sent;
+  }
+  try_send(port);
+}
+
+void Simulation::return_credit(std::uint32_t port, int cls, std::uint32_t bytes) {
+  Port& pt = ports_[port];
+  if (pt.credit_frame == kNoPacket) {
+    const std::uint32_t id = alloc_packet();
+    Packet& p = pool_[id];
+    p = Packet{};
+    p.kind = PacketKind::kCredit;
+    p.wire_bytes = cfg_.framing.link_frame_bytes + cfg_.framing.gap_bytes;
+    pt.credit_frame = id;
+    pt.link_frames.push(id);
+  }
+  pool_[pt.credit_frame].credit[cls] += bytes;
+  try_send(port);
+}
+
+std::uint32_t Simulation::flow_payload(const Flow& f, std::uint32_t psn) const {
+  return psn + 1 == f.packets ? f.payload_last : payload_mtu_;
+}
+
+core::TimePs Simulation::pacing_gap(const Flow& f, std::uint32_t wire) const {
+  const Port& pt = ports_[hosts_[f.spec.src].port];
+  if (cfg_.cc == CongestionControl::kNone || f.rp.at_line_rate()) return ser_ps(pt, wire);
+  return static_cast<core::TimePs>(std::ceil(static_cast<double>(wire) * 8e12 / f.rp.rate_bps()));
+}
+
+std::uint32_t Simulation::nic_next_data(std::uint32_t host_id) {
+  Host& host = hosts_[host_id];
+  Port& pt = ports_[host.port];
+  const core::TimePs now = events_.now();
+  const auto n = static_cast<std::uint32_t>(host.active.size());
+  core::TimePs earliest = cc::kNever;
+  for (std::uint32_t i = 0; i < n; ++i) {
+    const std::uint32_t idx = (host.rr + i) % n;
+    const std::uint32_t fid = host.active[idx];
+    Flow& f = flows_[fid];
+    if (f.next_send_ps > now) {
+      earliest = std::min(earliest, f.next_send_ps);
+      continue;
+    }
+    const std::uint32_t payload = flow_payload(f, f.snd_nxt);
+    const std::uint32_t wire = payload + cfg_.framing.header_bytes + cfg_.framing.gap_bytes;
+    if (cfg_.credit_based() && pt.credits[kData] < static_cast<std::int64_t>(wire)) return kNoPacket;
+    const std::uint32_t id = alloc_packet();
+    Packet& p = pool_[id];
+    p = Packet{};
+    p.flow = fid;
+    p.psn = f.snd_nxt++;
+    p.src_host = f.spec.src;
+    p.dst_host = f.spec.dst;
+    p.payload = payload;
+    p.wire_bytes = wire;
+    p.in_port = kNoPacket;
+    p.kind = PacketKind::kData;
+    p.cls = kData;
+    ledger_.injected += payload;
+    if (cfg_.credit_based()) {
+      pt.credits[kData] -= wire;
+      counters_[host.port].min_credits = std::min(counters_[host.port].min_credits, pt.credits[kData]);
+    }
+    f.last_tx_ps = now;
+    f.last_wire = wire;
+    if (cfg_.cc == CongestionControl::kDcqcn) f.rp.on_bytes_sent(cfg_.dcqcn, wire);
+    f.next_send_ps = now + pacing_gap(f, wire);
+    if (f.snd_nxt == f.packets) {
+      f.active = false;
+      host.active[idx] = host.active.back();
+      host.active.pop_back();
+      host.rr = host.active.empty() ? 0 : idx % static_cast<std::uint32_t>(host.active.size());
+    } else {
+      host.rr = (idx + 1) % n;
+    }
+    return id;
+  }
+  if (earliest != cc::kNever) nic_schedule_wake(host_id, earliest);
+  return kNoPacket;
+}
+
+void Simulation::nic_schedule_wake(std::uint32_t host, core::TimePs at) {
+  Host& h = hosts_[host];
+  if (at >= h.wake_ps) return;
+  h.wake_ps = at;
+  events_.schedule(at, host, kNicWake);
+}
+
+void Simulation::activate(std::uint32_t fid) {
+  Flow& f = flows_[fid];
+  if (f.active || f.snd_nxt >= f.packets) return;
+  f.active = true;
+  hosts_[f.spec.src].active.push_back(fid);
+}
+
+void Simulation::kick_flow(std::uint32_t fid) {
+  const Flow& f = flows_[fid];
+  if (!f.active) return;
+  if (f.next_send_ps <= events_.now()) {
+    try_send(hosts_[f.spec.src].port);
+  } else {
+    nic_schedule_wake(f.spec.src, f.next_send_ps);
+  }
+}
+
+void Simulation::on_flow_start(std::uint32_t fid) {
+  Flow& f = flows_[fid];
+  const core::TimePs now = events_.now();
+  f.rp.reset(static_cast<double>(ports_[hosts_[f.spec.src].port].rate_bps), cfg_.dcqcn, now);
+  f.next_send_ps = now;
+  f.last_progress_ps = now;
+  activate(fid);
+  if (cfg_.transport.rto_ps > 0) events_.schedule(now + cfg_.transport.rto_ps, fid, kRto);
+  kick_flow(fid);
+}
+
+void Simulation::arm_rate_timer(std::uint32_t fid) {
+  Flow& f = flows_[fid];
+  const core::TimePs deadline = f.rp.timer_deadline();
+  if (deadline == cc::kNever || deadline == f.timer_ps || f.snd_una >= f.packets) return;
+  f.timer_ps = deadline;
+  events_.schedule(deadline, fid, kFlowTimer);
+}
+
+void Simulation::on_flow_timer(std::uint32_t fid) {
+  Flow& f = flows_[fid];
+  if (events_.now() != f.timer_ps) return;  // superseded by a CNP that restarted the timer
+  f.timer_ps = cc::kNever;
+  if (f.rp.on_timer(cfg_.dcqcn, events_.now())) {
+    f.next_send_ps = f.last_tx_ps + pacing_gap(f, f.last_wire);
+    kick_flow(fid);
+  }
+  arm_rate_timer(fid);
+}
+
+void Simulation::on_rto(std::uint32_t fid) {
+  Flow& f = flows_[fid];
+  if (f.snd_una >= f.packets) return;
+  const core::TimePs now = events_.now();
+  if (now - f.last_progress_ps >= cfg_.transport.rto_ps) {
+    // Nothing acknowledged for a whole timeout: go back to the first unacknowledged packet.
+    f.retransmitted += f.snd_nxt - f.snd_una;
+    f.snd_nxt = f.snd_una;
+    f.last_progress_ps = now;
+    activate(fid);
+    kick_flow(fid);
+  }
+  events_.schedule(f.last_progress_ps + cfg_.transport.rto_ps, fid, kRto);
+}
+
+void Simulation::send_control(std::uint32_t from_host, std::uint32_t fid, PacketKind kind, std::uint32_t psn) {
+  const Flow& f = flows_[fid];
+  const std::uint32_t id = alloc_packet();
+  Packet& p = pool_[id];
+  p = Packet{};
+  p.flow = fid;
+  p.psn = psn;
+  p.src_host = from_host;
+  p.dst_host = from_host == f.spec.src ? f.spec.dst : f.spec.src;
+  p.wire_bytes = cfg_.framing.control_bytes + cfg_.framing.gap_bytes;
+  p.in_port = kNoPacket;
+  p.kind = kind;
+  p.cls = kControl;
+  const std::uint32_t port = hosts_[from_host].port;
+  Port& pt = ports_[port];
+  record_queue(port, kControl, events_.now());
+  pt.queue[kControl].push(id);
+  pt.queue_bytes[kControl] += p.wire_bytes;
+  counters_[port].max_queue_bytes[kControl] = std::max(counters_[port].max_queue_bytes[kControl], pt.queue_bytes[kControl]);
+  try_send(port);
+}
+
+void Simulation::host_receive(std::uint32_t host, std::uint32_t id) {
+  const Packet p = pool_[id];
+  free_packet(id);
+  if (cfg_.credit_based()) return_credit(hosts_[host].port, p.cls, p.wire_bytes);
+  Flow& f = flows_[p.flow];
+  const core::TimePs now = events_.now();
+  switch (p.kind) {
+    case PacketKind::kData:
+      ledger_.delivered += p.payload;
+      receive_data(f, p.flow, p);
+      break;
+    case PacketKind::kAck:
+      if (p.psn > f.snd_una) {
+        f.snd_una = p.psn;
+        f.last_progress_ps = now;
+      }
+      break;
+    case PacketKind::kNack:
+      if (p.psn > f.snd_una) {
+        f.snd_una = p.psn;
+        f.last_progress_ps = now;
+      }
+      if (f.snd_nxt > p.psn) {
+        f.retransmitted += f.snd_nxt - p.psn;
+        f.snd_nxt = p.psn;
+        activate(p.flow);
+        kick_flow(p.flow);
+      }
+      break;
+    case PacketKind::kCnp:
+      ++f.cnps;
+      if (cfg_.cc == CongestionControl::kDcqcn && f.snd_una < f.packets) {
+        f.rp.on_cnp(cfg_.dcqcn, now);
+        f.next_send_ps = f.last_tx_ps + pacing_gap(f, f.last_wire);
+        arm_rate_timer(p.flow);
+        kick_flow(p.flow);
+      }
+      break;
+    default: AIFABRIC_ASSERT(false, fmt::format("link frame delivered to host at t={} ps", now));
+  }
+}
+
+void Simulation::receive_data(Flow& f, std::uint32_t fid, const Packet& p) {
+  const core::TimePs now = events_.now();
+  if (p.ecn && cfg_.cc == CongestionControl::kDcqcn &&
+      (f.last_cnp_ps < 0 || now - f.last_cnp_ps >= cfg_.dcqcn.cnp_interval_ps)) {
+    f.last_cnp_ps = now;
+    send_control(f.spec.dst, fid, PacketKind::kCnp, 0);
+  }
+  const std::uint32_t before = f.expected;
+  if (!f.received.empty()) {
+    auto& word = f.received[p.psn / 64];
+    const std::uint64_t bit = 1ull << (p.psn % 64);
+    if (!(word & bit)) {
+      word |= bit;
+      while (f.expected < f.packets && (f.received[f.expected / 64] >> (f.expected % 64) & 1u)) ++f.expected;
+    } else {
+      send_control(f.spec.dst, fid, PacketKind::kAck, f.expected);
+    }
+  } else if (p.psn == f.expected) {
+    ++f.expected;
+    f.nack_sent = false;
+  } else if (p.psn > f.expected) {
+    if (!f.nack_sent) {
+      f.nack_sent = true;
+      send_control(f.spec.dst, fid, PacketKind::kNack, f.expected);
+    }
+  } else {
+    send_control(f.spec.dst, fid, PacketKind::kAck, f.expected);
+  }
+  if (f.expected == before) return;
+  if (f.expected == f.packets) {
+    if (f.finish_ps < 0) {
+      f.finish_ps = now;
+      ++completed_;
+    }
+    f.acked_upto = f.expected;
+    send_control(f.spec.dst, fid, PacketKind::kAck, f.expected);
+  } else if (f.expected - f.acked_upto >= cfg_.transport.ack_every_packets) {
+    f.acked_upto = f.expected;
+    send_control(f.spec.dst, fid, PacketKind::kAck, f.expected);
+  }
+}
+
+void Simulation::on_sample() {
+  const core::TimePs now = events_.now();
+  const double interval_s = core::ps_to_sec(opt_.sample_interval_ps);
+  for (std::uint32_t p = 0; p < ports_.size(); ++p) {
+    const std::uint64_t sent = counters_[p].tx_bytes - series_last_tx_[p];
+    series_last_tx_[p] = counters_[p].tx_bytes;
+    const std::uint64_t q = ports_[p].queue_bytes[kControl] + ports_[p].queue_bytes[kData];
+    if (sent == 0 && q == 0) continue;
+    series_.push_back({now, p, static_cast<double>(sent) * 8.0 / (static_cast<double>(ports_[p].rate_bps) * interval_s), q});
+  }
+  if (completed_ < flows_.size()) events_.schedule(now + opt_.sample_interval_ps, 0, kSample);
+}
+
+void Simulation::check(bool ok, const std::string& what) {
+  if (ok) return;
+  ++invariants_.violations;
+  if (invariants_.first_violation.empty())
+    invariants_.first_violation = fmt::format("t={} ps: {}", events_.now(), what);
+}
+
+void Simulation::on_check() {
+  ++invariants_.checks;
+  const ByteLedger l = ledger();
+  check(l.balanced(), fmt::format("bytes injected {} != delivered {} + dropped {} + in flight {}", l.injected,
+                                  l.delivered, l.dropped, l.in_flight));
+  for (const auto& sw : switches_) check(sw.used <= sw.buffer_bytes || sw.mode == topo::BufferMode::kPerPort,
+                                         fmt::format("shared buffer holds {} > {} bytes", sw.used, sw.buffer_bytes));
+  for (std::uint32_t p = 0; p < ports_.size(); ++p) {
+    const Port& pt = ports_[p];
+    if (is_switch(pt.node) && switches_[switch_of_[pt.node]].mode == topo::BufferMode::kPerPort && !cfg_.credit_based())
+      check(pt.queue_bytes[0] + pt.queue_bytes[1] <= switches_[switch_of_[pt.node]].buffer_bytes,
+            fmt::format("port {} queue exceeds its buffer", port_names_[p]));
+    if (cfg_.credit_based())
+      for (int c = 0; c < kClasses; ++c)
+        check(pt.credits[c] >= 0 && pt.credits[c] <= pt.credit_limit[c],
+              fmt::format("port {} class {} credits {} outside [0, {}]", port_names_[p], c, pt.credits[c],
+                          pt.credit_limit[c]));
+    if (cfg_.credit_based() && is_switch(pt.node))
+      for (int c = 0; c < kClasses; ++c)
+        check(static_cast<std::int64_t>(pt.ingress_bytes[c]) <= ports_[p ^ 1u].credit_limit[c],
+              fmt::format("port {} holds {} ingress bytes, more than the {} it granted", port_names_[p],
+                          pt.ingress_bytes[c], ports_[p ^ 1u].credit_limit[c]));
+  }
+  if (completed_ < flows_.size()) events_.schedule(events_.now() + opt_.check_interval_ps, 0, kCheck);
+}
+
+ByteLedger Simulation::ledger() const {
+  ByteLedger l = ledger_;
+  auto count = [&](std::uint32_t id) {
+    const Packet& p = pool_[id];
+    if (p.kind == PacketKind::kData) l.in_flight += p.payload;
+  };
+  for (const Port& pt : ports_) {
+    for (int c = 0; c < kClasses; ++c)
+      for (std::uint32_t i = 0; i < pt.queue[c].size(); ++i) count(pt.queue[c].at(i));
+    for (std::uint32_t i = 0; i < pt.pipe.size(); ++i) count(pt.pipe.at(i).packet);
+    if (pt.busy) count(pt.tx_packet);
+  }
+  return l;
+}
+
+std::vector<FlowResult> Simulation::flow_results() const {
+  std::vector<FlowResult> out;
+  out.reserve(flows_.size());
+  for (std::uint32_t i = 0; i < flows_.size(); ++i) {
+    const Flow& f = flows_[i];
+    out.push_back({i, f.spec.src, f.spec.dst, f.spec.size_bytes, f.spec.start_ps, f.finish_ps, f.ideal_ps,
+                   f.retransmitted, f.cnps});
+  }
+  return out;
+}
+
+std::vector<PortReport> Simulation::port_reports() const {
+  std::vector<PortReport> out;
+  out.reserve(ports_.size());
+  const double t = end_ps_ > 0 ? static_cast<double>(end_ps_) : 1.0;
+  for (std::uint32_t p = 0; p < ports_.size(); ++p) {
+    const Port& pt = ports_[p];
+    PortReport r;
+    r.name = port_names_[p];
+    r.from = spec_.nodes[pt.node].name;
+    r.to = spec_.nodes[pt.peer].name;
+    r.rate_gbps = static_cast<double>(pt.rate_bps) / 1e9;
+    r.counters = counters_[p];
+    r.utilization = static_cast<double>(counters_[p].tx_bytes) * 8.0 / (static_cast<double>(pt.rate_bps) * t / 1e12);
+    for (int c = 0; c < kClasses; ++c) r.mean_queue_bytes[c] = counters_[p].queue_byte_ps[c] / t;
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+std::vector<Simulation::BufferPeak> Simulation::buffer_peaks() const {
+  std::vector<BufferPeak> out;
+  for (std::uint32_t v = 0; v < spec_.nodes.size(); ++v)
+    if (is_switch(v)) {
+      const Switch& sw = switches_[switch_of_[v]];
+      out.push_back({spec_.nodes[v].name, sw.peak, sw.buffer_bytes});
+    }
+  return out;
+}
+
+}  // namespace aifabric::net

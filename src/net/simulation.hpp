@@ -1,0 +1,180 @@
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "cc/dcqcn.hpp"
+#include "core/event_queue.hpp"
+#include "core/ring.hpp"
+#include "core/rng.hpp"
+#include "net/config.hpp"
+#include "net/packet.hpp"
+#include "net/results.hpp"
+#include "net/routing.hpp"
+#include "topo/topology_spec.hpp"
+#include "workload/traffic.hpp"
+
+namespace aifabric::net {
+
+// The packet-level engine. One Simulation owns everything of one run: the event queue, the packet pool,
+// ports, switches, NICs, flows, random streams and counters. Nothing is global, so many simulations can run
+// in one process at once. The models are derived in docs/models/; the data flow is in docs/ARCHITECTURE.md.
+class Simulation {
+ public:
+  Simulation(const topo::TopologySpec& spec, const FabricConfig& fabric, std::vector<workload::FlowSpec> flows,
+             const RunOptions& options);
+
+  RunStats run();
+
+  // Results, valid after run().
+  std::vector<FlowResult> flow_results() const;
+  std::vector<PortReport> port_reports() const;
+  const std::vector<SeriesRow>& series() const { return series_; }
+  ByteLedger ledger() const;
+  const InvariantReport& invariants() const { return invariants_; }
+  // Highest buffer occupancy each switch reached, and its buffer size (bytes), by switch node order.
+  struct BufferPeak {
+    std::string name;
+    std::uint64_t peak_bytes;
+    std::uint64_t buffer_bytes;
+  };
+  std::vector<BufferPeak> buffer_peaks() const;
+  std::size_t port_count() const { return ports_.size(); }
+  std::size_t packet_pool_size() const { return pool_.size(); }
+  std::size_t host_count() const { return hosts_.size(); }
+  const std::string& port_name(std::uint32_t port) const { return port_names_[port]; }
+
+ private:
+  static constexpr std::uint32_t kNoPacket = 0xffffffffu;
+  enum EventKind : std::uint32_t { kTxDone, kArrive, kNicWake, kFlowStart, kFlowTimer, kRto, kSample, kCheck };
+
+  struct InFlight {
+    core::TimePs arrival;
+    std::uint32_t packet;
+  };
+  struct Port {
+    std::uint32_t node;
+    std::uint32_t peer;
+    std::uint64_t rate_bps;
+    std::uint64_t ps_per_byte;  // exact serialization time per byte, 0 when the rate does not divide 8e12
+    core::TimePs latency_ps;
+    std::uint32_t tx_packet;
+    bool busy = false;
+    bool paused[kClasses] = {false, false};
+    std::int64_t credits[kClasses] = {0, 0};  // InfiniBand: bytes the peer has granted
+    std::int64_t credit_limit[kClasses] = {0, 0};
+    std::int32_t deficit[kClasses] = {0, 0};
+    std::uint8_t dwrr_next = 0;
+    bool dwrr_granted = false;
+    std::uint64_t queue_bytes[kClasses] = {0, 0};
+    core::Ring<std::uint32_t> queue[kClasses];
+    core::Ring<std::uint32_t> link_frames;  // PFC / flow-control frames: sent first, never paused
+    core::Ring<InFlight> pipe;              // packets propagating on the link
+    // Ingress side: bytes in this node's buffer that arrived through this port's link, per class.
+    std::uint64_t ingress_bytes[kClasses] = {0, 0};
+    bool xoff_sent[kClasses] = {false, false};
+    std::uint64_t xoff_bytes = 0, xon_bytes = 0, headroom_bytes = 0;
+    std::uint32_t credit_frame = kNoPacket;  // queued flow-control frame, accumulating returned credit
+  };
+  struct Switch {
+    std::uint64_t buffer_bytes;
+    topo::BufferMode mode;
+    std::uint64_t used = 0;
+    std::uint64_t peak = 0;
+    std::uint64_t salt;
+    std::uint64_t spray_counter = 0;
+    core::Rng rng;
+  };
+  struct Host {
+    std::uint32_t port;
+    std::vector<std::uint32_t> active;  // flows with packets to send
+    std::uint32_t rr = 0;
+    core::TimePs wake_ps = cc::kNever;
+  };
+  struct Flow {
+    workload::FlowSpec spec;
+    std::uint32_t packets;
+    std::uint32_t payload_last;
+    std::uint16_t sport;
+    // sender
+    std::uint32_t snd_nxt = 0, snd_una = 0;
+    core::TimePs next_send_ps = 0, last_tx_ps = 0, last_progress_ps = 0;
+    std::uint32_t last_wire = 0;
+    bool active = false;
+    core::TimePs timer_ps = cc::kNever;  // pending DCQCN timer event
+    cc::DcqcnReactionPoint rp;
+    std::uint64_t retransmitted = 0;
+    std::uint64_t cnps = 0;
+    // receiver
+    std::uint32_t expected = 0;
+    std::uint32_t acked_upto = 0;
+    bool nack_sent = false;
+    core::TimePs last_cnp_ps = -1;
+    std::vector<std::uint64_t> received;  // out-of-order receivers: bitmap of received packets
+    core::TimePs finish_ps = -1;
+    core::TimePs ideal_ps = 0;
+  };
+  // packet pool
+  std::uint32_t alloc_packet();
+  void free_packet(std::uint32_t p) { free_.push_back(p); }
+
+  void dispatch(const core::Event& e);
+  void try_send(std::uint32_t port);
+  void start_tx(std::uint32_t port, std::uint32_t pkt);
+  void on_tx_done(std::uint32_t port);
+  void on_arrive(std::uint32_t port);
+  void switch_receive(std::uint32_t node, std::uint32_t pkt, std::uint32_t in_port);
+  void host_receive(std::uint32_t host, std::uint32_t pkt);
+  int pick_class(std::uint32_t port);
+  std::uint32_t dequeue(std::uint32_t port, int cls);
+  std::uint32_t nic_next_data(std::uint32_t host);
+  void nic_schedule_wake(std::uint32_t host, core::TimePs at);
+  void kick_flow(std::uint32_t flow);
+  std::uint32_t route(std::uint32_t node, const Packet& pkt);
+  void send_control(std::uint32_t from_host, std::uint32_t flow, PacketKind kind, std::uint32_t psn);
+  void send_pause(std::uint32_t port, bool xoff);
+  void return_credit(std::uint32_t port, int cls, std::uint32_t bytes);
+  void record_queue(std::uint32_t port, int cls, core::TimePs now);
+  bool class_ready(const Port& pt, int cls) const;
+  core::TimePs ser_ps(const Port& pt, std::uint64_t bytes) const;
+  std::uint32_t ecmp_port(std::uint32_t node, const Packet& p, std::uint16_t sport) const;
+  void activate(std::uint32_t flow);
+  void arm_rate_timer(std::uint32_t flow);
+  void on_flow_start(std::uint32_t flow);
+  void on_flow_timer(std::uint32_t flow);
+  void on_rto(std::uint32_t flow);
+  void on_sample();
+  void on_check();
+  void receive_data(Flow& f, std::uint32_t flow_id, const Packet& pkt);
+  core::TimePs pacing_gap(const Flow& f, std::uint32_t wire) const;
+  std::uint32_t flow_payload(const Flow& f, std::uint32_t psn) const;
+  void compute_ideal(Flow& f);
+  bool is_switch(std::uint32_t node) const { return switch_of_[node] != kNoPacket; }
+  void check(bool ok, const std::string& what);
+
+  FabricConfig cfg_;
+  RunOptions opt_;
+  topo::TopologySpec spec_;
+  Routing routing_;
+  core::EventQueue events_;
+  std::vector<Packet> pool_;
+  std::vector<std::uint32_t> free_;
+  std::vector<Port> ports_;
+  std::vector<PortCounters> counters_;
+  std::vector<std::string> port_names_;
+  std::vector<std::uint32_t> switch_of_;  // node -> switch index, or kNoPacket for hosts
+  std::vector<std::uint32_t> host_of_;    // node -> host index
+  std::vector<Switch> switches_;
+  std::vector<Host> hosts_;
+  std::vector<Flow> flows_;
+  std::uint32_t payload_mtu_ = 0;
+  std::uint64_t completed_ = 0;
+  std::uint64_t fingerprint_ = 0xcbf29ce484222325ull;
+  ByteLedger ledger_;
+  InvariantReport invariants_;
+  std::vector<SeriesRow> series_;
+  std::vector<std::uint64_t> series_last_tx_;
+  core::TimePs end_ps_ = 0;
+};
+
+}  // namespace aifabric::net

@@ -1,0 +1,62 @@
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace aifabric::topo {
+
+enum class NodeKind : std::uint8_t { kHost, kSwitch };
+enum class BufferMode : std::uint8_t { kShared, kPerPort };
+
+// Parameters of one link (both directions). The MTU is the largest payload a packet carries; headers
+// are added on top (see docs/models/packet.md).
+struct LinkParams {
+  double rate_gbps = 0;
+  double latency_ns = 0;
+  std::uint32_t mtu_bytes = 0;
+};
+
+struct SwitchParams {
+  std::uint64_t buffer_bytes = 0;
+  BufferMode buffer_mode = BufferMode::kShared;
+};
+
+// A switch tier's settings: the links that hang below it (towards the hosts) and its switches.
+struct TierParams {
+  LinkParams link;
+  SwitchParams sw;
+};
+
+struct NodeSpec {
+  std::string name;
+  NodeKind kind = NodeKind::kHost;
+  std::string tier;  // "host" for hosts, the tier name for switches
+  SwitchParams sw;   // switches only
+};
+
+struct LinkSpec {
+  std::uint32_t a = 0;
+  std::uint32_t b = 0;
+  LinkParams params;
+  std::string tier;  // the tier whose downlinks this is, or "explicit"
+  std::string field;  // where the link came from, for error messages
+};
+
+// Pure data describing a fabric. Builders produce it, `validate` checks it, the engine instantiates it.
+struct TopologySpec {
+  std::string kind;
+  std::vector<NodeSpec> nodes;
+  std::vector<LinkSpec> links;
+  std::vector<std::uint32_t> hosts;  // node index of host i, in host order
+
+  std::uint32_t add_node(std::string name, NodeKind kind, std::string tier, SwitchParams sw = {});
+  void add_link(std::uint32_t a, std::uint32_t b, const LinkParams& p, std::string tier, std::string field = {});
+  std::size_t switch_count() const { return nodes.size() - hosts.size(); }
+};
+
+// Checks what every engine relies on: unique names, endpoints in range, positive rates and MTUs, no self
+// loops, each host on exactly one link to a switch, every host reaching every other. Throws
+// core::InputError naming `field_prefix` and the offending element.
+void validate(const TopologySpec& spec, const std::string& field_prefix);
+
+}  // namespace aifabric::topo

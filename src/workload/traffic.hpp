@@ -1,0 +1,47 @@
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/rng.hpp"
+#include "core/time.hpp"
+
+namespace aifabric::workload {
+
+// One message (an RDMA write) from host `src` to host `dst`. Hosts are indices into the topology's host list.
+struct FlowSpec {
+  std::uint32_t src = 0;
+  std::uint32_t dst = 0;
+  std::uint64_t size_bytes = 0;
+  core::TimePs start_ps = 0;
+};
+
+// One point of a flow-size CDF: P(size <= size_bytes) = cdf. Points are increasing in both fields and the
+// last has cdf = 1; sizes between points are interpolated linearly (as ns-3/HPCC traffic generators do).
+struct CdfPoint {
+  double size_bytes = 0;
+  double cdf = 0;
+};
+
+// The host subset a generator draws from: hosts [first, first + count).
+struct HostRange {
+  std::uint32_t first = 0;
+  std::uint32_t count = 0;
+};
+
+// Each host sends one flow to a distinct host, chosen by a random derangement of the range.
+std::vector<FlowSpec> permutation(HostRange hosts, std::uint64_t size_bytes, core::TimePs start_ps, core::Rng& rng);
+// `senders` hosts (taken from the range after the receiver) each send one flow to `receiver`.
+std::vector<FlowSpec> incast(HostRange hosts, std::uint32_t receiver, std::uint32_t senders, std::uint64_t size_bytes,
+                             core::TimePs start_ps);
+// Every host sends one flow to every other host of the range.
+std::vector<FlowSpec> all_to_all(HostRange hosts, std::uint64_t size_bytes, core::TimePs start_ps);
+// Uniform random (src, dst != src) pairs; arrivals are a Poisson process whose mean rate makes the offered
+// load `load` x the host link rate per host; sizes drawn from the CDF. Flows start in [start, start + duration).
+std::vector<FlowSpec> poisson(HostRange hosts, double load, double host_rate_gbps, const std::vector<CdfPoint>& cdf,
+                              core::TimePs start_ps, core::TimePs duration_ps, core::Rng& rng);
+
+double cdf_mean_bytes(const std::vector<CdfPoint>& cdf);
+double cdf_sample_bytes(const std::vector<CdfPoint>& cdf, double u);
+
+}  // namespace aifabric::workload
