@@ -19,7 +19,9 @@ void DcqcnReactionPoint::on_cnp(const DcqcnParams& p, core::TimePs now) {
   const auto periods = (now - alpha_time_) / p.alpha_period_ps;
   if (periods > 0) alpha_ *= std::pow(1.0 - p.g, static_cast<double>(periods));
   alpha_time_ = now;
-  rt_ = rc_;
+  // Without clamping, back-to-back cuts keep the target of the rate before the first of them, so fast
+  // recovery heads back there (NVIDIA firmware default, clamp_tgt_rate = 0); clamping resets it every cut.
+  if (p.clamp_target_rate || timer_stage_ + byte_stage_ > 0) rt_ = rc_;
   rc_ = std::max(p.min_rate_bps, rc_ * (1.0 - alpha_ / 2.0));
   alpha_ = (1.0 - p.g) * alpha_ + p.g;
   timer_stage_ = byte_stage_ = 0;

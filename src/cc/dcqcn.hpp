@@ -19,6 +19,7 @@ struct DcqcnParams {
   double min_rate_bps = 0;
   double initial_alpha = 1;
   core::TimePs cnp_interval_ps = 0;    // notification point: at most one CNP per flow per interval
+  bool clamp_target_rate = false;      // target rate := current rate on every cut, not only the first
 };
 
 inline constexpr core::TimePs kNever = std::numeric_limits<core::TimePs>::max();

@@ -25,6 +25,11 @@ class EventQueue {
   void schedule(TimePs time, std::uint32_t target, std::uint32_t kind);
   bool empty() const { return heap_.empty() && now_fifo_.empty(); }
   std::size_t size() const { return heap_.size() + now_fifo_.size(); }
+  // Time of the earliest event; the queue must not be empty.
+  TimePs next_time() const {
+    if (!now_fifo_.empty() && (heap_.empty() || !before(heap_.front(), now_fifo_.front()))) return now_;
+    return heap_.front().time;
+  }
   // Removes and returns the earliest event; the queue must not be empty.
   Event pop();
   TimePs now() const { return now_; }

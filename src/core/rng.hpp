@@ -1,6 +1,8 @@
 #pragma once
 #include <cstdint>
 
+#include "core/time.hpp"
+
 namespace aifabric::core {
 
 // splitmix64 finaliser: a bijective 64-bit mixer, used for hashing and for deriving stream seeds.
@@ -40,7 +42,7 @@ class Rng {
   double uniform() { return static_cast<double>(next() >> 11) * 0x1.0p-53; }
   // Uniform integer in [0, n); n > 0. Lemire's multiply-shift, bias below 2^-32 for the sizes used here.
   std::uint64_t below(std::uint64_t n) {
-    return static_cast<std::uint64_t>((static_cast<unsigned __int128>(next()) * n) >> 64);
+    return static_cast<std::uint64_t>((static_cast<Uint128>(next()) * n) >> 64);
   }
 
  private:

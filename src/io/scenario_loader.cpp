@@ -96,7 +96,10 @@ const Schema<net::EcnParams>& ecn_schema() {
                    "Queue depth below which nothing is marked (DCQCN paper: 5 KB).")
           .integer("kmax_bytes", &net::EcnParams::kmax_bytes, "bytes", 200000, 1, 1ll << 40,
                    "Queue depth at and above which every packet is marked (DCQCN paper: 200 KB).")
-          .real("pmax", &net::EcnParams::pmax, "", 0.01, 0, 1, "Marking probability just below kmax (DCQCN paper: 1%).");
+          .real("pmax", &net::EcnParams::pmax, "", 0.01, 0, 1, "Marking probability just below kmax (DCQCN paper: 1%).")
+          .choice("mark_on", &net::EcnParams::mark_on_dequeue, {{"dequeue", true}, {"enqueue", false}}, "dequeue",
+                  "Mark against the queue depth as a packet leaves the egress queue (the signal reaches the "
+                  "receiver without the queueing delay) or as it joins it.");
   return s;
 }
 
@@ -135,7 +138,10 @@ const Schema<cc::DcqcnParams>& dcqcn_schema() {
                   "Floor of the sending rate.")
           .real("initial_alpha", &cc::DcqcnParams::initial_alpha, "", 1, 0, 1, "Alpha of a new flow.")
           .duration("cnp_interval_us", &cc::DcqcnParams::cnp_interval_ps, "us", 50, 0, 1e6,
-                    "Notification point: at most one CNP per flow per interval (paper: 50 us).");
+                    "Notification point: at most one CNP per flow per interval (paper: 50 us).")
+          .flag("clamp_target_rate", &cc::DcqcnParams::clamp_target_rate, false,
+                "true: every cut sets the target rate to the current rate (paper); false: only the first cut "
+                "after an increase does (NVIDIA firmware default clamp_tgt_rate = 0).");
   return s;
 }
 
@@ -185,10 +191,6 @@ const Schema<topo::SwitchParams>& switch_schema() {
 struct TopoTop {
   std::string kind;
 };
-const std::vector<std::string>& topology_kinds() {
-  static const std::vector<std::string> k = {"leaf_spine", "fat_tree", "rail_optimized", "explicit"};
-  return k;
-}
 
 const Schema<topo::LeafSpineParams>& leaf_spine_schema() {
   static const auto s =
@@ -256,10 +258,6 @@ struct TrafficEntry {
   double load;
   core::TimePs duration_ps;
 };
-const std::vector<std::string>& traffic_kinds() {
-  static const std::vector<std::string> k = {"flows", "permutation", "incast", "all_to_all", "poisson"};
-  return k;
-}
 const Schema<TrafficEntry>& traffic_schema() {
   static const auto s =
       Schema<TrafficEntry>()

@@ -21,6 +21,7 @@ struct EcnParams {
   std::uint64_t kmin_bytes = 0;
   std::uint64_t kmax_bytes = 0;
   double pmax = 0;
+  bool mark_on_dequeue = true;  // mark as the packet leaves the queue (fresher signal) or as it joins
 };
 
 // PFC thresholds per ingress queue (port, priority). 0 for xon/headroom selects the derived value.

@@ -45,6 +45,7 @@ struct FlowResult {
   core::TimePs ideal_ps = 0;    // alone on its empty path
   std::uint64_t retransmitted_packets = 0;
   std::uint64_t cnps = 0;
+  std::uint64_t delivered_bytes = 0;  // distinct payload bytes the receiver has accepted
   double fct_us() const { return core::ps_to_us(finish_ps - start_ps); }
   double slowdown() const { return static_cast<double>(finish_ps - start_ps) / static_cast<double>(ideal_ps); }
   bool completed() const { return finish_ps >= 0; }

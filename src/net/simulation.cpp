@@ -163,33 +163,28 @@ std::uint32_t Simulation::alloc_packet() {
   return static_cast<std::uint32_t>(pool_.size() - 1);
 }
 
-RunStats Simulation::run() {
-  RunStats stats;
+void Simulation::run_until(core::TimePs limit) {
   const std::uint64_t n_flows = flows_.size();
-  while (!events_.empty() && completed_ < n_flows) {
+  while (!events_.empty() && completed_ < n_flows && events_.next_time() <= limit) {
     const core::Event e = events_.pop();
-    if (opt_.stop_ps > 0 && e.time > opt_.stop_ps) {
-      stats.stopped_early = true;
-      break;
-    }
     fingerprint_ = (fingerprint_ ^ (static_cast<std::uint64_t>(e.time) + (static_cast<std::uint64_t>(e.kind) << 56) +
                                     (static_cast<std::uint64_t>(e.target) << 24))) * 0x100000001b3ull;
-    ++stats.events;
+    ++events_processed_;
     dispatch(e);
   }
-  end_ps_ = stats.stopped_early ? opt_.stop_ps : events_.now();
-  stats.stalled = !stats.stopped_early && completed_ < n_flows;
-  stats.all_completed = completed_ == n_flows;
+  end_ps_ = completed_ == n_flows || events_.empty() ? events_.now() : std::max(events_.now(), limit);
+}
+
+RunStats Simulation::run() {
+  run_until(opt_.stop_ps > 0 ? opt_.stop_ps : cc::kNever);
+  RunStats stats;
+  const bool done = completed_ == flows_.size();
+  stats.events = events_processed_;
+  stats.stopped_early = !done && !events_.empty();
+  stats.stalled = !done && events_.empty();
+  stats.all_completed = done;
   stats.end_ps = end_ps_;
   stats.fingerprint = fingerprint_;
-  for (std::uint32_t p = 0; p < ports_.size(); ++p) {
-    for (int c = 0; c < kClasses; ++c) record_queue(p, c, end_ps_);
-    auto& k = counters_[p];
-    if (k.pause_started >= 0) {
-      k.paused_ps += end_ps_ - k.pause_started;
-      k.pause_started = -1;
-    }
-  }
   return stats;
 }
 
@@ -264,6 +259,8 @@ std::uint32_t Simulation::dequeue(std::uint32_t port, int cls) {
   const std::uint32_t wire = pool_[id].wire_bytes;
   const std::uint32_t in = pool_[id].in_port;
   pt.queue_bytes[cls] -= wire;
+  if (cfg_.ecn.enabled && cfg_.ecn.mark_on_dequeue && cls == kData && is_switch(pt.node))
+    maybe_mark(port, pool_[id], pt.queue_bytes[kData], switches_[switch_of_[pt.node]].rng);
   if (cfg_.credit_based()) {
     pt.credits[cls] -= wire;
     if (cls == kData) counters_[port].min_credits = std::min(counters_[port].min_credits, pt.credits[cls]);
@@ -425,21 +422,7 @@ void Simulation::switch_receive(std::uint32_t node, std::uint32_t id, std::uint3
       return;
     }
   }
-  if (cfg_.ecn.enabled && c == kData && !p.ecn) {
-    const std::uint64_t q = o.queue_bytes[kData];
-    bool mark = false;
-    if (q >= cfg_.ecn.kmax_bytes) {
-      mark = true;
-    } else if (q > cfg_.ecn.kmin_bytes) {
-      const double prob = cfg_.ecn.pmax * static_cast<double>(q - cfg_.ecn.kmin_bytes) /
-                          static_cast<double>(cfg_.ecn.kmax_bytes - cfg_.ecn.kmin_bytes);
-      mark = sw.rng.uniform() < prob;
-    }
-    if (mark) {
-      p.ecn = 1;
-      ++k.ecn_marks;
-    }
-  }
+  if (cfg_.ecn.enabled && !cfg_.ecn.mark_on_dequeue && c == kData) maybe_mark(out, p, o.queue_bytes[kData], sw.rng);
   record_queue(out, c, events_.now());
   o.queue[c].push(id);
   o.queue_bytes[c] += w;
@@ -452,6 +435,23 @@ void Simulation::switch_receive(std::uint32_t node, std::uint32_t id, std::uint3
     send_pause(in_port, true);
   }
   try_send(out);
+}
+
+void Simulation::maybe_mark(std::uint32_t port, Packet& p, std::uint64_t queue_bytes, core::Rng& rng) {
+  // RED on the instantaneous egress queue depth (docs/models/ecn.md).
+  if (p.ecn) return;
+  bool mark = false;
+  if (queue_bytes >= cfg_.ecn.kmax_bytes) {
+    mark = true;
+  } else if (queue_bytes > cfg_.ecn.kmin_bytes) {
+    const double prob = cfg_.ecn.pmax * static_cast<double>(queue_bytes - cfg_.ecn.kmin_bytes) /
+                        static_cast<double>(cfg_.ecn.kmax_bytes - cfg_.ecn.kmin_bytes);
+    mark = rng.uniform() < prob;
+  }
+  if (mark) {
+    p.ecn = 1;
+    ++counters_[port].ecn_marks;
+  }
 }
 
 void Simulation::send_pause(std::uint32_t port, bool xoff) {
@@ -694,12 +694,14 @@ void Simulation::receive_data(Flow& f, std::uint32_t fid, const Packet& p) {
     const std::uint64_t bit = 1ull << (p.psn % 64);
     if (!(word & bit)) {
       word |= bit;
+      f.delivered_bytes += p.payload;
       while (f.expected < f.packets && (f.received[f.expected / 64] >> (f.expected % 64) & 1u)) ++f.expected;
     } else {
       send_control(f.spec.dst, fid, PacketKind::kAck, f.expected);
     }
   } else if (p.psn == f.expected) {
     ++f.expected;
+    f.delivered_bytes += p.payload;
     f.nack_sent = false;
   } else if (p.psn > f.expected) {
     if (!f.nack_sent) {
@@ -790,7 +792,7 @@ std::vector<FlowResult> Simulation::flow_results() const {
   for (std::uint32_t i = 0; i < flows_.size(); ++i) {
     const Flow& f = flows_[i];
     out.push_back({i, f.spec.src, f.spec.dst, f.spec.size_bytes, f.spec.start_ps, f.finish_ps, f.ideal_ps,
-                   f.retransmitted, f.cnps});
+                   f.retransmitted, f.cnps, f.delivered_bytes});
   }
   return out;
 }
@@ -807,8 +809,11 @@ std::vector<PortReport> Simulation::port_reports() const {
     r.to = spec_.nodes[pt.peer].name;
     r.rate_gbps = static_cast<double>(pt.rate_bps) / 1e9;
     r.counters = counters_[p];
+    for (int c = 0; c < kClasses; ++c)
+      r.counters.queue_byte_ps[c] += static_cast<double>(pt.queue_bytes[c]) * static_cast<double>(end_ps_ - r.counters.queue_changed[c]);
+    if (r.counters.pause_started >= 0) r.counters.paused_ps += end_ps_ - r.counters.pause_started;
     r.utilization = static_cast<double>(counters_[p].tx_bytes) * 8.0 / (static_cast<double>(pt.rate_bps) * t / 1e12);
-    for (int c = 0; c < kClasses; ++c) r.mean_queue_bytes[c] = counters_[p].queue_byte_ps[c] / t;
+    for (int c = 0; c < kClasses; ++c) r.mean_queue_bytes[c] = r.counters.queue_byte_ps[c] / t;
     out.push_back(std::move(r));
   }
   return out;

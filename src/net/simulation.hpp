@@ -24,7 +24,11 @@ class Simulation {
   Simulation(const topo::TopologySpec& spec, const FabricConfig& fabric, std::vector<workload::FlowSpec> flows,
              const RunOptions& options);
 
+  // Runs until every flow completes, the stop time passes, or no event is left.
   RunStats run();
+  // Processes the events at or before `limit` (and stops early once every flow has completed). Results read
+  // afterwards describe the network at `limit`; run() or run_until() may continue from there.
+  void run_until(core::TimePs limit);
 
   // Results, valid after run().
   std::vector<FlowResult> flow_results() const;
@@ -113,6 +117,7 @@ class Simulation {
     std::vector<std::uint64_t> received;  // out-of-order receivers: bitmap of received packets
     core::TimePs finish_ps = -1;
     core::TimePs ideal_ps = 0;
+    std::uint64_t delivered_bytes = 0;  // distinct payload bytes accepted by the receiver
   };
   // packet pool
   std::uint32_t alloc_packet();
@@ -132,6 +137,7 @@ class Simulation {
   void kick_flow(std::uint32_t flow);
   std::uint32_t route(std::uint32_t node, const Packet& pkt);
   void send_control(std::uint32_t from_host, std::uint32_t flow, PacketKind kind, std::uint32_t psn);
+  void maybe_mark(std::uint32_t port, Packet& p, std::uint64_t queue_bytes, core::Rng& rng);
   void send_pause(std::uint32_t port, bool xoff);
   void return_credit(std::uint32_t port, int cls, std::uint32_t bytes);
   void record_queue(std::uint32_t port, int cls, core::TimePs now);
@@ -169,6 +175,7 @@ class Simulation {
   std::vector<Flow> flows_;
   std::uint32_t payload_mtu_ = 0;
   std::uint64_t completed_ = 0;
+  std::uint64_t events_processed_ = 0;
   std::uint64_t fingerprint_ = 0xcbf29ce484222325ull;
   ByteLedger ledger_;
   InvariantReport invariants_;

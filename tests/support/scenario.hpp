@@ -1,0 +1,33 @@
+#pragma once
+#include <string>
+
+#include "api/scenario.hpp"
+#include "io/scenario_loader.hpp"
+#include "net/simulation.hpp"
+
+namespace aifabric::testing {
+
+// Scenarios in tests are written in the user's own format, so each test also exercises the loader.
+inline api::Scenario scenario(const std::string& yaml) { return io::load_scenario_text(yaml, "test.yaml"); }
+
+inline net::Simulation make_simulation(const api::Scenario& sc) {
+  return net::Simulation(sc.topology, sc.fabric, sc.flows, sc.run);
+}
+
+// Jain's fairness index of the values: (sum x)^2 / (n sum x^2); 1 when all are equal.
+inline double jain(const std::vector<double>& x) {
+  double s = 0, s2 = 0;
+  for (double v : x) {
+    s += v;
+    s2 += v * v;
+  }
+  return s2 > 0 ? s * s / (static_cast<double>(x.size()) * s2) : 0;
+}
+
+inline std::uint32_t port_index(const std::vector<net::PortReport>& ports, const std::string& name) {
+  for (std::uint32_t i = 0; i < ports.size(); ++i)
+    if (ports[i].name == name) return i;
+  return static_cast<std::uint32_t>(ports.size());
+}
+
+}  // namespace aifabric::testing
