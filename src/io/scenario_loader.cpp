@@ -71,8 +71,8 @@ const Schema<FabricTop>& fabric_schema() {
                   "link-level flow control; ethernet: plain lossy Ethernet, drop-tail.")
           .choice("load_balancing", &FabricTop::load_balancing,
                   {{"auto", Auto::kAuto}, {"ecmp", Auto::kA}, {"spray", Auto::kB}, {"adaptive", Auto::kC}}, "auto",
-                  "ecmp: per-flow 5-tuple hash; spray: per-packet random port; adaptive: least-loaded port per "
-                  "packet. auto = adaptive on infiniband, ecmp otherwise.")
+                  "ecmp: per-flow 5-tuple hash; spray: per-packet round robin over the equal-cost ports; adaptive: "
+                  "per packet the port with the fewest queued bytes (ties round robin). auto = adaptive on infiniband, ecmp otherwise.")
           .choice("scheduler", &FabricTop::scheduler,
                   {{"strict", net::Scheduler::kStrict}, {"dwrr", net::Scheduler::kDwrr}}, "strict",
                   "Egress scheduling between the control and data classes.")
@@ -92,11 +92,14 @@ const Schema<net::EcnParams>& ecn_schema() {
       Schema<net::EcnParams>()
           .flag("enabled", &net::EcnParams::enabled, true,
                 "RED/ECN marking of data packets at switch egress queues (default true on roce, false otherwise).")
-          .integer("kmin_bytes", &net::EcnParams::kmin_bytes, "bytes", 5000, 0, 1ll << 40,
-                   "Queue depth below which nothing is marked (DCQCN paper: 5 KB).")
-          .integer("kmax_bytes", &net::EcnParams::kmax_bytes, "bytes", 200000, 1, 1ll << 40,
-                   "Queue depth at and above which every packet is marked (DCQCN paper: 200 KB).")
-          .real("pmax", &net::EcnParams::pmax, "", 0.01, 0, 1, "Marking probability just below kmax (DCQCN paper: 1%).")
+          .integer("kmin_bytes", &net::EcnParams::kmin_bytes, "bytes", 400000, 0, 1ll << 40,
+                   "Queue depth below which nothing is marked (Alibaba production at 100G, via HPCC; the DCQCN "
+                   "paper used 5 KB at 40G).")
+          .integer("kmax_bytes", &net::EcnParams::kmax_bytes, "bytes", 1600000, 1, 1ll << 40,
+                   "Queue depth at and above which every packet is marked (production 100G: 1600 KB; paper: "
+                   "200 KB).")
+          .real("pmax", &net::EcnParams::pmax, "", 0.2, 0, 1,
+                "Marking probability just below kmax (production: 20%; paper: 1%).")
           .choice("mark_on", &net::EcnParams::mark_on_dequeue, {{"dequeue", true}, {"enqueue", false}}, "dequeue",
                   "Mark against the queue depth as a packet leaves the egress queue (the signal reaches the "
                   "receiver without the queueing delay) or as it joins it.");

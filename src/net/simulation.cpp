@@ -43,6 +43,7 @@ Simulation::Simulation(const topo::TopologySpec& spec, const FabricConfig& fabri
   payload_mtu_ = spec_.links.front().params.mtu_bytes;
   for (const auto& l : spec_.links) payload_mtu_ = std::min(payload_mtu_, l.params.mtu_bytes);
   const std::uint32_t max_wire = payload_mtu_ + cfg_.framing.header_bytes + cfg_.framing.gap_bytes;
+  max_wire_ = max_wire;
   const std::uint32_t frame_wire = cfg_.framing.link_frame_bytes + cfg_.framing.gap_bytes;
 
   ports_.resize(spec_.links.size() * 2);
@@ -378,17 +379,21 @@ std::uint32_t Simulation::route(std::uint32_t node, const Packet& p) {
   Switch& sw = switches_[switch_of_[node]];
   switch (cfg_.load_balancing) {
     case LoadBalancing::kEcmp: return ecmp_port(node, p, flows_[p.flow].sport);
-    case LoadBalancing::kSpray: return hops[core::mix64(sw.salt ^ ++sw.spray_counter) % hops.size()];
+    case LoadBalancing::kSpray: return hops[sw.spray_counter++ % hops.size()];
     case LoadBalancing::kAdaptive: {
-      // Least queued bytes among the equal-cost ports; the scan starts at a rotating offset so ties spread.
-      const std::size_t start = core::mix64(sw.salt ^ ++sw.spray_counter) % hops.size();
+      // The port with the fewest queued bytes; loads within one full packet of each other count as equal
+      // and go round robin, so with short queues adaptive routing spreads like spraying and it steers only
+      // around real queues. A port out of credits is as loaded as its whole credit window.
+      const std::size_t start = sw.spray_counter++ % hops.size();
       std::uint32_t best = hops[start];
       std::uint64_t best_load = ~0ull;
       for (std::size_t i = 0; i < hops.size(); ++i) {
         const std::uint32_t cand = hops[(start + i) % hops.size()];
         const Port& c = ports_[cand];
-        const std::uint64_t load = c.queue_bytes[kControl] + c.queue_bytes[kData] + (c.busy ? 1 : 0);
-        if (load < best_load) {
+        const bool starved = cfg_.credit_based() && c.credits[kData] < static_cast<std::int64_t>(p.wire_bytes);
+        const std::uint64_t load = c.queue_bytes[kControl] + c.queue_bytes[kData] +
+                                   (starved ? static_cast<std::uint64_t>(c.credit_limit[kData]) : 0);
+        if (best_load == ~0ull || load + max_wire_ < best_load) {
           best_load = load;
           best = cand;
         }

@@ -174,6 +174,7 @@ class Simulation {
   std::vector<Host> hosts_;
   std::vector<Flow> flows_;
   std::uint32_t payload_mtu_ = 0;
+  std::uint32_t max_wire_ = 0;  // wire bytes of a full data packet
   std::uint64_t completed_ = 0;
   std::uint64_t events_processed_ = 0;
   std::uint64_t fingerprint_ = 0xcbf29ce484222325ull;
