@@ -432,6 +432,7 @@ topo::TopologySpec load_topology(const YAML::Node& node, const ParseContext& ctx
     return s;
   };
   topo::TopologySpec spec;
+  try {
   if (kind == "leaf_spine") {
     auto p = parse_with_defaults(leaf_spine_schema(), node, ctx, "topology", nullptr, common);
     check_tiers({"leaf", "spine"});
@@ -460,16 +461,17 @@ topo::TopologySpec load_topology(const YAML::Node& node, const ParseContext& ctx
     throw InputError(ctx.at(node["kind"], "topology.kind"),
                      "expected leaf_spine, fat_tree, rail_optimized or explicit, got '" + kind + "'");
   }
-  try {
     topo::validate(spec, "topology");
   } catch (const InputError& e) {
-    // Builders and validation know the field; the file is known here.
+    // Builders and validation know the field; the file and line are known here: the field's own line when
+    // it is a key of `topology`, else the topology's.
     core::Location w = e.where();
+    if (!w.file.empty()) throw;
     w.file = ctx.file;
-    if (w.line == 0) {
-      w.line = node.Mark().line + 1;
-      w.column = node.Mark().column + 1;
-    }
+    const std::string key = w.field.rfind("topology.", 0) == 0 ? w.field.substr(9) : "";
+    const YAML::Node at = key.find_first_of(".[") == std::string::npos && !key.empty() && node[key] ? node[key] : node;
+    w.line = at.Mark().line + 1;
+    w.column = at.Mark().column + 1;
     throw InputError(w, e.expected());
   }
   return spec;
