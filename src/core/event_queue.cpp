@@ -6,58 +6,125 @@
 
 namespace aifabric::core {
 
-void EventQueue::schedule(TimePs time, std::uint32_t target, std::uint32_t kind) {
-  AIFABRIC_ASSERT(time >= now_, "event scheduled in the past at t=" + std::to_string(now_) + " ps");
-  const Event e{time, seq_++, target, kind};
-  if (time == now_) {
-    now_fifo_.push(e);
-    return;
+namespace {
+constexpr TimePs kBucketPs = TimePs{1} << EventQueue::kBucketBits;
+constexpr TimePs kWheelSpanPs = kBucketPs * static_cast<TimePs>(EventQueue::kBuckets);
+}  // namespace
+
+EventQueue::EventQueue() : wheel_(kBuckets), occupied_(kBuckets / 64, 0) {}
+
+void EventQueue::heap_push(std::vector<Event>& h, const Event& e) {
+  h.push_back(e);
+  std::size_t i = h.size() - 1;
+  while (i > 0) {
+    const std::size_t parent = (i - 1) / 4;
+    if (!before(e, h[parent])) break;
+    h[i] = h[parent];
+    i = parent;
   }
-  heap_.push_back(e);
-  sift_up(heap_.size() - 1);
+  h[i] = e;
 }
 
-Event EventQueue::pop() {
-  // An event already in the heap for the current time was scheduled before anything in the FIFO
-  // (FIFO entries are created at `now_`, heap entries for `now_` earlier), so compare sequence numbers.
-  if (!now_fifo_.empty() && (heap_.empty() || !before(heap_.front(), now_fifo_.front()))) {
-    return now_fifo_.pop();
+Event EventQueue::heap_pop(std::vector<Event>& h) {
+  const Event top = h.front();
+  const Event last = h.back();
+  h.pop_back();
+  const std::size_t n = h.size();
+  if (n == 0) return top;
+  // Bottom-up deletion (Floyd): walk the hole to the bottom along the smallest children, then sift the last
+  // element up from there; it usually belongs near the bottom, which saves most comparisons.
+  std::size_t hole = 0;
+  for (;;) {
+    const std::size_t first = 4 * hole + 1;
+    if (first >= n) break;
+    std::size_t best = first;
+    const std::size_t end = first + 4 < n ? first + 4 : n;
+    for (std::size_t c = first + 1; c < end; ++c)
+      if (before(h[c], h[best])) best = c;
+    h[hole] = h[best];
+    hole = best;
   }
-  const Event top = heap_.front();
-  heap_.front() = heap_.back();
-  heap_.pop_back();
-  if (!heap_.empty()) sift_down(0);
-  now_ = top.time;
+  while (hole > 0) {
+    const std::size_t parent = (hole - 1) / 4;
+    if (!before(last, h[parent])) break;
+    h[hole] = h[parent];
+    hole = parent;
+  }
+  h[hole] = last;
   return top;
 }
 
-void EventQueue::sift_up(std::size_t i) {
-  const Event e = heap_[i];
-  while (i > 0) {
-    const std::size_t parent = (i - 1) / 4;
-    if (!before(e, heap_[parent])) break;
-    heap_[i] = heap_[parent];
-    i = parent;
+void EventQueue::schedule(TimePs time, std::uint32_t target, std::uint32_t kind) {
+  AIFABRIC_ASSERT(time >= now_, "event scheduled in the past at t=" + std::to_string(now_) + " ps");
+  const Event e{time, seq_++, target, kind};
+  ++size_;
+  if (time == now_) {
+    now_fifo_.push(e);
+  } else if (time < base_ + kBucketPs) {
+    heap_push(current_, e);
+  } else if (time < base_ + kWheelSpanPs) {
+    const std::size_t b = bucket_of(time);
+    wheel_[b].push_back(e);
+    occupied_[b / 64] |= std::uint64_t{1} << (b % 64);
+    ++in_wheel_;
+  } else {
+    heap_push(overflow_, e);
   }
-  heap_[i] = e;
 }
 
-void EventQueue::sift_down(std::size_t i) {
-  const std::size_t n = heap_.size();
-  const Event e = heap_[i];
-  for (;;) {
-    const std::size_t first = 4 * i + 1;
-    if (first >= n) break;
-    std::size_t best = first;
-    const std::size_t last = first + 4 < n ? first + 4 : n;
-    for (std::size_t c = first + 1; c < last; ++c) {
-      if (before(heap_[c], heap_[best])) best = c;
+void EventQueue::refill() {
+  while (current_.empty()) {
+    // The next occupied wheel bucket after the current one (the wheel only holds times after base_).
+    TimePs next = -1;
+    if (in_wheel_ > 0) {
+      const std::size_t start = (bucket_of(base_) + 1) % kBuckets;
+      for (std::size_t step = 0; step < kBuckets;) {
+        const std::size_t b = (start + step) % kBuckets;
+        const std::uint64_t word = occupied_[b / 64] >> (b % 64);
+        if (word != 0) {
+          const std::size_t found = (b + static_cast<std::size_t>(__builtin_ctzll(word))) % kBuckets;
+          const std::size_t ahead = (found + kBuckets - bucket_of(base_)) % kBuckets;
+          next = base_ + static_cast<TimePs>(ahead) * kBucketPs;
+          break;
+        }
+        step += 64 - b % 64;
+      }
     }
-    if (!before(heap_[best], e)) break;
-    heap_[i] = heap_[best];
-    i = best;
+    if (!overflow_.empty()) {
+      const TimePs o = overflow_.front().time & ~(kBucketPs - 1);
+      if (next < 0 || o < next) next = o;
+    }
+    if (next < 0) return;
+    base_ = next;
+    const std::size_t b = bucket_of(base_);
+    auto& bucket = wheel_[b];
+    if (!bucket.empty() && bucket.front().time < base_ + kBucketPs) {
+      for (const Event& e : bucket) heap_push(current_, e);
+      in_wheel_ -= bucket.size();
+      bucket.clear();
+      occupied_[b / 64] &= ~(std::uint64_t{1} << (b % 64));
+    }
+    while (!overflow_.empty() && overflow_.front().time < base_ + kBucketPs) heap_push(current_, heap_pop(overflow_));
   }
-  heap_[i] = e;
+}
+
+TimePs EventQueue::next_time() {
+  if (!now_fifo_.empty()) {
+    if (current_.empty() || !before(current_.front(), now_fifo_.front())) return now_;
+  }
+  refill();
+  return current_.front().time;
+}
+
+Event EventQueue::pop() {
+  --size_;
+  // Heap entries for the current time were scheduled before anything in the FIFO (which only receives
+  // events at `now_`), so compare sequence numbers before taking from the FIFO.
+  if (!now_fifo_.empty() && (current_.empty() || !before(current_.front(), now_fifo_.front()))) return now_fifo_.pop();
+  refill();
+  const Event e = heap_pop(current_);
+  now_ = e.time;
+  return e;
 }
 
 }  // namespace aifabric::core

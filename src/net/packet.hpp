@@ -17,6 +17,7 @@ struct Packet {
   std::uint32_t wire_bytes; // bytes on the wire, payload + framing
   std::uint32_t in_port;    // at a switch: the port back to where the packet came from
   std::uint32_t credit[2];  // flow-control frame: bytes of credit returned per class
+  std::uint32_t hash;       // ECMP hash of the packet's 5-tuple
   PacketKind kind;
   std::uint8_t cls;
   std::uint8_t ecn;         // congestion experienced

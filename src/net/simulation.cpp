@@ -118,7 +118,12 @@ Simulation::Simulation(const topo::TopologySpec& spec, const FabricConfig& fabri
     f.packets = static_cast<std::uint32_t>((f.spec.size_bytes + payload_mtu_ - 1) / payload_mtu_);
     f.payload_last = static_cast<std::uint32_t>(f.spec.size_bytes - static_cast<std::uint64_t>(f.packets - 1) * payload_mtu_);
     core::Rng rng(opt_.seed, core::hash_combine(2, i));
-    f.sport = static_cast<std::uint16_t>(49152 + rng.below(16384));
+    // RoCEv2 carries per-flow entropy in the UDP source port; switches hash the 5-tuple (addresses, source
+    // port, destination port 4791, protocol 17). ACKs and CNPs travel the reverse tuple.
+    const std::uint64_t sport = 49152 + rng.below(16384);
+    const std::uint64_t ports_proto = (sport << 16) ^ (4791u << 1) ^ 17u;
+    f.tuple_hash[0] = static_cast<std::uint32_t>(core::hash_combine((std::uint64_t{f.spec.src} << 32) ^ f.spec.dst, ports_proto));
+    f.tuple_hash[1] = static_cast<std::uint32_t>(core::hash_combine((std::uint64_t{f.spec.dst} << 32) ^ f.spec.src, ports_proto));
     if (cfg_.out_of_order_receiver()) f.received.assign((f.packets + 63) / 64, 0);
     compute_ideal(f);
     events_.schedule(f.spec.start_ps, i, kFlowStart);
@@ -140,6 +145,7 @@ void Simulation::compute_ideal(Flow& f) {
   probe.src_host = f.spec.src;
   probe.dst_host = f.spec.dst;
   probe.flow = static_cast<std::uint32_t>(&f - flows_.data());
+  probe.hash = f.tuple_hash[0];
   const std::uint32_t full = payload_mtu_ + cfg_.framing.header_bytes + cfg_.framing.gap_bytes;
   const std::uint32_t last = f.payload_last + cfg_.framing.header_bytes + cfg_.framing.gap_bytes;
   std::vector<PathHop> hops;
@@ -149,7 +155,7 @@ void Simulation::compute_ideal(Flow& f) {
     const Port& pt = ports_[port];
     hops.push_back({ser_ps(pt, full), ser_ps(pt, last), pt.latency_ps});
     if (pt.peer == dst_node) break;
-    port = ecmp_port(pt.peer, probe, f.sport);
+    port = ecmp_port(pt.peer, probe);
   }
   f.ideal_ps = ideal_completion_ps(hops, f.packets);
 }
@@ -363,14 +369,13 @@ void Simulation::on_arrive(std::uint32_t port) {
   }
 }
 
-std::uint32_t Simulation::ecmp_port(std::uint32_t node, const Packet& p, std::uint16_t sport) const {
+std::uint32_t Simulation::ecmp_port(std::uint32_t node, const Packet& p) const {
   const auto hops = routing_.next_hops(node, p.dst_host);
   if (hops.size() == 1) return hops[0];
-  // 5-tuple hash: addresses, UDP source port (per-flow entropy), destination port 4791, protocol 17.
-  const std::uint64_t tuple = (static_cast<std::uint64_t>(p.src_host) << 32) ^ p.dst_host;
-  const std::uint64_t h = core::hash_combine(core::hash_combine(switches_[switch_of_[node]].salt, tuple),
-                                             (static_cast<std::uint64_t>(sport) << 16) ^ (4791u << 1) ^ 17u);
-  return hops[h % hops.size()];
+  // Each switch mixes the flow's 5-tuple hash with its own salt, as real switches seed their hash
+  // functions differently to avoid polarization; multiply-shift maps it onto the ports without a division.
+  const std::uint64_t h = core::mix64(switches_[switch_of_[node]].salt ^ p.hash);
+  return hops[static_cast<std::size_t>((static_cast<core::Uint128>(h) * hops.size()) >> 64)];
 }
 
 std::uint32_t Simulation::route(std::uint32_t node, const Packet& p) {
@@ -378,7 +383,7 @@ std::uint32_t Simulation::route(std::uint32_t node, const Packet& p) {
   if (hops.size() == 1) return hops[0];
   Switch& sw = switches_[switch_of_[node]];
   switch (cfg_.load_balancing) {
-    case LoadBalancing::kEcmp: return ecmp_port(node, p, flows_[p.flow].sport);
+    case LoadBalancing::kEcmp: return ecmp_port(node, p);
     case LoadBalancing::kSpray: return hops[sw.spray_counter++ % hops.size()];
     case LoadBalancing::kAdaptive: {
       // The port with the fewest queued bytes; loads within one full packet of each other count as equal
@@ -530,6 +535,7 @@ std::uint32_t Simulation::nic_next_data(std::uint32_t host_id) {
     p.in_port = kNoPacket;
     p.kind = PacketKind::kData;
     p.cls = kData;
+    p.hash = f.tuple_hash[0];
     ledger_.injected += payload;
     if (cfg_.credit_based()) {
       pt.credits[kData] -= wire;
@@ -631,6 +637,7 @@ void Simulation::send_control(std::uint32_t from_host, std::uint32_t fid, Packet
   p.psn = psn;
   p.src_host = from_host;
   p.dst_host = from_host == f.spec.src ? f.spec.dst : f.spec.src;
+  p.hash = f.tuple_hash[from_host == f.spec.src ? 0 : 1];
   p.wire_bytes = cfg_.framing.control_bytes + cfg_.framing.gap_bytes;
   p.in_port = kNoPacket;
   p.kind = kind;

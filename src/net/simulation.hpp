@@ -99,7 +99,7 @@ class Simulation {
     workload::FlowSpec spec;
     std::uint32_t packets;
     std::uint32_t payload_last;
-    std::uint16_t sport;
+    std::uint32_t tuple_hash[2];  // ECMP hash of the flow's 5-tuple: data direction, reverse direction
     // sender
     std::uint32_t snd_nxt = 0, snd_una = 0;
     core::TimePs next_send_ps = 0, last_tx_ps = 0, last_progress_ps = 0;
@@ -143,7 +143,7 @@ class Simulation {
   void record_queue(std::uint32_t port, int cls, core::TimePs now);
   bool class_ready(const Port& pt, int cls) const;
   core::TimePs ser_ps(const Port& pt, std::uint64_t bytes) const;
-  std::uint32_t ecmp_port(std::uint32_t node, const Packet& p, std::uint16_t sport) const;
+  std::uint32_t ecmp_port(std::uint32_t node, const Packet& p) const;
   void activate(std::uint32_t flow);
   void arm_rate_timer(std::uint32_t flow);
   void on_flow_start(std::uint32_t flow);

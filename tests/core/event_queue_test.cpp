@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include "core/rng.hpp"
 
 namespace aifabric::core {
@@ -45,6 +47,43 @@ TEST(EventQueue, MatchesASortedReferenceOnRandomLoad) {
     ASSERT_EQ(e.time, t);
     ASSERT_EQ(e.target, s);
   }
+}
+
+}  // namespace
+}  // namespace aifabric::core
+
+namespace aifabric::core {
+namespace {
+
+TEST(EventQueue, InterleavedScheduleAndPopMatchAReferenceAcrossWheelAndOverflow) {
+  // Delays from 0 to 10 ms cover the same-time FIFO, the current bucket, the wheel (16.8 us) and the
+  // overflow heap; the queue must agree with an ordered set of (time, seq) at every pop.
+  EventQueue q;
+  std::set<std::pair<TimePs, std::uint64_t>> ref;
+  Rng rng(3, 1);
+  std::uint64_t seq = 0;
+  for (int round = 0; round < 20000; ++round) {
+    const int adds = static_cast<int>(rng.below(3));
+    for (int i = 0; i < adds; ++i) {
+      static const TimePs kScales[] = {0, 1000, 100'000, 20'000'000, 10'000'000'000};
+      const TimePs t = q.now() + static_cast<TimePs>(rng.below(static_cast<std::uint64_t>(kScales[rng.below(5)]) + 1));
+      q.schedule(t, static_cast<std::uint32_t>(seq), 0);
+      ref.emplace(t, seq++);
+    }
+    if (!ref.empty() && rng.below(2) == 0) {
+      ASSERT_EQ(q.next_time(), ref.begin()->first);
+      const Event e = q.pop();
+      ASSERT_EQ(e.time, ref.begin()->first);
+      ASSERT_EQ(e.target, ref.begin()->second);
+      ref.erase(ref.begin());
+    }
+    ASSERT_EQ(q.size(), ref.size());
+  }
+  while (!ref.empty()) {
+    ASSERT_EQ(q.pop().target, ref.begin()->second);
+    ref.erase(ref.begin());
+  }
+  EXPECT_TRUE(q.empty());
 }
 
 }  // namespace
