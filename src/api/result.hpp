@@ -29,7 +29,7 @@ struct Result {
   Percentiles slowdown;
   std::uint64_t drops = 0, ecn_marks = 0, pause_frames = 0, retransmitted_packets = 0, cnps = 0;
   core::TimePs paused_ps = 0;
-  std::vector<std::uint32_t> hottest;  // indices into `ports`, by utilization then name
+  std::vector<std::uint32_t> hottest;  // indices into `ports`, by utilization, ties in port order
   std::size_t hosts = 0, switches = 0, links = 0;
   struct Cost {
     double wall_seconds = 0;

@@ -36,6 +36,8 @@ std::uint64_t peak_rss_bytes() {
   return static_cast<std::uint64_t>(u.ru_maxrss) * 1024;
 }
 
+void check(const Scenario& sc) { net::Simulation(sc.topology, sc.fabric, sc.flows, sc.run); }
+
 Result run(const Scenario& sc) {
   const auto t0 = std::chrono::steady_clock::now();
   net::Simulation sim(sc.topology, sc.fabric, sc.flows, sc.run);

@@ -7,6 +7,10 @@ namespace aifabric::api {
 // Scenario -> Simulation -> Result. Thread-safe: each call owns its Simulation.
 Result run(const Scenario& scenario);
 
+// Instantiates the fabric without running it: the checks that need the built network (InfiniBand credit
+// windows, for instance). Throws core::InputError.
+void check(const Scenario& scenario);
+
 // Peak resident set size of this process so far, bytes.
 std::uint64_t peak_rss_bytes();
 

@@ -12,7 +12,7 @@ namespace aifabric::api {
 // A fully resolved, validated scenario: everything a run needs, nothing left to parse.
 struct Scenario {
   std::string name;
-  std::string source;  // file it came from, or "built-in:<name>"
+  std::string source;  // file it came from, or "example:<name>"
   topo::TopologySpec topology;
   net::FabricConfig fabric;
   std::vector<workload::FlowSpec> flows;

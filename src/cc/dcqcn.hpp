@@ -7,7 +7,7 @@
 namespace aifabric::cc {
 
 // DCQCN (Zhu et al., SIGCOMM 2015). The maths and the sources of the defaults are in docs/models/dcqcn.md;
-// the defaults themselves are declared once, in io/schema.cpp.
+// the defaults themselves are declared once, in io/scenario_loader.cpp.
 struct DcqcnParams {
   double g = 0;                        // alpha gain
   core::TimePs alpha_period_ps = 0;    // K: alpha decays once per period without a CNP

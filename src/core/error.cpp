@@ -1,19 +1,17 @@
 #include "core/error.hpp"
 
+#include <fmt/format.h>
+
 #include <cstdio>
 #include <cstdlib>
 
 namespace aifabric::core {
 namespace {
 std::string format_location(const Location& w, const std::string& expected) {
-  std::string s;
-  if (!w.file.empty()) {
-    s += w.file;
-    if (w.line > 0) s += ":" + std::to_string(w.line) + ":" + std::to_string(w.column);
-    s += ": ";
-  }
-  if (!w.field.empty()) s += w.field + ": ";
-  return s + expected;
+  std::string place;
+  if (!w.file.empty()) place = w.line > 0 ? fmt::format("{}:{}:{}: ", w.file, w.line, w.column) : fmt::format("{}: ", w.file);
+  if (!w.field.empty()) place += fmt::format("{}: ", w.field);
+  return place + expected;
 }
 }  // namespace
 

@@ -87,6 +87,7 @@ std::string summary_json(const api::Scenario& sc, const api::Result& r) {
   j["network"] = {{"drops", r.drops},
                   {"ecn_marks", r.ecn_marks},
                   {"pause_frames", r.pause_frames},
+                {"lossless_violated", sc.fabric.lossless() && r.ledger.dropped > 0},
                   {"paused_us", core::ps_to_us(r.paused_ps)}};
   j["bytes"] = {{"injected", r.ledger.injected},
                 {"delivered", r.ledger.delivered},
@@ -159,7 +160,11 @@ void write_results(const std::string& dir, const api::Scenario& sc, const api::R
   if (ec) throw core::InputError(core::Location{dir, 0, 0, "--out"}, "cannot create output folder: " + ec.message());
   write_file_atomic(dir + "/flows.csv", flows_csv(r));
   write_file_atomic(dir + "/ports.csv", ports_csv(r));
-  if (sc.run.sample_interval_ps > 0) write_file_atomic(dir + "/timeseries.csv", timeseries_csv(r));
+  if (sc.run.sample_interval_ps > 0) {
+    write_file_atomic(dir + "/timeseries.csv", timeseries_csv(r));
+  } else {
+    std::filesystem::remove(dir + "/timeseries.csv", ec);  // never leave an earlier run's series beside this one
+  }
   // Written last: its presence means the whole result set is complete.
   write_file_atomic(dir + "/summary.json", summary_json(sc, r));
 }

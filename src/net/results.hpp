@@ -79,7 +79,7 @@ struct RunStats {
   std::uint64_t fingerprint = 0;
   bool all_completed = false;
   bool stopped_early = false;   // hit the stop time with flows unfinished
-  bool stalled = false;         // no events left with flows unfinished (deadlock)
+  bool stalled = false;         // flows unfinished and nothing delivered for 10 timeouts (deadlock)
 };
 
 }  // namespace aifabric::net

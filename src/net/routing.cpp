@@ -22,7 +22,7 @@ Routing::Routing(const topo::TopologySpec& spec) {
 
   tor_of_host_.resize(spec.hosts.size());
   host_port_.resize(spec.hosts.size());
-  down_port_.resize(spec.hosts.size());
+  host_route_.resize(spec.hosts.size());
   sw_ordinal_.assign(n, kNone);
   tor_ordinal_.assign(n, kNone);
   std::vector<std::uint32_t> switches, tors;
@@ -37,11 +37,11 @@ Routing::Routing(const topo::TopologySpec& spec) {
     const std::uint32_t tor = peer(hp);
     tor_of_host_[h] = tor;
     host_port_[h] = hp;
-    down_port_[h] = hp ^ 1u;
     if (tor_ordinal_[tor] == kNone) {
       tor_ordinal_[tor] = static_cast<std::uint32_t>(tors.size());
       tors.push_back(tor);
     }
+    host_route_[h] = HostRoute{sw_ordinal_[tor], tor_ordinal_[tor], hp ^ 1u};
   }
   tor_count_ = static_cast<std::uint32_t>(tors.size());
   table_.resize(switches.size() * tors.size());
@@ -78,7 +78,7 @@ Routing::Routing(const topo::TopologySpec& spec) {
 
 std::size_t Routing::table_bytes() const {
   return table_.size() * sizeof(Entry) + hop_ports_.size() * sizeof(std::uint32_t) +
-         (tor_of_host_.size() * 3 + sw_ordinal_.size() * 2) * sizeof(std::uint32_t);
+         (tor_of_host_.size() * 5 + sw_ordinal_.size() * 2) * sizeof(std::uint32_t);
 }
 
 }  // namespace aifabric::net

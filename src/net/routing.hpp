@@ -14,12 +14,19 @@ class Routing {
  public:
   explicit Routing(const topo::TopologySpec& spec);
 
-  std::uint32_t tor_of(std::uint32_t host) const { return tor_of_host_[host]; }
+  std::uint32_t tor_of(std::uint32_t host) const { return tor_of_host_[host]; }  // node id of the host's ToR
   std::uint32_t host_port(std::uint32_t host) const { return host_port_[host]; }  // host -> ToR
+  // Switch ordinal (switches numbered in node order) of a switch node.
+  std::uint32_t switch_ordinal(std::uint32_t node) const { return sw_ordinal_[node]; }
   // Equal-cost egress ports at switch node `sw` towards `dst_host`.
   std::span<const std::uint32_t> next_hops(std::uint32_t sw, std::uint32_t dst_host) const {
-    if (sw == tor_of_host_[dst_host]) return {&down_port_[dst_host], 1};
-    const Entry& e = table_[static_cast<std::size_t>(sw_ordinal_[sw]) * tor_count_ + tor_ordinal_[tor_of_host_[dst_host]]];
+    return next_hops_at(sw_ordinal_[sw], dst_host);
+  }
+  // The same by switch ordinal: the engine's hot path, two cache lines per lookup.
+  std::span<const std::uint32_t> next_hops_at(std::uint32_t sw_ordinal, std::uint32_t dst_host) const {
+    const HostRoute& h = host_route_[dst_host];
+    if (sw_ordinal == h.tor_ordinal_sw) return {&h.down_port, 1};
+    const Entry& e = table_[static_cast<std::size_t>(sw_ordinal) * tor_count_ + h.tor_index];
     return {hop_ports_.data() + e.offset, e.count};
   }
   std::size_t table_bytes() const;
@@ -29,9 +36,14 @@ class Routing {
     std::uint32_t offset = 0;
     std::uint32_t count = 0;
   };
+  struct HostRoute {
+    std::uint32_t tor_ordinal_sw;  // switch ordinal of the host's ToR
+    std::uint32_t tor_index;       // column of the ToR in table_
+    std::uint32_t down_port;       // ToR -> host
+  };
+  std::vector<HostRoute> host_route_;
   std::vector<std::uint32_t> tor_of_host_;
   std::vector<std::uint32_t> host_port_;
-  std::vector<std::uint32_t> down_port_;
   std::vector<std::uint32_t> sw_ordinal_;
   std::vector<std::uint32_t> tor_ordinal_;
   std::uint32_t tor_count_ = 0;

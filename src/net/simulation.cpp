@@ -56,6 +56,10 @@ Simulation::Simulation(const topo::TopologySpec& spec, const FabricConfig& fabri
       Port& p = ports_[2 * i + dir];
       p.node = dir == 0 ? l.a : l.b;
       p.peer = dir == 0 ? l.b : l.a;
+      p.owner_is_switch = switch_of_[p.node] != kNoPacket;
+      p.peer_is_switch = switch_of_[p.peer] != kNoPacket;
+      p.owner = p.owner_is_switch ? switch_of_[p.node] : host_of_[p.node];
+      p.peer_owner = p.peer_is_switch ? switch_of_[p.peer] : host_of_[p.peer];
       p.rate_bps = rate_bps_of(l.params.rate_gbps);
       p.latency_ps = core::ns_to_ps(l.params.latency_ns);
       p.ps_per_byte = (8'000'000'000'000ull % p.rate_bps == 0) ? 8'000'000'000'000ull / p.rate_bps : 0;
@@ -98,10 +102,11 @@ Simulation::Simulation(const topo::TopologySpec& spec, const FabricConfig& fabri
       for (int c = 0; c < kClasses; ++c) {
         if (pt.credit_limit[c] < static_cast<std::int64_t>(max_wire))
           throw core::InputError(
-              core::Location{{}, 0, 0, fmt::format("topology: switch '{}' buffer_bytes", spec_.nodes[grantor].name)},
-              fmt::format("InfiniBand needs each virtual lane of each port to hold one {}-byte packet; a {}-byte "
-                          "buffer over {} ports grants only {} bytes",
-                          max_wire, sp.buffer_bytes, ports_of_node[grantor], pt.credit_limit[c]));
+              core::Location{{}, 0, 0, "topology.switch.buffer_bytes"},
+              fmt::format("InfiniBand needs each virtual lane of each port to hold one {}-byte packet; switch '{}' "
+                          "grants only {} bytes to a lane ({}-byte buffer, {} ports)",
+                          max_wire, spec_.nodes[grantor].name, pt.credit_limit[c], sp.buffer_bytes,
+                          ports_of_node[grantor]));
         pt.credits[c] = pt.credit_limit[c];
       }
       counters_[p].min_credits = pt.credits[kData];
@@ -155,7 +160,7 @@ void Simulation::compute_ideal(Flow& f) {
     const Port& pt = ports_[port];
     hops.push_back({ser_ps(pt, full), ser_ps(pt, last), pt.latency_ps});
     if (pt.peer == dst_node) break;
-    port = ecmp_port(pt.peer, probe);
+    port = ecmp_port(pt.peer_owner, probe);
   }
   f.ideal_ps = ideal_completion_ps(hops, f.packets);
 }
@@ -172,7 +177,7 @@ std::uint32_t Simulation::alloc_packet() {
 
 void Simulation::run_until(core::TimePs limit) {
   const std::uint64_t n_flows = flows_.size();
-  while (!events_.empty() && completed_ < n_flows && events_.next_time() <= limit) {
+  while (!stalled_ && !events_.empty() && completed_ < n_flows && events_.next_time() <= limit) {
     const core::Event e = events_.pop();
     fingerprint_ = (fingerprint_ ^ (static_cast<std::uint64_t>(e.time) + (static_cast<std::uint64_t>(e.kind) << 56) +
                                     (static_cast<std::uint64_t>(e.target) << 24))) * 0x100000001b3ull;
@@ -187,8 +192,8 @@ RunStats Simulation::run() {
   RunStats stats;
   const bool done = completed_ == flows_.size();
   stats.events = events_processed_;
-  stats.stopped_early = !done && !events_.empty();
-  stats.stalled = !done && events_.empty();
+  stats.stalled = !done && (stalled_ || events_.empty());
+  stats.stopped_early = !done && !stats.stalled;
   stats.all_completed = done;
   stats.end_ps = end_ps_;
   stats.fingerprint = fingerprint_;
@@ -266,14 +271,14 @@ std::uint32_t Simulation::dequeue(std::uint32_t port, int cls) {
   const std::uint32_t wire = pool_[id].wire_bytes;
   const std::uint32_t in = pool_[id].in_port;
   pt.queue_bytes[cls] -= wire;
-  if (cfg_.ecn.enabled && cfg_.ecn.mark_on_dequeue && cls == kData && is_switch(pt.node))
-    maybe_mark(port, pool_[id], pt.queue_bytes[kData], switches_[switch_of_[pt.node]].rng);
+  if (cfg_.ecn.enabled && cfg_.ecn.mark_on_dequeue && cls == kData && pt.owner_is_switch)
+    maybe_mark(port, pool_[id], pt.queue_bytes[kData], switches_[pt.owner].rng);
   if (cfg_.credit_based()) {
     pt.credits[cls] -= wire;
     if (cls == kData) counters_[port].min_credits = std::min(counters_[port].min_credits, pt.credits[cls]);
   }
-  if (is_switch(pt.node)) {
-    switches_[switch_of_[pt.node]].used -= wire;
+  if (pt.owner_is_switch) {
+    switches_[pt.owner].used -= wire;
     Port& ingress = ports_[in];
     ingress.ingress_bytes[cls] -= wire;
     if (cfg_.pfc.enabled && cls == kData && ingress.xoff_sent[cls] && ingress.ingress_bytes[cls] <= ingress.xon_bytes) {
@@ -294,7 +299,7 @@ void Simulation::try_send(std::uint32_t port) {
     start_tx(port, id);
     return;
   }
-  if (is_switch(pt.node)) {
+  if (pt.owner_is_switch) {
     const int c = pick_class(port);
     if (c >= 0) start_tx(port, dequeue(port, c));
     return;
@@ -304,7 +309,7 @@ void Simulation::try_send(std::uint32_t port) {
     return;
   }
   if (pt.paused[kData]) return;
-  const std::uint32_t id = nic_next_data(host_of_[pt.node]);
+  const std::uint32_t id = nic_next_data(pt.owner);
   if (id != kNoPacket) start_tx(port, id);
 }
 
@@ -361,29 +366,29 @@ void Simulation::on_arrive(std::uint32_t port) {
       return;
     }
     default:
-      if (is_switch(pt.peer)) {
-        switch_receive(pt.peer, head.packet, back);
+      if (pt.peer_is_switch) {
+        switch_receive(pt.peer_owner, head.packet, back);
       } else {
-        host_receive(host_of_[pt.peer], head.packet);
+        host_receive(pt.peer_owner, head.packet);
       }
   }
 }
 
-std::uint32_t Simulation::ecmp_port(std::uint32_t node, const Packet& p) const {
-  const auto hops = routing_.next_hops(node, p.dst_host);
+std::uint32_t Simulation::ecmp_port(std::uint32_t sw, const Packet& p) const {
+  const auto hops = routing_.next_hops_at(sw, p.dst_host);
   if (hops.size() == 1) return hops[0];
   // Each switch mixes the flow's 5-tuple hash with its own salt, as real switches seed their hash
   // functions differently to avoid polarization; multiply-shift maps it onto the ports without a division.
-  const std::uint64_t h = core::mix64(switches_[switch_of_[node]].salt ^ p.hash);
+  const std::uint64_t h = core::mix64(switches_[sw].salt ^ p.hash);
   return hops[static_cast<std::size_t>((static_cast<core::Uint128>(h) * hops.size()) >> 64)];
 }
 
-std::uint32_t Simulation::route(std::uint32_t node, const Packet& p) {
-  const auto hops = routing_.next_hops(node, p.dst_host);
+std::uint32_t Simulation::route(std::uint32_t sw_index, const Packet& p) {
+  const auto hops = routing_.next_hops_at(sw_index, p.dst_host);
   if (hops.size() == 1) return hops[0];
-  Switch& sw = switches_[switch_of_[node]];
+  Switch& sw = switches_[sw_index];
   switch (cfg_.load_balancing) {
-    case LoadBalancing::kEcmp: return ecmp_port(node, p);
+    case LoadBalancing::kEcmp: return ecmp_port(sw_index, p);
     case LoadBalancing::kSpray: return hops[sw.spray_counter++ % hops.size()];
     case LoadBalancing::kAdaptive: {
       // The port with the fewest queued bytes; loads within one full packet of each other count as equal
@@ -409,11 +414,11 @@ std::uint32_t Simulation::route(std::uint32_t node, const Packet& p) {
   return hops[0];
 }
 
-void Simulation::switch_receive(std::uint32_t node, std::uint32_t id, std::uint32_t in_port) {
-  Switch& sw = switches_[switch_of_[node]];
+void Simulation::switch_receive(std::uint32_t sw_index, std::uint32_t id, std::uint32_t in_port) {
+  Switch& sw = switches_[sw_index];
   Packet& p = pool_[id];
   p.in_port = in_port;
-  const std::uint32_t out = route(node, p);
+  const std::uint32_t out = route(sw_index, p);
   const int c = p.cls;
   const std::uint32_t w = p.wire_bytes;
   Port& o = ports_[out];
@@ -589,6 +594,7 @@ void Simulation::on_flow_start(std::uint32_t fid) {
   f.rp.reset(static_cast<double>(ports_[hosts_[f.spec.src].port].rate_bps), cfg_.dcqcn, now);
   f.next_send_ps = now;
   f.last_progress_ps = now;
+  last_delivery_ps_ = std::max(last_delivery_ps_, now);
   activate(fid);
   if (cfg_.transport.rto_ps > 0) events_.schedule(now + cfg_.transport.rto_ps, fid, kRto);
   kick_flow(fid);
@@ -617,6 +623,12 @@ void Simulation::on_rto(std::uint32_t fid) {
   Flow& f = flows_[fid];
   if (f.snd_una >= f.packets) return;
   const core::TimePs now = events_.now();
+  // Nothing delivered anywhere for ten timeouts (and at least 10 ms) while flows wait: the fabric is
+  // deadlocked (a PFC cycle, for instance). Stop and report it rather than spin until the stop time.
+  if (now - last_delivery_ps_ >= std::max<core::TimePs>(10 * cfg_.transport.rto_ps, 10 * core::kPsPerMs)) {
+    stalled_ = true;
+    return;
+  }
   if (now - f.last_progress_ps >= cfg_.transport.rto_ps) {
     // Nothing acknowledged for a whole timeout: go back to the first unacknowledged packet.
     f.retransmitted += f.snd_nxt - f.snd_una;
@@ -638,7 +650,7 @@ void Simulation::send_control(std::uint32_t from_host, std::uint32_t fid, Packet
   p.src_host = from_host;
   p.dst_host = from_host == f.spec.src ? f.spec.dst : f.spec.src;
   p.hash = f.tuple_hash[from_host == f.spec.src ? 0 : 1];
-  p.wire_bytes = cfg_.framing.control_bytes + cfg_.framing.gap_bytes;
+  p.wire_bytes = (kind == PacketKind::kCnp ? cfg_.framing.cnp_bytes : cfg_.framing.control_bytes) + cfg_.framing.gap_bytes;
   p.in_port = kNoPacket;
   p.kind = kind;
   p.cls = kControl;
@@ -660,6 +672,7 @@ void Simulation::host_receive(std::uint32_t host, std::uint32_t id) {
   switch (p.kind) {
     case PacketKind::kData:
       ledger_.delivered += p.payload;
+      last_delivery_ps_ = now;
       receive_data(f, p.flow, p);
       break;
     case PacketKind::kAck:
@@ -762,6 +775,9 @@ void Simulation::on_check() {
   const ByteLedger l = ledger();
   check(l.balanced(), fmt::format("bytes injected {} != delivered {} + dropped {} + in flight {}", l.injected,
                                   l.delivered, l.dropped, l.in_flight));
+  check(!cfg_.lossless() || l.dropped == 0,
+        fmt::format("a lossless fabric dropped {} payload bytes (buffer smaller than the PFC thresholds and headroom "
+                    "need)", l.dropped));
   for (const auto& sw : switches_) check(sw.used <= sw.buffer_bytes || sw.mode == topo::BufferMode::kPerPort,
                                          fmt::format("shared buffer holds {} > {} bytes", sw.used, sw.buffer_bytes));
   for (std::uint32_t p = 0; p < ports_.size(); ++p) {

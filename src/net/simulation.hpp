@@ -56,29 +56,34 @@ class Simulation {
     core::TimePs arrival;
     std::uint32_t packet;
   };
+  // Fields are grouped by use: the first cache line serves moving a packet along the link.
   struct Port {
-    std::uint32_t node;
-    std::uint32_t peer;
-    std::uint64_t rate_bps;
-    std::uint64_t ps_per_byte;  // exact serialization time per byte, 0 when the rate does not divide 8e12
-    core::TimePs latency_ps;
-    std::uint32_t tx_packet;
+    std::uint32_t owner;       // switch index or host index of the node this port leaves from
+    std::uint32_t peer_owner;  // switch index or host index of the node it leads to
+    bool owner_is_switch;
+    bool peer_is_switch;
     bool busy = false;
     bool paused[kClasses] = {false, false};
-    std::int64_t credits[kClasses] = {0, 0};  // InfiniBand: bytes the peer has granted
-    std::int64_t credit_limit[kClasses] = {0, 0};
-    std::int32_t deficit[kClasses] = {0, 0};
-    std::uint8_t dwrr_next = 0;
-    bool dwrr_granted = false;
+    std::uint32_t tx_packet = 0;
+    std::uint64_t ps_per_byte;  // exact serialization time per byte, 0 when the rate does not divide 8e12
+    core::TimePs latency_ps;
+    core::Ring<InFlight> pipe;  // packets propagating on the link
     std::uint64_t queue_bytes[kClasses] = {0, 0};
     core::Ring<std::uint32_t> queue[kClasses];
     core::Ring<std::uint32_t> link_frames;  // PFC / flow-control frames: sent first, never paused
-    core::Ring<InFlight> pipe;              // packets propagating on the link
     // Ingress side: bytes in this node's buffer that arrived through this port's link, per class.
     std::uint64_t ingress_bytes[kClasses] = {0, 0};
     bool xoff_sent[kClasses] = {false, false};
     std::uint64_t xoff_bytes = 0, xon_bytes = 0, headroom_bytes = 0;
+    std::int64_t credits[kClasses] = {0, 0};  // InfiniBand: bytes the peer has granted
+    std::int64_t credit_limit[kClasses] = {0, 0};
     std::uint32_t credit_frame = kNoPacket;  // queued flow-control frame, accumulating returned credit
+    std::int32_t deficit[kClasses] = {0, 0};
+    std::uint8_t dwrr_next = 0;
+    bool dwrr_granted = false;
+    std::uint32_t node;
+    std::uint32_t peer;
+    std::uint64_t rate_bps;
   };
   struct Switch {
     std::uint64_t buffer_bytes;
@@ -128,14 +133,14 @@ class Simulation {
   void start_tx(std::uint32_t port, std::uint32_t pkt);
   void on_tx_done(std::uint32_t port);
   void on_arrive(std::uint32_t port);
-  void switch_receive(std::uint32_t node, std::uint32_t pkt, std::uint32_t in_port);
+  void switch_receive(std::uint32_t sw_index, std::uint32_t pkt, std::uint32_t in_port);
   void host_receive(std::uint32_t host, std::uint32_t pkt);
   int pick_class(std::uint32_t port);
   std::uint32_t dequeue(std::uint32_t port, int cls);
   std::uint32_t nic_next_data(std::uint32_t host);
   void nic_schedule_wake(std::uint32_t host, core::TimePs at);
   void kick_flow(std::uint32_t flow);
-  std::uint32_t route(std::uint32_t node, const Packet& pkt);
+  std::uint32_t route(std::uint32_t sw_index, const Packet& pkt);
   void send_control(std::uint32_t from_host, std::uint32_t flow, PacketKind kind, std::uint32_t psn);
   void maybe_mark(std::uint32_t port, Packet& p, std::uint64_t queue_bytes, core::Rng& rng);
   void send_pause(std::uint32_t port, bool xoff);
@@ -143,7 +148,7 @@ class Simulation {
   void record_queue(std::uint32_t port, int cls, core::TimePs now);
   bool class_ready(const Port& pt, int cls) const;
   core::TimePs ser_ps(const Port& pt, std::uint64_t bytes) const;
-  std::uint32_t ecmp_port(std::uint32_t node, const Packet& p) const;
+  std::uint32_t ecmp_port(std::uint32_t sw_index, const Packet& p) const;
   void activate(std::uint32_t flow);
   void arm_rate_timer(std::uint32_t flow);
   void on_flow_start(std::uint32_t flow);
@@ -177,6 +182,8 @@ class Simulation {
   std::uint32_t max_wire_ = 0;  // wire bytes of a full data packet
   std::uint64_t completed_ = 0;
   std::uint64_t events_processed_ = 0;
+  core::TimePs last_delivery_ps_ = 0;  // last data packet delivered anywhere (deadlock watchdog)
+  bool stalled_ = false;
   std::uint64_t fingerprint_ = 0xcbf29ce484222325ull;
   ByteLedger ledger_;
   InvariantReport invariants_;

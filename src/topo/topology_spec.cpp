@@ -9,10 +9,10 @@
 
 namespace aifabric::topo {
 
-std::uint32_t TopologySpec::add_node(std::string name, NodeKind kind, std::string tier, SwitchParams sw) {
+std::uint32_t TopologySpec::add_node(std::string name, NodeKind node_kind, std::string tier, SwitchParams sw) {
   const auto id = static_cast<std::uint32_t>(nodes.size());
-  nodes.push_back(NodeSpec{std::move(name), kind, std::move(tier), sw});
-  if (kind == NodeKind::kHost) hosts.push_back(id);
+  nodes.push_back(NodeSpec{std::move(name), node_kind, std::move(tier), sw});
+  if (node_kind == NodeKind::kHost) hosts.push_back(id);
   return id;
 }
 
@@ -29,6 +29,9 @@ void validate(const TopologySpec& spec, const std::string& prefix) {
   for (std::size_t i = 0; i < spec.nodes.size(); ++i) {
     const auto& n = spec.nodes[i];
     if (n.name.empty()) throw InputError(where(fmt::format("nodes[{}].name", i)), "must not be empty");
+    if (n.name.find_first_of(",\"\n\r") != std::string::npos)
+      throw InputError(where(fmt::format("nodes[{}].name", i)),
+                       fmt::format("'{}' contains a comma, quote or line break, which CSV results cannot hold", n.name));
     if (!names.insert(n.name).second)
       throw InputError(where(fmt::format("nodes[{}].name", i)), fmt::format("duplicate node name '{}'", n.name));
     if (n.kind == NodeKind::kSwitch && n.sw.buffer_bytes == 0)

@@ -55,11 +55,12 @@ TEST(Dcqcn, RecoversThroughFastRecoveryThenAdditiveIncrease) {
   rp.on_cnp(p, 0);
   // Fast recovery: F = 5 timer events each halve the distance to the 100G target: 100 - 50 / 2^i.
   core::TimePs t = 0;
-  for (int i = 1; i <= 4; ++i) {
+  for (int i = 1; i <= 5; ++i) {
     t += p.rate_timer_ps;
     ASSERT_TRUE(rp.on_timer(p, t));
     EXPECT_NEAR(rp.rate_bps(), 100e9 - 50e9 / std::pow(2.0, i), 1.0) << "stage " << i;
   }
+  // Then additive increase: the target (already 100G, the cap) stays and the rate keeps halving the gap.
   // The rate converges to line rate; the timer stops there.
   for (int i = 0; i < 60 && !rp.at_line_rate(); ++i) {
     t += p.rate_timer_ps;

@@ -106,7 +106,7 @@ INSTANTIATE_TEST_SUITE_P(
              replace(kGood, "{kind: roce}", "{kind: roce, scheduler: dwrr, dwrr_data_quantum_bytes: 1000}"),
              "test.yaml:2:9: fabric.dwrr_data_quantum_bytes", "must hold one full packet"},
         Case{"malformed_yaml", "topology: {kind: fat_tree, k: 4\ntraffic: []\n", "test.yaml:2:8: (syntax)", "not valid YAML"}),
-    [](const ::testing::TestParamInfo<Case>& info) { return std::string(info.param.name); });
+    [](const ::testing::TestParamInfo<Case>& param_info) { return std::string(param_info.param.name); });
 
 TEST(BadInputFiles, MissingFileIsNamed) {
   try {
@@ -127,7 +127,8 @@ TEST(BadInputFiles, UnknownExampleListsTheKnownOnes) {
 }
 
 TEST(BadInputFiles, InfinibandBufferTooSmallForOnePacketPerLane) {
-  // Raised when the engine instantiates the fabric: 16 KB over 9 ports leaves < 1 packet for the control VL.
+  // Raised when the engine instantiates the fabric: 16 KB over a leaf's 8 ports leaves less than one
+  // packet for the control VL.
   const auto sc = load_scenario_text(
       "fabric: {kind: infiniband}\ntopology: {kind: leaf_spine, leaves: 2, hosts_per_leaf: 4, switch: {buffer_bytes: 16KB}}\n"
       "traffic: [{kind: permutation}]\n",

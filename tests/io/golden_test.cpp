@@ -68,7 +68,7 @@ std::vector<std::string> example_names() {
 }
 
 INSTANTIATE_TEST_SUITE_P(Examples, Golden, ::testing::ValuesIn(example_names()),
-                         [](const auto& info) { return info.param; });
+                         [](const auto& param_info) { return param_info.param; });
 
 TEST(Determinism, SameSeedGivesByteIdenticalFiles) {
   namespace fs = std::filesystem;

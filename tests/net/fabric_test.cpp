@@ -54,7 +54,7 @@ traffic: [{{kind: incast, receiver: 0, senders: 16, size_bytes: 500KB}}]
 }
 
 TEST(Fabric, SharedBufferIsNeverExceeded) {
-  // 31-to-1 incast into a lossy 400 KB shared buffer, and a lossless one: peaks stay within the buffer.
+  // 31-to-1 incast into a lossy 4 MB shared buffer, and a lossless one: peaks stay within the buffer.
   for (const char* fabric : {"{kind: ethernet}", "{kind: roce}"}) {
     const auto sc = testing::scenario(fmt::format(R"(
 fabric: {}
