@@ -11,7 +11,7 @@ constexpr TimePs kBucketPs = TimePs{1} << EventQueue::kBucketBits;
 constexpr TimePs kWheelSpanPs = kBucketPs * static_cast<TimePs>(EventQueue::kBuckets);
 }  // namespace
 
-EventQueue::EventQueue() : wheel_(kBuckets), occupied_(kBuckets / 64, 0) {}
+EventQueue::EventQueue() : wheel_(kBuckets, kEnd), occupied_(kBuckets / 64, 0) {}
 
 void EventQueue::heap_push(std::vector<Event>& h, const Event& e) {
   h.push_back(e);
@@ -64,7 +64,15 @@ void EventQueue::schedule(TimePs time, std::uint32_t target, std::uint32_t kind)
     heap_push(current_, e);
   } else if (time < base_ + kWheelSpanPs) {
     const std::size_t b = bucket_of(time);
-    wheel_[b].push_back(e);
+    std::uint32_t n = free_node_;
+    if (n == kEnd) {
+      n = static_cast<std::uint32_t>(nodes_.size());
+      nodes_.push_back({});
+    } else {
+      free_node_ = nodes_[n].next;
+    }
+    nodes_[n] = Node{e, wheel_[b]};
+    wheel_[b] = n;
     occupied_[b / 64] |= std::uint64_t{1} << (b % 64);
     ++in_wheel_;
   } else {
@@ -97,11 +105,16 @@ void EventQueue::refill() {
     if (next < 0) return;
     base_ = next;
     const std::size_t b = bucket_of(base_);
-    auto& bucket = wheel_[b];
-    if (!bucket.empty() && bucket.front().time < base_ + kBucketPs) {
-      for (const Event& e : bucket) heap_push(current_, e);
-      in_wheel_ -= bucket.size();
-      bucket.clear();
+    if (wheel_[b] != kEnd && nodes_[wheel_[b]].event.time < base_ + kBucketPs) {
+      for (std::uint32_t n = wheel_[b]; n != kEnd;) {
+        const std::uint32_t next = nodes_[n].next;
+        heap_push(current_, nodes_[n].event);
+        nodes_[n].next = free_node_;
+        free_node_ = n;
+        --in_wheel_;
+        n = next;
+      }
+      wheel_[b] = kEnd;
       occupied_[b / 64] &= ~(std::uint64_t{1} << (b % 64));
     }
     while (!overflow_.empty() && overflow_.front().time < base_ + kBucketPs) heap_push(current_, heap_pop(overflow_));
