@@ -1,5 +1,6 @@
 #include "core/event_queue.hpp"
 
+#include <algorithm>
 #include <string>
 
 #include "core/error.hpp"
@@ -11,7 +12,7 @@ constexpr TimePs kBucketPs = TimePs{1} << EventQueue::kBucketBits;
 constexpr TimePs kWheelSpanPs = kBucketPs * static_cast<TimePs>(EventQueue::kBuckets);
 }  // namespace
 
-EventQueue::EventQueue() : wheel_(kBuckets, kEnd), occupied_(kBuckets / 64, 0) {}
+EventQueue::EventQueue() : wheel_(kBuckets, kEnd), wheel_tail_(kBuckets, kEnd), occupied_(kBuckets / 64, 0) {}
 
 void EventQueue::heap_push(std::vector<Event>& h, const Event& e) {
   h.push_back(e);
@@ -61,7 +62,10 @@ void EventQueue::schedule(TimePs time, std::uint32_t target, std::uint32_t kind)
   if (time == now_) {
     now_fifo_.push(e);
   } else if (time < base_ + kBucketPs) {
-    heap_push(current_, e);
+    // After every pending event of the current bucket with time <= `time`: its seq is the largest.
+    auto pos = std::upper_bound(current_.begin() + static_cast<std::ptrdiff_t>(current_pos_), current_.end(), e,
+                                [](const Event& a, const Event& b) { return a.time < b.time; });
+    current_.insert(pos, e);
   } else if (time < base_ + kWheelSpanPs) {
     const std::size_t b = bucket_of(time);
     std::uint32_t n = free_node_;
@@ -71,8 +75,13 @@ void EventQueue::schedule(TimePs time, std::uint32_t target, std::uint32_t kind)
     } else {
       free_node_ = nodes_[n].next;
     }
-    nodes_[n] = Node{e, wheel_[b]};
-    wheel_[b] = n;
+    nodes_[n] = Node{e, kEnd};
+    if (wheel_[b] == kEnd) {
+      wheel_[b] = n;
+    } else {
+      nodes_[wheel_tail_[b]].next = n;
+    }
+    wheel_tail_[b] = n;
     occupied_[b / 64] |= std::uint64_t{1} << (b % 64);
     ++in_wheel_;
   } else {
@@ -81,61 +90,75 @@ void EventQueue::schedule(TimePs time, std::uint32_t target, std::uint32_t kind)
 }
 
 void EventQueue::refill() {
-  while (current_.empty()) {
-    // The next occupied wheel bucket after the current one (the wheel only holds times after base_).
-    TimePs next = -1;
-    if (in_wheel_ > 0) {
-      const std::size_t start = (bucket_of(base_) + 1) % kBuckets;
-      for (std::size_t step = 0; step < kBuckets;) {
-        const std::size_t b = (start + step) % kBuckets;
-        const std::uint64_t word = occupied_[b / 64] >> (b % 64);
-        if (word != 0) {
-          const std::size_t found = (b + static_cast<std::size_t>(__builtin_ctzll(word))) % kBuckets;
-          const std::size_t ahead = (found + kBuckets - bucket_of(base_)) % kBuckets;
-          next = base_ + static_cast<TimePs>(ahead) * kBucketPs;
-          break;
-        }
-        step += 64 - b % 64;
+  if (current_pos_ < current_.size()) return;
+  current_.clear();
+  current_pos_ = 0;
+  // The next occupied wheel bucket after the current one (the wheel only holds times after base_).
+  TimePs next = -1;
+  if (in_wheel_ > 0) {
+    const std::size_t start = (bucket_of(base_) + 1) % kBuckets;
+    for (std::size_t step = 0; step < kBuckets;) {
+      const std::size_t b = (start + step) % kBuckets;
+      const std::uint64_t word = occupied_[b / 64] >> (b % 64);
+      if (word != 0) {
+        const std::size_t found = (b + static_cast<std::size_t>(__builtin_ctzll(word))) % kBuckets;
+        const std::size_t ahead = (found + kBuckets - bucket_of(base_)) % kBuckets;
+        next = base_ + static_cast<TimePs>(ahead) * kBucketPs;
+        break;
       }
+      step += 64 - b % 64;
     }
-    if (!overflow_.empty()) {
-      const TimePs o = overflow_.front().time & ~(kBucketPs - 1);
-      if (next < 0 || o < next) next = o;
+  }
+  if (!overflow_.empty()) {
+    const TimePs o = overflow_.front().time & ~(kBucketPs - 1);
+    if (next < 0 || o < next) next = o;
+  }
+  if (next < 0) return;
+  base_ = next;
+  const std::size_t b = bucket_of(base_);
+  if (wheel_[b] != kEnd && nodes_[wheel_[b]].event.time < base_ + kBucketPs) {
+    for (std::uint32_t n = wheel_[b]; n != kEnd;) {
+      const std::uint32_t after = nodes_[n].next;
+      current_.push_back(nodes_[n].event);
+      nodes_[n].next = free_node_;
+      free_node_ = n;
+      --in_wheel_;
+      n = after;
     }
-    if (next < 0) return;
-    base_ = next;
-    const std::size_t b = bucket_of(base_);
-    if (wheel_[b] != kEnd && nodes_[wheel_[b]].event.time < base_ + kBucketPs) {
-      for (std::uint32_t n = wheel_[b]; n != kEnd;) {
-        const std::uint32_t next = nodes_[n].next;
-        heap_push(current_, nodes_[n].event);
-        nodes_[n].next = free_node_;
-        free_node_ = n;
-        --in_wheel_;
-        n = next;
-      }
-      wheel_[b] = kEnd;
-      occupied_[b / 64] &= ~(std::uint64_t{1} << (b % 64));
-    }
-    while (!overflow_.empty() && overflow_.front().time < base_ + kBucketPs) heap_push(current_, heap_pop(overflow_));
+    wheel_[b] = kEnd;
+    occupied_[b / 64] &= ~(std::uint64_t{1} << (b % 64));
+  }
+  bool from_overflow = false;
+  while (!overflow_.empty() && overflow_.front().time < base_ + kBucketPs) {
+    current_.push_back(heap_pop(overflow_));
+    from_overflow = true;
+  }
+  // The list is in seq order, so a stable sort by time gives (time, seq) order; events from the overflow
+  // heap interleave in seq with the list's, so then sort on both keys.
+  auto by_time = [](const Event& a, const Event& c) { return a.time < c.time; };
+  if (from_overflow) {
+    std::sort(current_.begin(), current_.end(), before);
+  } else if (!std::is_sorted(current_.begin(), current_.end(), by_time)) {
+    std::stable_sort(current_.begin(), current_.end(), by_time);
   }
 }
 
 TimePs EventQueue::next_time() {
   if (!now_fifo_.empty()) {
-    if (current_.empty() || !before(current_.front(), now_fifo_.front())) return now_;
+    if (current_pos_ == current_.size() || !before(current_[current_pos_], now_fifo_.front())) return now_;
   }
   refill();
-  return current_.front().time;
+  return current_[current_pos_].time;
 }
 
 Event EventQueue::pop() {
   --size_;
   // Heap entries for the current time were scheduled before anything in the FIFO (which only receives
   // events at `now_`), so compare sequence numbers before taking from the FIFO.
-  if (!now_fifo_.empty() && (current_.empty() || !before(current_.front(), now_fifo_.front()))) return now_fifo_.pop();
+  if (!now_fifo_.empty() && (current_pos_ == current_.size() || !before(current_[current_pos_], now_fifo_.front())))
+    return now_fifo_.pop();
   refill();
-  const Event e = heap_pop(current_);
+  const Event e = current_[current_pos_++];
   now_ = e.time;
   return e;
 }

@@ -20,12 +20,13 @@ static_assert(std::is_trivially_copyable_v<Event>);
 
 // Priority queue of events in (time, seq) order.
 //
-// A timing wheel of kBuckets buckets, each kBucketPs wide, covers the near future; the bucket holding the
-// current time is an array 4-ary heap, later buckets are unsorted linked lists threaded through one node
-// pool (so the wheel's memory is proportional to the pending events, and recycled while hot in cache), and
-// events beyond the wheel wait in an overflow 4-ary heap. Events scheduled at the current time skip all of it through a FIFO. Packet
-// events land a few hundred nanoseconds ahead, so the current bucket's heap stays small and in L1 cache;
-// bench/bench_event_queue.cpp measures this against a single heap.
+// A timing wheel of kBuckets buckets, each kBucketPs wide, covers the near future. Later buckets are
+// linked lists threaded through one node pool, in scheduling (= seq) order, so the wheel's memory follows
+// the pending events and is recycled while hot in cache. The bucket holding the current time is a sorted
+// array consumed from the front: when a bucket becomes current it only needs a stable sort by time, and
+// none when its events share one time (the common case when synchronized senders make thousands of events
+// coincide). Events beyond the wheel wait in an overflow 4-ary heap; events at the current time skip all
+// of it through a FIFO. bench/bench_event_queue.cpp measures this against a single heap.
 class EventQueue {
  public:
   EventQueue();
@@ -61,8 +62,10 @@ class EventQueue {
   };
   static constexpr std::uint32_t kEnd = 0xffffffffu;
 
-  std::vector<Event> current_;   // heap: events of the bucket starting at base_
+  std::vector<Event> current_;   // sorted: events of the bucket starting at base_, from current_pos_ on
+  std::size_t current_pos_ = 0;
   std::vector<std::uint32_t> wheel_;  // head node of each bucket's list
+  std::vector<std::uint32_t> wheel_tail_;  // last node of each bucket's list
   std::vector<Node> nodes_;
   std::uint32_t free_node_ = kEnd;
   std::vector<std::uint64_t> occupied_;  // bit per wheel bucket

@@ -47,7 +47,6 @@ Simulation::Simulation(const topo::TopologySpec& spec, const FabricConfig& fabri
   const std::uint32_t frame_wire = cfg_.framing.link_frame_bytes + cfg_.framing.gap_bytes;
 
   ports_.resize(spec_.links.size() * 2);
-  counters_.resize(ports_.size());
   port_names_.resize(ports_.size());
   std::vector<std::uint32_t> pair_count;  // parallel-link numbering for names
   for (std::uint32_t i = 0; i < spec_.links.size(); ++i) {
@@ -109,7 +108,7 @@ Simulation::Simulation(const topo::TopologySpec& spec, const FabricConfig& fabri
                           ports_of_node[grantor]));
         pt.credits[c] = pt.credit_limit[c];
       }
-      counters_[p].min_credits = pt.credits[kData];
+      ports_[p].k.min_credits = pt.credits[kData];
     }
   }
 
@@ -220,7 +219,7 @@ void Simulation::dispatch(const core::Event& e) {
 }
 
 void Simulation::record_queue(std::uint32_t port, int cls, core::TimePs now) {
-  auto& k = counters_[port];
+  auto& k = ports_[port].k;
   const Port& pt = ports_[port];
   k.queue_byte_ps[cls] += static_cast<double>(pt.queue_bytes[cls]) * static_cast<double>(now - k.queue_changed[cls]);
   k.queue_changed[cls] = now;
@@ -275,7 +274,7 @@ std::uint32_t Simulation::dequeue(std::uint32_t port, int cls) {
     maybe_mark(port, pool_[id], pt.queue_bytes[kData], switches_[pt.owner].rng);
   if (cfg_.credit_based()) {
     pt.credits[cls] -= wire;
-    if (cls == kData) counters_[port].min_credits = std::min(counters_[port].min_credits, pt.credits[cls]);
+    if (cls == kData) ports_[port].k.min_credits = std::min(ports_[port].k.min_credits, pt.credits[cls]);
   }
   if (pt.owner_is_switch) {
     switches_[pt.owner].used -= wire;
@@ -318,7 +317,7 @@ void Simulation::start_tx(std::uint32_t port, std::uint32_t id) {
   const Packet& p = pool_[id];
   pt.busy = true;
   pt.tx_packet = id;
-  auto& k = counters_[port];
+  auto& k = ports_[port].k;
   k.tx_bytes += p.wire_bytes;
   ++k.tx_packets;
   if (p.kind == PacketKind::kData) k.tx_data_bytes += p.payload;
@@ -343,7 +342,7 @@ void Simulation::on_arrive(std::uint32_t port) {
   switch (p.kind) {
     case PacketKind::kPause: {
       Port& target = ports_[back];
-      auto& k = counters_[back];
+      auto& k = ports_[back].k;
       const core::TimePs now = events_.now();
       target.paused[p.cls] = p.xoff != 0;
       if (p.xoff) {
@@ -423,7 +422,7 @@ void Simulation::switch_receive(std::uint32_t sw_index, std::uint32_t id, std::u
   const std::uint32_t w = p.wire_bytes;
   Port& o = ports_[out];
   Port& in = ports_[in_port];
-  auto& k = counters_[out];
+  auto& k = ports_[out].k;
   if (!cfg_.credit_based()) {
     bool drop = sw.mode == topo::BufferMode::kShared
                     ? sw.used + w > sw.buffer_bytes
@@ -465,7 +464,7 @@ void Simulation::maybe_mark(std::uint32_t port, Packet& p, std::uint64_t queue_b
   }
   if (mark) {
     p.ecn = 1;
-    ++counters_[port].ecn_marks;
+    ++ports_[port].k.ecn_marks;
   }
 }
 
@@ -479,9 +478,9 @@ void Simulation::send_pause(std::uint32_t port, bool xoff) {
   p.wire_bytes = cfg_.framing.link_frame_bytes + cfg_.framing.gap_bytes;
   ports_[port].link_frames.push(id);
   if (xoff) {
-    ++counters_[port].pause_sent;
+    ++ports_[port].k.pause_sent;
   } else {
-    ++counters_[port].resume_sent;
+    ++ports_[port].k.resume_sent;
   }
   try_send(port);
 }
@@ -544,7 +543,7 @@ std::uint32_t Simulation::nic_next_data(std::uint32_t host_id) {
     ledger_.injected += payload;
     if (cfg_.credit_based()) {
       pt.credits[kData] -= wire;
-      counters_[host.port].min_credits = std::min(counters_[host.port].min_credits, pt.credits[kData]);
+      ports_[host.port].k.min_credits = std::min(ports_[host.port].k.min_credits, pt.credits[kData]);
     }
     f.last_tx_ps = now;
     f.last_wire = wire;
@@ -659,7 +658,7 @@ void Simulation::send_control(std::uint32_t from_host, std::uint32_t fid, Packet
   record_queue(port, kControl, events_.now());
   pt.queue[kControl].push(id);
   pt.queue_bytes[kControl] += p.wire_bytes;
-  counters_[port].max_queue_bytes[kControl] = std::max(counters_[port].max_queue_bytes[kControl], pt.queue_bytes[kControl]);
+  ports_[port].k.max_queue_bytes[kControl] = std::max(ports_[port].k.max_queue_bytes[kControl], pt.queue_bytes[kControl]);
   try_send(port);
 }
 
@@ -754,8 +753,8 @@ void Simulation::on_sample() {
   const core::TimePs now = events_.now();
   const double interval_s = core::ps_to_sec(opt_.sample_interval_ps);
   for (std::uint32_t p = 0; p < ports_.size(); ++p) {
-    const std::uint64_t sent = counters_[p].tx_bytes - series_last_tx_[p];
-    series_last_tx_[p] = counters_[p].tx_bytes;
+    const std::uint64_t sent = ports_[p].k.tx_bytes - series_last_tx_[p];
+    series_last_tx_[p] = ports_[p].k.tx_bytes;
     const std::uint64_t q = ports_[p].queue_bytes[kControl] + ports_[p].queue_bytes[kData];
     if (sent == 0 && q == 0) continue;
     series_.push_back({now, p, static_cast<double>(sent) * 8.0 / (static_cast<double>(ports_[p].rate_bps) * interval_s), q});
@@ -836,11 +835,11 @@ std::vector<PortReport> Simulation::port_reports() const {
     r.from = spec_.nodes[pt.node].name;
     r.to = spec_.nodes[pt.peer].name;
     r.rate_gbps = static_cast<double>(pt.rate_bps) / 1e9;
-    r.counters = counters_[p];
+    r.counters = ports_[p].k;
     for (int c = 0; c < kClasses; ++c)
       r.counters.queue_byte_ps[c] += static_cast<double>(pt.queue_bytes[c]) * static_cast<double>(end_ps_ - r.counters.queue_changed[c]);
     if (r.counters.pause_started >= 0) r.counters.paused_ps += end_ps_ - r.counters.pause_started;
-    r.utilization = static_cast<double>(counters_[p].tx_bytes) * 8.0 / (static_cast<double>(pt.rate_bps) * t / 1e12);
+    r.utilization = static_cast<double>(ports_[p].k.tx_bytes) * 8.0 / (static_cast<double>(pt.rate_bps) * t / 1e12);
     for (int c = 0; c < kClasses; ++c) r.mean_queue_bytes[c] = r.counters.queue_byte_ps[c] / t;
     out.push_back(std::move(r));
   }

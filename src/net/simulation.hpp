@@ -56,7 +56,8 @@ class Simulation {
     core::TimePs arrival;
     std::uint32_t packet;
   };
-  // Fields are grouped by use: the first cache line serves moving a packet along the link.
+  // Fields are grouped by use: the first cache line moves a packet along the link, the next ones queue it,
+  // the counters follow, and set-up-only fields come last.
   struct Port {
     std::uint32_t owner;       // switch index or host index of the node this port leaves from
     std::uint32_t peer_owner;  // switch index or host index of the node it leads to
@@ -64,7 +65,9 @@ class Simulation {
     bool peer_is_switch;
     bool busy = false;
     bool paused[kClasses] = {false, false};
+    bool xoff_sent[kClasses] = {false, false};  // ingress side: XOFF sent upstream and not yet resumed
     std::uint32_t tx_packet = 0;
+    std::uint32_t credit_frame = kNoPacket;  // queued flow-control frame, accumulating returned credit
     std::uint64_t ps_per_byte;  // exact serialization time per byte, 0 when the rate does not divide 8e12
     core::TimePs latency_ps;
     core::Ring<InFlight> pipe;  // packets propagating on the link
@@ -73,11 +76,10 @@ class Simulation {
     core::Ring<std::uint32_t> link_frames;  // PFC / flow-control frames: sent first, never paused
     // Ingress side: bytes in this node's buffer that arrived through this port's link, per class.
     std::uint64_t ingress_bytes[kClasses] = {0, 0};
-    bool xoff_sent[kClasses] = {false, false};
-    std::uint64_t xoff_bytes = 0, xon_bytes = 0, headroom_bytes = 0;
     std::int64_t credits[kClasses] = {0, 0};  // InfiniBand: bytes the peer has granted
+    std::uint64_t xoff_bytes = 0, xon_bytes = 0, headroom_bytes = 0;
+    PortCounters k;
     std::int64_t credit_limit[kClasses] = {0, 0};
-    std::uint32_t credit_frame = kNoPacket;  // queued flow-control frame, accumulating returned credit
     std::int32_t deficit[kClasses] = {0, 0};
     std::uint8_t dwrr_next = 0;
     bool dwrr_granted = false;
@@ -171,7 +173,6 @@ class Simulation {
   std::vector<Packet> pool_;
   std::vector<std::uint32_t> free_;
   std::vector<Port> ports_;
-  std::vector<PortCounters> counters_;
   std::vector<std::string> port_names_;
   std::vector<std::uint32_t> switch_of_;  // node -> switch index, or kNoPacket for hosts
   std::vector<std::uint32_t> host_of_;    // node -> host index
