@@ -128,18 +128,31 @@ void EventQueue::refill() {
     wheel_[b] = kEnd;
     occupied_[b / 64] &= ~(std::uint64_t{1} << (b % 64));
   }
-  bool from_overflow = false;
+  bool from_overflow = false;  // set when overflow events join the bucket
   while (!overflow_.empty() && overflow_.front().time < base_ + kBucketPs) {
     current_.push_back(heap_pop(overflow_));
     from_overflow = true;
   }
-  // The list is in seq order, so a stable sort by time gives (time, seq) order; events from the overflow
-  // heap interleave in seq with the list's, so then sort on both keys.
-  auto by_time = [](const Event& a, const Event& c) { return a.time < c.time; };
+  // The list is in seq order and nearly sorted by time (events coincide or arrive in time order), so a
+  // stable insertion sort by time costs little more than a scan and gives (time, seq) order. If it turns
+  // out far from sorted, or events from the overflow heap (which interleave in seq) joined, sort on both
+  // keys instead.
   if (from_overflow) {
     std::sort(current_.begin(), current_.end(), before);
-  } else if (!std::is_sorted(current_.begin(), current_.end(), by_time)) {
-    std::stable_sort(current_.begin(), current_.end(), by_time);
+    return;
+  }
+  std::size_t budget = 64 + 16 * current_.size();
+  for (std::size_t i = 1; i < current_.size(); ++i) {
+    if (current_[i].time >= current_[i - 1].time) continue;
+    const Event e = current_[i];
+    std::size_t j = i;
+    for (; j > 0 && current_[j - 1].time > e.time; --j) current_[j] = current_[j - 1];
+    current_[j] = e;
+    budget -= std::min(budget, i - j);
+    if (budget == 0) {
+      std::sort(current_.begin(), current_.end(), before);
+      return;
+    }
   }
 }
 

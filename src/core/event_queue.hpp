@@ -39,6 +39,8 @@ class EventQueue {
   Event pop();
   TimePs now() const { return now_; }
   std::uint64_t scheduled() const { return seq_; }
+  // The event after the one just popped, when it is already known without refilling (for prefetching).
+  const Event* peek_ready() const { return current_pos_ < current_.size() ? &current_[current_pos_] : nullptr; }
 
   static constexpr int kBucketBits = 12;   // 4.096 ns per bucket
   static constexpr int kWheelBits = 12;    // 4096 buckets: 16.8 us of near future

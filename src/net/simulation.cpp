@@ -47,6 +47,7 @@ Simulation::Simulation(const topo::TopologySpec& spec, const FabricConfig& fabri
   const std::uint32_t frame_wire = cfg_.framing.link_frame_bytes + cfg_.framing.gap_bytes;
 
   ports_.resize(spec_.links.size() * 2);
+  ingress_.resize(ports_.size());
   port_names_.resize(ports_.size());
   std::vector<std::uint32_t> pair_count;  // parallel-link numbering for names
   for (std::uint32_t i = 0; i < spec_.links.size(); ++i) {
@@ -82,10 +83,11 @@ Simulation::Simulation(const topo::TopologySpec& spec, const FabricConfig& fabri
   for (std::uint32_t p = 0; p < ports_.size(); ++p) {
     Port& pt = ports_[p];
     // PFC thresholds of the ingress queue fed by the link this port points back along.
-    pt.xoff_bytes = cfg_.pfc.xoff_bytes;
-    pt.xon_bytes = cfg_.pfc.xon_bytes != 0 ? cfg_.pfc.xon_bytes
+    Ingress& ig = ingress_[p];
+    ig.xoff_bytes = cfg_.pfc.xoff_bytes;
+    ig.xon_bytes = cfg_.pfc.xon_bytes != 0 ? cfg_.pfc.xon_bytes
                                            : (cfg_.pfc.xoff_bytes > 2ull * max_wire ? cfg_.pfc.xoff_bytes - 2ull * max_wire : 0);
-    pt.headroom_bytes = cfg_.pfc.headroom_bytes != 0
+    ig.headroom_bytes = cfg_.pfc.headroom_bytes != 0
                             ? cfg_.pfc.headroom_bytes
                             : 2 * bdp_bytes(pt.rate_bps, pt.latency_ps) + 3ull * max_wire + frame_wire;
     if (cfg_.credit_based()) {
@@ -178,6 +180,9 @@ void Simulation::run_until(core::TimePs limit) {
   const std::uint64_t n_flows = flows_.size();
   while (!stalled_ && !events_.empty() && completed_ < n_flows && events_.next_time() <= limit) {
     const core::Event e = events_.pop();
+    // The engine is bound by memory latency: start loading the next event's port while this one runs.
+    if (const core::Event* next = events_.peek_ready(); next != nullptr && next->kind <= kArrive)
+      __builtin_prefetch(&ports_[next->target]);
     fingerprint_ = (fingerprint_ ^ (static_cast<std::uint64_t>(e.time) + (static_cast<std::uint64_t>(e.kind) << 56) +
                                     (static_cast<std::uint64_t>(e.target) << 24))) * 0x100000001b3ull;
     ++events_processed_;
@@ -267,6 +272,7 @@ std::uint32_t Simulation::dequeue(std::uint32_t port, int cls) {
   const core::TimePs now = events_.now();
   record_queue(port, cls, now);
   const std::uint32_t id = pt.queue[cls].pop();
+  if (!pt.queue[cls].empty()) __builtin_prefetch(&pool_[pt.queue[cls].front()]);  // the next to leave
   const std::uint32_t wire = pool_[id].wire_bytes;
   const std::uint32_t in = pool_[id].in_port;
   pt.queue_bytes[cls] -= wire;
@@ -278,9 +284,9 @@ std::uint32_t Simulation::dequeue(std::uint32_t port, int cls) {
   }
   if (pt.owner_is_switch) {
     switches_[pt.owner].used -= wire;
-    Port& ingress = ports_[in];
-    ingress.ingress_bytes[cls] -= wire;
-    if (cfg_.pfc.enabled && cls == kData && ingress.xoff_sent[cls] && ingress.ingress_bytes[cls] <= ingress.xon_bytes) {
+    Ingress& ingress = ingress_[in];
+    ingress.bytes[cls] -= wire;
+    if (cfg_.pfc.enabled && cls == kData && ingress.xoff_sent[cls] && ingress.bytes[cls] <= ingress.xon_bytes) {
       ingress.xoff_sent[cls] = false;
       send_pause(in, false);
     }
@@ -336,7 +342,10 @@ void Simulation::on_tx_done(std::uint32_t port) {
 void Simulation::on_arrive(std::uint32_t port) {
   Port& pt = ports_[port];
   const InFlight head = pt.pipe.pop();
-  if (!pt.pipe.empty()) events_.schedule(pt.pipe.front().arrival, port, kArrive);
+  if (!pt.pipe.empty()) {
+    events_.schedule(pt.pipe.front().arrival, port, kArrive);
+    __builtin_prefetch(&pool_[pt.pipe.front().packet]);  // needed at the next arrival
+  }
   const std::uint32_t back = port ^ 1u;  // the receiving node's port on the same link
   const Packet& p = pool_[head.packet];
   switch (p.kind) {
@@ -421,13 +430,13 @@ void Simulation::switch_receive(std::uint32_t sw_index, std::uint32_t id, std::u
   const int c = p.cls;
   const std::uint32_t w = p.wire_bytes;
   Port& o = ports_[out];
-  Port& in = ports_[in_port];
+  Ingress& in = ingress_[in_port];
   auto& k = ports_[out].k;
   if (!cfg_.credit_based()) {
     bool drop = sw.mode == topo::BufferMode::kShared
                     ? sw.used + w > sw.buffer_bytes
                     : o.queue_bytes[kControl] + o.queue_bytes[kData] + w > sw.buffer_bytes;
-    if (cfg_.pfc.enabled && c == kData && in.ingress_bytes[c] + w > in.xoff_bytes + in.headroom_bytes) drop = true;
+    if (cfg_.pfc.enabled && c == kData && in.bytes[c] + w > in.xoff_bytes + in.headroom_bytes) drop = true;
     if (drop) {
       ++k.drops[c];
       k.drop_bytes[c] += w;
@@ -443,8 +452,8 @@ void Simulation::switch_receive(std::uint32_t sw_index, std::uint32_t id, std::u
   k.max_queue_bytes[c] = std::max(k.max_queue_bytes[c], o.queue_bytes[c]);
   sw.used += w;
   sw.peak = std::max(sw.peak, sw.used);
-  in.ingress_bytes[c] += w;
-  if (cfg_.pfc.enabled && c == kData && !in.xoff_sent[c] && in.ingress_bytes[c] >= in.xoff_bytes) {
+  in.bytes[c] += w;
+  if (cfg_.pfc.enabled && c == kData && !in.xoff_sent[c] && in.bytes[c] >= in.xoff_bytes) {
     in.xoff_sent[c] = true;
     send_pause(in_port, true);
   }
@@ -791,9 +800,9 @@ void Simulation::on_check() {
                           pt.credit_limit[c]));
     if (cfg_.credit_based() && is_switch(pt.node))
       for (int c = 0; c < kClasses; ++c)
-        check(static_cast<std::int64_t>(pt.ingress_bytes[c]) <= ports_[p ^ 1u].credit_limit[c],
+        check(static_cast<std::int64_t>(ingress_[p].bytes[c]) <= ports_[p ^ 1u].credit_limit[c],
               fmt::format("port {} holds {} ingress bytes, more than the {} it granted", port_names_[p],
-                          pt.ingress_bytes[c], ports_[p ^ 1u].credit_limit[c]));
+                          ingress_[p].bytes[c], ports_[p ^ 1u].credit_limit[c]));
   }
   if (completed_ < flows_.size()) events_.schedule(events_.now() + opt_.check_interval_ps, 0, kCheck);
 }

@@ -65,7 +65,6 @@ class Simulation {
     bool peer_is_switch;
     bool busy = false;
     bool paused[kClasses] = {false, false};
-    bool xoff_sent[kClasses] = {false, false};  // ingress side: XOFF sent upstream and not yet resumed
     std::uint32_t tx_packet = 0;
     std::uint32_t credit_frame = kNoPacket;  // queued flow-control frame, accumulating returned credit
     std::uint64_t ps_per_byte;  // exact serialization time per byte, 0 when the rate does not divide 8e12
@@ -74,10 +73,7 @@ class Simulation {
     std::uint64_t queue_bytes[kClasses] = {0, 0};
     core::Ring<std::uint32_t> queue[kClasses];
     core::Ring<std::uint32_t> link_frames;  // PFC / flow-control frames: sent first, never paused
-    // Ingress side: bytes in this node's buffer that arrived through this port's link, per class.
-    std::uint64_t ingress_bytes[kClasses] = {0, 0};
     std::int64_t credits[kClasses] = {0, 0};  // InfiniBand: bytes the peer has granted
-    std::uint64_t xoff_bytes = 0, xon_bytes = 0, headroom_bytes = 0;
     PortCounters k;
     std::int64_t credit_limit[kClasses] = {0, 0};
     std::int32_t deficit[kClasses] = {0, 0};
@@ -86,6 +82,13 @@ class Simulation {
     std::uint32_t node;
     std::uint32_t peer;
     std::uint64_t rate_bps;
+  };
+  // The ingress side of a port: what its node holds of the packets that arrived over the port's link. Kept
+  // apart from Port so that a switch reaches it, for the other port of every hop, in a small array.
+  struct Ingress {
+    std::uint64_t bytes[kClasses] = {0, 0};
+    std::uint64_t xoff_bytes = 0, xon_bytes = 0, headroom_bytes = 0;
+    bool xoff_sent[kClasses] = {false, false};  // XOFF sent upstream and not yet resumed
   };
   struct Switch {
     std::uint64_t buffer_bytes;
@@ -173,6 +176,7 @@ class Simulation {
   std::vector<Packet> pool_;
   std::vector<std::uint32_t> free_;
   std::vector<Port> ports_;
+  std::vector<Ingress> ingress_;  // by port
   std::vector<std::string> port_names_;
   std::vector<std::uint32_t> switch_of_;  // node -> switch index, or kNoPacket for hosts
   std::vector<std::uint32_t> host_of_;    // node -> host index
