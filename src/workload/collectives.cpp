@@ -1,0 +1,364 @@
+#include "workload/collectives.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <functional>
+#include <map>
+
+namespace aifabric::workload {
+namespace {
+
+constexpr std::uint32_t kNone = Program::kNone;
+
+// Splits `total` into `parts` near-equal pieces; piece i.
+std::uint64_t piece(std::uint64_t total, std::uint64_t parts, std::uint64_t i) {
+  return total * (i + 1) / parts - total * i / parts;
+}
+
+struct Builder {
+  Program& p;
+  const CollectiveSpec& s;
+  const std::vector<std::uint32_t>& server_of;
+  std::uint32_t tag;
+  std::uint32_t n() const { return static_cast<std::uint32_t>(s.ranks.size()); }
+  std::uint32_t send(std::uint32_t from, std::uint32_t to, std::uint64_t bytes, std::initializer_list<std::uint32_t> deps) {
+    const std::uint32_t op = p.add_transfer(s.ranks[from], s.ranks[to], bytes, tag);
+    for (auto d : deps) p.depend(d, op);
+    return op;
+  }
+  std::uint32_t join(std::uint32_t rank, const std::vector<std::uint32_t>& deps) {
+    const std::uint32_t op = p.add_compute(s.ranks[rank], 0, tag);
+    for (auto d : deps) p.depend(d, op);
+    return op;
+  }
+};
+
+// Ring over `order` (indices into ranks) for `steps` steps; block of step k sent by position i has
+// size(k, i). Each send waits for the rank's previous send and for the block received in the previous step.
+// Returns, per position, [last send, last receive].
+std::vector<std::pair<std::uint32_t, std::uint32_t>> ring(Builder& b, const std::vector<std::uint32_t>& order,
+                                                          std::uint32_t steps, const std::vector<std::uint32_t>& start,
+                                                          const std::function<std::uint64_t(std::uint32_t, std::uint32_t)>& size) {
+  const auto m = static_cast<std::uint32_t>(order.size());
+  std::vector<std::uint32_t> prev(m), cur(m);
+  for (std::uint32_t i = 0; i < m; ++i) prev[i] = kNone;
+  for (std::uint32_t k = 0; k < steps; ++k) {
+    for (std::uint32_t i = 0; i < m; ++i) {
+      const std::uint32_t incoming = k == 0 ? start[(i + m - 1) % m] : prev[(i + m - 1) % m];
+      const std::uint32_t own = k == 0 ? start[i] : prev[i];
+      cur[i] = b.send(order[i], order[(i + 1) % m], size(k, i), {own, incoming});
+      if (k == 0) b.p.depend(start[(i + 1) % m], cur[i]);  // the receiver must have joined too
+    }
+    std::swap(prev, cur);
+  }
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> out(m);
+  for (std::uint32_t i = 0; i < m; ++i) out[i] = {steps ? prev[i] : start[i], steps ? prev[(i + m - 1) % m] : start[i]};
+  return out;
+}
+
+std::vector<std::uint32_t> iota(std::uint32_t n) {
+  std::vector<std::uint32_t> v(n);
+  for (std::uint32_t i = 0; i < n; ++i) v[i] = i;
+  return v;
+}
+
+// Pipelined chain from order[0] to order.back(): chunk j leaves position i after it arrived and after chunk
+// j-1 left. Returns per position the last op touching it.
+std::vector<std::uint32_t> chain(Builder& b, const std::vector<std::uint32_t>& order, std::uint64_t bytes,
+                                 std::uint64_t chunks, const std::vector<std::uint32_t>& start) {
+  const auto m = static_cast<std::uint32_t>(order.size());
+  std::vector<std::uint32_t> last(m, kNone), arrived(m, kNone);
+  for (std::uint64_t j = 0; j < chunks; ++j) {
+    const std::uint64_t c = piece(bytes, chunks, j);
+    for (std::uint32_t i = 0; i + 1 < m; ++i) {
+      const std::uint32_t op = b.send(order[i], order[i + 1], c, {last[i], i == 0 ? kNone : arrived[i]});
+      if (j == 0) {
+        b.p.depend(start[order[i]], op);
+        b.p.depend(start[order[i + 1]], op);
+      }
+      last[i] = op;
+      arrived[i + 1] = op;
+    }
+  }
+  for (std::uint32_t i = 0; i < m; ++i)
+    if (last[i] == kNone) last[i] = arrived[i] == kNone ? start[order[i]] : arrived[i];
+  return last;
+}
+
+// Binary tree in heap layout over positions 0..m-1 mapped to ranks through `order`.
+struct Tree {
+  std::vector<std::uint32_t> order;
+  std::uint32_t parent(std::uint32_t pos) const { return (pos - 1) / 2; }
+};
+
+// Pipelined reduce up then broadcast down one tree; returns per rank index the last op.
+std::vector<std::uint32_t> tree_allreduce(Builder& b, const Tree& t, std::uint64_t bytes, std::uint64_t chunks,
+                                          const std::vector<std::uint32_t>& start) {
+  const auto m = static_cast<std::uint32_t>(t.order.size());
+  std::vector<std::uint32_t> up_last(m, kNone), down_last(m, kNone), last(b.n(), kNone);
+  std::vector<std::vector<std::uint32_t>> reduced(m);  // per position: the ops after which chunk j is reduced
+  for (std::uint64_t j = 0; j < chunks; ++j) {
+    const std::uint64_t c = piece(bytes, chunks, j);
+    // Up: deepest positions first so children's sends exist before the parent's.
+    std::vector<std::vector<std::uint32_t>> got(m);
+    for (std::uint32_t pos = m; pos-- > 1;) {
+      std::vector<std::uint32_t> deps = got[pos];
+      const std::uint32_t op = b.p.add_transfer(b.s.ranks[t.order[pos]], b.s.ranks[t.order[t.parent(pos)]], c, b.tag);
+      for (auto d : deps) b.p.depend(d, op);
+      b.p.depend(up_last[pos], op);
+      if (j == 0) {
+        b.p.depend(start[t.order[pos]], op);
+        b.p.depend(start[t.order[t.parent(pos)]], op);
+      }
+      up_last[pos] = op;
+      got[t.parent(pos)].push_back(op);
+    }
+    // Down: the root has chunk j once its children's chunk j arrived.
+    std::vector<std::uint32_t> have(m, kNone);
+    have[0] = got[0].empty() ? start[t.order[0]] : b.join(t.order[0], got[0]);
+    for (std::uint32_t pos = 1; pos < m; ++pos) {
+      const std::uint32_t op = b.p.add_transfer(b.s.ranks[t.order[t.parent(pos)]], b.s.ranks[t.order[pos]], c, b.tag);
+      b.p.depend(have[t.parent(pos)], op);
+      b.p.depend(down_last[t.parent(pos)], op);
+      down_last[t.parent(pos)] = op;
+      have[pos] = op;
+    }
+    for (std::uint32_t pos = 0; pos < m; ++pos) last[t.order[pos]] = have[pos];
+  }
+  for (std::uint32_t pos = 0; pos < m; ++pos)
+    if (down_last[pos] != kNone) last[t.order[pos]] = b.join(t.order[pos], {last[t.order[pos]], down_last[pos]});
+  return last;
+}
+
+}  // namespace
+
+const char* name(Collective c) {
+  switch (c) {
+    case Collective::kAllReduce: return "all_reduce";
+    case Collective::kAllGather: return "all_gather";
+    case Collective::kReduceScatter: return "reduce_scatter";
+    case Collective::kBroadcast: return "broadcast";
+    case Collective::kReduce: return "reduce";
+    case Collective::kAllToAll: return "alltoall";
+    case Collective::kSendRecv: return "sendrecv";
+  }
+  return "?";
+}
+
+const char* name(Algorithm a) {
+  switch (a) {
+    case Algorithm::kRing: return "ring";
+    case Algorithm::kTree: return "tree";
+    case Algorithm::kHalvingDoubling: return "halving_doubling";
+    case Algorithm::kHierarchical: return "hierarchical";
+    case Algorithm::kPipeline: return "pipeline";
+    case Algorithm::kDirect: return "direct";
+    case Algorithm::kPairwise: return "pairwise";
+  }
+  return "?";
+}
+
+std::vector<Algorithm> algorithms_for(Collective c) {
+  switch (c) {
+    case Collective::kAllReduce:
+      return {Algorithm::kRing, Algorithm::kTree, Algorithm::kHalvingDoubling, Algorithm::kHierarchical};
+    case Collective::kAllGather:
+    case Collective::kReduceScatter: return {Algorithm::kRing};
+    case Collective::kBroadcast:
+    case Collective::kReduce: return {Algorithm::kPipeline};
+    case Collective::kAllToAll: return {Algorithm::kPairwise, Algorithm::kDirect};
+    case Collective::kSendRecv: return {Algorithm::kDirect};
+  }
+  return {};
+}
+
+double bus_factor(Collective c, std::uint32_t n) {
+  const double r = static_cast<double>(n);
+  switch (c) {
+    case Collective::kAllReduce: return 2.0 * (r - 1) / r;
+    case Collective::kAllGather:
+    case Collective::kReduceScatter:
+    case Collective::kAllToAll: return (r - 1) / r;
+    case Collective::kBroadcast:
+    case Collective::kReduce:
+    case Collective::kSendRecv: return 1.0;
+  }
+  return 1.0;
+}
+
+std::string check(const CollectiveSpec& s, const std::vector<std::uint32_t>& server_of, std::size_t gpus) {
+  if (s.ranks.size() < 2) return fmt::format("a communicator needs at least 2 ranks, got {}", s.ranks.size());
+  std::vector<char> seen(gpus, 0);
+  for (auto r : s.ranks) {
+    if (r >= gpus) return fmt::format("rank {} is not a GPU of the cluster (it has {})", r, gpus);
+    if (seen[r]) return fmt::format("GPU {} appears twice in the communicator", r);
+    seen[r] = 1;
+  }
+  const auto algos = algorithms_for(s.op);
+  if (std::find(algos.begin(), algos.end(), s.algorithm) == algos.end()) {
+    std::string names;
+    for (auto a : algos) names += (names.empty() ? "" : ", ") + std::string(name(a));
+    return fmt::format("{} has no {} algorithm; expected one of: {}", name(s.op), name(s.algorithm), names);
+  }
+  if (s.channels == 0) return "channels must be >= 1";
+  if (s.root >= s.ranks.size()) return fmt::format("root {} is not a rank index (the communicator has {} ranks)", s.root, s.ranks.size());
+  const auto n = s.ranks.size();
+  if (s.algorithm == Algorithm::kHalvingDoubling && (n & (n - 1)) != 0)
+    return fmt::format("halving_doubling needs a power-of-two number of ranks, got {}", n);
+  if (s.algorithm == Algorithm::kHierarchical) {
+    std::map<std::uint32_t, std::uint32_t> per_server;
+    for (auto r : s.ranks) ++per_server[server_of[r]];
+    const std::uint32_t g = per_server.begin()->second;
+    for (const auto& [srv, count] : per_server)
+      if (count != g)
+        return fmt::format("hierarchical needs the same number of ranks on every server; server {} has {}, server {} has {}",
+                           per_server.begin()->first, g, srv, count);
+    if (per_server.size() < 2 || g < 2) return "hierarchical needs at least 2 servers with at least 2 ranks each";
+  }
+  return {};
+}
+
+std::vector<std::uint32_t> append_collective(Program& program, const CollectiveSpec& s,
+                                             const std::vector<std::uint32_t>& server_of,
+                                             const std::vector<std::uint32_t>& start_in, std::uint32_t tag) {
+  Builder b{program, s, server_of, tag};
+  const std::uint32_t n = b.n();
+  std::vector<std::uint32_t> start = start_in;
+  start.resize(n, kNone);
+  std::vector<std::vector<std::uint32_t>> done(n);
+  const auto all = iota(n);
+  for (std::uint32_t ch = 0; ch < s.channels; ++ch) {
+    const std::uint64_t data = piece(s.bytes, s.channels, ch);
+    const std::uint64_t chunks =
+        s.chunk_bytes == 0 ? 1 : std::max<std::uint64_t>(1, (data + s.chunk_bytes - 1) / s.chunk_bytes);
+    if (s.op == Collective::kSendRecv) {
+      for (std::uint32_t i = 0; i < n; ++i) {
+        const std::uint32_t op = b.send(i, (i + 1) % n, data, {start[i], start[(i + 1) % n]});
+        done[i].push_back(op);
+        done[(i + 1) % n].push_back(op);
+      }
+    } else if (s.algorithm == Algorithm::kRing) {
+      {
+        std::uint32_t steps = n - 1;
+        if (s.op == Collective::kAllReduce) steps = 2 * (n - 1);
+        // Block of step k sent by position i: in all-reduce and reduce-scatter it is block (i - k) mod n,
+        // in all-gather block (i - k) mod n of the output; sizes differ only by rounding.
+        auto ends = ring(b, all, steps, start, [&](std::uint32_t k, std::uint32_t i) {
+          return piece(data, n, (i + n - k % n) % n);
+        });
+        for (std::uint32_t i = 0; i < n; ++i) {
+          done[i].push_back(ends[i].first);
+          done[i].push_back(ends[i].second);
+        }
+      }
+    } else if (s.algorithm == Algorithm::kTree) {
+      // Double binary tree: two trees, each reducing then broadcasting half of the data; a rank that is a
+      // leaf of one tree is interior in the other (the second tree is the mirror image of the first).
+      Tree a{all}, mirror{all};
+      std::reverse(mirror.order.begin(), mirror.order.end());
+      const auto first = tree_allreduce(b, a, piece(data, 2, 0), (chunks + 1) / 2, start);
+      const auto second = tree_allreduce(b, mirror, piece(data, 2, 1), (chunks + 1) / 2, start);
+      for (std::uint32_t i = 0; i < n; ++i) {
+        done[i].push_back(first[i]);
+        done[i].push_back(second[i]);
+      }
+    } else if (s.algorithm == Algorithm::kHalvingDoubling) {
+      // Rabenseifner: recursive-halving reduce-scatter, then recursive-doubling all-gather.
+      std::uint32_t levels = 0;
+      while ((1u << levels) < n) ++levels;
+      std::vector<std::uint32_t> last(n);
+      for (std::uint32_t i = 0; i < n; ++i) last[i] = start[i];
+      auto exchange = [&](std::uint32_t distance, std::uint64_t bytes) {
+        std::vector<std::uint32_t> next(n);
+        for (std::uint32_t i = 0; i < n; ++i) {
+          const std::uint32_t partner = i ^ distance;
+          next[i] = b.send(i, partner, bytes, {last[i], last[partner]});
+        }
+        // A rank moves on when its own send and its partner's send (what it receives) are done.
+        std::vector<std::uint32_t> joined(n);
+        for (std::uint32_t i = 0; i < n; ++i) joined[i] = b.join(i, {next[i], next[i ^ distance]});
+        last = joined;
+      };
+      for (std::uint32_t l = 0; l < levels; ++l) exchange(n >> (l + 1), data >> (l + 1));
+      for (std::uint32_t l = levels; l-- > 0;) exchange(n >> (l + 1), data >> (l + 1));
+      for (std::uint32_t i = 0; i < n; ++i) done[i].push_back(last[i]);
+    } else if (s.algorithm == Algorithm::kHierarchical) {
+      // Servers in order of first appearance; local ranks in communicator order.
+      std::vector<std::uint32_t> servers;
+      std::map<std::uint32_t, std::vector<std::uint32_t>> local;
+      for (std::uint32_t i = 0; i < n; ++i) {
+        const std::uint32_t srv = server_of[s.ranks[i]];
+        if (!local.count(srv)) servers.push_back(srv);
+        local[srv].push_back(i);
+      }
+      const auto g = static_cast<std::uint32_t>(local[servers[0]].size());
+      const auto ns = static_cast<std::uint32_t>(servers.size());
+      std::vector<std::uint32_t> after_rs(n), after_ar(n);
+      for (auto srv : servers) {  // intra-server reduce-scatter over NVLink
+        const auto& order = local[srv];
+        std::vector<std::uint32_t> st(g);
+        for (std::uint32_t j = 0; j < g; ++j) st[j] = start[order[j]];
+        auto ends = ring(b, order, g - 1, st, [&](std::uint32_t k, std::uint32_t j) { return piece(data, g, (j + g - k % g) % g); });
+        for (std::uint32_t j = 0; j < g; ++j) after_rs[order[j]] = b.join(order[j], {ends[j].first, ends[j].second});
+      }
+      for (std::uint32_t j = 0; j < g; ++j) {  // inter-server all-reduce per rail: local index j
+        std::vector<std::uint32_t> order(ns), st(ns);
+        for (std::uint32_t v = 0; v < ns; ++v) {
+          order[v] = local[servers[v]][j];
+          st[v] = after_rs[order[v]];
+        }
+        const std::uint64_t shard = piece(data, g, j);
+        auto ends = ring(b, order, 2 * (ns - 1), st, [&](std::uint32_t k, std::uint32_t v) { return piece(shard, ns, (v + ns - k % ns) % ns); });
+        for (std::uint32_t v = 0; v < ns; ++v) after_ar[order[v]] = b.join(order[v], {ends[v].first, ends[v].second});
+      }
+      for (auto srv : servers) {  // intra-server all-gather
+        const auto& order = local[srv];
+        std::vector<std::uint32_t> st(g);
+        for (std::uint32_t j = 0; j < g; ++j) st[j] = after_ar[order[j]];
+        auto ends = ring(b, order, g - 1, st, [&](std::uint32_t k, std::uint32_t j) { return piece(data, g, (j + g - k % g) % g); });
+        for (std::uint32_t j = 0; j < g; ++j) {
+          done[order[j]].push_back(ends[j].first);
+          done[order[j]].push_back(ends[j].second);
+        }
+      }
+    } else if (s.algorithm == Algorithm::kPipeline) {
+      // Broadcast: a chain from the root through the ranks in order; reduce: the same chain towards the root.
+      std::vector<std::uint32_t> order;
+      for (std::uint32_t i = 0; i < n; ++i) order.push_back((s.root + i) % n);
+      if (s.op == Collective::kReduce) std::reverse(order.begin(), order.end());
+      const auto last = chain(b, order, data, chunks, start);
+      for (std::uint32_t i = 0; i < n; ++i) done[order[i]].push_back(last[i]);
+    } else if (s.op == Collective::kAllToAll && s.algorithm == Algorithm::kPairwise) {
+      std::vector<std::uint32_t> sent(n), received(n);
+      for (std::uint32_t i = 0; i < n; ++i) sent[i] = received[i] = start[i];
+      for (std::uint32_t k = 1; k < n; ++k) {
+        std::vector<std::uint32_t> ns(n), nr(n);
+        for (std::uint32_t i = 0; i < n; ++i) {
+          const std::uint32_t to = (i + k) % n;
+          ns[i] = b.send(i, to, piece(data, n, to), {sent[i], received[i], sent[to], received[to]});
+          nr[to] = ns[i];
+        }
+        sent = ns;
+        received = nr;
+      }
+      for (std::uint32_t i = 0; i < n; ++i) {
+        done[i].push_back(sent[i]);
+        done[i].push_back(received[i]);
+      }
+    } else if (s.op == Collective::kAllToAll) {
+      for (std::uint32_t i = 0; i < n; ++i)
+        for (std::uint32_t k = 1; k < n; ++k) {
+          const std::uint32_t to = (i + k) % n;
+          const std::uint32_t op = b.send(i, to, piece(data, n, to), {start[i], start[to]});
+          done[i].push_back(op);
+          done[to].push_back(op);
+        }
+    }
+  }
+  std::vector<std::uint32_t> out(n);
+  for (std::uint32_t i = 0; i < n; ++i) out[i] = b.join(i, done[i]);
+  return out;
+}
+
+}  // namespace aifabric::workload

@@ -1,0 +1,45 @@
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "workload/program.hpp"
+
+namespace aifabric::workload {
+
+enum class Collective : std::uint8_t { kAllReduce, kAllGather, kReduceScatter, kBroadcast, kReduce, kAllToAll, kSendRecv };
+enum class Algorithm : std::uint8_t { kRing, kTree, kHalvingDoubling, kHierarchical, kPipeline, kDirect, kPairwise };
+
+const char* name(Collective c);
+const char* name(Algorithm a);
+
+// A collective over a communicator. `bytes` follows nccl-tests' "size": the buffer for all-reduce,
+// broadcast and reduce; the output for all-gather; the input for reduce-scatter; each rank's whole send
+// buffer for all-to-all; the message for send/recv.
+struct CollectiveSpec {
+  Collective op = Collective::kAllReduce;
+  Algorithm algorithm = Algorithm::kRing;
+  std::vector<std::uint32_t> ranks;  // GPUs, in communicator order
+  std::uint64_t bytes = 0;
+  std::uint32_t channels = 1;        // independent rings / tree pairs, each carrying 1/channels of the data
+  std::uint64_t chunk_bytes = 0;     // pipelining chunk of tree and pipeline algorithms; 0 = one chunk
+  std::uint32_t root = 0;            // index into ranks, for broadcast and reduce
+};
+
+// The algorithms each collective supports (the first is the default).
+std::vector<Algorithm> algorithms_for(Collective c);
+
+// nccl-tests' bus-bandwidth factor: busbw = algbw x factor (doc/PERFORMANCE.md in nccl-tests).
+double bus_factor(Collective c, std::uint32_t ranks);
+
+// Checks the spec against the cluster (`server_of[gpu]`). Returns an empty string when valid, else what is
+// wrong (the caller adds the field).
+std::string check(const CollectiveSpec& spec, const std::vector<std::uint32_t>& server_of, std::size_t gpus);
+
+// Appends the collective's ops to `program`. Rank i starts when op `start[i]` has finished (kNone: at once);
+// the returned vector holds, per rank, an op that finishes when that rank's part is done.
+std::vector<std::uint32_t> append_collective(Program& program, const CollectiveSpec& spec,
+                                             const std::vector<std::uint32_t>& server_of,
+                                             const std::vector<std::uint32_t>& start, std::uint32_t tag);
+
+}  // namespace aifabric::workload

@@ -1,0 +1,171 @@
+#include "workload/executor.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "core/error.hpp"
+
+namespace aifabric::workload {
+
+IdealNetwork::IdealNetwork(std::vector<double> nic, std::vector<std::vector<core::TimePs>> latency_by_pair)
+    : pair_latency_(std::move(latency_by_pair)) {
+  links_ = std::make_unique<SharedLinks>(nic, nic, [this](core::TimePs at, std::uint64_t key) {
+    queue_.schedule(at, slot(key), kLinks);
+  });
+}
+
+IdealNetwork::IdealNetwork(std::vector<double> nic, core::TimePs latency) : uniform_latency_(latency) {
+  links_ = std::make_unique<SharedLinks>(nic, nic, [this](core::TimePs at, std::uint64_t key) {
+    queue_.schedule(at, slot(key), kLinks);
+  });
+}
+
+core::TimePs IdealNetwork::latency(std::uint32_t a, std::uint32_t b) const {
+  return pair_latency_.empty() ? uniform_latency_ : pair_latency_[a][b];
+}
+
+std::uint32_t IdealNetwork::slot(std::uint64_t value) {
+  if (!free_slots_.empty()) {
+    const std::uint32_t s = free_slots_.back();
+    free_slots_.pop_back();
+    slots_[s] = value;
+    return s;
+  }
+  slots_.push_back(value);
+  endpoints_.emplace_back(0, 0);
+  return static_cast<std::uint32_t>(slots_.size() - 1);
+}
+
+void IdealNetwork::start_transfer(std::uint32_t src, std::uint32_t dst, std::uint64_t bytes, std::uint64_t token) {
+  // The user token of the fluid transfer is a slot holding the caller's token and the endpoints.
+  const std::uint32_t s = slot(token);
+  endpoints_[s] = {src, dst};
+  links_->start(queue_.now(), src, dst, static_cast<double>(bytes), s);
+}
+
+void IdealNetwork::set_timer(core::TimePs at, std::uint64_t token) { queue_.schedule(at, slot(token), kExternal); }
+
+void IdealNetwork::run(BackendSink& sink) {
+  while (!queue_.empty()) {
+    const core::Event e = queue_.pop();
+    ++events_;
+    const std::uint64_t value = slots_[e.target];
+    free_slots_.push_back(e.target);
+    switch (e.kind) {
+      case kExternal: sink.timer(value); break;
+      case kLinks: {
+        std::uint64_t user = 0;
+        if (links_->on_timer(queue_.now(), value, user)) {
+          // The last byte left the source NIC; it arrives one path latency later.
+          const auto s = static_cast<std::uint32_t>(user);
+          const auto [src, dst] = endpoints_[s];
+          queue_.schedule(queue_.now() + latency(src, dst), s, kArrival);
+        }
+        break;
+      }
+      case kArrival:
+        // The slot was reused for the arrival event; `value` is the caller's token.
+        sink.transfer_done(value);
+        break;
+      default: AIFABRIC_ASSERT(false, "unknown ideal-network event");
+    }
+  }
+}
+
+Executor::Executor(const Program& program, const ClusterMap& cluster, const ExecutorParams& params, NetworkBackend& network)
+    : program_(program), cluster_(cluster), params_(params), network_(network),
+      nvlink_(std::vector<double>(cluster.server_of.size(), params.nvlink_bytes_per_ps),
+              std::vector<double>(cluster.server_of.size(), params.nvlink_bytes_per_ps),
+              [this](core::TimePs at, std::uint64_t key) { network_.set_timer(at, (kNvlink << kTagShift) | key); }) {}
+
+ExecutionResult Executor::run() {
+  const auto& ops = program_.ops();
+  waiting_.resize(ops.size());
+  result_ = ExecutionResult{};
+  result_.start_ps.assign(ops.size(), -1);
+  result_.finish_ps.assign(ops.size(), -1);
+  for (std::uint32_t i = 0; i < ops.size(); ++i) waiting_[i] = ops[i].predecessors;
+  for (std::uint32_t i = 0; i < ops.size(); ++i)
+    if (waiting_[i] == 0) make_ready(i);
+  drain();
+  network_.run(*this);
+  for (std::uint32_t i = 0; i < ops.size(); ++i) {
+    AIFABRIC_ASSERT(result_.finish_ps[i] >= 0, "op " + std::to_string(i) + " never ran: the program has a cycle");
+    result_.makespan_ps = std::max(result_.makespan_ps, result_.finish_ps[i]);
+  }
+  return result_;
+}
+
+void Executor::make_ready(std::uint32_t op) {
+  const Op& o = program_.ops()[op];
+  const core::TimePs now = network_.now();
+  result_.start_ps[op] = now;
+  if (o.kind == OpKind::kCompute) {
+    if (o.duration == 0) {
+      finished_stack_.push_back(op);
+    } else {
+      network_.set_timer(now + o.duration, (kComputeDone << kTagShift) | op);
+    }
+    return;
+  }
+  const bool local = cluster_.server_of[o.src] == cluster_.server_of[o.dst];
+  const core::TimePs step = local ? params_.nvlink_step_ps : params_.network_step_ps;
+  if (step == 0) {
+    begin_transfer(op);
+  } else {
+    network_.set_timer(now + step, (kStepDone << kTagShift) | op);
+  }
+}
+
+void Executor::begin_transfer(std::uint32_t op) {
+  const Op& o = program_.ops()[op];
+  if (o.src == o.dst || o.bytes == 0) {
+    finished_stack_.push_back(op);
+  } else if (cluster_.server_of[o.src] == cluster_.server_of[o.dst]) {
+    ++result_.nvlink_transfers;
+    nvlink_.start(network_.now(), o.src, o.dst, static_cast<double>(o.bytes), op);
+  } else {
+    ++result_.network_transfers;
+    network_.start_transfer(cluster_.host_of[o.src], cluster_.host_of[o.dst], o.bytes, op);
+  }
+}
+
+void Executor::finish(std::uint32_t op) {
+  result_.finish_ps[op] = network_.now();
+  const Op& o = program_.ops()[op];
+  for (std::uint32_t k = 0; k < o.successors; ++k) {
+    const std::uint32_t next = program_.successor(o.first_successor + k);
+    if (--waiting_[next] == 0) make_ready(next);
+  }
+}
+
+void Executor::drain() {
+  while (!finished_stack_.empty()) {
+    const std::uint32_t op = finished_stack_.back();
+    finished_stack_.pop_back();
+    finish(op);
+  }
+}
+
+void Executor::transfer_done(std::uint64_t token) {
+  finish(static_cast<std::uint32_t>(token));
+  drain();
+}
+
+void Executor::timer(std::uint64_t token) {
+  const std::uint64_t tag = token >> kTagShift;
+  const std::uint64_t value = token & ((std::uint64_t{1} << kTagShift) - 1);
+  switch (tag) {
+    case kComputeDone: finish(static_cast<std::uint32_t>(value)); break;
+    case kStepDone: begin_transfer(static_cast<std::uint32_t>(value)); break;
+    case kNvlink: {
+      std::uint64_t user = 0;
+      if (nvlink_.on_timer(network_.now(), value, user)) finish(static_cast<std::uint32_t>(user));
+      break;
+    }
+    default: AIFABRIC_ASSERT(false, "unknown executor timer");
+  }
+  drain();
+}
+
+}  // namespace aifabric::workload

@@ -1,0 +1,110 @@
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "core/event_queue.hpp"
+#include "core/time.hpp"
+#include "workload/program.hpp"
+#include "workload/shared_links.hpp"
+
+namespace aifabric::workload {
+
+// What a network backend reports to whoever drives it.
+class BackendSink {
+ public:
+  virtual ~BackendSink() = default;
+  virtual void transfer_done(std::uint64_t token) = 0;
+  virtual void timer(std::uint64_t token) = 0;
+};
+
+// The scale-out network as the executor sees it: transfers between hosts (NICs) and timers on one clock.
+// Implemented by the packet engine (api::PacketNetwork) and by IdealNetwork below.
+class NetworkBackend {
+ public:
+  virtual ~NetworkBackend() = default;
+  virtual core::TimePs now() const = 0;
+  virtual void start_transfer(std::uint32_t src_host, std::uint32_t dst_host, std::uint64_t bytes, std::uint64_t token) = 0;
+  virtual void set_timer(core::TimePs at, std::uint64_t token) = 0;
+  // Runs until nothing is pending, reporting to `sink`.
+  virtual void run(BackendSink& sink) = 0;
+};
+
+// A non-blocking, congestion-free network: each host's NIC sends and receives at its line rate times the
+// payload fraction, shared equally among its concurrent transfers, and a transfer's last byte arrives one
+// path latency after it leaves (docs/models/collectives.md).
+class IdealNetwork : public NetworkBackend {
+ public:
+  IdealNetwork(std::vector<double> nic_payload_bytes_per_ps, std::vector<std::vector<core::TimePs>> latency_by_pair);
+  // Same latency between every pair of distinct hosts.
+  IdealNetwork(std::vector<double> nic_payload_bytes_per_ps, core::TimePs latency);
+  core::TimePs now() const override { return queue_.now(); }
+  void start_transfer(std::uint32_t src, std::uint32_t dst, std::uint64_t bytes, std::uint64_t token) override;
+  void set_timer(core::TimePs at, std::uint64_t token) override;
+  void run(BackendSink& sink) override;
+  std::uint64_t events() const { return events_; }
+
+ private:
+  enum Kind : std::uint32_t { kExternal, kLinks, kArrival };
+  std::uint32_t slot(std::uint64_t value);
+  core::TimePs latency(std::uint32_t a, std::uint32_t b) const;
+
+  core::EventQueue queue_;
+  std::vector<std::uint64_t> slots_;
+  std::vector<std::uint32_t> free_slots_;
+  std::unique_ptr<SharedLinks> links_;
+  std::vector<std::vector<core::TimePs>> pair_latency_;
+  core::TimePs uniform_latency_ = 0;
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> endpoints_;  // per token slot: src, dst
+  std::uint64_t events_ = 0;
+};
+
+// Where each GPU sits: its server (for the scale-up domain) and its NIC's host index in the topology.
+struct ClusterMap {
+  std::vector<std::uint32_t> server_of;
+  std::vector<std::uint32_t> host_of;
+};
+
+struct ExecutorParams {
+  double nvlink_bytes_per_ps = 0;  // per GPU and direction
+  core::TimePs nvlink_step_ps = 0;  // latency of one step over NVLink
+  core::TimePs network_step_ps = 0; // latency of one step over the network, before the network's own delay
+};
+
+struct ExecutionResult {
+  core::TimePs makespan_ps = 0;
+  std::vector<core::TimePs> start_ps;   // per op: when it became ready
+  std::vector<core::TimePs> finish_ps;  // per op
+  std::uint64_t network_transfers = 0;
+  std::uint64_t nvlink_transfers = 0;
+};
+
+// Runs a Program: compute ops take their duration, transfers inside a server go over the NVLink model,
+// transfers between servers over the network backend after the per-step latency.
+class Executor : public BackendSink {
+ public:
+  Executor(const Program& program, const ClusterMap& cluster, const ExecutorParams& params, NetworkBackend& network);
+  ExecutionResult run();
+
+  void transfer_done(std::uint64_t token) override;
+  void timer(std::uint64_t token) override;
+
+ private:
+  enum Tag : std::uint64_t { kComputeDone = 1, kStepDone = 2, kNvlink = 3 };
+  static constexpr int kTagShift = 56;
+  void make_ready(std::uint32_t op);
+  void finish(std::uint32_t op);
+  void drain();
+  void begin_transfer(std::uint32_t op);
+
+  const Program& program_;
+  const ClusterMap& cluster_;
+  ExecutorParams params_;
+  NetworkBackend& network_;
+  SharedLinks nvlink_;
+  std::vector<std::uint32_t> waiting_;  // predecessors not yet finished, per op
+  std::vector<std::uint32_t> finished_stack_;
+  ExecutionResult result_;
+};
+
+}  // namespace aifabric::workload

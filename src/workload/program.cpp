@@ -1,0 +1,49 @@
+#include "workload/program.hpp"
+
+#include <algorithm>
+
+namespace aifabric::workload {
+
+std::uint32_t Program::add_transfer(std::uint32_t src, std::uint32_t dst, std::uint64_t bytes, std::uint32_t tag) {
+  ops_.push_back(Op{OpKind::kTransfer, src, dst, bytes, 0, tag});
+  return static_cast<std::uint32_t>(ops_.size() - 1);
+}
+
+std::uint32_t Program::add_compute(std::uint32_t gpu, core::TimePs duration, std::uint32_t tag) {
+  ops_.push_back(Op{OpKind::kCompute, gpu, gpu, 0, duration, tag});
+  return static_cast<std::uint32_t>(ops_.size() - 1);
+}
+
+void Program::depend(std::uint32_t before, std::uint32_t after) {
+  if (before == kNone) return;
+  edges_.emplace_back(before, after);
+}
+
+std::uint32_t Program::tag(const std::string& name) {
+  for (std::uint32_t i = 0; i < tags_.size(); ++i)
+    if (tags_[i] == name) return i;
+  tags_.push_back(name);
+  return static_cast<std::uint32_t>(tags_.size() - 1);
+}
+
+void Program::finalize() {
+  std::sort(edges_.begin(), edges_.end());
+  edges_.erase(std::unique(edges_.begin(), edges_.end()), edges_.end());
+  successors_.resize(edges_.size());
+  for (auto& op : ops_) op.successors = op.predecessors = 0;
+  for (const auto& [a, b] : edges_) {
+    ++ops_[a].successors;
+    ++ops_[b].predecessors;
+  }
+  std::uint32_t offset = 0;
+  for (auto& op : ops_) {
+    op.first_successor = offset;
+    offset += op.successors;
+  }
+  std::vector<std::uint32_t> fill(ops_.size(), 0);
+  for (const auto& [a, b] : edges_) successors_[ops_[a].first_successor + fill[a]++] = b;
+  edges_.clear();
+  edges_.shrink_to_fit();
+}
+
+}  // namespace aifabric::workload
