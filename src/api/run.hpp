@@ -8,7 +8,7 @@ namespace aifabric::api {
 Result run(const Scenario& scenario);
 
 // Instantiates the fabric without running it: the checks that need the built network (InfiniBand credit
-// windows, for instance). Throws core::InputError.
+// windows, for instance). Throws core::InputError. io::load_scenario calls it, so loaded scenarios pass.
 void check(const Scenario& scenario);
 
 // Peak resident set size of this process so far, bytes.

@@ -6,6 +6,7 @@
 #include <limits>
 #include <sstream>
 
+#include "api/run.hpp"
 #include "io/examples.hpp"
 #include "topo/builders.hpp"
 
@@ -627,6 +628,17 @@ api::Scenario load_scenario_text(const std::string& text, const std::string& sou
                          fmt::format("must hold one full packet ({} bytes on the wire), got {}", max_wire,
                                      sc.fabric.dwrr_quantum_bytes[c]));
   sc.flows = load_traffic(root["traffic"], sc.topology, sc.run.seed, ctx);
+  // Checks that need the instantiated network (InfiniBand credit windows); they know the field, not the line.
+  try {
+    api::check(sc);
+  } catch (const InputError& e) {
+    core::Location w = e.where();
+    w.file = ctx.file;
+    const YAML::Node topology = root["topology"];
+    w.line = topology.Mark().line + 1;
+    w.column = topology.Mark().column + 1;
+    throw InputError(w, e.expected());
+  }
   return sc;
 }
 

@@ -87,7 +87,7 @@ std::string summary_json(const api::Scenario& sc, const api::Result& r) {
   j["network"] = {{"drops", r.drops},
                   {"ecn_marks", r.ecn_marks},
                   {"pause_frames", r.pause_frames},
-                {"lossless_violated", sc.fabric.lossless() && r.ledger.dropped > 0},
+                {"lossless_violated", sc.fabric.lossless() && r.drops > 0},
                   {"paused_us", core::ps_to_us(r.paused_ps)}};
   j["bytes"] = {{"injected", r.ledger.injected},
                 {"delivered", r.ledger.delivered},
@@ -177,7 +177,7 @@ std::string human_summary(const api::Scenario& sc, const api::Result& r) {
                    sc.fabric.cc == net::CongestionControl::kDcqcn ? " / DCQCN" : "", r.hosts, r.switches, r.links);
   s += fmt::format("flows        {} of {} completed{}{}\n", r.flows_completed, r.flows.size(),
                    r.stats.stopped_early ? " (stopped at stop_time_us)" : "",
-                   r.stats.stalled ? " (STALLED: no events left)" : "");
+                   r.stats.stalled ? " (STALLED: nothing delivered for 10 timeouts: deadlock)" : "");
   s += fmt::format("FCT          p50 {:.2f} us   p99 {:.2f} us   max {:.2f} us\n", r.fct_us.p50, r.fct_us.p99, r.fct_us.max);
   s += fmt::format("slowdown     p50 {:.3f}   p99 {:.3f}   worst {:.3f}  (vs. alone on an empty path)\n", r.slowdown.p50,
                    r.slowdown.p99, r.slowdown.max);

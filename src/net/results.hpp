@@ -79,7 +79,7 @@ struct RunStats {
   std::uint64_t fingerprint = 0;
   bool all_completed = false;
   bool stopped_early = false;   // hit the stop time with flows unfinished
-  bool stalled = false;         // flows unfinished and nothing delivered for 10 timeouts (deadlock)
+  bool stalled = false;         // flows unfinished and nothing delivered for the watchdog's interval (deadlock)
 };
 
 }  // namespace aifabric::net

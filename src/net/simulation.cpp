@@ -44,6 +44,10 @@ Simulation::Simulation(const topo::TopologySpec& spec, const FabricConfig& fabri
   for (const auto& l : spec_.links) payload_mtu_ = std::min(payload_mtu_, l.params.mtu_bytes);
   const std::uint32_t max_wire = payload_mtu_ + cfg_.framing.header_bytes + cfg_.framing.gap_bytes;
   max_wire_ = max_wire;
+  // The watchdog waits ten timeouts, at least 10 ms, and at least ten packets at the minimum DCQCN rate.
+  stall_after_ps_ = std::max<core::TimePs>(10 * cfg_.transport.rto_ps, 10 * core::kPsPerMs);
+  if (cfg_.cc == CongestionControl::kDcqcn)
+    stall_after_ps_ = std::max(stall_after_ps_, static_cast<core::TimePs>(10.0 * max_wire * 8e12 / cfg_.dcqcn.min_rate_bps));
   const std::uint32_t frame_wire = cfg_.framing.link_frame_bytes + cfg_.framing.gap_bytes;
 
   ports_.resize(spec_.links.size() * 2);
@@ -103,7 +107,9 @@ Simulation::Simulation(const topo::TopologySpec& spec, const FabricConfig& fabri
       for (int c = 0; c < kClasses; ++c) {
         if (pt.credit_limit[c] < static_cast<std::int64_t>(max_wire))
           throw core::InputError(
-              core::Location{{}, 0, 0, "topology.switch.buffer_bytes"},
+              core::Location{{}, 0, 0,
+                             spec_.kind == "explicit" ? fmt::format("topology.nodes[{}].buffer_bytes", grantor)
+                                                      : fmt::format("topology.tiers.{}.buffer_bytes", spec_.nodes[grantor].tier)},
               fmt::format("InfiniBand needs each virtual lane of each port to hold one {}-byte packet; switch '{}' "
                           "grants only {} bytes to a lane ({}-byte buffer, {} ports)",
                           max_wire, spec_.nodes[grantor].name, pt.credit_limit[c], sp.buffer_bytes,
@@ -188,7 +194,7 @@ void Simulation::run_until(core::TimePs limit) {
     ++events_processed_;
     dispatch(e);
   }
-  end_ps_ = completed_ == n_flows || events_.empty() ? events_.now() : std::max(events_.now(), limit);
+  end_ps_ = completed_ == n_flows || events_.empty() || stalled_ ? events_.now() : std::max(events_.now(), limit);
 }
 
 RunStats Simulation::run() {
@@ -633,7 +639,7 @@ void Simulation::on_rto(std::uint32_t fid) {
   const core::TimePs now = events_.now();
   // Nothing delivered anywhere for ten timeouts (and at least 10 ms) while flows wait: the fabric is
   // deadlocked (a PFC cycle, for instance). Stop and report it rather than spin until the stop time.
-  if (now - last_delivery_ps_ >= std::max<core::TimePs>(10 * cfg_.transport.rto_ps, 10 * core::kPsPerMs)) {
+  if (now - last_delivery_ps_ >= stall_after_ps_) {
     stalled_ = true;
     return;
   }
@@ -783,9 +789,11 @@ void Simulation::on_check() {
   const ByteLedger l = ledger();
   check(l.balanced(), fmt::format("bytes injected {} != delivered {} + dropped {} + in flight {}", l.injected,
                                   l.delivered, l.dropped, l.in_flight));
-  check(!cfg_.lossless() || l.dropped == 0,
-        fmt::format("a lossless fabric dropped {} payload bytes (buffer smaller than the PFC thresholds and headroom "
-                    "need)", l.dropped));
+  std::uint64_t drops = 0;
+  for (const Port& pt : ports_) drops += pt.k.drops[kControl] + pt.k.drops[kData];
+  check(!cfg_.lossless() || drops == 0,
+        fmt::format("a lossless fabric dropped {} packets (buffer smaller than the PFC thresholds and headroom need)",
+                    drops));
   for (const auto& sw : switches_) check(sw.used <= sw.buffer_bytes || sw.mode == topo::BufferMode::kPerPort,
                                          fmt::format("shared buffer holds {} > {} bytes", sw.used, sw.buffer_bytes));
   for (std::uint32_t p = 0; p < ports_.size(); ++p) {

@@ -189,6 +189,7 @@ class Simulation {
   std::uint64_t events_processed_ = 0;
   core::TimePs last_delivery_ps_ = 0;  // last data packet delivered anywhere (deadlock watchdog)
   bool stalled_ = false;
+  core::TimePs stall_after_ps_ = 0;
   std::uint64_t fingerprint_ = 0xcbf29ce484222325ull;
   ByteLedger ledger_;
   InvariantReport invariants_;

@@ -46,8 +46,9 @@ TopologySpec build_leaf_spine(const LeafSpineParams& p, const std::string& prefi
   require_positive(p.hosts_per_leaf, prefix, "hosts_per_leaf");
   if (!(p.oversubscription > 0))
     throw core::InputError(at(prefix, "oversubscription"), fmt::format("must be > 0, got {}", p.oversubscription));
-  const std::uint32_t up = uplinks_for(p.hosts_per_leaf * p.leaf.link.rate_gbps, p.spine.link.rate_gbps,
-                                       p.oversubscription, prefix, "leaf");
+  const std::uint32_t up = p.leaves == 1 ? 0
+                                         : uplinks_for(p.hosts_per_leaf * p.leaf.link.rate_gbps, p.spine.link.rate_gbps,
+                                                       p.oversubscription, prefix, "leaf");
   // A single leaf needs no spine: every host is one switch away from every other.
   const std::uint32_t spines = p.leaves == 1 ? 0 : p.spines == 0 ? up : p.spines;
   const std::uint32_t per_spine = spines == 0 ? 0 : spread(up, spines, prefix, "spines");

@@ -120,14 +120,18 @@ std::vector<std::uint32_t> tree_allreduce(Builder& b, const Tree& t, std::uint64
     for (std::uint32_t pos = 1; pos < m; ++pos) {
       const std::uint32_t op = b.p.add_transfer(b.s.ranks[t.order[t.parent(pos)]], b.s.ranks[t.order[pos]], c, b.tag);
       b.p.depend(have[t.parent(pos)], op);
-      b.p.depend(down_last[t.parent(pos)], op);
-      down_last[t.parent(pos)] = op;
+      b.p.depend(down_last[pos], op);  // chunks reach each child in order; the children are served concurrently
+      down_last[pos] = op;
       have[pos] = op;
     }
     for (std::uint32_t pos = 0; pos < m; ++pos) last[t.order[pos]] = have[pos];
   }
-  for (std::uint32_t pos = 0; pos < m; ++pos)
-    if (down_last[pos] != kNone) last[t.order[pos]] = b.join(t.order[pos], {last[t.order[pos]], down_last[pos]});
+  // A rank is done when it has the last chunk and has passed it on to its children.
+  for (std::uint32_t pos = 0; pos < m; ++pos) {
+    std::vector<std::uint32_t> deps = {last[t.order[pos]]};
+    for (std::uint32_t child = 2 * pos + 1; child <= 2 * pos + 2 && child < m; ++child) deps.push_back(down_last[child]);
+    if (deps.size() > 1) last[t.order[pos]] = b.join(t.order[pos], deps);
+  }
   return last;
 }
 

@@ -168,3 +168,26 @@ TEST(CollectiveSpecCheck, RejectsBadCommunicators) {
 
 }  // namespace
 }  // namespace aifabric::workload
+
+namespace aifabric::workload {
+namespace {
+
+TEST(AlphaBeta, DoubleBinaryTreeAllReduce) {
+  // Latency: a small message climbs the depth d = floor(log2 n) of a heap-ordered tree and comes back:
+  // T = 2 d alpha (the bytes add nanoseconds). Bandwidth: with many chunks every rank sends and receives
+  // each chunk about twice per tree, over two trees of S/2 each: T -> 2 S / B, the ring's 2 (n-1)/n S/B for
+  // large n, which is why NCCL's tree reaches the ring's bus bandwidth.
+  for (std::uint32_t n : {2u, 8u, 64u, 1024u}) {
+    const double d = std::floor(std::log2(n));
+    expect_close(run(Collective::kAllReduce, Algorithm::kTree, n, 1000), 2 * d * a, fmt::format("latency n={}", n));
+  }
+  for (std::uint32_t n : {8u, 64u}) {
+    const double s = 8e9;
+    const double t = run(Collective::kAllReduce, Algorithm::kTree, n, static_cast<std::uint64_t>(s), 1, 4'000'000);
+    std::printf("tree n=%u: %.4f of 2S/B\n", n, t / (2 * s / B));
+    expect_close(t, 2 * s / B, fmt::format("bandwidth n={}", n));
+  }
+}
+
+}  // namespace
+}  // namespace aifabric::workload
