@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 
 #include "api/run.hpp"
@@ -17,11 +18,35 @@ constexpr int kInputErrorExit = 2;
 
 int simulate(const std::string& scenario, const std::string& out, std::int64_t seed) {
   const auto sc = aifabric::io::load_scenario(scenario, seed);
+  if (sc.flows.empty())
+    throw aifabric::core::InputError(aifabric::core::Location{sc.source, 0, 0, "traffic"},
+                                     "this scenario has no traffic to simulate; `aifabric collective` runs its collective");
   const auto result = aifabric::api::run(sc);
   aifabric::io::write_results(out, sc, result);
   std::cout << aifabric::io::human_summary(sc, result);
   std::cout << "results      " << out << "/summary.json, flows.csv, ports.csv"
             << (sc.run.sample_interval_ps > 0 ? ", timeseries.csv" : "") << "\n";
+  return 0;
+}
+
+int collective(const std::string& scenario, const std::string& out, const std::string& network) {
+  auto sc = aifabric::io::load_scenario(scenario);
+  if (!sc.collective.present)
+    throw aifabric::core::InputError(aifabric::core::Location{sc.source, 0, 0, "collective"},
+                                     "this scenario has no collective section (see `aifabric params`)");
+  if (network == "ideal") sc.collective.network = aifabric::api::NetworkModel::kIdeal;
+  if (network == "packet") sc.collective.network = aifabric::api::NetworkModel::kPacket;
+  std::vector<aifabric::api::CollectiveRow> rows;
+  for (std::uint64_t bytes = sc.collective.min_bytes; bytes <= sc.collective.max_bytes; bytes *= sc.collective.step_factor) {
+    auto spec = sc.collective.spec;
+    spec.bytes = bytes;
+    rows.push_back(aifabric::api::run_collective(sc, spec, sc.collective.network));
+  }
+  std::cout << aifabric::io::collective_table(sc, rows);
+  if (!out.empty()) {
+    std::filesystem::create_directories(out);
+    aifabric::io::write_file_atomic(out + "/collective.csv", aifabric::io::collective_csv(sc, rows));
+  }
   return 0;
 }
 
@@ -52,6 +77,14 @@ int main(int argc, char** argv) {
   auto* val = app.add_subcommand("validate", "Check a scenario (schema, topology, traffic) without running it.");
   val->add_option("scenario", scenario, "Scenario YAML file, or example:NAME")->required();
 
+  auto* coll = app.add_subcommand("collective", "Run the scenario's collective over its size sweep and print the "
+                                                "nccl-tests table (size, count, type, redop, root, time, algbw, busbw).");
+  std::string network, coll_out;
+  coll->add_option("scenario", scenario, "Scenario YAML file with a collective section, or example:NAME")->required();
+  coll->add_option("--network", network, "packet (every packet on the fabric) or ideal (non-blocking, congestion-free)")
+      ->check(CLI::IsMember({"packet", "ideal"}));
+  coll->add_option("--out", coll_out, "Folder for collective.csv");
+
   auto* params = app.add_subcommand("params", "Print every scenario parameter: type, unit, default, range, meaning.");
   auto* examples = app.add_subcommand("examples", "List the built-in example scenarios.");
   auto* show = app.add_subcommand("show-example", "Print a built-in example's YAML.");
@@ -66,6 +99,7 @@ int main(int argc, char** argv) {
   try {
     if (*sim) return simulate(scenario, out, seed);
     if (*val) return validate(scenario);
+    if (*coll) return collective(scenario, coll_out, network);
     if (*params) {
       std::cout << aifabric::io::parameter_reference_markdown();
       return 0;

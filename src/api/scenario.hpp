@@ -5,9 +5,31 @@
 
 #include "net/config.hpp"
 #include "topo/topology_spec.hpp"
+#include "workload/collectives.hpp"
+#include "workload/hardware.hpp"
 #include "workload/traffic.hpp"
 
 namespace aifabric::api {
+
+// How a workload's inter-server transfers are simulated: every packet on the scenario's fabric, or the
+// ideal (non-blocking, congestion-free) network with the same NICs.
+enum class NetworkModel : std::uint8_t { kPacket, kIdeal };
+
+// The GPUs: GPU g is topology host g (each GPU has its own NIC); servers hold gpus_per_server consecutive GPUs.
+struct Cluster {
+  workload::GpuSpec gpu;
+  std::uint32_t gpus_per_server = 8;
+};
+
+// A nccl-tests-style sweep of one collective over message sizes.
+struct CollectiveSweep {
+  bool present = false;
+  workload::CollectiveSpec spec;  // bytes set per size
+  std::uint64_t min_bytes = 0;
+  std::uint64_t max_bytes = 0;
+  std::uint32_t step_factor = 2;
+  NetworkModel network = NetworkModel::kPacket;
+};
 
 // A fully resolved, validated scenario: everything a run needs, nothing left to parse.
 struct Scenario {
@@ -18,6 +40,8 @@ struct Scenario {
   std::vector<workload::FlowSpec> flows;
   net::RunOptions run;
   std::uint32_t top_ports = 5;  // hottest ports listed in the summary
+  Cluster cluster;
+  CollectiveSweep collective;
 };
 
 }  // namespace aifabric::api

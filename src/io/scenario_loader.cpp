@@ -252,6 +252,65 @@ const Schema<LinkEntry>& link_entry_schema() {
   return s;
 }
 
+struct ClusterTop {
+  std::string gpu;
+  std::uint32_t gpus_per_server;
+};
+const Schema<ClusterTop>& cluster_schema() {
+  static const auto s = Schema<ClusterTop>()
+                            .text("gpu", &ClusterTop::gpu, "h100", "GPU preset: a100, h100 or h200 (docs/models/hardware.md).")
+                            .integer("gpus_per_server", &ClusterTop::gpus_per_server, "", 0, 0, 64,
+                                     "GPUs per server (NVLink domain); 0 = the rail-optimized topology's "
+                                     "gpus_per_server, else 8. GPU g is host g.");
+  return s;
+}
+const Schema<workload::GpuSpec>& gpu_override_schema() {
+  using G = workload::GpuSpec;
+  static const auto s =
+      Schema<G>()
+          .override_real("nvlink_gbytes_per_s", &G::nvlink_gbytes_per_s, "GB/s", 0, 1e6, "NVLink line rate per GPU and direction.", true)
+          .override_real("nvlink_efficiency", &G::nvlink_efficiency, "", 0, 1, "Achievable fraction of the NVLink rate.", true)
+          .override_real("nvlink_step_us", &G::nvlink_step_us, "us", 0, 1e6, "Latency of one collective step over NVLink.")
+          .override_real("network_step_us", &G::network_step_us, "us", 0, 1e6, "Latency of one collective step over the network (NIC, PCIe, proxy).")
+          .override_real("collective_launch_us", &G::collective_launch_us, "us", 0, 1e6, "Fixed latency of launching a collective.")
+          .override_real("network_efficiency", &G::network_efficiency, "", 0, 1, "Achievable fraction of a NIC's payload rate for collectives.", true)
+          .override_real("peak_tflops", &G::peak_tflops, "TFLOP/s", 0, 1e6, "Dense BF16 peak.", true)
+          .override_real("memory_gbytes", &G::memory_gbytes, "GB", 0, 1e6, "GPU memory.", true)
+          .override_real("memory_tbytes_per_s", &G::memory_tbytes_per_s, "TB/s", 0, 1e6, "GPU memory bandwidth.", true);
+  return s;
+}
+
+struct CollectiveTop {
+  workload::Collective op;
+  std::string algorithm;
+  std::uint32_t first_gpu, gpu_count, channels, root, step_factor;
+  std::uint64_t min_bytes, max_bytes, chunk_bytes;
+  api::NetworkModel network;
+};
+const Schema<CollectiveTop>& collective_schema() {
+  using C = workload::Collective;
+  static const auto s =
+      Schema<CollectiveTop>()
+          .choice("op", &CollectiveTop::op,
+                  {{"all_reduce", C::kAllReduce}, {"all_gather", C::kAllGather}, {"reduce_scatter", C::kReduceScatter},
+                   {"broadcast", C::kBroadcast}, {"reduce", C::kReduce}, {"alltoall", C::kAllToAll}, {"sendrecv", C::kSendRecv}},
+                  "all_reduce", "The collective, as nccl-tests names it.")
+          .text("algorithm", &CollectiveTop::algorithm, "auto",
+                "ring | tree | halving_doubling | hierarchical (all_reduce); ring (all_gather, reduce_scatter); "
+                "pipeline (broadcast, reduce); pairwise | direct (alltoall); direct (sendrecv). auto = the first.")
+          .integer("first_gpu", &CollectiveTop::first_gpu, "", 0, 0, kMaxCount, "First GPU of the communicator.")
+          .integer("gpu_count", &CollectiveTop::gpu_count, "", 0, 0, kMaxCount, "GPUs in the communicator; 0 = all from first_gpu on.")
+          .integer("channels", &CollectiveTop::channels, "", 0, 0, 64, "Rings / tree pairs in parallel; 0 = gpus_per_server.")
+          .integer("chunk_bytes", &CollectiveTop::chunk_bytes, "bytes", 1 << 20, 0, 1ll << 40, "Pipelining chunk of tree and pipeline algorithms.")
+          .integer("root", &CollectiveTop::root, "", 0, 0, kMaxCount, "Root rank of broadcast and reduce.")
+          .integer("min_bytes", &CollectiveTop::min_bytes, "bytes", 8, 1, 1ll << 45, "Smallest size of the sweep.")
+          .integer("max_bytes", &CollectiveTop::max_bytes, "bytes", 1ll << 30, 1, 1ll << 45, "Largest size of the sweep.")
+          .integer("step_factor", &CollectiveTop::step_factor, "", 2, 2, 1024, "Each size is the previous times this.")
+          .choice("network", &CollectiveTop::network, {{"packet", api::NetworkModel::kPacket}, {"ideal", api::NetworkModel::kIdeal}},
+                  "packet", "packet: every packet on the fabric; ideal: non-blocking, congestion-free network.");
+  return s;
+}
+
 struct TrafficEntry {
   std::string kind;
   std::uint64_t size_bytes;
@@ -592,6 +651,74 @@ std::vector<workload::FlowSpec> load_traffic(const YAML::Node& node, const topo:
   return flows;
 }
 
+void load_cluster(const YAML::Node& node, const YAML::Node& topology, api::Scenario& sc, const ParseContext& ctx) {
+  const auto overrides = keys_of(gpu_override_schema().docs(""));
+  const ClusterTop top = parse_with_defaults(cluster_schema(), node, ctx, "cluster", nullptr, overrides);
+  const workload::GpuSpec* preset = workload::find_gpu(top.gpu);
+  if (preset == nullptr) {
+    std::string names;
+    for (const auto& g : workload::gpu_presets()) names += (names.empty() ? "" : ", ") + g.name;
+    throw InputError(ctx.at(node["gpu"], "cluster.gpu"), fmt::format("unknown GPU preset '{}'; expected one of: {}", top.gpu, names));
+  }
+  sc.cluster.gpu = *preset;
+  if (node) gpu_override_schema().parse(node, sc.cluster.gpu, ctx, "cluster", keys_of(cluster_schema().docs("")));
+  std::uint32_t per_server = top.gpus_per_server;
+  if (per_server == 0) {
+    per_server = 8;
+    if (sc.topology.kind == "rail_optimized" && topology["gpus_per_server"])
+      per_server = static_cast<std::uint32_t>(read_int(topology["gpus_per_server"], ctx, "topology.gpus_per_server"));
+  }
+  const auto hosts = sc.topology.hosts.size();
+  if (hosts % per_server != 0)
+    throw InputError(ctx.at(node ? node["gpus_per_server"] : node, "cluster.gpus_per_server"),
+                     fmt::format("the topology's {} hosts (one per GPU) do not divide into servers of {} GPUs", hosts, per_server));
+  sc.cluster.gpus_per_server = per_server;
+}
+
+void load_collective(const YAML::Node& node, api::Scenario& sc, const ParseContext& ctx) {
+  const CollectiveTop c = parse_with_defaults(collective_schema(), node, ctx, "collective");
+  auto& sweep = sc.collective;
+  sweep.present = true;
+  sweep.min_bytes = c.min_bytes;
+  sweep.max_bytes = c.max_bytes;
+  sweep.step_factor = c.step_factor;
+  sweep.network = c.network;
+  if (c.max_bytes < c.min_bytes)
+    throw InputError(ctx.at(node["max_bytes"], "collective.max_bytes"), fmt::format("must be >= min_bytes ({}), got {}", c.min_bytes, c.max_bytes));
+  auto& spec = sweep.spec;
+  spec.op = c.op;
+  spec.chunk_bytes = c.chunk_bytes;
+  spec.root = c.root;
+  spec.channels = c.channels == 0 ? sc.cluster.gpus_per_server : c.channels;
+  spec.launch_ps = core::us_to_ps(sc.cluster.gpu.collective_launch_us);
+  if (c.algorithm == "auto") {
+    spec.algorithm = workload::algorithms_for(c.op).front();
+  } else {
+    bool found = false;
+    for (auto a : {workload::Algorithm::kRing, workload::Algorithm::kTree, workload::Algorithm::kHalvingDoubling,
+                   workload::Algorithm::kHierarchical, workload::Algorithm::kPipeline, workload::Algorithm::kDirect,
+                   workload::Algorithm::kPairwise})
+      if (c.algorithm == workload::name(a)) {
+        spec.algorithm = a;
+        found = true;
+      }
+    if (!found)
+      throw InputError(ctx.at(node["algorithm"], "collective.algorithm"),
+                       "expected auto, ring, tree, halving_doubling, hierarchical, pipeline, direct or pairwise, got '" + c.algorithm + "'");
+  }
+  const auto gpus = static_cast<std::uint32_t>(sc.topology.hosts.size());
+  const std::uint32_t count = c.gpu_count == 0 && c.first_gpu < gpus ? gpus - c.first_gpu : c.gpu_count;
+  if (static_cast<std::uint64_t>(c.first_gpu) + count > gpus)
+    throw InputError(ctx.at(node, "collective.gpu_count"), fmt::format("GPUs [{}, {}) exceed the cluster's {}", c.first_gpu,
+                                                                       static_cast<std::uint64_t>(c.first_gpu) + count, gpus));
+  spec.ranks.clear();
+  for (std::uint32_t g = 0; g < count; ++g) spec.ranks.push_back(c.first_gpu + g);
+  std::vector<std::uint32_t> server_of(gpus);
+  for (std::uint32_t g = 0; g < gpus; ++g) server_of[g] = g / sc.cluster.gpus_per_server;
+  if (const std::string problem = workload::check(spec, server_of, gpus); !problem.empty())
+    throw InputError(ctx.at(node, "collective"), problem);
+}
+
 }  // namespace
 
 api::Scenario load_scenario_text(const std::string& text, const std::string& source, std::int64_t seed_override) {
@@ -605,7 +732,7 @@ api::Scenario load_scenario_text(const std::string& text, const std::string& sou
   }
   require_map(root, ctx, "");
   const TopLevel top = parse_with_defaults(top_schema(), root, ctx, "", nullptr,
-                                           {"fabric", "topology", "traffic", "telemetry"});
+                                           {"fabric", "topology", "traffic", "telemetry", "cluster", "collective"});
   if (root["fabric"]) require_map(root["fabric"], ctx, "fabric");
   api::Scenario sc;
   sc.name = top.name;
@@ -627,7 +754,10 @@ api::Scenario load_scenario_text(const std::string& text, const std::string& sou
         throw InputError(ctx.at(root["fabric"], c == 0 ? "fabric.dwrr_control_quantum_bytes" : "fabric.dwrr_data_quantum_bytes"),
                          fmt::format("must hold one full packet ({} bytes on the wire), got {}", max_wire,
                                      sc.fabric.dwrr_quantum_bytes[c]));
-  sc.flows = load_traffic(root["traffic"], sc.topology, sc.run.seed, ctx);
+  // The GPU cluster matters only to GPU workloads; plain traffic scenarios need not divide into servers.
+  if (root["cluster"] || root["collective"]) load_cluster(root["cluster"], root["topology"], sc, ctx);
+  if (root["collective"]) load_collective(root["collective"], sc, ctx);
+  if (root["traffic"] || !sc.collective.present) sc.flows = load_traffic(root["traffic"], sc.topology, sc.run.seed, ctx);
   // Checks that need the instantiated network (InfiniBand credit windows); they know the field, not the line.
   try {
     api::check(sc);
@@ -686,6 +816,9 @@ std::vector<ParamDoc> parameter_reference() {
   add(rail_schema().docs("topology(rail_optimized)"));
   add(node_schema().docs("topology(explicit).nodes[]"));
   add(link_entry_schema().docs("topology(explicit).links[]"));
+  add(cluster_schema().docs("cluster"));
+  add(gpu_override_schema().docs("cluster"));
+  add(collective_schema().docs("collective"));
   add(traffic_schema().docs("traffic[]"));
   add(traffic_extra_docs());
   return all;

@@ -119,6 +119,16 @@ class Schema {
                  throw core::InputError(c.at(n, f), "expected one of " + names + ", got '" + v + "'");
                });
   }
+  // A real whose default comes from elsewhere (a hardware preset): only set when present.
+  Schema& override_real(std::string key, double S::*m, std::string unit, double lo, double hi, std::string help,
+                        bool lo_open = false) {
+    return add(key, "number", unit, "preset", range_text(lo, hi, lo_open), help, [](S&) {},
+               [m, lo, hi, lo_open](S& s, const YAML::Node& n, const ParseContext& c, const std::string& f) {
+                 const double v = read_real(n, c, f);
+                 check_range(v, lo, hi, lo_open, n, c, f);
+                 s.*m = v;
+               });
+  }
   Schema& text(std::string key, std::string S::*m, std::string def, std::string help) {
     return add(key, "string", "", def.empty() ? "\"\"" : def, "", help, [m, def](S& s) { s.*m = def; },
                [m](S& s, const YAML::Node& n, const ParseContext& c, const std::string& f) { s.*m = read_string(n, c, f); });

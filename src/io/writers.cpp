@@ -169,6 +169,39 @@ void write_results(const std::string& dir, const api::Scenario& sc, const api::R
   write_file_atomic(dir + "/summary.json", summary_json(sc, r));
 }
 
+std::string collective_table(const api::Scenario& sc, const std::vector<api::CollectiveRow>& rows) {
+  const auto& spec = sc.collective.spec;
+  const auto n = spec.ranks.size();
+  const bool reduces = spec.op == workload::Collective::kAllReduce || spec.op == workload::Collective::kReduceScatter ||
+                       spec.op == workload::Collective::kReduce;
+  const bool rooted = spec.op == workload::Collective::kBroadcast || spec.op == workload::Collective::kReduce;
+  std::string s = fmt::format(
+      "# aifabric collective: {} ({}), {} GPUs = {} servers x {} {}, {} channels, network: {}\n#\n"
+      "#                                                          out-of-place\n"
+      "#       size         count      type   redop    root     time   algbw   busbw  #wrong\n"
+      "#        (B)    (elements)                               (us)  (GB/s)  (GB/s)\n",
+      workload::name(spec.op), workload::name(spec.algorithm), n, n / sc.cluster.gpus_per_server, sc.cluster.gpus_per_server,
+      sc.cluster.gpu.name, spec.channels, sc.collective.network == api::NetworkModel::kPacket ? "packet" : "ideal");
+  double sum = 0;
+  for (const auto& r : rows) {
+    s += fmt::format("{:>12} {:>13} {:>9} {:>7} {:>7} {:>8.2f} {:>7.2f} {:>7.2f} {:>7}\n", r.bytes, r.bytes / 4, "float",
+                     reduces ? "sum" : "none", rooted ? static_cast<int>(spec.root) : -1, core::ps_to_us(r.time_ps),
+                     r.algbw_gbytes_per_s, r.busbw_gbytes_per_s, "N/A");
+    sum += r.busbw_gbytes_per_s;
+  }
+  s += fmt::format("# Avg bus bandwidth    : {:.3f}\n", rows.empty() ? 0.0 : sum / static_cast<double>(rows.size()));
+  return s;
+}
+
+std::string collective_csv(const api::Scenario& sc, const std::vector<api::CollectiveRow>& rows) {
+  std::string s = "op,algorithm,ranks,size_bytes,time_us,algbw_gbytes_per_s,busbw_gbytes_per_s,events\n";
+  for (const auto& r : rows)
+    s += fmt::format("{},{},{},{},{},{},{},{}\n", workload::name(sc.collective.spec.op), workload::name(sc.collective.spec.algorithm),
+                     sc.collective.spec.ranks.size(), r.bytes, core::ps_to_us(r.time_ps), r.algbw_gbytes_per_s,
+                     r.busbw_gbytes_per_s, r.events);
+  return s;
+}
+
 std::string human_summary(const api::Scenario& sc, const api::Result& r) {
   std::string s;
   s += fmt::format("scenario     {} ({}), seed {}\n", sc.name, sc.source, r.seed);

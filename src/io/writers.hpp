@@ -1,6 +1,7 @@
 #pragma once
 #include <string>
 
+#include "api/collective_run.hpp"
 #include "api/result.hpp"
 #include "api/scenario.hpp"
 
@@ -18,6 +19,11 @@ std::string summary_json(const api::Scenario& scenario, const api::Result& resul
 std::string flows_csv(const api::Result& result);
 std::string ports_csv(const api::Result& result);
 std::string timeseries_csv(const api::Result& result);
+
+// The nccl-tests table of a collective sweep (out-of-place columns; the model has no in-place difference),
+// and the same rows as CSV.
+std::string collective_table(const api::Scenario& scenario, const std::vector<api::CollectiveRow>& rows);
+std::string collective_csv(const api::Scenario& scenario, const std::vector<api::CollectiveRow>& rows);
 
 // The short human summary the CLI prints.
 std::string human_summary(const api::Scenario& scenario, const api::Result& result);

@@ -123,30 +123,48 @@ Simulation::Simulation(const topo::TopologySpec& spec, const FabricConfig& fabri
   hosts_.resize(spec_.hosts.size());
   for (std::uint32_t h = 0; h < hosts_.size(); ++h) hosts_[h].port = routing_.host_port(h);
 
-  flows_.resize(flows.size());
-  for (std::uint32_t i = 0; i < flows.size(); ++i) {
-    Flow& f = flows_[i];
-    f.spec = flows[i];
-    f.packets = static_cast<std::uint32_t>((f.spec.size_bytes + payload_mtu_ - 1) / payload_mtu_);
-    f.payload_last = static_cast<std::uint32_t>(f.spec.size_bytes - static_cast<std::uint64_t>(f.packets - 1) * payload_mtu_);
-    core::Rng rng(opt_.seed, core::hash_combine(2, i));
-    // RoCEv2 carries per-flow entropy in the UDP source port; switches hash the 5-tuple (addresses, source
-    // port, destination port 4791, protocol 17). ACKs and CNPs travel the reverse tuple.
-    const std::uint64_t sport = 49152 + rng.below(16384);
-    const std::uint64_t ports_proto = (sport << 16) ^ (4791u << 1) ^ 17u;
-    f.tuple_hash[0] = static_cast<std::uint32_t>(core::hash_combine((std::uint64_t{f.spec.src} << 32) ^ f.spec.dst, ports_proto));
-    f.tuple_hash[1] = static_cast<std::uint32_t>(core::hash_combine((std::uint64_t{f.spec.dst} << 32) ^ f.spec.src, ports_proto));
-    if (cfg_.out_of_order_receiver()) f.received.assign((f.packets + 63) / 64, 0);
-    compute_ideal(f);
-    events_.schedule(f.spec.start_ps, i, kFlowStart);
-  }
+  for (const auto& flow : flows) add_flow(flow);
   pool_.reserve(4096);
-  if (opt_.sample_interval_ps > 0) {
-    series_last_tx_.assign(ports_.size(), 0);
-    events_.schedule(opt_.sample_interval_ps, 0, kSample);
-  }
-  if (opt_.check_interval_ps > 0) events_.schedule(opt_.check_interval_ps, 0, kCheck);
+  if (opt_.sample_interval_ps > 0) series_last_tx_.assign(ports_.size(), 0);
+  arm_periodic();
 }
+
+std::uint32_t Simulation::add_flow(const workload::FlowSpec& spec) {
+  const auto i = static_cast<std::uint32_t>(flows_.size());
+  flows_.emplace_back();
+  Flow& f = flows_.back();
+  f.spec = spec;
+  f.spec.start_ps = std::max(spec.start_ps, events_.now());
+  f.packets = static_cast<std::uint32_t>((f.spec.size_bytes + payload_mtu_ - 1) / payload_mtu_);
+  f.payload_last = static_cast<std::uint32_t>(f.spec.size_bytes - static_cast<std::uint64_t>(f.packets - 1) * payload_mtu_);
+  core::Rng rng(opt_.seed, core::hash_combine(2, i));
+  // RoCEv2 carries per-flow entropy in the UDP source port; switches hash the 5-tuple (addresses, source
+  // port, destination port 4791, protocol 17). ACKs and CNPs travel the reverse tuple.
+  const std::uint64_t sport = 49152 + rng.below(16384);
+  const std::uint64_t ports_proto = (sport << 16) ^ (4791u << 1) ^ 17u;
+  f.tuple_hash[0] = static_cast<std::uint32_t>(core::hash_combine((std::uint64_t{f.spec.src} << 32) ^ f.spec.dst, ports_proto));
+  f.tuple_hash[1] = static_cast<std::uint32_t>(core::hash_combine((std::uint64_t{f.spec.dst} << 32) ^ f.spec.src, ports_proto));
+  if (cfg_.out_of_order_receiver()) f.received.assign((f.packets + 63) / 64, 0);
+  compute_ideal(f);
+  events_.schedule(f.spec.start_ps, i, kFlowStart);
+  arm_periodic();
+  return i;
+}
+
+void Simulation::arm_periodic() {
+  // Sampling and checks run while flows are unfinished; a flow added later re-arms them.
+  if (completed_ >= flows_.size()) return;
+  if (opt_.sample_interval_ps > 0 && !sample_armed_) {
+    sample_armed_ = true;
+    events_.schedule(events_.now() + opt_.sample_interval_ps, 0, kSample);
+  }
+  if (opt_.check_interval_ps > 0 && !check_armed_) {
+    check_armed_ = true;
+    events_.schedule(events_.now() + opt_.check_interval_ps, 0, kCheck);
+  }
+}
+
+void Simulation::set_timer(core::TimePs at, std::uint32_t id) { events_.schedule(at, id, kExternal); }
 
 core::TimePs Simulation::ser_ps(const Port& pt, std::uint64_t bytes) const {
   return pt.ps_per_byte != 0 ? static_cast<core::TimePs>(bytes * pt.ps_per_byte) : core::serialization_ps(bytes, pt.rate_bps);
@@ -156,7 +174,6 @@ void Simulation::compute_ideal(Flow& f) {
   Packet probe{};
   probe.src_host = f.spec.src;
   probe.dst_host = f.spec.dst;
-  probe.flow = static_cast<std::uint32_t>(&f - flows_.data());
   probe.hash = f.tuple_hash[0];
   const std::uint32_t full = payload_mtu_ + cfg_.framing.header_bytes + cfg_.framing.gap_bytes;
   const std::uint32_t last = f.payload_last + cfg_.framing.header_bytes + cfg_.framing.gap_bytes;
@@ -183,8 +200,9 @@ std::uint32_t Simulation::alloc_packet() {
 }
 
 void Simulation::run_until(core::TimePs limit) {
-  const std::uint64_t n_flows = flows_.size();
-  while (!stalled_ && !events_.empty() && completed_ < n_flows && events_.next_time() <= limit) {
+  // With a listener, more flows may come: run until nothing is pending; without, until every flow is done.
+  while (!stalled_ && !events_.empty() && (listener_ != nullptr || completed_ < flows_.size()) &&
+         events_.next_time() <= limit) {
     const core::Event e = events_.pop();
     // The engine is bound by memory latency: start loading the next event's port while this one runs.
     if (const core::Event* next = events_.peek_ready(); next != nullptr && next->kind <= kArrive)
@@ -194,7 +212,7 @@ void Simulation::run_until(core::TimePs limit) {
     ++events_processed_;
     dispatch(e);
   }
-  end_ps_ = completed_ == n_flows || events_.empty() || stalled_ ? events_.now() : std::max(events_.now(), limit);
+  end_ps_ = completed_ == flows_.size() || events_.empty() || stalled_ ? events_.now() : std::max(events_.now(), limit);
 }
 
 RunStats Simulation::run() {
@@ -225,6 +243,7 @@ void Simulation::dispatch(const core::Event& e) {
     case kRto: on_rto(e.target); break;
     case kSample: on_sample(); break;
     case kCheck: on_check(); break;
+    case kExternal: listener_->timer(e.target); break;
     default: AIFABRIC_ASSERT(false, fmt::format("unknown event kind {} at t={} ps", e.kind, e.time));
   }
 }
@@ -755,6 +774,7 @@ void Simulation::receive_data(Flow& f, std::uint32_t fid, const Packet& p) {
     if (f.finish_ps < 0) {
       f.finish_ps = now;
       ++completed_;
+      if (listener_ != nullptr) listener_->flow_done(fid);
     }
     f.acked_upto = f.expected;
     send_control(f.spec.dst, fid, PacketKind::kAck, f.expected);
@@ -774,7 +794,8 @@ void Simulation::on_sample() {
     if (sent == 0 && q == 0) continue;
     series_.push_back({now, p, static_cast<double>(sent) * 8.0 / (static_cast<double>(ports_[p].rate_bps) * interval_s), q});
   }
-  if (completed_ < flows_.size()) events_.schedule(now + opt_.sample_interval_ps, 0, kSample);
+  sample_armed_ = false;
+  arm_periodic();
 }
 
 void Simulation::check(bool ok, const std::string& what) {
@@ -812,7 +833,8 @@ void Simulation::on_check() {
               fmt::format("port {} holds {} ingress bytes, more than the {} it granted", port_names_[p],
                           ingress_[p].bytes[c], ports_[p ^ 1u].credit_limit[c]));
   }
-  if (completed_ < flows_.size()) events_.schedule(events_.now() + opt_.check_interval_ps, 0, kCheck);
+  check_armed_ = false;
+  arm_periodic();
 }
 
 ByteLedger Simulation::ledger() const {

@@ -1,5 +1,6 @@
 #pragma once
 #include <cstdint>
+#include <deque>
 #include <string>
 #include <vector>
 
@@ -19,12 +20,28 @@ namespace aifabric::net {
 // The packet-level engine. One Simulation owns everything of one run: the event queue, the packet pool,
 // ports, switches, NICs, flows, random streams and counters. Nothing is global, so many simulations can run
 // in one process at once. The models are derived in docs/models/; the data flow is in docs/ARCHITECTURE.md.
+// Told when a flow finishes and when a timer set through Simulation::set_timer fires. A workload that adds
+// flows as earlier ones finish (collectives, training steps) drives the engine through it.
+class FlowListener {
+ public:
+  virtual ~FlowListener() = default;
+  virtual void flow_done(std::uint32_t flow) = 0;
+  virtual void timer(std::uint32_t id) = 0;
+};
+
 class Simulation {
  public:
   Simulation(const topo::TopologySpec& spec, const FabricConfig& fabric, std::vector<workload::FlowSpec> flows,
              const RunOptions& options);
 
-  // Runs until every flow completes, the stop time passes, or no event is left.
+  // Flows and timers added while running. Flow ids count up from the flows given to the constructor.
+  std::uint32_t add_flow(const workload::FlowSpec& spec);
+  void set_timer(core::TimePs at, std::uint32_t id);
+  void set_listener(FlowListener* listener) { listener_ = listener; }
+  core::TimePs now() const { return events_.now(); }
+
+  // Runs until every flow completes (with a listener: until nothing is pending), the stop time passes, or
+  // the deadlock watchdog fires.
   RunStats run();
   // Processes the events at or before `limit` (and stops early once every flow has completed). Results read
   // afterwards describe the network at `limit`; run() or run_until() may continue from there.
@@ -50,7 +67,7 @@ class Simulation {
 
  private:
   static constexpr std::uint32_t kNoPacket = 0xffffffffu;
-  enum EventKind : std::uint32_t { kTxDone, kArrive, kNicWake, kFlowStart, kFlowTimer, kRto, kSample, kCheck };
+  enum EventKind : std::uint32_t { kTxDone, kArrive, kNicWake, kFlowStart, kFlowTimer, kRto, kSample, kCheck, kExternal };
 
   struct InFlight {
     core::TimePs arrival;
@@ -161,6 +178,7 @@ class Simulation {
   void on_rto(std::uint32_t flow);
   void on_sample();
   void on_check();
+  void arm_periodic();
   void receive_data(Flow& f, std::uint32_t flow_id, const Packet& pkt);
   core::TimePs pacing_gap(const Flow& f, std::uint32_t wire) const;
   std::uint32_t flow_payload(const Flow& f, std::uint32_t psn) const;
@@ -182,13 +200,16 @@ class Simulation {
   std::vector<std::uint32_t> host_of_;    // node -> host index
   std::vector<Switch> switches_;
   std::vector<Host> hosts_;
-  std::vector<Flow> flows_;
+  std::deque<Flow> flows_;  // a deque: flows added while running must not move the others
   std::uint32_t payload_mtu_ = 0;
   std::uint32_t max_wire_ = 0;  // wire bytes of a full data packet
   std::uint64_t completed_ = 0;
   std::uint64_t events_processed_ = 0;
   core::TimePs last_delivery_ps_ = 0;  // last data packet delivered anywhere (deadlock watchdog)
   bool stalled_ = false;
+  bool sample_armed_ = false;
+  bool check_armed_ = false;
+  FlowListener* listener_ = nullptr;
   core::TimePs stall_after_ps_ = 0;
   std::uint64_t fingerprint_ = 0xcbf29ce484222325ull;
   ByteLedger ledger_;

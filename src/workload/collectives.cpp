@@ -35,7 +35,9 @@ struct Builder {
 };
 
 // Ring over `order` (indices into ranks) for `steps` steps; block of step k sent by position i has
-// size(k, i). Each send waits for the rank's previous send and for the block received in the previous step.
+// size(k, i). A send waits only for the block received in the previous step: like NCCL, a rank keeps
+// several steps in flight, so a slow (network) hop's latency does not hold back its next send, which
+// instead shares the link with it.
 // Returns, per position, [last send, last receive].
 std::vector<std::pair<std::uint32_t, std::uint32_t>> ring(Builder& b, const std::vector<std::uint32_t>& order,
                                                           std::uint32_t steps, const std::vector<std::uint32_t>& start,
@@ -46,7 +48,7 @@ std::vector<std::pair<std::uint32_t, std::uint32_t>> ring(Builder& b, const std:
   for (std::uint32_t k = 0; k < steps; ++k) {
     for (std::uint32_t i = 0; i < m; ++i) {
       const std::uint32_t incoming = k == 0 ? start[(i + m - 1) % m] : prev[(i + m - 1) % m];
-      const std::uint32_t own = k == 0 ? start[i] : prev[i];
+      const std::uint32_t own = k == 0 ? start[i] : kNone;
       cur[i] = b.send(order[i], order[(i + 1) % m], size(k, i), {own, incoming});
       if (k == 0) b.p.depend(start[(i + 1) % m], cur[i]);  // the receiver must have joined too
     }
@@ -230,6 +232,30 @@ std::vector<std::uint32_t> append_collective(Program& program, const CollectiveS
   const std::uint32_t n = b.n();
   std::vector<std::uint32_t> start = start_in;
   start.resize(n, kNone);
+  if (s.launch_ps > 0)
+    for (std::uint32_t i = 0; i < n; ++i) {
+      const std::uint32_t launch = program.add_compute(s.ranks[i], s.launch_ps, tag);
+      program.depend(start[i], launch);
+      start[i] = launch;
+    }
+  // Ring order per channel, as NCCL builds rings: servers in turn, and inside each server its ranks rotated
+  // by the channel number, so that the channels leave each server through different GPUs (and NICs).
+  std::vector<std::uint32_t> servers;
+  std::map<std::uint32_t, std::vector<std::uint32_t>> members;
+  for (std::uint32_t i = 0; i < n; ++i) {
+    const std::uint32_t srv = server_of[s.ranks[i]];
+    if (!members.count(srv)) servers.push_back(srv);
+    members[srv].push_back(i);
+  }
+  auto ring_order = [&](std::uint32_t ch) {
+    std::vector<std::uint32_t> order;
+    order.reserve(n);
+    for (auto srv : servers) {
+      const auto& m = members[srv];
+      for (std::size_t j = 0; j < m.size(); ++j) order.push_back(m[(j + ch) % m.size()]);
+    }
+    return order;
+  };
   std::vector<std::vector<std::uint32_t>> done(n);
   const auto all = iota(n);
   for (std::uint32_t ch = 0; ch < s.channels; ++ch) {
@@ -248,12 +274,15 @@ std::vector<std::uint32_t> append_collective(Program& program, const CollectiveS
         if (s.op == Collective::kAllReduce) steps = 2 * (n - 1);
         // Block of step k sent by position i: in all-reduce and reduce-scatter it is block (i - k) mod n,
         // in all-gather block (i - k) mod n of the output; sizes differ only by rounding.
-        auto ends = ring(b, all, steps, start, [&](std::uint32_t k, std::uint32_t i) {
+        const auto order = ring_order(ch);
+        std::vector<std::uint32_t> ring_start(n);
+        for (std::uint32_t i = 0; i < n; ++i) ring_start[i] = start[order[i]];
+        auto ends = ring(b, order, steps, ring_start, [&](std::uint32_t k, std::uint32_t i) {
           return piece(data, n, (i + n - k % n) % n);
         });
         for (std::uint32_t i = 0; i < n; ++i) {
-          done[i].push_back(ends[i].first);
-          done[i].push_back(ends[i].second);
+          done[order[i]].push_back(ends[i].first);
+          done[order[i]].push_back(ends[i].second);
         }
       }
     } else if (s.algorithm == Algorithm::kTree) {
@@ -289,13 +318,7 @@ std::vector<std::uint32_t> append_collective(Program& program, const CollectiveS
       for (std::uint32_t i = 0; i < n; ++i) done[i].push_back(last[i]);
     } else if (s.algorithm == Algorithm::kHierarchical) {
       // Servers in order of first appearance; local ranks in communicator order.
-      std::vector<std::uint32_t> servers;
-      std::map<std::uint32_t, std::vector<std::uint32_t>> local;
-      for (std::uint32_t i = 0; i < n; ++i) {
-        const std::uint32_t srv = server_of[s.ranks[i]];
-        if (!local.count(srv)) servers.push_back(srv);
-        local[srv].push_back(i);
-      }
+      auto& local = members;
       const auto g = static_cast<std::uint32_t>(local[servers[0]].size());
       const auto ns = static_cast<std::uint32_t>(servers.size());
       std::vector<std::uint32_t> after_rs(n), after_ar(n);

@@ -3,6 +3,7 @@
 #include <string>
 #include <vector>
 
+#include "core/time.hpp"
 #include "workload/program.hpp"
 
 namespace aifabric::workload {
@@ -24,6 +25,7 @@ struct CollectiveSpec {
   std::uint32_t channels = 1;        // independent rings / tree pairs, each carrying 1/channels of the data
   std::uint64_t chunk_bytes = 0;     // pipelining chunk of tree and pipeline algorithms; 0 = one chunk
   std::uint32_t root = 0;            // index into ranks, for broadcast and reduce
+  core::TimePs launch_ps = 0;        // fixed latency before a rank's first step
 };
 
 // The algorithms each collective supports (the first is the default).

@@ -7,21 +7,18 @@
 
 namespace aifabric::workload {
 
-IdealNetwork::IdealNetwork(std::vector<double> nic, std::vector<std::vector<core::TimePs>> latency_by_pair)
-    : pair_latency_(std::move(latency_by_pair)) {
+IdealNetwork::IdealNetwork(std::vector<double> nic, std::function<core::TimePs(std::uint32_t, std::uint32_t)> latency)
+    : latency_(std::move(latency)) {
   links_ = std::make_unique<SharedLinks>(nic, nic, [this](core::TimePs at, std::uint64_t key) {
     queue_.schedule(at, slot(key), kLinks);
   });
 }
 
-IdealNetwork::IdealNetwork(std::vector<double> nic, core::TimePs latency) : uniform_latency_(latency) {
+IdealNetwork::IdealNetwork(std::vector<double> nic, core::TimePs latency)
+    : latency_([latency](std::uint32_t, std::uint32_t) { return latency; }) {
   links_ = std::make_unique<SharedLinks>(nic, nic, [this](core::TimePs at, std::uint64_t key) {
     queue_.schedule(at, slot(key), kLinks);
   });
-}
-
-core::TimePs IdealNetwork::latency(std::uint32_t a, std::uint32_t b) const {
-  return pair_latency_.empty() ? uniform_latency_ : pair_latency_[a][b];
 }
 
 std::uint32_t IdealNetwork::slot(std::uint64_t value) {
@@ -59,7 +56,7 @@ void IdealNetwork::run(BackendSink& sink) {
           // The last byte left the source NIC; it arrives one path latency later.
           const auto s = static_cast<std::uint32_t>(user);
           const auto [src, dst] = endpoints_[s];
-          queue_.schedule(queue_.now() + latency(src, dst), s, kArrival);
+          queue_.schedule(queue_.now() + latency_(src, dst), s, kArrival);
         }
         break;
       }
@@ -126,7 +123,8 @@ void Executor::begin_transfer(std::uint32_t op) {
     nvlink_.start(network_.now(), o.src, o.dst, static_cast<double>(o.bytes), op);
   } else {
     ++result_.network_transfers;
-    network_.start_transfer(cluster_.host_of[o.src], cluster_.host_of[o.dst], o.bytes, op);
+    const auto bytes = static_cast<std::uint64_t>(std::ceil(static_cast<double>(o.bytes) / params_.network_efficiency));
+    network_.start_transfer(cluster_.host_of[o.src], cluster_.host_of[o.dst], bytes, op);
   }
 }
 

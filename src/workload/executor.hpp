@@ -1,5 +1,6 @@
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -35,7 +36,8 @@ class NetworkBackend {
 // path latency after it leaves (docs/models/collectives.md).
 class IdealNetwork : public NetworkBackend {
  public:
-  IdealNetwork(std::vector<double> nic_payload_bytes_per_ps, std::vector<std::vector<core::TimePs>> latency_by_pair);
+  // `latency(src, dst)`: propagation and forwarding delay of the path between two hosts.
+  IdealNetwork(std::vector<double> nic_payload_bytes_per_ps, std::function<core::TimePs(std::uint32_t, std::uint32_t)> latency);
   // Same latency between every pair of distinct hosts.
   IdealNetwork(std::vector<double> nic_payload_bytes_per_ps, core::TimePs latency);
   core::TimePs now() const override { return queue_.now(); }
@@ -47,14 +49,12 @@ class IdealNetwork : public NetworkBackend {
  private:
   enum Kind : std::uint32_t { kExternal, kLinks, kArrival };
   std::uint32_t slot(std::uint64_t value);
-  core::TimePs latency(std::uint32_t a, std::uint32_t b) const;
 
   core::EventQueue queue_;
   std::vector<std::uint64_t> slots_;
   std::vector<std::uint32_t> free_slots_;
   std::unique_ptr<SharedLinks> links_;
-  std::vector<std::vector<core::TimePs>> pair_latency_;
-  core::TimePs uniform_latency_ = 0;
+  std::function<core::TimePs(std::uint32_t, std::uint32_t)> latency_;
   std::vector<std::pair<std::uint32_t, std::uint32_t>> endpoints_;  // per token slot: src, dst
   std::uint64_t events_ = 0;
 };
@@ -69,6 +69,7 @@ struct ExecutorParams {
   double nvlink_bytes_per_ps = 0;  // per GPU and direction
   core::TimePs nvlink_step_ps = 0;  // latency of one step over NVLink
   core::TimePs network_step_ps = 0; // latency of one step over the network, before the network's own delay
+  double network_efficiency = 1;    // transfers put bytes / efficiency on the network (protocol overhead)
 };
 
 struct ExecutionResult {

@@ -1,0 +1,38 @@
+#pragma once
+#include <cstdint>
+#include <memory>
+
+#include "api/scenario.hpp"
+#include "net/results.hpp"
+#include "workload/executor.hpp"
+#include "workload/program.hpp"
+
+namespace aifabric::api {
+
+workload::ClusterMap cluster_map(const Scenario& scenario);
+workload::ExecutorParams executor_params(const Scenario& scenario);
+// The ideal network with the scenario's NICs and path latencies.
+std::unique_ptr<workload::IdealNetwork> ideal_network(const Scenario& scenario);
+
+struct Execution {
+  workload::ExecutionResult result;
+  std::uint64_t events = 0;  // engine events (packet model) or ideal-network events
+  net::RunStats packet_stats;  // packet model only
+  std::vector<net::PortReport> ports;  // packet model only
+};
+
+// Runs a program on the scenario's cluster and network model.
+Execution execute(const Scenario& scenario, const workload::Program& program, NetworkModel model);
+
+struct CollectiveRow {
+  std::uint64_t bytes = 0;
+  core::TimePs time_ps = 0;
+  double algbw_gbytes_per_s = 0;
+  double busbw_gbytes_per_s = 0;
+  std::uint64_t events = 0;
+};
+
+// One collective of `spec.bytes` on its own, timed from the first rank's start to the last rank's end.
+CollectiveRow run_collective(const Scenario& scenario, const workload::CollectiveSpec& spec, NetworkModel model);
+
+}  // namespace aifabric::api
