@@ -50,6 +50,21 @@ int collective(const std::string& scenario, const std::string& out, const std::s
   return 0;
 }
 
+int assess(const std::string& scenario, const std::string& out) {
+  const auto sc = aifabric::io::load_scenario(scenario);
+  if (sc.jobs.empty())
+    throw aifabric::core::InputError(aifabric::core::Location{sc.source, 0, 0, "jobs"},
+                                     "this scenario has no jobs to assess (see `aifabric params`, jobs[])");
+  const auto a = aifabric::api::assess(sc);
+  std::cout << aifabric::io::assess_text(sc, a);
+  if (!out.empty()) {
+    std::filesystem::create_directories(out);
+    aifabric::io::write_file_atomic(out + "/assess.json", aifabric::io::assess_json(sc, a));
+    std::cout << "results      " << out << "/assess.json\n";
+  }
+  return 0;
+}
+
 int validate(const std::string& scenario) {
   const auto sc = aifabric::io::load_scenario(scenario);
   std::cout << fmt::format("{}: valid: {} topology, {} hosts, {} switches, {} links, {} flows\n", sc.source,
@@ -85,6 +100,13 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"packet", "ideal"}));
   coll->add_option("--out", coll_out, "Folder for collective.csv");
 
+  auto* as = app.add_subcommand("assess", "Readiness of the cluster for its jobs: each training job's iteration time, "
+                                          "breakdown, GPU utilization and cost against the same job on an ideal "
+                                          "network, and the bottleneck links.");
+  std::string assess_out;
+  as->add_option("scenario", scenario, "Scenario YAML file with jobs, or example:NAME")->required();
+  as->add_option("--out", assess_out, "Folder for assess.json");
+
   auto* params = app.add_subcommand("params", "Print every scenario parameter: type, unit, default, range, meaning.");
   auto* examples = app.add_subcommand("examples", "List the built-in example scenarios.");
   auto* show = app.add_subcommand("show-example", "Print a built-in example's YAML.");
@@ -100,6 +122,7 @@ int main(int argc, char** argv) {
     if (*sim) return simulate(scenario, out, seed);
     if (*val) return validate(scenario);
     if (*coll) return collective(scenario, coll_out, network);
+    if (*as) return assess(scenario, assess_out);
     if (*params) {
       std::cout << aifabric::io::parameter_reference_markdown();
       return 0;

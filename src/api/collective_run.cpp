@@ -10,8 +10,7 @@ namespace aifabric::api {
 
 workload::ClusterMap cluster_map(const Scenario& sc) {
   workload::ClusterMap m;
-  const auto gpus = static_cast<std::uint32_t>(sc.topology.hosts.size());
-  for (std::uint32_t g = 0; g < gpus; ++g) {
+  for (std::uint32_t g = 0; g < sc.cluster.gpus; ++g) {
     m.server_of.push_back(g / sc.cluster.gpus_per_server);
     m.host_of.push_back(g);
   }
@@ -58,7 +57,7 @@ std::unique_ptr<workload::IdealNetwork> ideal_network(const Scenario& sc) {
   return std::make_unique<workload::IdealNetwork>(std::move(nic), latency);
 }
 
-Execution execute(const Scenario& sc, const workload::Program& program, NetworkModel model) {
+Execution execute(const Scenario& sc, const workload::Program& program, NetworkModel model, bool with_traffic) {
   const auto map = cluster_map(sc);
   const auto params = executor_params(sc);
   Execution out;
@@ -69,7 +68,7 @@ Execution execute(const Scenario& sc, const workload::Program& program, NetworkM
     out.events = net->events();
     return out;
   }
-  net::Simulation sim(sc.topology, sc.fabric, {}, sc.run);
+  net::Simulation sim(sc.topology, sc.fabric, with_traffic ? sc.flows : std::vector<workload::FlowSpec>{}, sc.run);
   PacketNetwork net(sim);
   workload::Executor ex(program, map, params, net);
   out.result = ex.run();

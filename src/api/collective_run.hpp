@@ -21,8 +21,9 @@ struct Execution {
   std::vector<net::PortReport> ports;  // packet model only
 };
 
-// Runs a program on the scenario's cluster and network model.
-Execution execute(const Scenario& scenario, const workload::Program& program, NetworkModel model);
+// Runs a program on the scenario's cluster and network model; on the packet model the scenario's traffic
+// (checkpoints, background flows) shares the fabric when `with_traffic` is set.
+Execution execute(const Scenario& scenario, const workload::Program& program, NetworkModel model, bool with_traffic = false);
 
 struct CollectiveRow {
   std::uint64_t bytes = 0;

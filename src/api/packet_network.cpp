@@ -4,7 +4,7 @@ namespace aifabric::api {
 
 void PacketNetwork::start_transfer(std::uint32_t src, std::uint32_t dst, std::uint64_t bytes, std::uint64_t token) {
   const std::uint32_t flow = sim_.add_flow({src, dst, bytes, sim_.now()});
-  if (flow >= flow_token_.size()) flow_token_.resize(flow + 1, 0);
+  if (flow >= flow_token_.size()) flow_token_.resize(flow + 1, kNoToken);
   flow_token_[flow] = token;
 }
 
@@ -29,7 +29,10 @@ void PacketNetwork::run(workload::BackendSink& sink) {
   sink_ = nullptr;
 }
 
-void PacketNetwork::flow_done(std::uint32_t flow) { sink_->transfer_done(flow_token_[flow]); }
+void PacketNetwork::flow_done(std::uint32_t flow) {
+  // Background flows (checkpoints, traffic generators) were not started here: nobody waits for them.
+  if (flow < flow_token_.size() && flow_token_[flow] != kNoToken) sink_->transfer_done(flow_token_[flow]);
+}
 
 void PacketNetwork::timer(std::uint32_t id) {
   const std::uint64_t token = timer_token_[id];

@@ -21,6 +21,7 @@ class PacketNetwork : public workload::NetworkBackend, public net::FlowListener 
   void timer(std::uint32_t id) override;
 
  private:
+  static constexpr std::uint64_t kNoToken = ~std::uint64_t{0};
   net::Simulation& sim_;
   workload::BackendSink* sink_ = nullptr;
   std::vector<std::uint64_t> flow_token_;

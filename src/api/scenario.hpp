@@ -7,6 +7,7 @@
 #include "topo/topology_spec.hpp"
 #include "workload/collectives.hpp"
 #include "workload/hardware.hpp"
+#include "workload/training.hpp"
 #include "workload/traffic.hpp"
 
 namespace aifabric::api {
@@ -19,6 +20,8 @@ enum class NetworkModel : std::uint8_t { kPacket, kIdeal };
 struct Cluster {
   workload::GpuSpec gpu;
   std::uint32_t gpus_per_server = 8;
+  std::uint32_t gpus = 0;   // GPUs = the first `gpus` hosts; later hosts (storage) are not GPUs
+  double gpu_hour_usd = 0;  // price of one GPU-hour, for the cost of GPU time lost to the network
 };
 
 // A nccl-tests-style sweep of one collective over message sizes.
@@ -42,6 +45,7 @@ struct Scenario {
   std::uint32_t top_ports = 5;  // hottest ports listed in the summary
   Cluster cluster;
   CollectiveSweep collective;
+  std::vector<workload::TrainingJob> jobs;
 };
 
 }  // namespace aifabric::api

@@ -228,7 +228,9 @@ const Schema<topo::RailOptimizedParams>& rail_schema() {
           .integer("core_switches", &topo::RailOptimizedParams::core_switches, "", 0, 0, 100000,
                    "Core switches; 0 = two tiers (every leaf to every spine).")
           .real("oversubscription", &topo::RailOptimizedParams::oversubscription, "", 1, 0, 1000,
-                "Rail-leaf downlink capacity / uplink capacity.", true);
+                "Rail-leaf downlink capacity / uplink capacity.", true)
+          .integer("storage_nodes", &topo::RailOptimizedParams::storage_nodes, "", 0, 0, 100000,
+                   "Storage hosts (after the GPUs) on a storage leaf linked to every spine (or core) switch.");
   return s;
 }
 
@@ -255,13 +257,16 @@ const Schema<LinkEntry>& link_entry_schema() {
 struct ClusterTop {
   std::string gpu;
   std::uint32_t gpus_per_server;
+  double gpu_hour_usd;
 };
 const Schema<ClusterTop>& cluster_schema() {
   static const auto s = Schema<ClusterTop>()
                             .text("gpu", &ClusterTop::gpu, "h100", "GPU preset: a100, h100 or h200 (docs/models/hardware.md).")
                             .integer("gpus_per_server", &ClusterTop::gpus_per_server, "", 0, 0, 64,
                                      "GPUs per server (NVLink domain); 0 = the rail-optimized topology's "
-                                     "gpus_per_server, else 8. GPU g is host g.");
+                                     "gpus_per_server, else 8. GPU g is host g.")
+                            .real("gpu_hour_usd", &ClusterTop::gpu_hour_usd, "USD", 2.5, 0, 1e6,
+                                  "Price of one GPU-hour, for the cost of GPU time lost to the network.");
   return s;
 }
 const Schema<workload::GpuSpec>& gpu_override_schema() {
@@ -311,7 +316,53 @@ const Schema<CollectiveTop>& collective_schema() {
   return s;
 }
 
+struct JobTop {
+  std::string name, kind, allreduce;
+  std::uint32_t first_gpu, gpus;
+  double gpu_efficiency;
+};
+const Schema<JobTop>& job_schema() {
+  static const auto s =
+      Schema<JobTop>()
+          .text("name", &JobTop::name, "job", "Name in the reports.")
+          .text("kind", &JobTop::kind, "training", "training (the only kind so far).")
+          .integer("first_gpu", &JobTop::first_gpu, "", 0, 0, kMaxCount, "First GPU of the job's contiguous range.")
+          .integer("gpus", &JobTop::gpus, "", 0, 0, kMaxCount, "GPUs of the job; 0 = all from first_gpu on.")
+          .real("gpu_efficiency", &JobTop::gpu_efficiency, "", 0.5, 0, 1, "Achieved fraction of peak FLOP/s in compute kernels.", true)
+          .text("allreduce_algorithm", &JobTop::allreduce, "ring", "Gradient all-reduce algorithm (ZeRO-0): ring, tree, halving_doubling or hierarchical.");
+  return s;
+}
+const Schema<workload::TransformerModel>& model_schema() {
+  using M = workload::TransformerModel;
+  static const auto s = Schema<M>()
+                            .integer("layers", &M::layers, "", 32, 1, 100000, "Transformer layers.")
+                            .integer("hidden", &M::hidden, "", 4096, 1, 1 << 20, "Hidden size.")
+                            .integer("heads", &M::heads, "", 32, 1, 1 << 16, "Attention heads.")
+                            .integer("kv_heads", &M::kv_heads, "", 0, 0, 1 << 16, "Key/value heads (grouped-query attention); 0 = heads.")
+                            .integer("ffn_hidden", &M::ffn_hidden, "", 0, 0, 1 << 22, "MLP hidden size (gated); 0 = 4 x hidden.")
+                            .integer("seq_len", &M::seq_len, "", 4096, 1, 1 << 22, "Sequence length, tokens.")
+                            .integer("vocab", &M::vocab, "", 32000, 1, 1 << 24, "Vocabulary size.")
+                            .integer("experts", &M::experts, "", 0, 0, 1 << 16, "Experts per MoE layer; 0 = dense.")
+                            .integer("top_k", &M::top_k, "", 0, 0, 1 << 16, "Experts each token uses.");
+  return s;
+}
+const Schema<workload::Parallelism>& parallelism_schema() {
+  using P = workload::Parallelism;
+  static const auto s = Schema<P>()
+                            .integer("tp", &P::tp, "", 1, 1, 1024, "Tensor parallelism (inside a server).")
+                            .integer("pp", &P::pp, "", 1, 1, 1 << 16, "Pipeline stages.")
+                            .integer("dp", &P::dp, "", 1, 1, 1 << 20, "Data-parallel replicas.")
+                            .integer("ep", &P::ep, "", 1, 1, 1 << 16, "Expert parallelism (MoE), within data parallelism.")
+                            .integer("zero", &P::zero, "", 1, 0, 1, "0: gradients all-reduced; 1: distributed optimizer (reduce-scatter + all-gather).")
+                            .integer("micro_batches", &P::micro_batches, "", 8, 1, 1 << 16, "Micro-batches per iteration per replica.")
+                            .integer("micro_batch_size", &P::micro_batch_size, "", 1, 1, 1 << 16, "Sequences per micro-batch.")
+                            .integer("dp_buckets", &P::dp_buckets, "", 4, 1, 1 << 16, "Gradient buckets per pipeline stage.");
+  return s;
+}
+
 struct TrafficEntry {
+  std::uint32_t storage_first_host, storage_hosts, repeat;
+  core::TimePs interval_ps;
   std::string kind;
   std::uint64_t size_bytes;
   core::TimePs start_ps;
@@ -335,7 +386,12 @@ const Schema<TrafficEntry>& traffic_schema() {
           .real("load", &TrafficEntry::load, "", 0.3, 0, 1, "poisson: offered load per host, fraction of its link rate.",
                 true)
           .duration("duration_us", &TrafficEntry::duration_ps, "us", 1000, 0, 1e12,
-                    "poisson: arrivals are generated over this window.", true);
+                    "poisson: arrivals are generated over this window.", true)
+          .integer("storage_first_host", &TrafficEntry::storage_first_host, "", 0, 0, kMaxCount,
+                   "checkpoint: first storage host (0 = the first host after the host range).")
+          .integer("storage_hosts", &TrafficEntry::storage_hosts, "", 1, 1, kMaxCount, "checkpoint: storage hosts, written round robin.")
+          .duration("interval_us", &TrafficEntry::interval_ps, "us", 0, 0, 1e12, "checkpoint: time between checkpoints.")
+          .integer("repeat", &TrafficEntry::repeat, "", 1, 1, 100000, "checkpoint: number of checkpoints.");
   return s;
 }
 // Keys handled by hand next to the schema above, documented with it.
@@ -475,12 +531,29 @@ topo::TopologySpec load_explicit(const YAML::Node& node, const topo::LinkParams&
   return t;
 }
 
+void apply_failures(const YAML::Node& node, topo::TopologySpec& t, const ParseContext& ctx) {
+  if (!node.IsSequence()) throw InputError(ctx.at(node, "topology.failed_links"), "expected a list of {a, b} node-name pairs");
+  for (std::size_t i = 0; i < node.size(); ++i) {
+    const std::string f = fmt::format("topology.failed_links[{}]", i);
+    require_map(node[i], ctx, f);
+    reject_unknown_keys(node[i], {"a", "b"}, ctx, f);
+    const std::uint32_t a = node_index(t, read_string(node[i]["a"], ctx, f + ".a"), node[i]["a"], ctx, f + ".a");
+    const std::uint32_t b = node_index(t, read_string(node[i]["b"], ctx, f + ".b"), node[i]["b"], ctx, f + ".b");
+    auto it = std::find_if(t.links.begin(), t.links.end(), [&](const topo::LinkSpec& l) {
+      return (l.a == a && l.b == b) || (l.a == b && l.b == a);
+    });
+    if (it == t.links.end())
+      throw InputError(ctx.at(node[i], f), fmt::format("no link between '{}' and '{}'", t.nodes[a].name, t.nodes[b].name));
+    t.links.erase(it);
+  }
+}
+
 topo::TopologySpec load_topology(const YAML::Node& node, const ParseContext& ctx) {
   if (!node) throw InputError(ctx.at(node, "topology"), "missing; every scenario needs a topology");
   require_map(node, ctx, "topology");
   if (!node["kind"]) throw InputError(ctx.at(node, "topology.kind"), "missing; expected leaf_spine, fat_tree, rail_optimized or explicit");
   const std::string kind = read_string(node["kind"], ctx, "topology.kind");
-  const std::set<std::string> common = {"kind", "link", "switch", "tiers"};
+  const std::set<std::string> common = {"kind", "link", "switch", "tiers", "failed_links"};
   const topo::LinkParams link = parse_with_defaults(link_schema(), node["link"], ctx, "topology.link");
   const topo::SwitchParams sw = parse_with_defaults(switch_schema(), node["switch"], ctx, "topology.switch");
   const YAML::Node tiers = node["tiers"];
@@ -522,6 +595,7 @@ topo::TopologySpec load_topology(const YAML::Node& node, const ParseContext& ctx
     throw InputError(ctx.at(node["kind"], "topology.kind"),
                      "expected leaf_spine, fat_tree, rail_optimized or explicit, got '" + kind + "'");
   }
+    if (node["failed_links"]) apply_failures(node["failed_links"], spec, ctx);
     topo::validate(spec, "topology");
   } catch (const InputError& e) {
     // Builders and validation know the field; the file and line are known here: the field's own line when
@@ -570,11 +644,13 @@ std::vector<workload::FlowSpec> load_traffic(const YAML::Node& node, const topo:
         {"permutation", {"kind", "size_bytes", "start_us", "first_host", "host_count"}},
         {"incast", {"kind", "size_bytes", "start_us", "receiver", "senders"}},
         {"all_to_all", {"kind", "size_bytes", "start_us", "first_host", "host_count"}},
-        {"poisson", {"kind", "size_bytes", "size_cdf", "start_us", "first_host", "host_count", "load", "duration_us"}}};
+        {"poisson", {"kind", "size_bytes", "size_cdf", "start_us", "first_host", "host_count", "load", "duration_us"}},
+        {"checkpoint", {"kind", "size_bytes", "start_us", "first_host", "host_count", "storage_first_host", "storage_hosts",
+                        "interval_us", "repeat"}}};
     const auto allowed = kAllowed.find(kind);
     if (allowed == kAllowed.end())
       throw InputError(ctx.at(g["kind"], f + ".kind"),
-                       "expected one of flows, permutation, incast, all_to_all, poisson, got '" + kind + "'");
+                       "expected one of flows, permutation, incast, all_to_all, poisson, checkpoint, got '" + kind + "'");
     reject_unknown_keys(g, allowed->second, ctx, f);
     const TrafficEntry e = parse_with_defaults(traffic_schema(), g, ctx, f, nullptr, {"flows", "receiver", "size_cdf"});
     workload::HostRange range{e.first_host, e.host_count == 0 && e.first_host < n_hosts ? n_hosts - e.first_host : e.host_count};
@@ -608,7 +684,17 @@ std::vector<workload::FlowSpec> load_traffic(const YAML::Node& node, const topo:
       }
     } else {
       if (range.count < 2) throw InputError(ctx.at(g, f + ".host_count"), fmt::format("needs at least 2 hosts, got {}", range.count));
-      if (kind == "permutation") {
+      if (kind == "checkpoint") {
+        // Every host of the range writes size_bytes to a storage host, round robin, `repeat` times.
+        const std::uint32_t first_storage = e.storage_first_host != 0 ? e.storage_first_host : range.first + range.count;
+        if (static_cast<std::uint64_t>(first_storage) + e.storage_hosts > n_hosts)
+          throw InputError(ctx.at(g, f + ".storage_hosts"),
+                           fmt::format("storage hosts [{}, {}) exceed the topology's {} hosts", first_storage,
+                                       static_cast<std::uint64_t>(first_storage) + e.storage_hosts, n_hosts));
+        for (std::uint32_t r = 0; r < e.repeat; ++r)
+          for (std::uint32_t h = 0; h < range.count; ++h)
+            add.push_back({range.first + h, first_storage + h % e.storage_hosts, e.size_bytes, e.start_ps + r * e.interval_ps});
+      } else if (kind == "permutation") {
         add = workload::permutation(range, e.size_bytes, e.start_ps, rng);
       } else if (kind == "incast") {
         const std::uint32_t receiver = g["receiver"] ? host_ref(g["receiver"], topology, ctx, f + ".receiver") : 0;
@@ -668,11 +754,15 @@ void load_cluster(const YAML::Node& node, const YAML::Node& topology, api::Scena
     if (sc.topology.kind == "rail_optimized" && topology["gpus_per_server"])
       per_server = static_cast<std::uint32_t>(read_int(topology["gpus_per_server"], ctx, "topology.gpus_per_server"));
   }
-  const auto hosts = sc.topology.hosts.size();
+  auto hosts = static_cast<std::uint32_t>(sc.topology.hosts.size());
+  if (sc.topology.kind == "rail_optimized" && topology["storage_nodes"])
+    hosts -= static_cast<std::uint32_t>(read_int(topology["storage_nodes"], ctx, "topology.storage_nodes"));
   if (hosts % per_server != 0)
     throw InputError(ctx.at(node ? node["gpus_per_server"] : node, "cluster.gpus_per_server"),
-                     fmt::format("the topology's {} hosts (one per GPU) do not divide into servers of {} GPUs", hosts, per_server));
+                     fmt::format("the topology's {} GPU hosts do not divide into servers of {} GPUs", hosts, per_server));
+  sc.cluster.gpus = hosts;
   sc.cluster.gpus_per_server = per_server;
+  sc.cluster.gpu_hour_usd = top.gpu_hour_usd;
 }
 
 void load_collective(const YAML::Node& node, api::Scenario& sc, const ParseContext& ctx) {
@@ -706,7 +796,7 @@ void load_collective(const YAML::Node& node, api::Scenario& sc, const ParseConte
       throw InputError(ctx.at(node["algorithm"], "collective.algorithm"),
                        "expected auto, ring, tree, halving_doubling, hierarchical, pipeline, direct or pairwise, got '" + c.algorithm + "'");
   }
-  const auto gpus = static_cast<std::uint32_t>(sc.topology.hosts.size());
+  const auto gpus = sc.cluster.gpus;
   const std::uint32_t count = c.gpu_count == 0 && c.first_gpu < gpus ? gpus - c.first_gpu : c.gpu_count;
   if (static_cast<std::uint64_t>(c.first_gpu) + count > gpus)
     throw InputError(ctx.at(node, "collective.gpu_count"), fmt::format("GPUs [{}, {}) exceed the cluster's {}", c.first_gpu,
@@ -718,6 +808,45 @@ void load_collective(const YAML::Node& node, api::Scenario& sc, const ParseConte
   if (const std::string problem = workload::check(spec, server_of, gpus); !problem.empty())
     throw InputError(ctx.at(node, "collective"), problem);
 }
+
+void load_jobs(const YAML::Node& node, api::Scenario& sc, const ParseContext& ctx) {
+  if (!node.IsSequence()) throw InputError(ctx.at(node, "jobs"), "expected a list of jobs");
+  const auto gpus = sc.cluster.gpus;
+  for (std::size_t i = 0; i < node.size(); ++i) {
+    const std::string f = fmt::format("jobs[{}]", i);
+    const YAML::Node j = node[i];
+    const JobTop top = parse_with_defaults(job_schema(), j, ctx, f, nullptr, {"model", "parallelism"});
+    if (top.kind != "training") throw InputError(ctx.at(j["kind"], f + ".kind"), "expected training, got '" + top.kind + "'");
+    workload::TrainingJob job;
+    job.name = top.name;
+    job.first_gpu = top.first_gpu;
+    job.gpus = top.gpus == 0 && top.first_gpu < gpus ? gpus - top.first_gpu : top.gpus;
+    job.gpu_efficiency = top.gpu_efficiency;
+    if (!j["model"]) throw InputError(ctx.at(j, f + ".model"), "missing; expected {layers, hidden, heads, seq_len, vocab, ...}");
+    job.model = parse_with_defaults(model_schema(), j["model"], ctx, f + ".model");
+    job.par = parse_with_defaults(parallelism_schema(), j["parallelism"], ctx, f + ".parallelism");
+    bool known = false;
+    for (auto a : workload::algorithms_for(workload::Collective::kAllReduce))
+      if (top.allreduce == workload::name(a)) {
+        job.allreduce = a;
+        known = true;
+      }
+    if (!known)
+      throw InputError(ctx.at(j["allreduce_algorithm"], f + ".allreduce_algorithm"),
+                       "expected ring, tree, halving_doubling or hierarchical, got '" + top.allreduce + "'");
+    if (const std::string problem = workload::check(job, sc.cluster.gpu, sc.cluster.gpus_per_server, gpus); !problem.empty()) {
+      const std::string key = problem.substr(0, problem.find(':'));
+      const std::string head = key.substr(0, key.find('.'));
+      throw InputError(ctx.at(j[head] ? j[head] : j, f + "." + key), problem.substr(problem.find(':') + 2));
+    }
+    for (const auto& other : sc.jobs)
+      if (job.first_gpu < other.first_gpu + other.gpus && other.first_gpu < job.first_gpu + job.gpus)
+        throw InputError(ctx.at(j, f + ".first_gpu"), fmt::format("GPUs [{}, {}) overlap job '{}'", job.first_gpu,
+                                                                   job.first_gpu + job.gpus, other.name));
+    sc.jobs.push_back(job);
+  }
+}
+
 
 }  // namespace
 
@@ -732,7 +861,7 @@ api::Scenario load_scenario_text(const std::string& text, const std::string& sou
   }
   require_map(root, ctx, "");
   const TopLevel top = parse_with_defaults(top_schema(), root, ctx, "", nullptr,
-                                           {"fabric", "topology", "traffic", "telemetry", "cluster", "collective"});
+                                           {"fabric", "topology", "traffic", "telemetry", "cluster", "collective", "jobs"});
   if (root["fabric"]) require_map(root["fabric"], ctx, "fabric");
   api::Scenario sc;
   sc.name = top.name;
@@ -755,9 +884,11 @@ api::Scenario load_scenario_text(const std::string& text, const std::string& sou
                          fmt::format("must hold one full packet ({} bytes on the wire), got {}", max_wire,
                                      sc.fabric.dwrr_quantum_bytes[c]));
   // The GPU cluster matters only to GPU workloads; plain traffic scenarios need not divide into servers.
-  if (root["cluster"] || root["collective"]) load_cluster(root["cluster"], root["topology"], sc, ctx);
+  if (root["cluster"] || root["collective"] || root["jobs"]) load_cluster(root["cluster"], root["topology"], sc, ctx);
   if (root["collective"]) load_collective(root["collective"], sc, ctx);
-  if (root["traffic"] || !sc.collective.present) sc.flows = load_traffic(root["traffic"], sc.topology, sc.run.seed, ctx);
+  if (root["jobs"]) load_jobs(root["jobs"], sc, ctx);
+  if (root["traffic"] || (!sc.collective.present && sc.jobs.empty()))
+    sc.flows = load_traffic(root["traffic"], sc.topology, sc.run.seed, ctx);
   // Checks that need the instantiated network (InfiniBand credit windows); they know the field, not the line.
   try {
     api::check(sc);
@@ -819,6 +950,10 @@ std::vector<ParamDoc> parameter_reference() {
   add(cluster_schema().docs("cluster"));
   add(gpu_override_schema().docs("cluster"));
   add(collective_schema().docs("collective"));
+  add(job_schema().docs("jobs[]"));
+  add(model_schema().docs("jobs[].model"));
+  add(parallelism_schema().docs("jobs[].parallelism"));
+  all.push_back({"topology.failed_links", "list", "", "", "", "Links out of service: [{a, b}] node names; the first link between them is removed."});
   add(traffic_schema().docs("traffic[]"));
   add(traffic_extra_docs());
   return all;

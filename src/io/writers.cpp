@@ -169,6 +169,83 @@ void write_results(const std::string& dir, const api::Scenario& sc, const api::R
   write_file_atomic(dir + "/summary.json", summary_json(sc, r));
 }
 
+namespace {
+std::string breakdown(const api::IterationReport& r) {
+  std::string s = fmt::format("compute {:.1f} ms", r.compute_us / 1e3);
+  for (const auto& [kind, us] : r.exposed_us) s += fmt::format(", waiting on {} {:.1f} ms", kind, us / 1e3);
+  return s;
+}
+nlohmann::ordered_json iteration_json(const api::IterationReport& r) {
+  nlohmann::ordered_json e = nlohmann::ordered_json::object();
+  for (const auto& [kind, us] : r.exposed_us) e[kind] = us;
+  return {{"complete", r.complete}, {"iteration_s", core::ps_to_sec(r.iteration_ps)}, {"compute_us_per_gpu", r.compute_us},
+          {"exposed_us_per_gpu", e}, {"gpu_utilization", r.utilization}, {"tokens_per_s", r.tokens_per_s}, {"mfu", r.mfu}};
+}
+}  // namespace
+
+std::string assess_text(const api::Scenario& sc, const api::Assessment& a) {
+  std::string s = fmt::format("assess       {}: {} GPUs ({} per server, {}), {} {} fabric, {} job(s)\n", sc.name, sc.cluster.gpus,
+                              sc.cluster.gpus_per_server, sc.cluster.gpu.name, kind_name(sc.fabric.kind), sc.topology.kind,
+                              a.jobs.size());
+  for (std::size_t i = 0; i < a.jobs.size(); ++i) {
+    const auto& j = a.jobs[i];
+    const auto& job = sc.jobs[i];
+    s += fmt::format("job {}: {} GPUs, TP {} x PP {} x DP {}{}, {} micro-batches of {}\n", j.name, j.gpus, job.par.tp,
+                     job.par.pp, job.par.dp, job.par.ep > 1 ? fmt::format(" x EP {}", job.par.ep) : "",
+                     job.par.micro_batches, job.par.micro_batch_size);
+    if (!j.fabric.complete)
+      s += "  INCOMPLETE       the fabric stopped (stop_time_us or a deadlock) before the iteration ended\n";
+    s += fmt::format("  iteration        {:.3f} s on this fabric, {:.3f} s on an ideal network ({:+.1f}%)\n",
+                     core::ps_to_sec(j.fabric.iteration_ps), core::ps_to_sec(j.ideal.iteration_ps), 100 * j.slowdown_vs_ideal);
+    if (a.jobs.size() > 1)
+      s += fmt::format("  sharing          {:.3f} s alone on this fabric: the other jobs cost it {:+.1f}%\n",
+                       core::ps_to_sec(j.alone.iteration_ps), 100 * j.slowdown_from_others);
+    s += fmt::format("  GPU utilization  {:.1f}% (ideal network {:.1f}%), MFU {:.1f}%\n", 100 * j.fabric.utilization,
+                     100 * j.ideal.utilization, 100 * j.fabric.mfu);
+    s += fmt::format("  tokens/s         {:.0f} (ideal network {:.0f})\n", j.fabric.tokens_per_s, j.ideal.tokens_per_s);
+    s += fmt::format("  per GPU          {}\n", breakdown(j.fabric));
+    s += fmt::format("  ideal network    {}\n", breakdown(j.ideal));
+    s += fmt::format("  network cost     ${:.2f} per hour of GPU time lost to the network ({} GPUs at ${:.2f}/h)\n",
+                     j.network_cost_usd_per_hour, j.gpus, sc.cluster.gpu_hour_usd);
+  }
+  s += "bottleneck links (shared run)\n";
+  for (auto i : a.hottest) {
+    const auto& p = a.ports[i];
+    s += fmt::format("  {:<34} {:6.1f}% busy  max queue {:>9} B  {} ECN marks  {} pauses rx  {} drops\n", p.name,
+                     100.0 * p.utilization, p.counters.max_queue_bytes[net::kData], p.counters.ecn_marks,
+                     p.counters.pause_received, p.counters.drops[0] + p.counters.drops[1]);
+  }
+  s += fmt::format("run cost     {} engine events, {:.2f} s wall\n", a.events, a.wall_seconds);
+  return s;
+}
+
+std::string assess_json(const api::Scenario& sc, const api::Assessment& a) {
+  nlohmann::ordered_json j;
+  j["scenario"] = sc.name;
+  j["gpus"] = sc.cluster.gpus;
+  j["gpu"] = sc.cluster.gpu.name;
+  auto jobs = nlohmann::ordered_json::array();
+  for (const auto& job : a.jobs)
+    jobs.push_back({{"name", job.name},
+                    {"gpus", job.gpus},
+                    {"fabric", iteration_json(job.fabric)},
+                    {"ideal_network", iteration_json(job.ideal)},
+                    {"alone_on_fabric", iteration_json(job.alone)},
+                    {"slowdown_vs_ideal", job.slowdown_vs_ideal},
+                    {"slowdown_from_other_jobs", job.slowdown_from_others},
+                    {"network_cost_usd_per_hour", job.network_cost_usd_per_hour}});
+  j["jobs"] = jobs;
+  auto hot = nlohmann::ordered_json::array();
+  for (auto i : a.hottest) {
+    const auto& p = a.ports[i];
+    hot.push_back({{"port", p.name}, {"utilization", p.utilization}, {"max_queue_bytes", p.counters.max_queue_bytes[net::kData]},
+                   {"ecn_marks", p.counters.ecn_marks}, {"pause_received", p.counters.pause_received},
+                   {"drops", p.counters.drops[0] + p.counters.drops[1]}});
+  }
+  j["bottleneck_ports"] = hot;
+  return j.dump(2) + "\n";
+}
+
 std::string collective_table(const api::Scenario& sc, const std::vector<api::CollectiveRow>& rows) {
   const auto& spec = sc.collective.spec;
   const auto n = spec.ranks.size();

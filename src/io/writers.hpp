@@ -1,6 +1,7 @@
 #pragma once
 #include <string>
 
+#include "api/assess.hpp"
 #include "api/collective_run.hpp"
 #include "api/result.hpp"
 #include "api/scenario.hpp"
@@ -24,6 +25,10 @@ std::string timeseries_csv(const api::Result& result);
 // and the same rows as CSV.
 std::string collective_table(const api::Scenario& scenario, const std::vector<api::CollectiveRow>& rows);
 std::string collective_csv(const api::Scenario& scenario, const std::vector<api::CollectiveRow>& rows);
+
+// The readiness assessment: per job against the ideal network, and the bottleneck ports.
+std::string assess_text(const api::Scenario& scenario, const api::Assessment& a);
+std::string assess_json(const api::Scenario& scenario, const api::Assessment& a);
 
 // The short human summary the CLI prints.
 std::string human_summary(const api::Scenario& scenario, const api::Result& result);

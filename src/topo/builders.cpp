@@ -39,6 +39,15 @@ void require_positive(std::uint32_t v, const std::string& prefix, const std::str
   if (v == 0) throw core::InputError(at(prefix, field), "must be >= 1, got 0");
 }
 
+// Storage hosts after the GPUs: one storage leaf, linked once to each switch of the top tier.
+void add_storage(TopologySpec& t, const RailOptimizedParams& p, const std::vector<std::uint32_t>& top) {
+  if (p.storage_nodes == 0) return;
+  const auto leaf = t.add_node("storage.leaf", NodeKind::kSwitch, "leaf", p.leaf.sw);
+  for (std::uint32_t i = 0; i < p.storage_nodes; ++i)
+    t.add_link(t.add_node(fmt::format("storage{}", i), NodeKind::kHost, "host"), leaf, p.leaf.link, "leaf");
+  for (auto s : top) t.add_link(leaf, s, p.spine.link, "spine");
+}
+
 }  // namespace
 
 TopologySpec build_leaf_spine(const LeafSpineParams& p, const std::string& prefix) {
@@ -123,6 +132,7 @@ TopologySpec build_rail_optimized(const RailOptimizedParams& p, const std::strin
     for (auto l : leaves)
       for (auto s : spine_ids)
         for (std::uint32_t k = 0; k < per_spine; ++k) t.add_link(l, s, p.spine.link, "spine");
+    add_storage(t, p, spine_ids);
     return t;
   }
   // Three tiers: SU u's leaves connect to SU u's spine group; each spine's uplinks match its downlinks.
@@ -143,6 +153,7 @@ TopologySpec build_rail_optimized(const RailOptimizedParams& p, const std::strin
         for (std::uint32_t k = 0; k < per_core; ++k) t.add_link(sid, c, p.core.link, "core");
     }
   }
+  add_storage(t, p, core_ids);
   return t;
 }
 

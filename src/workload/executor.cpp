@@ -87,8 +87,11 @@ ExecutionResult Executor::run() {
   drain();
   network_.run(*this);
   for (std::uint32_t i = 0; i < ops.size(); ++i) {
-    AIFABRIC_ASSERT(result_.finish_ps[i] >= 0, "op " + std::to_string(i) + " never ran: the program has a cycle");
-    result_.makespan_ps = std::max(result_.makespan_ps, result_.finish_ps[i]);
+    if (result_.finish_ps[i] < 0) {
+      result_.complete = false;
+    } else {
+      result_.makespan_ps = std::max(result_.makespan_ps, result_.finish_ps[i]);
+    }
   }
   return result_;
 }

@@ -73,6 +73,7 @@ struct ExecutorParams {
 };
 
 struct ExecutionResult {
+  bool complete = true;  // false when the network stopped first (stop time, deadlock): some ops never ran
   core::TimePs makespan_ps = 0;
   std::vector<core::TimePs> start_ps;   // per op: when it became ready
   std::vector<core::TimePs> finish_ps;  // per op

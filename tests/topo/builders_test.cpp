@@ -70,7 +70,7 @@ TEST(LeafSpine, RejectsAnOversubscriptionThatNeedsPartLinks) {
 TEST(RailOptimized, SuperPodScalableUnitPutsGpuIOnRailI) {
   // DGX H100 SuperPOD SU: 32 servers x 8 GPUs at 400G, 8 rail leaves, non-blocking: each leaf has 32 x
   // 400G down and 32 x 400G up. With 16 spines each leaf has 2 links to every spine.
-  RailOptimizedParams p{4, 32, 8, 16, 0, 1.0, tier(400), tier(400), tier(400)};
+  RailOptimizedParams p{4, 32, 8, 16, 0, 1.0, 0, tier(400), tier(400), tier(400)};
   const auto t = build_rail_optimized(p, "topology");
   EXPECT_EQ(t.hosts.size(), 4u * 32 * 8);
   EXPECT_EQ(t.switch_count(), 4u * 8 + 16);
@@ -91,7 +91,7 @@ TEST(RailOptimized, SuperPodScalableUnitPutsGpuIOnRailI) {
 }
 
 TEST(RailOptimized, ThreeTiersGiveEachUnitItsOwnSpines) {
-  RailOptimizedParams p{2, 4, 4, 2, 4, 1.0, tier(400), tier(400), tier(400)};
+  RailOptimizedParams p{2, 4, 4, 2, 4, 1.0, 0, tier(400), tier(400), tier(400)};
   const auto t = build_rail_optimized(p, "topology");
   // Leaf: 4 x 400G down -> 4 uplinks over 2 spines of its SU. Spine: 4 leaves x 2 links = 8 down -> 8 up
   // over 4 cores.

@@ -1,0 +1,131 @@
+#include "api/assess.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <numeric>
+
+namespace aifabric::api {
+namespace {
+
+struct BuiltJobs {
+  workload::Program program;
+  workload::TrainingTags tags;
+  std::vector<std::vector<std::uint32_t>> finish;  // per job
+};
+
+BuiltJobs build(const Scenario& sc, const std::vector<std::size_t>& which) {
+  BuiltJobs b;
+  b.tags = {b.program.tag("compute"), b.program.tag("tp"), b.program.tag("pp"), b.program.tag("dp"), b.program.tag("ep")};
+  const auto server_of = cluster_map(sc).server_of;
+  for (auto j : which)
+    b.finish.push_back(workload::append_training_iteration(b.program, sc.jobs[j], sc.cluster.gpu, server_of,
+                                                           core::us_to_ps(sc.cluster.gpu.collective_launch_us), b.tags));
+  b.program.finalize();
+  return b;
+}
+
+// Walks back from `op` through zero-time joins to the op it waited for last; returns that op's tag.
+std::uint32_t waited_for(const workload::Program& p, const std::vector<std::vector<std::uint32_t>>& preds,
+                         const workload::ExecutionResult& r, std::uint32_t op, std::uint32_t compute_tag) {
+  for (int guard = 0; guard < 1000; ++guard) {
+    const auto& ps = preds[op];
+    if (ps.empty()) return compute_tag;
+    const std::uint32_t last = *std::max_element(ps.begin(), ps.end(), [&](std::uint32_t a, std::uint32_t c) {
+      return r.finish_ps[a] < r.finish_ps[c];
+    });
+    const auto& o = p.ops()[last];
+    if (o.tag != compute_tag || o.kind == workload::OpKind::kTransfer || o.duration > 0) return o.tag;
+    op = last;
+  }
+  return compute_tag;
+}
+
+IterationReport report(const Scenario& sc, const workload::TrainingJob& job, const BuiltJobs& b, std::size_t index,
+                       const workload::ExecutionResult& r) {
+  const auto& p = b.program;
+  std::vector<std::vector<std::uint32_t>> preds(p.size());
+  for (std::uint32_t i = 0; i < p.size(); ++i) {
+    const auto& o = p.ops()[i];
+    for (std::uint32_t k = 0; k < o.successors; ++k) preds[p.successor(o.first_successor + k)].push_back(i);
+  }
+  IterationReport rep;
+  core::TimePs end = 0;
+  for (auto op : b.finish[index]) {
+    if (r.finish_ps[op] < 0) rep.complete = false;
+    end = std::max(end, r.finish_ps[op]);
+  }
+  rep.iteration_ps = end;
+  // Per GPU: compute busy time, and each idle gap charged to what the next compute op waited for.
+  std::vector<std::vector<std::uint32_t>> computes(job.gpus);
+  for (std::uint32_t i = 0; i < p.size(); ++i) {
+    const auto& o = p.ops()[i];
+    if (o.kind == workload::OpKind::kCompute && o.duration > 0 && o.tag == b.tags.compute && o.src >= job.first_gpu &&
+        o.src < job.first_gpu + job.gpus)
+      computes[o.src - job.first_gpu].push_back(i);
+  }
+  std::map<std::uint32_t, double> idle;
+  double busy = 0;
+  for (auto& ops : computes) {
+    std::sort(ops.begin(), ops.end(), [&](std::uint32_t a, std::uint32_t c) { return r.finish_ps[a] < r.finish_ps[c]; });
+    core::TimePs free_at = 0;
+    for (auto op : ops) {
+      const core::TimePs started = r.finish_ps[op] - p.ops()[op].duration;
+      if (started > free_at) idle[waited_for(p, preds, r, op, b.tags.compute)] += core::ps_to_us(started - free_at);
+      busy += core::ps_to_us(p.ops()[op].duration);
+      free_at = r.finish_ps[op];
+    }
+    if (end > free_at) idle[b.tags.dp] += core::ps_to_us(end - free_at);  // the tail waits for the gradients
+  }
+  const double n = job.gpus;
+  rep.compute_us = busy / n;
+  for (const auto& [tag, us] : idle) rep.exposed_us[p.tag_names()[tag]] = us / n;
+  const double seconds = core::ps_to_sec(end);
+  rep.utilization = seconds > 0 ? rep.compute_us / core::ps_to_us(end) : 0;
+  rep.tokens_per_s = seconds > 0 ? workload::tokens_per_iteration(job) / seconds : 0;
+  rep.mfu = seconds > 0 ? workload::iteration_flops(job) / (seconds * n * sc.cluster.gpu.peak_tflops * 1e12) : 0;
+  (void)sc;
+  return rep;
+}
+
+}  // namespace
+
+Assessment assess(const Scenario& sc) {
+  const auto t0 = std::chrono::steady_clock::now();
+  Assessment out;
+  std::vector<std::size_t> all(sc.jobs.size());
+  std::iota(all.begin(), all.end(), std::size_t{0});
+  const BuiltJobs together = build(sc, all);
+  const Execution shared = execute(sc, together.program, NetworkModel::kPacket, true);
+  out.events = shared.events;
+  out.ports = shared.ports;
+  for (std::size_t j = 0; j < sc.jobs.size(); ++j) {
+    const auto& job = sc.jobs[j];
+    JobAssessment a;
+    a.name = job.name;
+    a.gpus = job.gpus;
+    a.fabric = report(sc, job, together, j, shared.result);
+    const BuiltJobs solo = build(sc, {j});
+    a.ideal = report(sc, job, solo, 0, execute(sc, solo.program, NetworkModel::kIdeal).result);
+    if (sc.jobs.size() > 1) {
+      a.alone = report(sc, job, solo, 0, execute(sc, solo.program, NetworkModel::kPacket).result);
+      a.slowdown_from_others = static_cast<double>(a.fabric.iteration_ps) / static_cast<double>(a.alone.iteration_ps) - 1.0;
+    } else {
+      a.alone = a.fabric;
+    }
+    a.slowdown_vs_ideal = static_cast<double>(a.fabric.iteration_ps) / static_cast<double>(a.ideal.iteration_ps) - 1.0;
+    a.network_cost_usd_per_hour = job.gpus * sc.cluster.gpu_hour_usd *
+                                  std::max(0.0, 1.0 - static_cast<double>(a.ideal.iteration_ps) / static_cast<double>(a.fabric.iteration_ps));
+    out.jobs.push_back(std::move(a));
+  }
+  std::vector<std::uint32_t> order(out.ports.size());
+  std::iota(order.begin(), order.end(), 0u);
+  std::stable_sort(order.begin(), order.end(), [&](std::uint32_t x, std::uint32_t y) {
+    return out.ports[x].utilization > out.ports[y].utilization;
+  });
+  order.resize(std::min<std::size_t>(order.size(), sc.top_ports));
+  out.hottest = order;
+  out.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return out;
+}
+
+}  // namespace aifabric::api

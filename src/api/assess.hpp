@@ -1,0 +1,46 @@
+#pragma once
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "api/collective_run.hpp"
+#include "api/scenario.hpp"
+
+namespace aifabric::api {
+
+// One training iteration of one job, on one network model.
+struct IterationReport {
+  bool complete = true;  // false: the network stopped (stop_time_us or a deadlock) before the iteration ended
+  core::TimePs iteration_ps = 0;
+  double compute_us = 0;                   // per GPU, averaged over the job's GPUs
+  std::map<std::string, double> exposed_us;  // idle GPU time by what it waited for (tp, pp, dp, ep), averaged
+  double utilization = 0;                  // compute / iteration
+  double tokens_per_s = 0;
+  double mfu = 0;                          // model FLOPs / (iteration x GPUs x peak)
+};
+
+struct JobAssessment {
+  std::string name;
+  std::uint32_t gpus = 0;
+  IterationReport fabric;   // on the scenario's fabric, packet by packet, with every other job
+  IterationReport ideal;    // alone on the ideal network
+  IterationReport alone;    // alone on the scenario's fabric (only computed when there are several jobs)
+  double slowdown_vs_ideal = 0;
+  double slowdown_from_others = 0;  // fabric / alone - 1
+  double network_cost_usd_per_hour = 0;  // GPU time lost to the network: gpus x price x (1 - ideal / fabric)
+};
+
+struct Assessment {
+  std::vector<JobAssessment> jobs;
+  std::vector<net::PortReport> ports;  // the shared run's ports
+  std::vector<std::uint32_t> hottest;  // port indices by utilization
+  std::uint64_t events = 0;
+  double wall_seconds = 0;
+};
+
+// Runs every job of the scenario together on its fabric, each alone on the ideal network (and alone on the
+// fabric when there are several), and reports iteration times, their breakdown and the bottlenecks.
+Assessment assess(const Scenario& scenario);
+
+}  // namespace aifabric::api

@@ -1,0 +1,305 @@
+#include "workload/training.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+
+namespace aifabric::workload {
+namespace {
+
+constexpr std::uint32_t kNone = Program::kNone;
+constexpr double kBf16 = 2.0;
+
+std::uint32_t ffn(const TransformerModel& m) { return m.ffn_hidden == 0 ? 4 * m.hidden : m.ffn_hidden; }
+std::uint32_t kv(const TransformerModel& m) { return m.kv_heads == 0 ? m.heads : m.kv_heads; }
+double attention_params(const TransformerModel& m) {
+  const double h = m.hidden;
+  return 2 * h * h + 2 * h * (h * kv(m) / m.heads);  // Q and O, plus K and V for kv_heads
+}
+double expert_params(const TransformerModel& m) { return 3.0 * m.hidden * ffn(m); }  // gated MLP (SwiGLU)
+
+}  // namespace
+
+double TransformerModel::layer_params() const {
+  return attention_params(*this) + expert_params(*this) * std::max<std::uint32_t>(1, experts);
+}
+double TransformerModel::active_layer_params() const {
+  return attention_params(*this) + expert_params(*this) * (experts == 0 ? 1 : top_k);
+}
+double TransformerModel::params() const { return layers * layer_params() + 2.0 * vocab * hidden; }
+double TransformerModel::layer_forward_flops(double tokens) const {
+  // 2 FLOPs per parameter per token, plus causal attention scores and their weighted sum: 2 T s h.
+  return 2.0 * active_layer_params() * tokens + 2.0 * tokens * seq_len * hidden;
+}
+
+std::uint32_t gpu_of(const TrainingJob& job, std::uint32_t tp, std::uint32_t dp, std::uint32_t pp) {
+  return job.first_gpu + tp + job.par.tp * (dp + job.par.dp * pp);
+}
+
+MemoryNeed memory_per_gpu(const TrainingJob& job) {
+  const auto& m = job.model;
+  const auto& p = job.par;
+  const double layers = static_cast<double>(m.layers) / p.pp;
+  const double dense = attention_params(m) + (m.experts == 0 ? expert_params(m) : 0);
+  const double experts = m.experts == 0 ? 0 : expert_params(m) * m.experts / p.ep;
+  const double params = (layers * (dense + experts) + 2.0 * m.vocab * m.hidden / p.pp) / p.tp;
+  // Mixed precision with Adam: bf16 weights and gradients (2 + 2 bytes), fp32 master weights, momentum and
+  // variance (12 bytes), the last sharded over data parallelism by the distributed optimizer (ZeRO-1).
+  const double optimizer = 12.0 * params / (p.zero >= 1 ? p.dp : 1);
+  MemoryNeed need;
+  need.state_bytes = 4.0 * params + optimizer;
+  // Activations of one layer and micro-batch with flash attention: 34 s b h bytes (Korthikanti et al.
+  // 2022, without the attention-matrix term), split over TP; 1F1B keeps up to pp micro-batches in flight.
+  const double per_layer = 34.0 * m.seq_len * p.micro_batch_size * m.hidden / p.tp;
+  need.activation_bytes = per_layer * layers * std::min(p.pp, p.micro_batches);
+  return need;
+}
+
+std::string check(const TrainingJob& job, const GpuSpec& gpu, std::uint32_t gpus_per_server, std::size_t cluster_gpus) {
+  const auto& m = job.model;
+  const auto& p = job.par;
+  if (static_cast<std::uint64_t>(job.first_gpu) + job.gpus > cluster_gpus)
+    return fmt::format("gpus: GPUs [{}, {}) exceed the cluster's {}", job.first_gpu,
+                       static_cast<std::uint64_t>(job.first_gpu) + job.gpus, cluster_gpus);
+  if (static_cast<std::uint64_t>(p.tp) * p.pp * p.dp != job.gpus)
+    return fmt::format("parallelism: tp x pp x dp = {} x {} x {} = {} must equal the job's {} GPUs", p.tp, p.pp, p.dp,
+                       static_cast<std::uint64_t>(p.tp) * p.pp * p.dp, job.gpus);
+  if (gpus_per_server % p.tp != 0)
+    return fmt::format("parallelism.tp: tensor parallelism stays inside a server; {} does not divide its {} GPUs", p.tp,
+                       gpus_per_server);
+  if (job.first_gpu % p.tp != 0)
+    return fmt::format("gpus.first: a tensor-parallel group must not straddle servers; {} is not a multiple of tp = {}",
+                       job.first_gpu, p.tp);
+  if (m.layers % p.pp != 0) return fmt::format("model.layers: {} layers do not divide into {} pipeline stages", m.layers, p.pp);
+  if (p.dp_buckets == 0 || p.dp_buckets > m.layers / p.pp)
+    return fmt::format("parallelism.dp_buckets: must be in [1, {}] (the layers of a stage), got {}", m.layers / p.pp, p.dp_buckets);
+  if (m.heads % p.tp != 0) return fmt::format("model.heads: {} heads do not divide over tp = {}", m.heads, p.tp);
+  if (kv(m) > m.heads || m.heads % kv(m) != 0) return fmt::format("model.kv_heads: {} must divide the {} heads", kv(m), m.heads);
+  if (m.experts > 0) {
+    if (m.top_k == 0 || m.top_k > m.experts) return fmt::format("model.top_k: must be in [1, {}], got {}", m.experts, m.top_k);
+    if (p.dp % p.ep != 0) return fmt::format("parallelism.ep: expert parallelism {} must divide dp = {}", p.ep, p.dp);
+    if (m.experts % p.ep != 0) return fmt::format("parallelism.ep: {} experts do not divide over ep = {}", m.experts, p.ep);
+  } else if (p.ep != 1) {
+    return "parallelism.ep: expert parallelism needs a mixture-of-experts model (model.experts > 0)";
+  }
+  const MemoryNeed need = memory_per_gpu(job);
+  if (need.total() > gpu.memory_gbytes * 1e9)
+    return fmt::format("model: needs {:.1f} GB per GPU ({:.1f} GB of weights, gradients and optimizer state, {:.1f} GB of "
+                       "activations), more than the {}'s {} GB; raise tp, pp or dp, or lower micro_batch_size",
+                       need.total() / 1e9, need.state_bytes / 1e9, need.activation_bytes / 1e9, gpu.name, gpu.memory_gbytes);
+  return {};
+}
+
+double tokens_per_iteration(const TrainingJob& job) {
+  return static_cast<double>(job.par.micro_batches) * job.par.micro_batch_size * job.model.seq_len * job.par.dp;
+}
+
+double iteration_flops(const TrainingJob& job) {
+  const auto& m = job.model;
+  const double tokens = tokens_per_iteration(job);
+  return 3.0 * (m.layers * m.layer_forward_flops(tokens) + 2.0 * m.hidden * m.vocab * tokens);
+}
+
+std::vector<std::uint32_t> append_training_iteration(Program& program, const TrainingJob& job, const GpuSpec& gpu,
+                                                     const std::vector<std::uint32_t>& server_of,
+                                                     core::TimePs launch_ps, const TrainingTags& tags) {
+  const auto& m = job.model;
+  const auto& p = job.par;
+  const double tokens = static_cast<double>(p.micro_batch_size) * m.seq_len;  // one micro-batch
+  // Each TP rank does 1/tp of a layer's work at the GPU's achieved rate.
+  const double flops_per_ps = gpu.peak_tflops * 1e12 * job.gpu_efficiency / 1e12;
+  auto compute_ps = [&](double flops) { return static_cast<core::TimePs>(std::ceil(flops / p.tp / flops_per_ps)); };
+  const double attn_flops = 2.0 * attention_params(m) * tokens + 2.0 * tokens * m.seq_len * m.hidden;
+  const double mlp_flops = 2.0 * expert_params(m) * tokens * (m.experts == 0 ? 1 : m.top_k);
+  const double head_flops = 2.0 * m.hidden * m.vocab * tokens;
+  const auto activation_bytes = static_cast<std::uint64_t>(tokens * m.hidden * kBf16);
+  const std::uint32_t layers_per_stage = m.layers / p.pp;
+  const bool moe = m.experts > 0;
+
+  auto tp_group = [&](std::uint32_t d, std::uint32_t s) {
+    std::vector<std::uint32_t> r;
+    for (std::uint32_t t = 0; t < p.tp; ++t) r.push_back(gpu_of(job, t, d, s));
+    return r;
+  };
+  auto collective = [&](Collective op, Algorithm algo, std::vector<std::uint32_t> ranks, std::uint64_t bytes,
+                        const std::vector<std::uint32_t>& start, std::uint32_t tag) {
+    CollectiveSpec spec;
+    spec.op = op;
+    spec.algorithm = algo;
+    spec.ranks = std::move(ranks);
+    spec.bytes = bytes;
+    spec.launch_ps = launch_ps;
+    return append_collective(program, spec, server_of, start, tag);
+  };
+  // One phase of a layer on every TP rank of a stage: compute, then the TP all-reduce (and, for MoE
+  // layers' MLP, the expert all-to-alls around the expert compute). `last` holds each rank's last op.
+  auto phase = [&](std::uint32_t d, std::uint32_t s, std::vector<std::uint32_t>& last, core::TimePs duration,
+                   bool expert_phase) {
+    const auto ranks = tp_group(d, s);
+    std::vector<std::uint32_t> done(p.tp);
+    auto all_to_all = [&](std::vector<std::uint32_t>& at) {
+      // Expert-parallel group: the ep data-parallel replicas of this TP rank that share the experts.
+      for (std::uint32_t t = 0; t < p.tp; ++t) {
+        std::vector<std::uint32_t> group, start;
+        const std::uint32_t base = d - d % p.ep;
+        for (std::uint32_t e = 0; e < p.ep; ++e) group.push_back(gpu_of(job, t, base + e, s));
+        // Only this replica's side is modelled: the all-to-all of its tokens with its expert peers.
+        std::vector<std::uint32_t> st(p.ep, kNone);
+        st[d % p.ep] = at[t];
+        const auto out = collective(Collective::kAllToAll, Algorithm::kDirect, group,
+                                    static_cast<std::uint64_t>(static_cast<double>(activation_bytes) * m.top_k / p.tp), st, tags.ep);
+        at[t] = out[d % p.ep];
+      }
+    };
+    if (expert_phase && moe && p.ep > 1) all_to_all(last);
+    for (std::uint32_t t = 0; t < p.tp; ++t) {
+      done[t] = program.add_compute(ranks[t], duration, tags.compute);
+      program.depend(last[t], done[t]);
+    }
+    if (expert_phase && moe && p.ep > 1) all_to_all(done);
+    if (p.tp > 1) {
+      const auto out = collective(Collective::kAllReduce, Algorithm::kRing, ranks, activation_bytes, done, tags.tp);
+      for (std::uint32_t t = 0; t < p.tp; ++t) last[t] = out[t];
+    } else {
+      last = done;
+    }
+  };
+
+  // Per data-parallel replica, stage, bucket and TP rank: the op after which the bucket's gradients are final.
+  std::vector<std::vector<std::vector<std::vector<std::uint32_t>>>> ready(p.dp);
+  std::vector<std::vector<std::vector<std::uint32_t>>> stream_end(p.dp);
+  for (std::uint32_t d = 0; d < p.dp; ++d) {
+    // Per stage and TP rank: the last op of the stage's compute stream, and the ops that deliver each
+    // micro-batch's activations (forward) and gradients (backward) from the neighbouring stages.
+    std::vector<std::vector<std::uint32_t>> stream(p.pp, std::vector<std::uint32_t>(p.tp, kNone));
+    std::vector<std::vector<std::vector<std::uint32_t>>> fwd_in(p.pp, std::vector<std::vector<std::uint32_t>>(p.micro_batches, std::vector<std::uint32_t>(p.tp, kNone)));
+    auto bwd_in = fwd_in;
+    // Gradient-ready ops per stage, bucket and TP rank: the last micro-batch's backward of the bucket.
+    std::vector<std::vector<std::vector<std::uint32_t>>> grad_ready(p.pp, std::vector<std::vector<std::uint32_t>>(p.dp_buckets, std::vector<std::uint32_t>(p.tp, kNone)));
+    // 1F1B order per stage; stages are built in an order that creates senders before receivers.
+    struct Step { bool forward; std::uint32_t mb; };
+    std::vector<std::vector<Step>> order(p.pp);
+    for (std::uint32_t s = 0; s < p.pp; ++s) {
+      const std::uint32_t warmup = std::min(p.pp - s - 1, p.micro_batches);
+      for (std::uint32_t i = 0; i < warmup; ++i) order[s].push_back({true, i});
+      for (std::uint32_t i = 0; i + warmup < p.micro_batches; ++i) {
+        order[s].push_back({true, warmup + i});
+        order[s].push_back({false, i});
+      }
+      for (std::uint32_t i = p.micro_batches - warmup; i < p.micro_batches; ++i) order[s].push_back({false, i});
+    }
+    // Ops must exist before others depend on them, but dependencies may point forward: record the edges
+    // to the transfer ops when they are created (the receiver side refers to the transfer op index).
+    std::vector<std::size_t> next(p.pp, 0);
+    std::size_t remaining = 0;
+    for (const auto& o : order) remaining += o.size();
+    while (remaining > 0) {
+      bool progressed = false;
+      for (std::uint32_t s = 0; s < p.pp; ++s) {
+        while (next[s] < order[s].size()) {
+          const Step st = order[s][next[s]];
+          auto& inbox = st.forward ? fwd_in[s][st.mb] : bwd_in[s][st.mb];
+          const bool needs_input = st.forward ? s > 0 : s + 1 < p.pp;
+          if (needs_input && inbox[0] == kNone) break;  // the neighbour has not produced it yet
+          std::vector<std::uint32_t> last = stream[s];
+          if (needs_input)
+            for (std::uint32_t t = 0; t < p.tp; ++t) {
+              const std::uint32_t join = program.add_compute(gpu_of(job, t, d, s), 0, tags.compute);
+              program.depend(last[t], join);
+              program.depend(inbox[t], join);
+              last[t] = join;
+            }
+          for (std::uint32_t l = 0; l < layers_per_stage; ++l) {
+            const double scale = st.forward ? 1.0 : 2.0;  // backward costs twice the forward
+            if (st.forward) {
+              phase(d, s, last, compute_ps(scale * attn_flops), false);
+              phase(d, s, last, compute_ps(scale * mlp_flops), true);
+            } else {
+              phase(d, s, last, compute_ps(scale * mlp_flops), true);
+              phase(d, s, last, compute_ps(scale * attn_flops), false);
+              // Layers are walked backwards: layer (layers_per_stage - 1 - l) of the stage is done.
+              const std::uint32_t layer = layers_per_stage - 1 - l;
+              const std::uint32_t bucket = layer * p.dp_buckets / layers_per_stage;
+              if (st.mb + 1 == p.micro_batches && layer == bucket * layers_per_stage / p.dp_buckets)
+                grad_ready[s][bucket] = last;
+            }
+          }
+          if (s + 1 == p.pp && st.forward)  // the output layer and loss on the last stage
+            for (std::uint32_t t = 0; t < p.tp; ++t) {
+              const std::uint32_t op = program.add_compute(gpu_of(job, t, d, s), compute_ps(3.0 * head_flops), tags.compute);
+              program.depend(last[t], op);
+              last[t] = op;
+            }
+          // Point-to-point: each TP rank sends its 1/tp slice to the same TP rank of the next (forward) or
+          // previous (backward) stage.
+          const bool sends = st.forward ? s + 1 < p.pp : s > 0;
+          if (sends) {
+            const std::uint32_t to = st.forward ? s + 1 : s - 1;
+            auto& out = st.forward ? fwd_in[to][st.mb] : bwd_in[to][st.mb];
+            for (std::uint32_t t = 0; t < p.tp; ++t) {
+              out[t] = program.add_transfer(gpu_of(job, t, d, s), gpu_of(job, t, d, to), activation_bytes / p.tp, tags.pp);
+              program.depend(last[t], out[t]);
+            }
+          }
+          stream[s] = last;
+          ++next[s];
+          --remaining;
+          progressed = true;
+        }
+      }
+      if (!progressed) break;  // unreachable for a valid 1F1B order
+    }
+    for (std::uint32_t s = 0; s < p.pp; ++s)
+      for (std::uint32_t b = 0; b < p.dp_buckets; ++b)
+        for (std::uint32_t t = 0; t < p.tp; ++t)
+          if (grad_ready[s][b][t] == kNone) grad_ready[s][b][t] = stream[s][t];
+    ready[d] = std::move(grad_ready);
+    stream_end[d] = std::move(stream);
+  }
+
+  // Data parallelism: each bucket's gradients are reduced across the replicas as soon as every replica has
+  // them, overlapping the rest of the backward pass. ZeRO-0 all-reduces them; the distributed optimizer
+  // (ZeRO-1) reduce-scatters them, steps its shard, and all-gathers the updated weights.
+  std::vector<std::uint32_t> finish;
+  const double bucket_params_per_gpu =
+      (attention_params(m) + expert_params(m) * std::max<std::uint32_t>(1, m.experts) / p.ep) * layers_per_stage /
+      p.dp_buckets / p.tp;
+  const auto bucket_bytes = static_cast<std::uint64_t>(bucket_params_per_gpu * kBf16);
+  const double mem_bytes_per_ps = gpu.memory_tbytes_per_s * 1e12 / 1e12;
+  for (std::uint32_t s = 0; s < p.pp; ++s) {
+    for (std::uint32_t t = 0; t < p.tp; ++t) {
+      std::vector<std::uint32_t> ranks;
+      for (std::uint32_t d = 0; d < p.dp; ++d) ranks.push_back(gpu_of(job, t, d, s));
+      std::vector<std::vector<std::uint32_t>> reduced(p.dp);
+      for (std::uint32_t b = 0; b < p.dp_buckets; ++b) {
+        std::vector<std::uint32_t> start(p.dp);
+        for (std::uint32_t d = 0; d < p.dp; ++d) start[d] = ready[d][s][b][t];
+        if (p.dp == 1) {
+          reduced[0].push_back(start[0]);
+          continue;
+        }
+        const auto out = p.zero == 0 ? collective(Collective::kAllReduce, job.allreduce, ranks, bucket_bytes, start, tags.dp)
+                                     : collective(Collective::kReduceScatter, Algorithm::kRing, ranks, bucket_bytes, start, tags.dp);
+        for (std::uint32_t d = 0; d < p.dp; ++d) reduced[d].push_back(out[d]);
+      }
+      for (std::uint32_t d = 0; d < p.dp; ++d) {
+        std::vector<std::uint32_t> deps = reduced[d];
+        deps.push_back(stream_end[d][s][t]);
+        // The optimizer step reads and writes its shard of fp32 state: memory-bound, 16 bytes per parameter.
+        const double shard = bucket_params_per_gpu * p.dp_buckets / (p.zero >= 1 ? p.dp : 1);
+        const std::uint32_t step = program.add_compute(ranks[d], static_cast<core::TimePs>(std::ceil(16.0 * shard / mem_bytes_per_ps)), tags.compute);
+        for (auto dep : deps) program.depend(dep, step);
+        finish.push_back(step);
+      }
+      if (p.zero >= 1 && p.dp > 1) {
+        std::vector<std::uint32_t> start(finish.end() - p.dp, finish.end());
+        const auto out = collective(Collective::kAllGather, Algorithm::kRing, ranks, bucket_bytes * p.dp_buckets, start, tags.dp);
+        std::copy(out.begin(), out.end(), finish.end() - p.dp);
+      }
+    }
+  }
+  return finish;
+}
+
+}  // namespace aifabric::workload

@@ -1,0 +1,80 @@
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "workload/collectives.hpp"
+#include "workload/hardware.hpp"
+#include "workload/program.hpp"
+
+namespace aifabric::workload {
+
+// A transformer (docs/models/training.md). Dense when experts == 0; otherwise every layer's MLP is a
+// mixture of `experts` experts of which each token uses `top_k`.
+struct TransformerModel {
+  std::uint32_t layers = 0;
+  std::uint32_t hidden = 0;
+  std::uint32_t heads = 0;
+  std::uint32_t kv_heads = 0;  // grouped-query attention; 0 = heads
+  std::uint32_t ffn_hidden = 0;  // 0 = 4 x hidden
+  std::uint32_t seq_len = 0;
+  std::uint32_t vocab = 0;
+  std::uint32_t experts = 0;
+  std::uint32_t top_k = 0;
+
+  double layer_params() const;   // one layer, all experts
+  double active_layer_params() const;  // parameters one token touches in a layer
+  double params() const;         // whole model with embeddings (untied input and output)
+  // Forward FLOPs of one layer for `tokens` tokens in sequences of seq_len.
+  double layer_forward_flops(double tokens) const;
+};
+
+struct Parallelism {
+  std::uint32_t tp = 1, pp = 1, dp = 1, ep = 1;
+  std::uint32_t zero = 1;  // 0: gradients all-reduced; 1: distributed optimizer (reduce-scatter + all-gather)
+  std::uint32_t micro_batches = 1;
+  std::uint32_t micro_batch_size = 1;
+  std::uint32_t dp_buckets = 4;  // gradient buckets per pipeline stage, each reduced as soon as it is ready
+};
+
+struct TrainingJob {
+  std::string name;
+  std::uint32_t first_gpu = 0;
+  std::uint32_t gpus = 0;
+  TransformerModel model;
+  Parallelism par;
+  double gpu_efficiency = 0.5;  // achieved fraction of peak FLOP/s in compute kernels
+  Algorithm allreduce = Algorithm::kRing;
+};
+
+// GPU of (tp, dp, pp) coordinates: tensor parallelism innermost (inside a server), then data, then pipeline.
+std::uint32_t gpu_of(const TrainingJob& job, std::uint32_t tp, std::uint32_t dp, std::uint32_t pp);
+
+// Empty when the job fits the cluster, else what is wrong and the field it concerns ("parallelism.tp: ...").
+std::string check(const TrainingJob& job, const GpuSpec& gpu, std::uint32_t gpus_per_server, std::size_t cluster_gpus);
+
+// Memory one GPU needs, bytes: weights, gradients and optimizer state, and activations.
+struct MemoryNeed {
+  double state_bytes = 0;
+  double activation_bytes = 0;
+  double total() const { return state_bytes + activation_bytes; }
+};
+MemoryNeed memory_per_gpu(const TrainingJob& job);
+
+// Tags of a training iteration's ops, for the time breakdown.
+struct TrainingTags {
+  std::uint32_t compute, tp, pp, dp, ep;
+};
+
+// Appends one iteration (1F1B pipeline schedule, tensor-parallel all-reduces per layer, point-to-point
+// activations between stages, bucketed data-parallel gradient reduction overlapping the backward pass,
+// expert-parallel all-to-alls). Returns the ops that finish the iteration, one per GPU.
+std::vector<std::uint32_t> append_training_iteration(Program& program, const TrainingJob& job, const GpuSpec& gpu,
+                                                     const std::vector<std::uint32_t>& server_of,
+                                                     core::TimePs collective_launch_ps, const TrainingTags& tags);
+
+// FLOPs of one iteration on the whole job (forward + backward = 3 x forward), for model FLOPs utilization.
+double iteration_flops(const TrainingJob& job);
+double tokens_per_iteration(const TrainingJob& job);
+
+}  // namespace aifabric::workload
