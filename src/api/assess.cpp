@@ -56,16 +56,18 @@ IterationReport report(const Scenario& sc, const workload::TrainingJob& job, con
   }
   rep.iteration_ps = end;
   // Per GPU: compute busy time, and each idle gap charged to what the next compute op waited for.
-  std::vector<std::vector<std::uint32_t>> computes(job.gpus);
+  std::map<std::uint32_t, std::vector<std::uint32_t>> computes;  // GPU -> its compute ops
+  for (std::uint32_t k = 0; k < job.gpus; ++k) computes[job.gpu_list.empty() ? job.first_gpu + k : job.gpu_list[k]];
   for (std::uint32_t i = 0; i < p.size(); ++i) {
     const auto& o = p.ops()[i];
-    if (o.kind == workload::OpKind::kCompute && o.duration > 0 && o.tag == b.tags.compute && o.src >= job.first_gpu &&
-        o.src < job.first_gpu + job.gpus)
-      computes[o.src - job.first_gpu].push_back(i);
+    if (o.kind == workload::OpKind::kCompute && o.duration > 0 && o.tag == b.tags.compute) {
+      auto it = computes.find(o.src);
+      if (it != computes.end()) it->second.push_back(i);
+    }
   }
   std::map<std::uint32_t, double> idle;
   double busy = 0;
-  for (auto& ops : computes) {
+  for (auto& [gpu_index, ops] : computes) {
     std::sort(ops.begin(), ops.end(), [&](std::uint32_t a, std::uint32_t c) { return r.finish_ps[a] < r.finish_ps[c]; });
     core::TimePs free_at = 0;
     for (auto op : ops) {

@@ -815,13 +815,22 @@ void load_jobs(const YAML::Node& node, api::Scenario& sc, const ParseContext& ct
   for (std::size_t i = 0; i < node.size(); ++i) {
     const std::string f = fmt::format("jobs[{}]", i);
     const YAML::Node j = node[i];
-    const JobTop top = parse_with_defaults(job_schema(), j, ctx, f, nullptr, {"model", "parallelism"});
+    const JobTop top = parse_with_defaults(job_schema(), j, ctx, f, nullptr, {"model", "parallelism", "gpu_list"});
     if (top.kind != "training") throw InputError(ctx.at(j["kind"], f + ".kind"), "expected training, got '" + top.kind + "'");
     workload::TrainingJob job;
     job.name = top.name;
     job.first_gpu = top.first_gpu;
     job.gpus = top.gpus == 0 && top.first_gpu < gpus ? gpus - top.first_gpu : top.gpus;
     job.gpu_efficiency = top.gpu_efficiency;
+    if (const YAML::Node list = j["gpu_list"]) {
+      if (!list.IsSequence() || list.size() == 0) throw InputError(ctx.at(list, f + ".gpu_list"), "expected a non-empty list of GPU indices");
+      for (std::size_t k = 0; k < list.size(); ++k) {
+        const auto g = read_int(list[k], ctx, fmt::format("{}.gpu_list[{}]", f, k));
+        if (g < 0) throw InputError(ctx.at(list[k], fmt::format("{}.gpu_list[{}]", f, k)), "expected a GPU index >= 0");
+        job.gpu_list.push_back(static_cast<std::uint32_t>(g));
+      }
+      job.gpus = static_cast<std::uint32_t>(job.gpu_list.size());
+    }
     if (!j["model"]) throw InputError(ctx.at(j, f + ".model"), "missing; expected {layers, hidden, heads, seq_len, vocab, ...}");
     job.model = parse_with_defaults(model_schema(), j["model"], ctx, f + ".model");
     job.par = parse_with_defaults(parallelism_schema(), j["parallelism"], ctx, f + ".parallelism");
@@ -840,9 +849,14 @@ void load_jobs(const YAML::Node& node, api::Scenario& sc, const ParseContext& ct
       throw InputError(ctx.at(j[head] ? j[head] : j, f + "." + key), problem.substr(problem.find(':') + 2));
     }
     for (const auto& other : sc.jobs)
-      if (job.first_gpu < other.first_gpu + other.gpus && other.first_gpu < job.first_gpu + job.gpus)
-        throw InputError(ctx.at(j, f + ".first_gpu"), fmt::format("GPUs [{}, {}) overlap job '{}'", job.first_gpu,
-                                                                   job.first_gpu + job.gpus, other.name));
+      for (std::uint32_t r = 0; r < job.gpus; ++r) {
+        const std::uint32_t g = job.gpu_list.empty() ? job.first_gpu + r : job.gpu_list[r];
+        const bool taken = other.gpu_list.empty() ? (g >= other.first_gpu && g < other.first_gpu + other.gpus)
+                                                  : std::find(other.gpu_list.begin(), other.gpu_list.end(), g) != other.gpu_list.end();
+        if (taken)
+          throw InputError(ctx.at(j, f + (job.gpu_list.empty() ? ".first_gpu" : ".gpu_list")),
+                           fmt::format("GPU {} is also used by job '{}'", g, other.name));
+      }
     sc.jobs.push_back(job);
   }
 }
@@ -951,6 +965,7 @@ std::vector<ParamDoc> parameter_reference() {
   add(gpu_override_schema().docs("cluster"));
   add(collective_schema().docs("collective"));
   add(job_schema().docs("jobs[]"));
+  all.push_back({"jobs[].gpu_list", "list", "", "", "", "Explicit placement: GPU of each rank (TP innermost, then DP, then PP); overrides first_gpu and gpus."});
   add(model_schema().docs("jobs[].model"));
   add(parallelism_schema().docs("jobs[].parallelism"));
   all.push_back({"topology.failed_links", "list", "", "", "", "Links out of service: [{a, b}] node names; the first link between them is removed."});

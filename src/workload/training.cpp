@@ -34,7 +34,8 @@ double TransformerModel::layer_forward_flops(double tokens) const {
 }
 
 std::uint32_t gpu_of(const TrainingJob& job, std::uint32_t tp, std::uint32_t dp, std::uint32_t pp) {
-  return job.first_gpu + tp + job.par.tp * (dp + job.par.dp * pp);
+  const std::uint32_t rank = tp + job.par.tp * (dp + job.par.dp * pp);
+  return job.gpu_list.empty() ? job.first_gpu + rank : job.gpu_list[rank];
 }
 
 MemoryNeed memory_per_gpu(const TrainingJob& job) {
@@ -59,18 +60,29 @@ MemoryNeed memory_per_gpu(const TrainingJob& job) {
 std::string check(const TrainingJob& job, const GpuSpec& gpu, std::uint32_t gpus_per_server, std::size_t cluster_gpus) {
   const auto& m = job.model;
   const auto& p = job.par;
-  if (static_cast<std::uint64_t>(job.first_gpu) + job.gpus > cluster_gpus)
+  if (!job.gpu_list.empty()) {
+    std::vector<char> seen(cluster_gpus, 0);
+    for (auto g : job.gpu_list) {
+      if (g >= cluster_gpus) return fmt::format("gpu_list: GPU {} is not in the cluster (it has {})", g, cluster_gpus);
+      if (seen[g]) return fmt::format("gpu_list: GPU {} appears twice", g);
+      seen[g] = 1;
+    }
+  } else if (static_cast<std::uint64_t>(job.first_gpu) + job.gpus > cluster_gpus) {
     return fmt::format("gpus: GPUs [{}, {}) exceed the cluster's {}", job.first_gpu,
                        static_cast<std::uint64_t>(job.first_gpu) + job.gpus, cluster_gpus);
+  }
   if (static_cast<std::uint64_t>(p.tp) * p.pp * p.dp != job.gpus)
     return fmt::format("parallelism: tp x pp x dp = {} x {} x {} = {} must equal the job's {} GPUs", p.tp, p.pp, p.dp,
                        static_cast<std::uint64_t>(p.tp) * p.pp * p.dp, job.gpus);
   if (gpus_per_server % p.tp != 0)
     return fmt::format("parallelism.tp: tensor parallelism stays inside a server; {} does not divide its {} GPUs", p.tp,
                        gpus_per_server);
-  if (job.first_gpu % p.tp != 0)
-    return fmt::format("gpus.first: a tensor-parallel group must not straddle servers; {} is not a multiple of tp = {}",
-                       job.first_gpu, p.tp);
+  for (std::uint32_t d = 0; d < p.dp; ++d)
+    for (std::uint32_t s = 0; s < p.pp; ++s)
+      for (std::uint32_t t = 1; t < p.tp; ++t)
+        if (gpu_of(job, t, d, s) / gpus_per_server != gpu_of(job, 0, d, s) / gpus_per_server)
+          return fmt::format("{}: tensor-parallel group of GPU {} straddles servers (tp = {}, {} GPUs per server)",
+                             job.gpu_list.empty() ? "first_gpu" : "gpu_list", gpu_of(job, 0, d, s), p.tp, gpus_per_server);
   if (m.layers % p.pp != 0) return fmt::format("model.layers: {} layers do not divide into {} pipeline stages", m.layers, p.pp);
   if (p.dp_buckets == 0 || p.dp_buckets > m.layers / p.pp)
     return fmt::format("parallelism.dp_buckets: must be in [1, {}] (the layers of a stage), got {}", m.layers / p.pp, p.dp_buckets);

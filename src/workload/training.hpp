@@ -41,6 +41,7 @@ struct TrainingJob {
   std::string name;
   std::uint32_t first_gpu = 0;
   std::uint32_t gpus = 0;
+  std::vector<std::uint32_t> gpu_list;  // explicit placement (rank -> GPU); empty = first_gpu, first_gpu + 1, ...
   TransformerModel model;
   Parallelism par;
   double gpu_efficiency = 0.5;  // achieved fraction of peak FLOP/s in compute kernels
