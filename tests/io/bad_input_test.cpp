@@ -16,6 +16,17 @@ topology: {kind: leaf_spine, leaves: 2, hosts_per_leaf: 4}
 traffic: [{kind: permutation, size_bytes: 1MB}]
 )";
 
+// A 32-GPU cluster with one training job; cases append its parallelism.
+const char* kJobs = R"(name: jobs
+fabric: {kind: roce}
+topology: {kind: leaf_spine, leaves: 2, hosts_per_leaf: 16}
+cluster: {gpu: h100}
+jobs:
+  - name: train
+    gpu_efficiency: 0.5
+    model: {layers: 4, hidden: 2048, heads: 16, seq_len: 2048, vocab: 32000}
+)";
+
 struct Case {
   const char* name;
   std::string yaml;
@@ -105,6 +116,19 @@ INSTANTIATE_TEST_SUITE_P(
         Case{"dwrr_quantum_too_small",
              replace(kGood, "{kind: roce}", "{kind: roce, scheduler: dwrr, dwrr_data_quantum_bytes: 1000}"),
              "test.yaml:2:9: fabric.dwrr_data_quantum_bytes", "must hold one full packet"},
+        Case{"parallelism_does_not_divide", std::string(kJobs) + "    parallelism: {tp: 8, pp: 2, dp: 3}\n",
+             "test.yaml:9:18: jobs[0].parallelism", "tp x pp x dp = 8 x 2 x 3 = 48 must equal the job's 32 GPUs"},
+        Case{"model_does_not_fit", replace(std::string(kJobs), "layers: 4", "layers: 400") + "    parallelism: {tp: 1, dp: 32}\n",
+             "test.yaml:8:12: jobs[0].model", "more than the h100's 80 GB"},
+        Case{"duplicate_rank", std::string(kJobs) + "    gpu_list: [0, 1, 2, 3, 4, 5, 6, 7, 0, 9, 10, 11, 12, 13, 14, 15]\n"
+             "    parallelism: {tp: 8, dp: 2}\n", "test.yaml:9:15: jobs[0].gpu_list", "GPU 0 appears twice"},
+        Case{"tp_straddles_servers", std::string(kJobs) + "    first_gpu: 4\n    gpus: 8\n    parallelism: {tp: 8}\n",
+             "test.yaml:9:16: jobs[0].first_gpu", "straddles servers"},
+        Case{"unknown_gpu_preset", replace(std::string(kJobs), "gpu: h100", "gpu: b900") + "    parallelism: {tp: 8, dp: 4}\n",
+             "test.yaml:4:16: cluster.gpu", "unknown GPU preset 'b900'; expected one of: a100, h100, h200"},
+        Case{"hierarchical_uneven", "topology: {kind: leaf_spine, leaves: 2, hosts_per_leaf: 16}\ncluster: {gpu: h100}\n"
+             "collective: {op: all_reduce, algorithm: hierarchical, first_gpu: 4, gpu_count: 20}\n",
+             "test.yaml:3:13: collective", "hierarchical needs the same number of ranks on every server"},
         Case{"malformed_yaml", "topology: {kind: fat_tree, k: 4\ntraffic: []\n", "test.yaml:2:8: (syntax)", "not valid YAML"}),
     [](const ::testing::TestParamInfo<Case>& param_info) { return std::string(param_info.param.name); });
 

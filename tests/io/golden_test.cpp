@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include <fmt/format.h>
 
+#include "api/collective_run.hpp"
 #include "api/run.hpp"
 #include "io/examples.hpp"
 #include "io/scenario_loader.hpp"
@@ -61,10 +62,34 @@ TEST_P(Golden, MatchesFingerprintAndMetrics) {
     EXPECT_NEAR(got[t].get<double>(), want[t].get<double>(), 1e-9 * std::abs(want[t].get<double>())) << t;
 }
 
+// The examples whose main job is `simulate` (the collective and training examples have their own tests;
+// the 256-GPU training example takes minutes).
 std::vector<std::string> example_names() {
   std::vector<std::string> names;
-  for (const auto& e : builtin_examples()) names.push_back(e.name);
+  for (const auto& e : builtin_examples()) {
+    const auto sc = load_scenario("example:" + e.name);
+    if (sc.jobs.empty() && !sc.collective.present) names.push_back(e.name);
+  }
   return names;
+}
+
+TEST(GoldenCollective, NcclExampleRowsAreStable) {
+  // The built-in nccl-tests example, on the packet engine: every row's time, exactly as recorded.
+  const auto sc = load_scenario("example:nccl_allreduce_h100");
+  nlohmann::json got = nlohmann::json::array();
+  for (std::uint64_t bytes = sc.collective.min_bytes; bytes <= sc.collective.max_bytes; bytes *= sc.collective.step_factor) {
+    auto spec = sc.collective.spec;
+    spec.bytes = bytes;
+    const auto row = api::run_collective(sc, spec, sc.collective.network);
+    got.push_back({{"bytes", bytes}, {"time_ps", row.time_ps}, {"events", row.events}});
+  }
+  const std::string path = kGoldenDir + "nccl_allreduce_h100.collective.json";
+  if (std::getenv("AIFABRIC_UPDATE_GOLDEN")) {
+    write_file_atomic(path, got.dump(2) + "\n");
+    GTEST_SKIP() << "rewrote " << path;
+  }
+  ASSERT_TRUE(std::filesystem::exists(path)) << path;
+  EXPECT_EQ(got, nlohmann::json::parse(read(path)));
 }
 
 INSTANTIATE_TEST_SUITE_P(Examples, Golden, ::testing::ValuesIn(example_names()),
