@@ -52,9 +52,9 @@ int collective(const std::string& scenario, const std::string& out, const std::s
 
 int assess(const std::string& scenario, const std::string& out) {
   const auto sc = aifabric::io::load_scenario(scenario);
-  if (sc.jobs.empty())
+  if (sc.jobs.empty() && sc.services.empty())
     throw aifabric::core::InputError(aifabric::core::Location{sc.source, 0, 0, "jobs"},
-                                     "this scenario has no jobs to assess (see `aifabric params`, jobs[])");
+                                     "this scenario has no jobs or services to assess (see `aifabric params`)");
   const auto a = aifabric::api::assess(sc);
   std::cout << aifabric::io::assess_text(sc, a);
   if (!out.empty()) {

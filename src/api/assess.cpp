@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <numeric>
 
 namespace aifabric::api {
@@ -11,17 +12,54 @@ struct BuiltJobs {
   workload::Program program;
   workload::TrainingTags tags;
   std::vector<std::vector<std::uint32_t>> finish;  // per job
+  std::vector<std::vector<workload::RequestOps>> requests;  // per service
 };
 
-BuiltJobs build(const Scenario& sc, const std::vector<std::size_t>& which) {
+BuiltJobs build(const Scenario& sc, const std::vector<std::size_t>& jobs, const std::vector<std::size_t>& services) {
   BuiltJobs b;
   b.tags = {b.program.tag("compute"), b.program.tag("tp"), b.program.tag("pp"), b.program.tag("dp"), b.program.tag("ep")};
+  const workload::InferenceTags itags{b.tags.compute, b.tags.tp, b.program.tag("kv_cache"), b.program.tag("arrival")};
   const auto server_of = cluster_map(sc).server_of;
-  for (auto j : which)
+  for (auto j : jobs)
     b.finish.push_back(workload::append_training_iteration(b.program, sc.jobs[j], sc.cluster.gpu, server_of,
                                                            core::us_to_ps(sc.cluster.gpu.collective_launch_us), b.tags));
+  for (auto s : services)
+    b.requests.push_back(workload::append_inference(b.program, sc.services[s], sc.cluster.gpu, server_of, itags));
   b.program.finalize();
   return b;
+}
+
+double percentile(std::vector<double> v, double q) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  const auto idx = static_cast<std::size_t>(std::ceil(q * static_cast<double>(v.size())));
+  return v[std::min(v.size() - 1, idx == 0 ? 0 : idx - 1)];
+}
+
+LatencyReport latency(const workload::InferenceService& s, const std::vector<workload::RequestOps>& reqs,
+                      const workload::ExecutionResult& r) {
+  LatencyReport rep;
+  std::vector<double> ttft, tpot;
+  std::size_t met = 0;
+  for (const auto& q : reqs) {
+    if (r.finish_ps[q.last_token] < 0) {
+      rep.complete = false;
+      continue;
+    }
+    const double first = core::ps_to_us(r.finish_ps[q.first_token] - r.finish_ps[q.arrival]) / 1e3;
+    const double per = s.output_tokens > 1 ? core::ps_to_us(r.finish_ps[q.last_token] - r.finish_ps[q.first_token]) / 1e3 / (s.output_tokens - 1) : 0;
+    ttft.push_back(first);
+    tpot.push_back(per);
+    met += first <= s.ttft_slo_ms && per <= s.tpot_slo_ms ? 1 : 0;
+  }
+  const double qs[3] = {0.5, 0.9, 0.99};
+  for (int i = 0; i < 3; ++i) {
+    rep.ttft_ms[i] = percentile(ttft, qs[i]);
+    rep.tpot_ms[i] = percentile(tpot, qs[i]);
+  }
+  rep.slo_attainment = reqs.empty() ? 0 : static_cast<double>(met) / static_cast<double>(reqs.size());
+  rep.objective_met = rep.complete && rep.ttft_ms[2] <= s.ttft_slo_ms && rep.tpot_ms[2] <= s.tpot_slo_ms;
+  return rep;
 }
 
 // Walks back from `op` through zero-time joins to the op it waited for last; returns that op's tag.
@@ -94,9 +132,10 @@ IterationReport report(const Scenario& sc, const workload::TrainingJob& job, con
 Assessment assess(const Scenario& sc) {
   const auto t0 = std::chrono::steady_clock::now();
   Assessment out;
-  std::vector<std::size_t> all(sc.jobs.size());
+  std::vector<std::size_t> all(sc.jobs.size()), all_services(sc.services.size());
   std::iota(all.begin(), all.end(), std::size_t{0});
-  const BuiltJobs together = build(sc, all);
+  std::iota(all_services.begin(), all_services.end(), std::size_t{0});
+  const BuiltJobs together = build(sc, all, all_services);
   const Execution shared = execute(sc, together.program, NetworkModel::kPacket, true);
   out.events = shared.events;
   out.ports = shared.ports;
@@ -106,9 +145,9 @@ Assessment assess(const Scenario& sc) {
     a.name = job.name;
     a.gpus = job.gpus;
     a.fabric = report(sc, job, together, j, shared.result);
-    const BuiltJobs solo = build(sc, {j});
+    const BuiltJobs solo = build(sc, {j}, {});
     a.ideal = report(sc, job, solo, 0, execute(sc, solo.program, NetworkModel::kIdeal).result);
-    if (sc.jobs.size() > 1) {
+    if (sc.jobs.size() + sc.services.size() > 1) {
       a.alone = report(sc, job, solo, 0, execute(sc, solo.program, NetworkModel::kPacket).result);
       a.slowdown_from_others = static_cast<double>(a.fabric.iteration_ps) / static_cast<double>(a.alone.iteration_ps) - 1.0;
     } else {
@@ -118,6 +157,16 @@ Assessment assess(const Scenario& sc) {
     a.network_cost_usd_per_hour = job.gpus * sc.cluster.gpu_hour_usd *
                                   std::max(0.0, 1.0 - static_cast<double>(a.ideal.iteration_ps) / static_cast<double>(a.fabric.iteration_ps));
     out.jobs.push_back(std::move(a));
+  }
+  for (std::size_t s = 0; s < sc.services.size(); ++s) {
+    const auto& svc = sc.services[s];
+    ServiceAssessment a;
+    a.name = svc.name;
+    a.gpus = svc.gpus;
+    a.fabric = latency(svc, together.requests[s], shared.result);
+    const BuiltJobs solo = build(sc, {}, {s});
+    a.ideal = latency(svc, solo.requests[0], execute(sc, solo.program, NetworkModel::kIdeal).result);
+    out.services.push_back(a);
   }
   std::vector<std::uint32_t> order(out.ports.size());
   std::iota(order.begin(), order.end(), 0u);

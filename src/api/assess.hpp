@@ -31,8 +31,25 @@ struct JobAssessment {
   double network_cost_usd_per_hour = 0;  // GPU time lost to the network: gpus x price x (1 - ideal / fabric)
 };
 
+struct LatencyReport {
+  bool complete = true;
+  double ttft_ms[3] = {0, 0, 0};  // p50, p90, p99
+  double tpot_ms[3] = {0, 0, 0};
+  double slo_attainment = 0;      // fraction of requests meeting both objectives
+  bool objective_met = false;     // p99 TTFT and p99 TPOT within their objectives
+};
+
+struct ServiceAssessment {
+  std::string name;
+  std::uint32_t gpus = 0;
+  double offered_load = 0;  // arrival rate x service time of one request / replicas (utilization if no queueing)
+  LatencyReport fabric;
+  LatencyReport ideal;
+};
+
 struct Assessment {
   std::vector<JobAssessment> jobs;
+  std::vector<ServiceAssessment> services;
   std::vector<net::PortReport> ports;  // the shared run's ports
   std::vector<std::uint32_t> hottest;  // port indices by utilization
   std::uint64_t events = 0;

@@ -7,6 +7,7 @@
 #include "topo/topology_spec.hpp"
 #include "workload/collectives.hpp"
 #include "workload/hardware.hpp"
+#include "workload/inference.hpp"
 #include "workload/training.hpp"
 #include "workload/traffic.hpp"
 
@@ -46,6 +47,7 @@ struct Scenario {
   Cluster cluster;
   CollectiveSweep collective;
   std::vector<workload::TrainingJob> jobs;
+  std::vector<workload::InferenceService> services;
 };
 
 }  // namespace aifabric::api

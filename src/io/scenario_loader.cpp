@@ -31,8 +31,9 @@ const Schema<TopLevel>& top_schema() {
                             .text("name", &TopLevel::name, "scenario", "Name shown in the summary.")
                             .integer("seed", &TopLevel::seed, "", 1, 0, 9'007'199'254'740'991,
                                      "Seed of every random stream (ECMP entropy, ECN marking, traffic).")
-                            .duration("stop_time_us", &TopLevel::stop_ps, "us", 10e6, 0, 1e12,
-                                      "Simulated time at which the run stops even if flows are unfinished.", true);
+                            .duration("stop_time_us", &TopLevel::stop_ps, "us", 3.6e9, 0, 1e12,
+                                      "Simulated time at which the run stops even if flows are unfinished "
+                                      "(default one hour; a deadlock stops the run earlier).", true);
   return s;
 }
 
@@ -360,6 +361,27 @@ const Schema<workload::Parallelism>& parallelism_schema() {
   return s;
 }
 
+const Schema<workload::InferenceService>& service_schema() {
+  using S = workload::InferenceService;
+  static const auto s =
+      Schema<S>()
+          .text("name", &S::name, "service", "Name in the reports.")
+          .integer("first_gpu", &S::first_gpu, "", 0, 0, kMaxCount, "First GPU of the service.")
+          .integer("gpus", &S::gpus, "", 8, 1, kMaxCount, "GPUs of the service: replicas of tp GPUs.")
+          .integer("tp", &S::tp, "", 8, 1, 64, "GPUs per replica (tensor parallelism, inside a server).")
+          .integer("prefill_replicas", &S::prefill_replicas, "", 0, 0, kMaxCount,
+                   "Disaggregation: replicas that only prefill and send the KV cache to the others; 0 = colocated.")
+          .real("arrival_rate_per_s", &S::arrival_rate_per_s, "1/s", 10, 0, 1e9, "Poisson arrival rate of requests.", true)
+          .integer("requests", &S::requests, "", 200, 1, 10'000'000, "Requests simulated.")
+          .integer("prompt_tokens", &S::prompt_tokens, "", 1024, 1, 1 << 22, "Prompt length, tokens.")
+          .integer("output_tokens", &S::output_tokens, "", 128, 1, 1 << 22, "Generated tokens per request.")
+          .real("gpu_efficiency", &S::gpu_efficiency, "", 0.5, 0, 1, "Prefill: achieved fraction of peak FLOP/s.", true)
+          .real("memory_efficiency", &S::memory_efficiency, "", 0.8, 0, 1, "Decode: achieved fraction of memory bandwidth.", true)
+          .real("ttft_slo_ms", &S::ttft_slo_ms, "ms", 1000, 0, 1e9, "Objective: time to first token, p99.", true)
+          .real("tpot_slo_ms", &S::tpot_slo_ms, "ms", 100, 0, 1e9, "Objective: time per output token, p99.", true);
+  return s;
+}
+
 struct TrafficEntry {
   std::uint32_t storage_first_host, storage_hosts, repeat;
   core::TimePs interval_ps;
@@ -529,6 +551,29 @@ topo::TopologySpec load_explicit(const YAML::Node& node, const topo::LinkParams&
                "explicit", f);
   }
   return t;
+}
+
+void load_services(const YAML::Node& node, api::Scenario& sc, const ParseContext& ctx) {
+  if (!node.IsSequence()) throw InputError(ctx.at(node, "services"), "expected a list of inference services");
+  for (std::size_t i = 0; i < node.size(); ++i) {
+    const std::string f = fmt::format("services[{}]", i);
+    workload::InferenceService s = parse_with_defaults(service_schema(), node[i], ctx, f, nullptr, {"model"});
+    if (!node[i]["model"]) throw InputError(ctx.at(node[i], f + ".model"), "missing; expected {layers, hidden, heads, ...}");
+    s.model = parse_with_defaults(model_schema(), node[i]["model"], ctx, f + ".model");
+    s.seed = sc.run.seed + i;
+    if (const std::string problem = workload::check(s, sc.cluster.gpu, sc.cluster.gpus_per_server, sc.cluster.gpus); !problem.empty()) {
+      const std::string key = problem.substr(0, problem.find(':'));
+      const std::string head = key.substr(0, key.find('.'));
+      throw InputError(ctx.at(node[i][head] ? node[i][head] : node[i], f + "." + key), problem.substr(problem.find(':') + 2));
+    }
+    for (const auto& job : sc.jobs)
+      for (std::uint32_t g = s.first_gpu; g < s.first_gpu + s.gpus; ++g) {
+        const bool taken = job.gpu_list.empty() ? (g >= job.first_gpu && g < job.first_gpu + job.gpus)
+                                                : std::find(job.gpu_list.begin(), job.gpu_list.end(), g) != job.gpu_list.end();
+        if (taken) throw InputError(ctx.at(node[i], f + ".first_gpu"), fmt::format("GPU {} is also used by job '{}'", g, job.name));
+      }
+    sc.services.push_back(std::move(s));
+  }
 }
 
 void apply_failures(const YAML::Node& node, topo::TopologySpec& t, const ParseContext& ctx) {
@@ -875,7 +920,7 @@ api::Scenario load_scenario_text(const std::string& text, const std::string& sou
   }
   require_map(root, ctx, "");
   const TopLevel top = parse_with_defaults(top_schema(), root, ctx, "", nullptr,
-                                           {"fabric", "topology", "traffic", "telemetry", "cluster", "collective", "jobs"});
+                                           {"fabric", "topology", "traffic", "telemetry", "cluster", "collective", "jobs", "services"});
   if (root["fabric"]) require_map(root["fabric"], ctx, "fabric");
   api::Scenario sc;
   sc.name = top.name;
@@ -898,10 +943,12 @@ api::Scenario load_scenario_text(const std::string& text, const std::string& sou
                          fmt::format("must hold one full packet ({} bytes on the wire), got {}", max_wire,
                                      sc.fabric.dwrr_quantum_bytes[c]));
   // The GPU cluster matters only to GPU workloads; plain traffic scenarios need not divide into servers.
-  if (root["cluster"] || root["collective"] || root["jobs"]) load_cluster(root["cluster"], root["topology"], sc, ctx);
+  if (root["cluster"] || root["collective"] || root["jobs"] || root["services"])
+    load_cluster(root["cluster"], root["topology"], sc, ctx);
   if (root["collective"]) load_collective(root["collective"], sc, ctx);
   if (root["jobs"]) load_jobs(root["jobs"], sc, ctx);
-  if (root["traffic"] || (!sc.collective.present && sc.jobs.empty()))
+  if (root["services"]) load_services(root["services"], sc, ctx);
+  if (root["traffic"] || (!sc.collective.present && sc.jobs.empty() && sc.services.empty()))
     sc.flows = load_traffic(root["traffic"], sc.topology, sc.run.seed, ctx);
   // Checks that need the instantiated network (InfiniBand credit windows); they know the field, not the line.
   try {
@@ -969,6 +1016,8 @@ std::vector<ParamDoc> parameter_reference() {
   add(model_schema().docs("jobs[].model"));
   add(parallelism_schema().docs("jobs[].parallelism"));
   all.push_back({"topology.failed_links", "list", "", "", "", "Links out of service: [{a, b}] node names; the first link between them is removed."});
+  add(service_schema().docs("services[]"));
+  add(model_schema().docs("services[].model"));
   add(traffic_schema().docs("traffic[]"));
   add(traffic_extra_docs());
   return all;

@@ -208,6 +208,17 @@ std::string assess_text(const api::Scenario& sc, const api::Assessment& a) {
     s += fmt::format("  network cost     ${:.2f} per hour of GPU time lost to the network ({} GPUs at ${:.2f}/h)\n",
                      j.network_cost_usd_per_hour, j.gpus, sc.cluster.gpu_hour_usd);
   }
+  for (const auto& svc : a.services) {
+    auto line = [](const api::LatencyReport& r) {
+      return fmt::format("TTFT p50/p90/p99 {:.1f}/{:.1f}/{:.1f} ms, TPOT {:.2f}/{:.2f}/{:.2f} ms, {:.0f}% within objectives",
+                         r.ttft_ms[0], r.ttft_ms[1], r.ttft_ms[2], r.tpot_ms[0], r.tpot_ms[1], r.tpot_ms[2], 100 * r.slo_attainment);
+    };
+    const auto* spec = &sc.services[static_cast<std::size_t>(&svc - a.services.data())];
+    s += fmt::format("service {}: {} GPUs, objective p99 TTFT {} ms, p99 TPOT {} ms: {}\n", svc.name, svc.gpus,
+                     spec->ttft_slo_ms, spec->tpot_slo_ms, svc.fabric.objective_met ? "MET" : "MISSED");
+    s += fmt::format("  this fabric      {}\n", line(svc.fabric));
+    s += fmt::format("  ideal network    {}\n", line(svc.ideal));
+  }
   s += "bottleneck links (shared run)\n";
   for (auto i : a.hottest) {
     const auto& p = a.ports[i];
@@ -235,6 +246,17 @@ std::string assess_json(const api::Scenario& sc, const api::Assessment& a) {
                     {"slowdown_from_other_jobs", job.slowdown_from_others},
                     {"network_cost_usd_per_hour", job.network_cost_usd_per_hour}});
   j["jobs"] = jobs;
+  auto services = nlohmann::ordered_json::array();
+  auto lat = [](const api::LatencyReport& r) {
+    return nlohmann::ordered_json{{"complete", r.complete},
+                                  {"ttft_ms", {{"p50", r.ttft_ms[0]}, {"p90", r.ttft_ms[1]}, {"p99", r.ttft_ms[2]}}},
+                                  {"tpot_ms", {{"p50", r.tpot_ms[0]}, {"p90", r.tpot_ms[1]}, {"p99", r.tpot_ms[2]}}},
+                                  {"slo_attainment", r.slo_attainment},
+                                  {"objective_met", r.objective_met}};
+  };
+  for (const auto& svc : a.services)
+    services.push_back({{"name", svc.name}, {"gpus", svc.gpus}, {"fabric", lat(svc.fabric)}, {"ideal_network", lat(svc.ideal)}});
+  j["services"] = services;
   auto hot = nlohmann::ordered_json::array();
   for (auto i : a.hottest) {
     const auto& p = a.ports[i];

@@ -1,0 +1,55 @@
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/rng.hpp"
+#include "core/time.hpp"
+#include "workload/hardware.hpp"
+#include "workload/program.hpp"
+#include "workload/training.hpp"
+
+namespace aifabric::workload {
+
+// An inference service (docs/models/inference.md): replicas of `tp` GPUs serve requests that arrive as a
+// Poisson process, one request at a time per replica in arrival order (no batching). A request's prefill
+// computes the prompt; its decode produces the output tokens, each memory- or compute-bound. With
+// disaggregation, the first `prefill_replicas` replicas only prefill and send the KV cache over the fabric
+// to a decode replica.
+struct InferenceService {
+  std::string name;
+  std::uint32_t first_gpu = 0;
+  std::uint32_t gpus = 0;
+  TransformerModel model;
+  std::uint32_t tp = 1;
+  std::uint32_t prefill_replicas = 0;  // 0 = every replica prefills and decodes
+  double arrival_rate_per_s = 0;
+  std::uint32_t requests = 0;
+  std::uint32_t prompt_tokens = 0;
+  std::uint32_t output_tokens = 0;
+  double gpu_efficiency = 0.5;     // prefill: achieved fraction of peak FLOP/s
+  double memory_efficiency = 0.8;  // decode: achieved fraction of memory bandwidth
+  double ttft_slo_ms = 0;
+  double tpot_slo_ms = 0;
+  std::uint64_t seed = 1;
+};
+
+std::string check(const InferenceService& s, const GpuSpec& gpu, std::uint32_t gpus_per_server, std::size_t cluster_gpus);
+
+// Per request: the ops whose finish times give arrival, first token and last token.
+struct RequestOps {
+  std::uint32_t arrival, first_token, last_token;
+};
+
+struct InferenceTags {
+  std::uint32_t compute, tp, kv, arrival;
+};
+
+std::vector<RequestOps> append_inference(Program& program, const InferenceService& s, const GpuSpec& gpu,
+                                         const std::vector<std::uint32_t>& server_of, const InferenceTags& tags);
+
+// Time of one decode step (one output token) on a replica, ps: compute- or memory-bound, plus the
+// tensor-parallel all-reduces of that token over NVLink. `context` is the tokens already in the KV cache.
+core::TimePs decode_step_ps(const InferenceService& s, const GpuSpec& gpu, double context);
+
+}  // namespace aifabric::workload
