@@ -7,11 +7,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <string>
 #include <vector>
 
+#include "api/assess.hpp"
+#include "api/collective_run.hpp"
 #include "api/run.hpp"
 #include "core/rng.hpp"
 #include "io/scenario_loader.hpp"
@@ -23,7 +26,13 @@ namespace {
 
 struct Case {
   std::string name;
-  std::string yaml;
+  std::string yaml;  // a scenario to `simulate`, or empty for the special cases below
+};
+
+struct Outcome {
+  std::uint64_t events;
+  double wall;
+  bool ok;
 };
 
 const std::vector<Case>& cases() {
@@ -41,20 +50,54 @@ const std::vector<Case>& cases() {
        "topology: {kind: fat_tree, k: 8, link: {rate_gbps: 100, latency_ns: 1000, mtu_bytes: 4096}}\n"
        "traffic: [{kind: permutation, size_bytes: 10MB}]\n"},
       {"superpod_h100_256_gpus_8MB_permutation", ""},
+      {"ring_allreduce_1024_gpus_1GB_packet", ""},
+      {"llama70b_256_gpus_one_iteration_assess", ""},
   };
   return c;
 }
 
-// Child: run one case and write "events wall_seconds" to the pipe.
-void child(const Case& c, int fd) {
+Outcome run_case(const Case& c) {
+  if (c.name == "ring_allreduce_1024_gpus_1GB_packet") {
+    // 128 DGX H100 servers (4 scalable units of 32) on a non-blocking rail-optimized 400G RoCE fabric.
+    const auto sc = io::load_scenario_text(
+        "fabric: {kind: roce}\n"
+        "topology: {kind: rail_optimized, scalable_units: 4, servers_per_unit: 32, gpus_per_server: 8, spines: 32,\n"
+        "           link: {rate_gbps: 400, latency_ns: 500, mtu_bytes: 4096}}\n"
+        "cluster: {gpu: h100}\n"
+        "collective: {op: all_reduce, algorithm: ring, min_bytes: 1GB, max_bytes: 1GB, network: packet}\n",
+        c.name);
+    auto spec = sc.collective.spec;
+    spec.bytes = sc.collective.min_bytes;
+    const auto t0 = std::chrono::steady_clock::now();
+    const auto row = api::run_collective(sc, spec, api::NetworkModel::kPacket);
+    const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    std::fprintf(stderr, "  ring all-reduce of 1 GB on 1024 GPUs: %.3f ms, busbw %.1f GB/s\n", core::ps_to_us(row.time_ps) / 1e3,
+                 row.busbw_gbytes_per_s);
+    return {row.events, wall, row.time_ps > 0};
+  }
+  if (c.name == "llama70b_256_gpus_one_iteration_assess") {
+    const auto sc = io::load_scenario("example:llama70b_h100_256");
+    const auto a = api::assess(sc);
+    std::fprintf(stderr, "  llama70b iteration: %.3f s on the fabric, %.3f s ideal\n",
+                 core::ps_to_sec(a.jobs[0].fabric.iteration_ps), core::ps_to_sec(a.jobs[0].ideal.iteration_ps));
+    return {a.events, a.wall_seconds, a.jobs[0].fabric.complete};
+  }
   const auto sc = c.yaml.empty() ? io::load_scenario("example:superpod_h100") : io::load_scenario_text(c.yaml, c.name);
   const auto r = api::run(sc);
-  const std::string line = fmt::format("{} {} {}\n", r.stats.events, r.cost.wall_seconds, r.flows_completed);
-  if (write(fd, line.data(), line.size()) < 0) _exit(2);
-  _exit(r.stats.all_completed ? 0 : 3);
+  return {r.stats.events, r.cost.wall_seconds, r.stats.all_completed};
 }
 
-double reference_seconds(std::uint64_t events) {
+// Child: run one case and write "events wall_seconds ok" to the pipe.
+void child(const Case& c, int fd) {
+  const Outcome o = run_case(c);
+  const std::string line = fmt::format("{} {} {}\n", o.events, o.wall, o.ok ? 1 : 0);
+  if (write(fd, line.data(), line.size()) < 0) _exit(2);
+  _exit(o.ok ? 0 : 3);
+}
+
+// Time for the reference heap to pop and push `events` events: measured on at most 20 million and scaled.
+double reference_seconds(std::uint64_t total_events) {
+  const std::uint64_t events = std::min<std::uint64_t>(total_events, 20'000'000);
   bench::ReferenceHeap q;
   core::Rng rng(9, 9);
   for (std::uint32_t i = 0; i < 10'000; ++i) q.schedule(static_cast<core::TimePs>(rng.below(2'000'000)), i, 0);
@@ -63,16 +106,20 @@ double reference_seconds(std::uint64_t events) {
     const auto e = q.pop();
     q.schedule(e.time + static_cast<core::TimePs>(80'000 + rng.below(2'000'000)), e.target, 0);
   }
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() * static_cast<double>(total_events) /
+         static_cast<double>(events);
 }
 
 }  // namespace
 
-int main() {
+int main(int argc, char** argv) {
+  // `bench_engine quick` skips the two long cases (minutes each).
+  const bool quick = argc > 1 && std::string(argv[1]) == "quick";
   fmt::print("{:<42} {:>10} {:>9} {:>10} {:>9} {:>9}\n", "scenario", "events", "wall s", "Mevents/s", "peak MiB",
              "vs heap");
   int status = 0;
   for (const auto& c : cases()) {
+    if (quick && (c.name.rfind("ring_allreduce", 0) == 0 || c.name.rfind("llama70b", 0) == 0)) continue;
     int fds[2];
     if (pipe(fds) != 0) return 1;
     const pid_t pid = fork();

@@ -16,6 +16,12 @@ namespace {
 
 constexpr int kInputErrorExit = 2;
 
+void make_folder(const std::string& dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) throw aifabric::core::InputError(aifabric::core::Location{dir, 0, 0, "--out"}, "cannot create output folder: " + ec.message());
+}
+
 int simulate(const std::string& scenario, const std::string& out, std::int64_t seed) {
   const auto sc = aifabric::io::load_scenario(scenario, seed);
   if (sc.flows.empty())
@@ -44,8 +50,9 @@ int collective(const std::string& scenario, const std::string& out, const std::s
   }
   std::cout << aifabric::io::collective_table(sc, rows);
   if (!out.empty()) {
-    std::filesystem::create_directories(out);
+    make_folder(out);
     aifabric::io::write_file_atomic(out + "/collective.csv", aifabric::io::collective_csv(sc, rows));
+    std::cout << "results      " << out << "/collective.csv\n";
   }
   return 0;
 }
@@ -58,7 +65,7 @@ int assess(const std::string& scenario, const std::string& out) {
   const auto a = aifabric::api::assess(sc);
   std::cout << aifabric::io::assess_text(sc, a);
   if (!out.empty()) {
-    std::filesystem::create_directories(out);
+    make_folder(out);
     aifabric::io::write_file_atomic(out + "/assess.json", aifabric::io::assess_json(sc, a));
     std::cout << "results      " << out << "/assess.json\n";
   }

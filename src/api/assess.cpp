@@ -123,7 +123,6 @@ IterationReport report(const Scenario& sc, const workload::TrainingJob& job, con
   rep.utilization = seconds > 0 ? rep.compute_us / core::ps_to_us(end) : 0;
   rep.tokens_per_s = seconds > 0 ? workload::tokens_per_iteration(job) / seconds : 0;
   rep.mfu = seconds > 0 ? workload::iteration_flops(job) / (seconds * n * sc.cluster.gpu.peak_tflops * 1e12) : 0;
-  (void)sc;
   return rep;
 }
 
@@ -147,8 +146,9 @@ Assessment assess(const Scenario& sc) {
     a.fabric = report(sc, job, together, j, shared.result);
     const BuiltJobs solo = build(sc, {j}, {});
     a.ideal = report(sc, job, solo, 0, execute(sc, solo.program, NetworkModel::kIdeal).result);
-    if (sc.jobs.size() + sc.services.size() > 1) {
+    if (sc.jobs.size() + sc.services.size() > 1 || !sc.flows.empty()) {
       a.alone = report(sc, job, solo, 0, execute(sc, solo.program, NetworkModel::kPacket).result);
+      a.alone_computed = true;
       a.slowdown_from_others = static_cast<double>(a.fabric.iteration_ps) / static_cast<double>(a.alone.iteration_ps) - 1.0;
     } else {
       a.alone = a.fabric;
@@ -170,8 +170,10 @@ Assessment assess(const Scenario& sc) {
   }
   std::vector<std::uint32_t> order(out.ports.size());
   std::iota(order.begin(), order.end(), 0u);
+  // Bottlenecks: the deepest data queues first (where traffic waited), then the busiest links.
   std::stable_sort(order.begin(), order.end(), [&](std::uint32_t x, std::uint32_t y) {
-    return out.ports[x].utilization > out.ports[y].utilization;
+    const auto qx = out.ports[x].counters.max_queue_bytes[net::kData], qy = out.ports[y].counters.max_queue_bytes[net::kData];
+    return qx != qy ? qx > qy : out.ports[x].utilization > out.ports[y].utilization;
   });
   order.resize(std::min<std::size_t>(order.size(), sc.top_ports));
   out.hottest = order;

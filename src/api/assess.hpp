@@ -25,9 +25,10 @@ struct JobAssessment {
   std::uint32_t gpus = 0;
   IterationReport fabric;   // on the scenario's fabric, packet by packet, with every other job
   IterationReport ideal;    // alone on the ideal network
-  IterationReport alone;    // alone on the scenario's fabric (only computed when there are several jobs)
+  IterationReport alone;    // alone on the scenario's fabric: no other job, service or traffic
+  bool alone_computed = false;  // only when something else shares the fabric
   double slowdown_vs_ideal = 0;
-  double slowdown_from_others = 0;  // fabric / alone - 1
+  double slowdown_from_others = 0;  // fabric / alone - 1: what the other jobs, services and traffic cost it
   double network_cost_usd_per_hour = 0;  // GPU time lost to the network: gpus x price x (1 - ideal / fabric)
 };
 
@@ -42,7 +43,6 @@ struct LatencyReport {
 struct ServiceAssessment {
   std::string name;
   std::uint32_t gpus = 0;
-  double offered_load = 0;  // arrival rate x service time of one request / replicas (utilization if no queueing)
   LatencyReport fabric;
   LatencyReport ideal;
 };
@@ -51,7 +51,7 @@ struct Assessment {
   std::vector<JobAssessment> jobs;
   std::vector<ServiceAssessment> services;
   std::vector<net::PortReport> ports;  // the shared run's ports
-  std::vector<std::uint32_t> hottest;  // port indices by utilization
+  std::vector<std::uint32_t> hottest;  // port indices: deepest data queue first, then utilization
   std::uint64_t events = 0;
   double wall_seconds = 0;
 };

@@ -397,7 +397,7 @@ struct TrafficEntry {
 const Schema<TrafficEntry>& traffic_schema() {
   static const auto s =
       Schema<TrafficEntry>()
-          .text("kind", &TrafficEntry::kind, "", "flows | permutation | incast | all_to_all | poisson.")
+          .text("kind", &TrafficEntry::kind, "", "flows | permutation | incast | all_to_all | poisson | checkpoint.")
           .integer("size_bytes", &TrafficEntry::size_bytes, "bytes", 1'000'000, 1, 1ll << 50,
                    "Bytes per flow (poisson: used when size_cdf is absent).")
           .duration("start_us", &TrafficEntry::start_ps, "us", 0, 0, 1e12, "Start time of the flows.")
@@ -566,6 +566,9 @@ void load_services(const YAML::Node& node, api::Scenario& sc, const ParseContext
       const std::string head = key.substr(0, key.find('.'));
       throw InputError(ctx.at(node[i][head] ? node[i][head] : node[i], f + "." + key), problem.substr(problem.find(':') + 2));
     }
+    for (const auto& other : sc.services)
+      if (s.first_gpu < other.first_gpu + other.gpus && other.first_gpu < s.first_gpu + s.gpus)
+        throw InputError(ctx.at(node[i], f + ".first_gpu"), fmt::format("GPUs overlap service '{}'", other.name));
     for (const auto& job : sc.jobs)
       for (std::uint32_t g = s.first_gpu; g < s.first_gpu + s.gpus; ++g) {
         const bool taken = job.gpu_list.empty() ? (g >= job.first_gpu && g < job.first_gpu + job.gpus)
@@ -682,7 +685,8 @@ std::vector<workload::FlowSpec> load_traffic(const YAML::Node& node, const topo:
     const YAML::Node g = node[i];
     const std::string f = fmt::format("traffic[{}]", i);
     require_map(g, ctx, f);
-    if (!g["kind"]) throw InputError(ctx.at(g, f + ".kind"), "missing; expected one of flows, permutation, incast, all_to_all, poisson");
+    if (!g["kind"])
+      throw InputError(ctx.at(g, f + ".kind"), "missing; expected one of flows, permutation, incast, all_to_all, poisson, checkpoint");
     const std::string kind = read_string(g["kind"], ctx, f + ".kind");
     static const std::map<std::string, std::set<std::string>> kAllowed = {
         {"flows", {"kind", "flows"}},

@@ -197,8 +197,8 @@ std::string assess_text(const api::Scenario& sc, const api::Assessment& a) {
       s += "  INCOMPLETE       the fabric stopped (stop_time_us or a deadlock) before the iteration ended\n";
     s += fmt::format("  iteration        {:.3f} s on this fabric, {:.3f} s on an ideal network ({:+.1f}%)\n",
                      core::ps_to_sec(j.fabric.iteration_ps), core::ps_to_sec(j.ideal.iteration_ps), 100 * j.slowdown_vs_ideal);
-    if (a.jobs.size() > 1)
-      s += fmt::format("  sharing          {:.3f} s alone on this fabric: the other jobs cost it {:+.1f}%\n",
+    if (j.alone_computed)
+      s += fmt::format("  sharing          {:.3f} s alone on this fabric: other jobs, services and traffic cost it {:+.1f}%\n",
                        core::ps_to_sec(j.alone.iteration_ps), 100 * j.slowdown_from_others);
     s += fmt::format("  GPU utilization  {:.1f}% (ideal network {:.1f}%), MFU {:.1f}%\n", 100 * j.fabric.utilization,
                      100 * j.ideal.utilization, 100 * j.fabric.mfu);
@@ -219,7 +219,7 @@ std::string assess_text(const api::Scenario& sc, const api::Assessment& a) {
     s += fmt::format("  this fabric      {}\n", line(svc.fabric));
     s += fmt::format("  ideal network    {}\n", line(svc.ideal));
   }
-  s += "bottleneck links (shared run)\n";
+  s += "bottleneck links (shared run; deepest queues first)\n";
   for (auto i : a.hottest) {
     const auto& p = a.ports[i];
     s += fmt::format("  {:<34} {:6.1f}% busy  max queue {:>9} B  {} ECN marks  {} pauses rx  {} drops\n", p.name,

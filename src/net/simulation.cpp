@@ -243,7 +243,10 @@ void Simulation::dispatch(const core::Event& e) {
     case kRto: on_rto(e.target); break;
     case kSample: on_sample(); break;
     case kCheck: on_check(); break;
-    case kExternal: listener_->timer(e.target); break;
+    case kExternal:
+      AIFABRIC_ASSERT(listener_ != nullptr, fmt::format("timer {} fired at t={} ps with no listener", e.target, e.time));
+      listener_->timer(e.target);
+      break;
     default: AIFABRIC_ASSERT(false, fmt::format("unknown event kind {} at t={} ps", e.kind, e.time));
   }
 }

@@ -9,9 +9,9 @@ const std::vector<GpuSpec>& gpu_presets() {
   // (6.6 us) from src/graph/tuning.cc. Network efficiency: 0.95, from NCCL maintainers' 46-48 GB/s per
   // 400 Gbit/s NDR NIC (the one calibration, applied on top of the fabric's framing).
   static const std::vector<GpuSpec> presets = {
-      {"a100", 300, 0.8, 0.6, 2.7, 6.6, 0.95, 200, 312, 80, 2.039},
-      {"h100", 450, 20.6 / 25.0, 0.6, 2.7, 6.6, 0.95, 400, 989, 80, 3.35},
-      {"h200", 450, 20.6 / 25.0, 0.6, 2.7, 6.6, 0.95, 400, 989, 141, 4.8},
+      {"a100", 300, 0.8, 0.6, 2.7, 6.6, 0.95, 312, 80, 2.039},
+      {"h100", 450, 20.6 / 25.0, 0.6, 2.7, 6.6, 0.95, 989, 80, 3.35},
+      {"h200", 450, 20.6 / 25.0, 0.6, 2.7, 6.6, 0.95, 989, 141, 4.8},
   };
   return presets;
 }

@@ -13,7 +13,6 @@ struct GpuSpec {
   double network_step_us = 0;          // latency of one step over the network: NIC, PCIe, proxy
   double collective_launch_us = 0;     // fixed latency of launching one collective
   double network_efficiency = 0;       // NCCL's network transport: achievable fraction of the payload rate
-  double nic_gbps = 0;                 // the NIC each GPU has (the topology sets the links)
   double peak_tflops = 0;              // dense BF16
   double memory_gbytes = 0;
   double memory_tbytes_per_s = 0;

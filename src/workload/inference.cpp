@@ -42,6 +42,8 @@ std::string check(const InferenceService& s, const GpuSpec& gpu, std::uint32_t g
     return fmt::format("model: {:.1f} GB of weights and {:.1f} GB of KV cache per GPU exceed the {}'s {} GB; raise tp",
                        weights / 1e9, cache / 1e9, gpu.name, gpu.memory_gbytes);
   if (s.output_tokens == 0) return "output_tokens: must be >= 1";
+  if (s.model.experts > 0 && (s.model.top_k == 0 || s.model.top_k > s.model.experts))
+    return fmt::format("model.top_k: must be in [1, {}], got {}", s.model.experts, s.model.top_k);
   return {};
 }
 
@@ -67,7 +69,9 @@ std::vector<RequestOps> append_inference(Program& program, const InferenceServic
   // activations: one real all-reduce carrying all 2L layers' bytes (the bandwidth term, on the NVLink
   // model) after the latency of the other 2L - 1.
   const double tokens = s.prompt_tokens;
-  const double prefill_flops = m.layers * m.layer_forward_flops(tokens) + 2.0 * m.hidden * static_cast<double>(m.vocab);
+  TransformerModel prompt = m;  // attention over the prompt, not the model's maximum sequence length
+  prompt.seq_len = s.prompt_tokens;
+  const double prefill_flops = m.layers * prompt.layer_forward_flops(tokens) + 2.0 * m.hidden * static_cast<double>(m.vocab);
   const auto prefill_ps = static_cast<core::TimePs>(std::ceil(prefill_flops / s.tp / (gpu.peak_tflops * 1e12 * s.gpu_efficiency / 1e12)));
   const double ar_bytes = tokens * m.hidden * kBf16;
   const auto ar_latency_ps = static_cast<core::TimePs>(std::ceil(

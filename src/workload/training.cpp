@@ -151,17 +151,22 @@ std::vector<std::uint32_t> append_training_iteration(Program& program, const Tra
     const auto ranks = tp_group(d, s);
     std::vector<std::uint32_t> done(p.tp);
     auto all_to_all = [&](std::vector<std::uint32_t>& at) {
-      // Expert-parallel group: the ep data-parallel replicas of this TP rank that share the experts.
+      // Expert parallelism: the ep data-parallel replicas of this TP rank hold different experts. Each
+      // replica sends its tokens' top_k activations for the others' experts (1/ep of them each); what it
+      // receives is the mirror image, built by the other replicas' own sends.
+      const std::uint32_t base = d - d % p.ep;
+      const auto share = static_cast<std::uint64_t>(static_cast<double>(activation_bytes) * m.top_k / p.tp / p.ep);
       for (std::uint32_t t = 0; t < p.tp; ++t) {
-        std::vector<std::uint32_t> group, start;
-        const std::uint32_t base = d - d % p.ep;
-        for (std::uint32_t e = 0; e < p.ep; ++e) group.push_back(gpu_of(job, t, base + e, s));
-        // Only this replica's side is modelled: the all-to-all of its tokens with its expert peers.
-        std::vector<std::uint32_t> st(p.ep, kNone);
-        st[d % p.ep] = at[t];
-        const auto out = collective(Collective::kAllToAll, Algorithm::kDirect, group,
-                                    static_cast<std::uint64_t>(static_cast<double>(activation_bytes) * m.top_k / p.tp), st, tags.ep);
-        at[t] = out[d % p.ep];
+        const std::uint32_t me = gpu_of(job, t, d, s);
+        const std::uint32_t done_op = program.add_compute(me, 0, tags.ep);
+        for (std::uint32_t e = 0; e < p.ep; ++e) {
+          if (base + e == d) continue;
+          const std::uint32_t x = program.add_transfer(me, gpu_of(job, t, base + e, s), share, tags.ep);
+          program.depend(at[t], x);
+          program.depend(x, done_op);
+        }
+        program.depend(at[t], done_op);
+        at[t] = done_op;
       }
     };
     if (expert_phase && moe && p.ep > 1) all_to_all(last);
@@ -232,9 +237,11 @@ std::vector<std::uint32_t> append_training_iteration(Program& program, const Tra
               phase(d, s, last, compute_ps(scale * attn_flops), false);
               // Layers are walked backwards: layer (layers_per_stage - 1 - l) of the stage is done.
               const std::uint32_t layer = layers_per_stage - 1 - l;
+              // Bucket b holds layers [ceil(b L / B), ceil((b + 1) L / B)); it is complete when the last
+              // micro-batch's backward reaches its first layer.
               const std::uint32_t bucket = layer * p.dp_buckets / layers_per_stage;
-              if (st.mb + 1 == p.micro_batches && layer == bucket * layers_per_stage / p.dp_buckets)
-                grad_ready[s][bucket] = last;
+              const std::uint32_t first_layer = (bucket * layers_per_stage + p.dp_buckets - 1) / p.dp_buckets;
+              if (st.mb + 1 == p.micro_batches && layer == first_layer) grad_ready[s][bucket] = last;
             }
           }
           if (s + 1 == p.pp && st.forward)  // the output layer and loss on the last stage

@@ -68,7 +68,7 @@ std::vector<std::string> example_names() {
   std::vector<std::string> names;
   for (const auto& e : builtin_examples()) {
     const auto sc = load_scenario("example:" + e.name);
-    if (sc.jobs.empty() && !sc.collective.present) names.push_back(e.name);
+    if (sc.jobs.empty() && sc.services.empty() && !sc.collective.present) names.push_back(e.name);
   }
   return names;
 }

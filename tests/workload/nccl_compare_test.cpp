@@ -1,4 +1,5 @@
-// Bus bandwidth against published nccl-tests measurements (sources in docs/models/hardware.md). The model's
+// Bus bandwidth against published nccl-tests measurements (docs/models/collectives.md compares them all;
+// the sources are in docs/models/sources_nccl_gpu.md). The model's
 // constants come from NCCL's own link model and one stated calibration (network efficiency 0.95); nothing
 // here is fitted per data point. Each comparison allows 10%.
 #include <fmt/format.h>
