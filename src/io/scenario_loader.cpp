@@ -383,6 +383,7 @@ const Schema<workload::InferenceService>& service_schema() {
 }
 
 struct TrafficEntry {
+  bool read;
   std::uint32_t storage_first_host, storage_hosts, repeat;
   core::TimePs interval_ps;
   std::string kind;
@@ -413,7 +414,9 @@ const Schema<TrafficEntry>& traffic_schema() {
                    "checkpoint: first storage host (0 = the first host after the host range).")
           .integer("storage_hosts", &TrafficEntry::storage_hosts, "", 1, 1, kMaxCount, "checkpoint: storage hosts, written round robin.")
           .duration("interval_us", &TrafficEntry::interval_ps, "us", 0, 0, 1e12, "checkpoint: time between checkpoints.")
-          .integer("repeat", &TrafficEntry::repeat, "", 1, 1, 100000, "checkpoint: number of checkpoints.");
+          .integer("repeat", &TrafficEntry::repeat, "", 1, 1, 100000, "checkpoint: number of checkpoints.")
+          .choice("direction", &TrafficEntry::read, {{"write", false}, {"read", true}}, "write",
+                  "checkpoint: write (GPUs to storage: checkpoints) or read (storage to GPUs: data loading, restores).");
   return s;
 }
 // Keys handled by hand next to the schema above, documented with it.
@@ -695,7 +698,7 @@ std::vector<workload::FlowSpec> load_traffic(const YAML::Node& node, const topo:
         {"all_to_all", {"kind", "size_bytes", "start_us", "first_host", "host_count"}},
         {"poisson", {"kind", "size_bytes", "size_cdf", "start_us", "first_host", "host_count", "load", "duration_us"}},
         {"checkpoint", {"kind", "size_bytes", "start_us", "first_host", "host_count", "storage_first_host", "storage_hosts",
-                        "interval_us", "repeat"}}};
+                        "interval_us", "repeat", "direction"}}};
     const auto allowed = kAllowed.find(kind);
     if (allowed == kAllowed.end())
       throw InputError(ctx.at(g["kind"], f + ".kind"),
@@ -734,15 +737,18 @@ std::vector<workload::FlowSpec> load_traffic(const YAML::Node& node, const topo:
     } else {
       if (range.count < 2) throw InputError(ctx.at(g, f + ".host_count"), fmt::format("needs at least 2 hosts, got {}", range.count));
       if (kind == "checkpoint") {
-        // Every host of the range writes size_bytes to a storage host, round robin, `repeat` times.
+        // Every host of the range writes size_bytes to (or reads them from) a storage host, round robin,
+        // `repeat` times.
         const std::uint32_t first_storage = e.storage_first_host != 0 ? e.storage_first_host : range.first + range.count;
         if (static_cast<std::uint64_t>(first_storage) + e.storage_hosts > n_hosts)
           throw InputError(ctx.at(g, f + ".storage_hosts"),
                            fmt::format("storage hosts [{}, {}) exceed the topology's {} hosts", first_storage,
                                        static_cast<std::uint64_t>(first_storage) + e.storage_hosts, n_hosts));
         for (std::uint32_t r = 0; r < e.repeat; ++r)
-          for (std::uint32_t h = 0; h < range.count; ++h)
-            add.push_back({range.first + h, first_storage + h % e.storage_hosts, e.size_bytes, e.start_ps + r * e.interval_ps});
+          for (std::uint32_t h = 0; h < range.count; ++h) {
+            const std::uint32_t gpu = range.first + h, storage = first_storage + h % e.storage_hosts;
+            add.push_back({e.read ? storage : gpu, e.read ? gpu : storage, e.size_bytes, e.start_ps + r * e.interval_ps});
+          }
       } else if (kind == "permutation") {
         add = workload::permutation(range, e.size_bytes, e.start_ps, rng);
       } else if (kind == "incast") {

@@ -167,3 +167,28 @@ TEST(BadInputFiles, InfinibandBufferTooSmallForOnePacketPerLane) {
 
 }  // namespace
 }  // namespace aifabric::io
+
+namespace aifabric::io {
+namespace {
+
+TEST(StorageTraffic, CheckpointsWriteAndDataLoadingReads) {
+  // 4 GPU hosts and 2 storage hosts after them: writes go GPU -> storage round robin, reads the other way.
+  const char* yaml = R"(
+topology: {kind: leaf_spine, leaves: 1, hosts_per_leaf: 6}
+traffic:
+  - {kind: checkpoint, first_host: 0, host_count: 4, storage_hosts: 2, size_bytes: 1MB, repeat: 2, interval_us: 100}
+  - {kind: checkpoint, first_host: 0, host_count: 4, storage_hosts: 2, size_bytes: 2MB, direction: read}
+)";
+  const auto sc = load_scenario_text(yaml, "test.yaml");
+  ASSERT_EQ(sc.flows.size(), 12u);
+  EXPECT_EQ(sc.flows[0].src, 0u);
+  EXPECT_EQ(sc.flows[0].dst, 4u);
+  EXPECT_EQ(sc.flows[1].dst, 5u);
+  EXPECT_EQ(sc.flows[4].start_ps, 100'000'000);
+  EXPECT_EQ(sc.flows[8].src, 4u);
+  EXPECT_EQ(sc.flows[8].dst, 0u);
+  EXPECT_EQ(sc.flows[8].size_bytes, 2'000'000u);
+}
+
+}  // namespace
+}  // namespace aifabric::io
