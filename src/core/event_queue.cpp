@@ -68,20 +68,26 @@ void EventQueue::schedule(TimePs time, std::uint32_t target, std::uint32_t kind)
     current_.insert(pos, e);
   } else if (time < base_ + kWheelSpanPs) {
     const std::size_t b = bucket_of(time);
-    std::uint32_t n = free_node_;
-    if (n == kEnd) {
-      n = static_cast<std::uint32_t>(nodes_.size());
-      nodes_.push_back({});
-    } else {
-      free_node_ = nodes_[n].next;
+    std::uint32_t tail = wheel_tail_[b];
+    if (wheel_[b] == kEnd || blocks_[tail].count == kBlockEvents) {
+      std::uint32_t n = free_block_;
+      if (n == kEnd) {
+        n = static_cast<std::uint32_t>(blocks_.size());
+        blocks_.emplace_back();
+      } else {
+        free_block_ = blocks_[n].next;
+      }
+      blocks_[n].count = 0;
+      blocks_[n].next = kEnd;
+      if (wheel_[b] == kEnd) {
+        wheel_[b] = n;
+      } else {
+        blocks_[tail].next = n;
+      }
+      wheel_tail_[b] = tail = n;
     }
-    nodes_[n] = Node{e, kEnd};
-    if (wheel_[b] == kEnd) {
-      wheel_[b] = n;
-    } else {
-      nodes_[wheel_tail_[b]].next = n;
-    }
-    wheel_tail_[b] = n;
+    Block& block = blocks_[tail];
+    block.events[block.count++] = e;
     occupied_[b / 64] |= std::uint64_t{1} << (b % 64);
     ++in_wheel_;
   } else {
@@ -116,13 +122,14 @@ void EventQueue::refill() {
   if (next < 0) return;
   base_ = next;
   const std::size_t b = bucket_of(base_);
-  if (wheel_[b] != kEnd && nodes_[wheel_[b]].event.time < base_ + kBucketPs) {
+  if (wheel_[b] != kEnd && blocks_[wheel_[b]].events[0].time < base_ + kBucketPs) {
     for (std::uint32_t n = wheel_[b]; n != kEnd;) {
-      const std::uint32_t after = nodes_[n].next;
-      current_.push_back(nodes_[n].event);
-      nodes_[n].next = free_node_;
-      free_node_ = n;
-      --in_wheel_;
+      Block& block = blocks_[n];
+      const std::uint32_t after = block.next;
+      current_.insert(current_.end(), block.events, block.events + block.count);
+      in_wheel_ -= block.count;
+      block.next = free_block_;
+      free_block_ = n;
       n = after;
     }
     wheel_[b] = kEnd;

@@ -21,8 +21,8 @@ static_assert(std::is_trivially_copyable_v<Event>);
 // Priority queue of events in (time, seq) order.
 //
 // A timing wheel of kBuckets buckets, each kBucketPs wide, covers the near future. Later buckets are
-// linked lists threaded through one node pool, in scheduling (= seq) order, so the wheel's memory follows
-// the pending events and is recycled while hot in cache. The bucket holding the current time is a sorted
+// chains of small event blocks from one recycled pool, in scheduling (= seq) order, so the wheel's memory
+// follows the pending events and is reused while hot in cache. The bucket holding the current time is a sorted
 // array consumed from the front: when a bucket becomes current it only needs a stable sort by time, and
 // none when its events share one time (the common case when synchronized senders make thousands of events
 // coincide). Events beyond the wheel wait in an overflow 4-ary heap; events at the current time skip all
@@ -58,18 +58,21 @@ class EventQueue {
   // Makes `current_` hold the earliest pending bucket, moving its events in from the wheel or overflow.
   void refill();
 
-  struct Node {
-    Event event;
+  // Buckets are chains of small blocks of events: appends and the walk at refill touch few cache lines.
+  static constexpr std::uint32_t kBlockEvents = 6;
+  struct Block {
+    Event events[kBlockEvents];
+    std::uint32_t count;
     std::uint32_t next;
   };
   static constexpr std::uint32_t kEnd = 0xffffffffu;
 
   std::vector<Event> current_;   // sorted: events of the bucket starting at base_, from current_pos_ on
   std::size_t current_pos_ = 0;
-  std::vector<std::uint32_t> wheel_;  // head node of each bucket's list
-  std::vector<std::uint32_t> wheel_tail_;  // last node of each bucket's list
-  std::vector<Node> nodes_;
-  std::uint32_t free_node_ = kEnd;
+  std::vector<std::uint32_t> wheel_;       // first block of each bucket's chain
+  std::vector<std::uint32_t> wheel_tail_;  // last block of each bucket's chain
+  std::vector<Block> blocks_;
+  std::uint32_t free_block_ = kEnd;
   std::vector<std::uint64_t> occupied_;  // bit per wheel bucket
   std::vector<Event> overflow_;  // heap: events at or beyond base_ + wheel span
   Ring<Event> now_fifo_;
