@@ -61,7 +61,8 @@ Outcome run_case(const Case& c) {
     // 128 DGX H100 servers (4 scalable units of 32) on a non-blocking rail-optimized 400G RoCE fabric.
     const auto sc = io::load_scenario_text(
         "fabric: {kind: roce}\n"
-        "topology: {kind: rail_optimized, scalable_units: 4, servers_per_unit: 32, gpus_per_server: 8, spines: 32,\n"
+        "topology: {kind: rail_optimized, scalable_units: 4, servers_per_unit: 32, gpus_per_server: 8, "
+        "spines: 32,\n"
         "           link: {rate_gbps: 400, latency_ns: 500, mtu_bytes: 4096}}\n"
         "cluster: {gpu: h100}\n"
         "collective: {op: all_reduce, algorithm: ring, min_bytes: 1GB, max_bytes: 1GB, network: packet}\n",
@@ -71,18 +72,20 @@ Outcome run_case(const Case& c) {
     const auto t0 = std::chrono::steady_clock::now();
     const auto row = api::run_collective(sc, spec, api::NetworkModel::kPacket);
     const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    std::fprintf(stderr, "  ring all-reduce of 1 GB on 1024 GPUs: %.3f ms, busbw %.1f GB/s\n", core::ps_to_us(row.time_ps) / 1e3,
-                 row.busbw_gbytes_per_s);
+    std::fprintf(stderr, "  ring all-reduce of 1 GB on 1024 GPUs: %.3f ms, busbw %.1f GB/s\n",
+                 core::ps_to_us(row.time_ps) / 1e3, row.busbw_gbytes_per_s);
     return {row.events, wall, row.time_ps > 0};
   }
   if (c.name == "llama70b_256_gpus_one_iteration_assess") {
     const auto sc = io::load_scenario("example:llama70b_h100_256");
     const auto a = api::assess(sc);
     std::fprintf(stderr, "  llama70b iteration: %.3f s on the fabric, %.3f s ideal\n",
-                 core::ps_to_sec(a.jobs[0].fabric.iteration_ps), core::ps_to_sec(a.jobs[0].ideal.iteration_ps));
+                 core::ps_to_sec(a.jobs[0].fabric.iteration_ps),
+                 core::ps_to_sec(a.jobs[0].ideal.iteration_ps));
     return {a.events, a.wall_seconds, a.jobs[0].fabric.complete};
   }
-  const auto sc = c.yaml.empty() ? io::load_scenario("example:superpod_h100") : io::load_scenario_text(c.yaml, c.name);
+  const auto sc =
+      c.yaml.empty() ? io::load_scenario("example:superpod_h100") : io::load_scenario_text(c.yaml, c.name);
   const auto r = api::run(sc);
   return {r.stats.events, r.cost.wall_seconds, r.stats.all_completed};
 }
@@ -100,14 +103,15 @@ double reference_seconds(std::uint64_t total_events) {
   const std::uint64_t events = std::min<std::uint64_t>(total_events, 20'000'000);
   bench::ReferenceHeap q;
   core::Rng rng(9, 9);
-  for (std::uint32_t i = 0; i < 10'000; ++i) q.schedule(static_cast<core::TimePs>(rng.below(2'000'000)), i, 0);
+  for (std::uint32_t i = 0; i < 10'000; ++i)
+    q.schedule(static_cast<core::TimePs>(rng.below(2'000'000)), i, 0);
   const auto t0 = std::chrono::steady_clock::now();
   for (std::uint64_t i = 0; i < events; ++i) {
     const auto e = q.pop();
     q.schedule(e.time + static_cast<core::TimePs>(80'000 + rng.below(2'000'000)), e.target, 0);
   }
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() * static_cast<double>(total_events) /
-         static_cast<double>(events);
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() *
+         static_cast<double>(total_events) / static_cast<double>(events);
 }
 
 }  // namespace
@@ -115,8 +119,8 @@ double reference_seconds(std::uint64_t total_events) {
 int main(int argc, char** argv) {
   // `bench_engine quick` skips the two long cases (minutes each).
   const bool quick = argc > 1 && std::string(argv[1]) == "quick";
-  fmt::print("{:<42} {:>10} {:>9} {:>10} {:>9} {:>9}\n", "scenario", "events", "wall s", "Mevents/s", "peak MiB",
-             "vs heap");
+  fmt::print("{:<42} {:>10} {:>9} {:>10} {:>9} {:>9}\n", "scenario", "events", "wall s", "Mevents/s",
+             "peak MiB", "vs heap");
   int status = 0;
   for (const auto& c : cases()) {
     if (quick && (c.name.rfind("ring_allreduce", 0) == 0 || c.name.rfind("llama70b", 0) == 0)) continue;
@@ -143,9 +147,11 @@ int main(int argc, char** argv) {
       continue;
     }
     const double ref = reference_seconds(events);
-    fmt::print("{:<42} {:>10} {:>9.3f} {:>10.2f} {:>9.1f} {:>8.2f}x\n", c.name, events, wall, static_cast<double>(events) / wall / 1e6,
-               static_cast<double>(usage.ru_maxrss) / 1024.0, wall / ref);
+    fmt::print("{:<42} {:>10} {:>9.3f} {:>10.2f} {:>9.1f} {:>8.2f}x\n", c.name, events, wall,
+               static_cast<double>(events) / wall / 1e6, static_cast<double>(usage.ru_maxrss) / 1024.0,
+               wall / ref);
   }
-  fmt::print("vs heap: engine wall time / time for the reference 4-ary heap alone to pop and push as many events\n");
+  fmt::print(
+      "vs heap: engine wall time / time for the reference 4-ary heap alone to pop and push as many events\n");
   return status;
 }

@@ -50,7 +50,8 @@ int main(int argc, char** argv) {
   for (std::size_t live : {1'000u, 10'000u, 100'000u}) {
     const auto wheel = hold<core::EventQueue>(live, holds);
     const auto heap = hold<bench::ReferenceHeap>(live, holds);
-    fmt::print("{:>10} {:>14.1f} {:>14.1f} {:>8.2f}\n", live, wheel.first, heap.first, wheel.first / heap.first);
+    fmt::print("{:>10} {:>14.1f} {:>14.1f} {:>8.2f}\n", live, wheel.first, heap.first,
+               wheel.first / heap.first);
     if (wheel.second != heap.second) {
       fmt::print("  MISMATCH: the two queues popped different sequences\n");
       status = 1;

@@ -1,7 +1,7 @@
 // aifabric command line: parse -> api -> render. No simulation logic lives here.
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include <CLI/CLI.hpp>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
@@ -19,14 +19,17 @@ constexpr int kInputErrorExit = 2;
 void make_folder(const std::string& dir) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
-  if (ec) throw aifabric::core::InputError(aifabric::core::Location{dir, 0, 0, "--out"}, "cannot create output folder: " + ec.message());
+  if (ec)
+    throw aifabric::core::InputError(aifabric::core::Location{dir, 0, 0, "--out"},
+                                     "cannot create output folder: " + ec.message());
 }
 
 int simulate(const std::string& scenario, const std::string& out, std::int64_t seed) {
   const auto sc = aifabric::io::load_scenario(scenario, seed);
   if (sc.flows.empty())
-    throw aifabric::core::InputError(aifabric::core::Location{sc.source, 0, 0, "traffic"},
-                                     "this scenario has no traffic to simulate; `aifabric collective` runs its collective");
+    throw aifabric::core::InputError(
+        aifabric::core::Location{sc.source, 0, 0, "traffic"},
+        "this scenario has no traffic to simulate; `aifabric collective` runs its collective");
   const auto result = aifabric::api::run(sc);
   aifabric::io::write_results(out, sc, result);
   std::cout << aifabric::io::human_summary(sc, result);
@@ -43,7 +46,8 @@ int collective(const std::string& scenario, const std::string& out, const std::s
   if (network == "ideal") sc.collective.network = aifabric::api::NetworkModel::kIdeal;
   if (network == "packet") sc.collective.network = aifabric::api::NetworkModel::kPacket;
   std::vector<aifabric::api::CollectiveRow> rows;
-  for (std::uint64_t bytes = sc.collective.min_bytes; bytes <= sc.collective.max_bytes; bytes *= sc.collective.step_factor) {
+  for (std::uint64_t bytes = sc.collective.min_bytes; bytes <= sc.collective.max_bytes;
+       bytes *= sc.collective.step_factor) {
     auto spec = sc.collective.spec;
     spec.bytes = bytes;
     rows.push_back(aifabric::api::run_collective(sc, spec, sc.collective.network));
@@ -60,8 +64,9 @@ int collective(const std::string& scenario, const std::string& out, const std::s
 int assess(const std::string& scenario, const std::string& out) {
   const auto sc = aifabric::io::load_scenario(scenario);
   if (sc.jobs.empty() && sc.services.empty())
-    throw aifabric::core::InputError(aifabric::core::Location{sc.source, 0, 0, "jobs"},
-                                     "this scenario has no jobs or services to assess (see `aifabric params`)");
+    throw aifabric::core::InputError(
+        aifabric::core::Location{sc.source, 0, 0, "jobs"},
+        "this scenario has no jobs or services to assess (see `aifabric params`)");
   const auto a = aifabric::api::assess(sc);
   std::cout << aifabric::io::assess_text(sc, a);
   if (!out.empty()) {
@@ -83,38 +88,47 @@ int validate(const std::string& scenario) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"aifabric: a digital twin for the networks of AI clusters.\n"
-               "Packet-level simulation of RoCEv2 (PFC, ECN, DCQCN), InfiniBand (credits, adaptive routing) and "
-               "lossy Ethernet fabrics, driven by a YAML scenario."};
+  CLI::App app{
+      "aifabric: a digital twin for the networks of AI clusters.\n"
+      "Packet-level simulation of RoCEv2 (PFC, ECN, DCQCN), InfiniBand (credits, adaptive routing) and "
+      "lossy Ethernet fabrics, driven by a YAML scenario."};
   app.require_subcommand(1);
   std::string scenario, out = "out";
   std::int64_t seed = -1;
 
-  auto* sim = app.add_subcommand("simulate", "Run a scenario and write summary.json, flows.csv, ports.csv "
-                                             "(and timeseries.csv when sampled) to --out; print a short summary.");
-  sim->add_option("scenario", scenario, "Scenario YAML file, or example:NAME for a built-in example")->required();
+  auto* sim = app.add_subcommand("simulate",
+                                 "Run a scenario and write summary.json, flows.csv, ports.csv "
+                                 "(and timeseries.csv when sampled) to --out; print a short summary.");
+  sim->add_option("scenario", scenario, "Scenario YAML file, or example:NAME for a built-in example")
+      ->required();
   sim->add_option("--out", out, "Output folder (created if missing)")->capture_default_str();
   sim->add_option("--seed", seed, "Seed overriding the scenario's seed")->check(CLI::NonNegativeNumber);
 
-  auto* val = app.add_subcommand("validate", "Check a scenario (schema, topology, traffic) without running it.");
+  auto* val =
+      app.add_subcommand("validate", "Check a scenario (schema, topology, traffic) without running it.");
   val->add_option("scenario", scenario, "Scenario YAML file, or example:NAME")->required();
 
-  auto* coll = app.add_subcommand("collective", "Run the scenario's collective over its size sweep and print the "
-                                                "nccl-tests table (size, count, type, redop, root, time, algbw, busbw).");
+  auto* coll = app.add_subcommand("collective",
+                                  "Run the scenario's collective over its size sweep and print the "
+                                  "nccl-tests table (size, count, type, redop, root, time, algbw, busbw).");
   std::string network, coll_out;
-  coll->add_option("scenario", scenario, "Scenario YAML file with a collective section, or example:NAME")->required();
-  coll->add_option("--network", network, "packet (every packet on the fabric) or ideal (non-blocking, congestion-free)")
+  coll->add_option("scenario", scenario, "Scenario YAML file with a collective section, or example:NAME")
+      ->required();
+  coll->add_option("--network", network,
+                   "packet (every packet on the fabric) or ideal (non-blocking, congestion-free)")
       ->check(CLI::IsMember({"packet", "ideal"}));
   coll->add_option("--out", coll_out, "Folder for collective.csv");
 
-  auto* as = app.add_subcommand("assess", "Readiness of the cluster for its jobs: each training job's iteration time, "
-                                          "breakdown, GPU utilization and cost against the same job on an ideal "
-                                          "network, and the bottleneck links.");
+  auto* as = app.add_subcommand("assess",
+                                "Readiness of the cluster for its jobs: each training job's iteration time, "
+                                "breakdown, GPU utilization and cost against the same job on an ideal "
+                                "network, and the bottleneck links.");
   std::string assess_out;
   as->add_option("scenario", scenario, "Scenario YAML file with jobs, or example:NAME")->required();
   as->add_option("--out", assess_out, "Folder for assess.json");
 
-  auto* params = app.add_subcommand("params", "Print every scenario parameter: type, unit, default, range, meaning.");
+  auto* params =
+      app.add_subcommand("params", "Print every scenario parameter: type, unit, default, range, meaning.");
   auto* examples = app.add_subcommand("examples", "List the built-in example scenarios.");
   auto* show = app.add_subcommand("show-example", "Print a built-in example's YAML.");
   std::string example_name;

@@ -11,20 +11,25 @@ namespace {
 struct BuiltJobs {
   workload::Program program;
   workload::TrainingTags tags;
-  std::vector<std::vector<std::uint32_t>> finish;  // per job
+  std::vector<std::vector<std::uint32_t>> finish;           // per job
   std::vector<std::vector<workload::RequestOps>> requests;  // per service
 };
 
-BuiltJobs build(const Scenario& sc, const std::vector<std::size_t>& jobs, const std::vector<std::size_t>& services) {
+BuiltJobs build(const Scenario& sc, const std::vector<std::size_t>& jobs,
+                const std::vector<std::size_t>& services) {
   BuiltJobs b;
-  b.tags = {b.program.tag("compute"), b.program.tag("tp"), b.program.tag("pp"), b.program.tag("dp"), b.program.tag("ep")};
-  const workload::InferenceTags itags{b.tags.compute, b.tags.tp, b.program.tag("kv_cache"), b.program.tag("arrival")};
+  b.tags = {b.program.tag("compute"), b.program.tag("tp"), b.program.tag("pp"), b.program.tag("dp"),
+            b.program.tag("ep")};
+  const workload::InferenceTags itags{b.tags.compute, b.tags.tp, b.program.tag("kv_cache"),
+                                      b.program.tag("arrival")};
   const auto server_of = cluster_map(sc).server_of;
   for (auto j : jobs)
-    b.finish.push_back(workload::append_training_iteration(b.program, sc.jobs[j], sc.cluster.gpu, server_of,
-                                                           core::us_to_ps(sc.cluster.gpu.collective_launch_us), b.tags));
+    b.finish.push_back(
+        workload::append_training_iteration(b.program, sc.jobs[j], sc.cluster.gpu, server_of,
+                                            core::us_to_ps(sc.cluster.gpu.collective_launch_us), b.tags));
   for (auto s : services)
-    b.requests.push_back(workload::append_inference(b.program, sc.services[s], sc.cluster.gpu, server_of, itags));
+    b.requests.push_back(
+        workload::append_inference(b.program, sc.services[s], sc.cluster.gpu, server_of, itags));
   b.program.finalize();
   return b;
 }
@@ -47,7 +52,10 @@ LatencyReport latency(const workload::InferenceService& s, const std::vector<wor
       continue;
     }
     const double first = core::ps_to_us(r.finish_ps[q.first_token] - r.finish_ps[q.arrival]) / 1e3;
-    const double per = s.output_tokens > 1 ? core::ps_to_us(r.finish_ps[q.last_token] - r.finish_ps[q.first_token]) / 1e3 / (s.output_tokens - 1) : 0;
+    const double per = s.output_tokens > 1
+                           ? core::ps_to_us(r.finish_ps[q.last_token] - r.finish_ps[q.first_token]) / 1e3 /
+                                 (s.output_tokens - 1)
+                           : 0;
     ttft.push_back(first);
     tpot.push_back(per);
     met += first <= s.ttft_slo_ms && per <= s.tpot_slo_ms ? 1 : 0;
@@ -78,8 +86,8 @@ std::uint32_t waited_for(const workload::Program& p, const std::vector<std::vect
   return compute_tag;
 }
 
-IterationReport report(const Scenario& sc, const workload::TrainingJob& job, const BuiltJobs& b, std::size_t index,
-                       const workload::ExecutionResult& r) {
+IterationReport report(const Scenario& sc, const workload::TrainingJob& job, const BuiltJobs& b,
+                       std::size_t index, const workload::ExecutionResult& r) {
   const auto& p = b.program;
   std::vector<std::vector<std::uint32_t>> preds(p.size());
   for (std::uint32_t i = 0; i < p.size(); ++i) {
@@ -95,7 +103,8 @@ IterationReport report(const Scenario& sc, const workload::TrainingJob& job, con
   rep.iteration_ps = end;
   // Per GPU: compute busy time, and each idle gap charged to what the next compute op waited for.
   std::map<std::uint32_t, std::vector<std::uint32_t>> computes;  // GPU -> its compute ops
-  for (std::uint32_t k = 0; k < job.gpus; ++k) computes[job.gpu_list.empty() ? job.first_gpu + k : job.gpu_list[k]];
+  for (std::uint32_t k = 0; k < job.gpus; ++k)
+    computes[job.gpu_list.empty() ? job.first_gpu + k : job.gpu_list[k]];
   for (std::uint32_t i = 0; i < p.size(); ++i) {
     const auto& o = p.ops()[i];
     if (o.kind == workload::OpKind::kCompute && o.duration > 0 && o.tag == b.tags.compute) {
@@ -106,11 +115,13 @@ IterationReport report(const Scenario& sc, const workload::TrainingJob& job, con
   std::map<std::uint32_t, double> idle;
   double busy = 0;
   for (auto& [gpu_index, ops] : computes) {
-    std::sort(ops.begin(), ops.end(), [&](std::uint32_t a, std::uint32_t c) { return r.finish_ps[a] < r.finish_ps[c]; });
+    std::sort(ops.begin(), ops.end(),
+              [&](std::uint32_t a, std::uint32_t c) { return r.finish_ps[a] < r.finish_ps[c]; });
     core::TimePs free_at = 0;
     for (auto op : ops) {
       const core::TimePs started = r.finish_ps[op] - p.ops()[op].duration;
-      if (started > free_at) idle[waited_for(p, preds, r, op, b.tags.compute)] += core::ps_to_us(started - free_at);
+      if (started > free_at)
+        idle[waited_for(p, preds, r, op, b.tags.compute)] += core::ps_to_us(started - free_at);
       busy += core::ps_to_us(p.ops()[op].duration);
       free_at = r.finish_ps[op];
     }
@@ -122,7 +133,8 @@ IterationReport report(const Scenario& sc, const workload::TrainingJob& job, con
   const double seconds = core::ps_to_sec(end);
   rep.utilization = seconds > 0 ? rep.compute_us / core::ps_to_us(end) : 0;
   rep.tokens_per_s = seconds > 0 ? workload::tokens_per_iteration(job) / seconds : 0;
-  rep.mfu = seconds > 0 ? workload::iteration_flops(job) / (seconds * n * sc.cluster.gpu.peak_tflops * 1e12) : 0;
+  rep.mfu =
+      seconds > 0 ? workload::iteration_flops(job) / (seconds * n * sc.cluster.gpu.peak_tflops * 1e12) : 0;
   return rep;
 }
 
@@ -149,13 +161,16 @@ Assessment assess(const Scenario& sc) {
     if (sc.jobs.size() + sc.services.size() > 1 || !sc.flows.empty()) {
       a.alone = report(sc, job, solo, 0, execute(sc, solo.program, NetworkModel::kPacket).result);
       a.alone_computed = true;
-      a.slowdown_from_others = static_cast<double>(a.fabric.iteration_ps) / static_cast<double>(a.alone.iteration_ps) - 1.0;
+      a.slowdown_from_others =
+          static_cast<double>(a.fabric.iteration_ps) / static_cast<double>(a.alone.iteration_ps) - 1.0;
     } else {
       a.alone = a.fabric;
     }
-    a.slowdown_vs_ideal = static_cast<double>(a.fabric.iteration_ps) / static_cast<double>(a.ideal.iteration_ps) - 1.0;
+    a.slowdown_vs_ideal =
+        static_cast<double>(a.fabric.iteration_ps) / static_cast<double>(a.ideal.iteration_ps) - 1.0;
     a.network_cost_usd_per_hour = job.gpus * sc.cluster.gpu_hour_usd *
-                                  std::max(0.0, 1.0 - static_cast<double>(a.ideal.iteration_ps) / static_cast<double>(a.fabric.iteration_ps));
+                                  std::max(0.0, 1.0 - static_cast<double>(a.ideal.iteration_ps) /
+                                                          static_cast<double>(a.fabric.iteration_ps));
     out.jobs.push_back(std::move(a));
   }
   for (std::size_t s = 0; s < sc.services.size(); ++s) {
@@ -172,7 +187,8 @@ Assessment assess(const Scenario& sc) {
   std::iota(order.begin(), order.end(), 0u);
   // Bottlenecks: the deepest data queues first (where traffic waited), then the busiest links.
   std::stable_sort(order.begin(), order.end(), [&](std::uint32_t x, std::uint32_t y) {
-    const auto qx = out.ports[x].counters.max_queue_bytes[net::kData], qy = out.ports[y].counters.max_queue_bytes[net::kData];
+    const auto qx = out.ports[x].counters.max_queue_bytes[net::kData],
+               qy = out.ports[y].counters.max_queue_bytes[net::kData];
     return qx != qy ? qx > qy : out.ports[x].utilization > out.ports[y].utilization;
   });
   order.resize(std::min<std::size_t>(order.size(), sc.top_ports));

@@ -13,19 +13,19 @@ namespace aifabric::api {
 struct IterationReport {
   bool complete = true;  // false: the network stopped (stop_time_us or a deadlock) before the iteration ended
   core::TimePs iteration_ps = 0;
-  double compute_us = 0;                   // per GPU, averaged over the job's GPUs
+  double compute_us = 0;                     // per GPU, averaged over the job's GPUs
   std::map<std::string, double> exposed_us;  // idle GPU time by what it waited for (tp, pp, dp, ep), averaged
-  double utilization = 0;                  // compute / iteration
+  double utilization = 0;                    // compute / iteration
   double tokens_per_s = 0;
-  double mfu = 0;                          // model FLOPs / (iteration x GPUs x peak)
+  double mfu = 0;  // model FLOPs / (iteration x GPUs x peak)
 };
 
 struct JobAssessment {
   std::string name;
   std::uint32_t gpus = 0;
-  IterationReport fabric;   // on the scenario's fabric, packet by packet, with every other job
-  IterationReport ideal;    // alone on the ideal network
-  IterationReport alone;    // alone on the scenario's fabric: no other job, service or traffic
+  IterationReport fabric;       // on the scenario's fabric, packet by packet, with every other job
+  IterationReport ideal;        // alone on the ideal network
+  IterationReport alone;        // alone on the scenario's fabric: no other job, service or traffic
   bool alone_computed = false;  // only when something else shares the fabric
   double slowdown_vs_ideal = 0;
   double slowdown_from_others = 0;  // fabric / alone - 1: what the other jobs, services and traffic cost it
@@ -36,8 +36,8 @@ struct LatencyReport {
   bool complete = true;
   double ttft_ms[3] = {0, 0, 0};  // p50, p90, p99
   double tpot_ms[3] = {0, 0, 0};
-  double slo_attainment = 0;      // fraction of requests meeting both objectives
-  bool objective_met = false;     // p99 TTFT and p99 TPOT within their objectives
+  double slo_attainment = 0;   // fraction of requests meeting both objectives
+  bool objective_met = false;  // p99 TTFT and p99 TPOT within their objectives
 };
 
 struct ServiceAssessment {

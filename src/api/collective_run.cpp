@@ -48,7 +48,9 @@ std::unique_ptr<workload::IdealNetwork> ideal_network(const Scenario& sc) {
       const auto& l = t.links[port / 2];
       const std::uint32_t peer = port % 2 == 0 ? l.b : l.a;
       total += core::ns_to_ps(l.params.latency_ns);
-      if (hop > 0) total += core::serialization_ps(static_cast<std::uint64_t>(wire), static_cast<std::uint64_t>(l.params.rate_gbps * 1e9));
+      if (hop > 0)
+        total += core::serialization_ps(static_cast<std::uint64_t>(wire),
+                                        static_cast<std::uint64_t>(l.params.rate_gbps * 1e9));
       if (peer == dst_node) break;
       port = routing->next_hops(peer, dst).front();
     }
@@ -57,7 +59,8 @@ std::unique_ptr<workload::IdealNetwork> ideal_network(const Scenario& sc) {
   return std::make_unique<workload::IdealNetwork>(std::move(nic), latency);
 }
 
-Execution execute(const Scenario& sc, const workload::Program& program, NetworkModel model, bool with_traffic) {
+Execution execute(const Scenario& sc, const workload::Program& program, NetworkModel model,
+                  bool with_traffic) {
   const auto map = cluster_map(sc);
   const auto params = executor_params(sc);
   Execution out;
@@ -68,7 +71,8 @@ Execution execute(const Scenario& sc, const workload::Program& program, NetworkM
     out.events = net->events();
     return out;
   }
-  net::Simulation sim(sc.topology, sc.fabric, with_traffic ? sc.flows : std::vector<workload::FlowSpec>{}, sc.run);
+  net::Simulation sim(sc.topology, sc.fabric, with_traffic ? sc.flows : std::vector<workload::FlowSpec>{},
+                      sc.run);
   PacketNetwork net(sim);
   workload::Executor ex(program, map, params, net);
   out.result = ex.run();
@@ -80,7 +84,8 @@ Execution execute(const Scenario& sc, const workload::Program& program, NetworkM
 
 CollectiveRow run_collective(const Scenario& sc, const workload::CollectiveSpec& spec, NetworkModel model) {
   workload::Program program;
-  workload::append_collective(program, spec, cluster_map(sc).server_of, {}, program.tag(workload::name(spec.op)));
+  workload::append_collective(program, spec, cluster_map(sc).server_of, {},
+                              program.tag(workload::name(spec.op)));
   program.finalize();
   const Execution e = execute(sc, program, model);
   CollectiveRow row;
@@ -89,7 +94,8 @@ CollectiveRow run_collective(const Scenario& sc, const workload::CollectiveSpec&
   row.events = e.events;
   const double seconds = core::ps_to_sec(row.time_ps);
   row.algbw_gbytes_per_s = seconds > 0 ? static_cast<double>(spec.bytes) / seconds / 1e9 : 0;
-  row.busbw_gbytes_per_s = row.algbw_gbytes_per_s * workload::bus_factor(spec.op, static_cast<std::uint32_t>(spec.ranks.size()));
+  row.busbw_gbytes_per_s =
+      row.algbw_gbytes_per_s * workload::bus_factor(spec.op, static_cast<std::uint32_t>(spec.ranks.size()));
   return row;
 }
 

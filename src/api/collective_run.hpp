@@ -16,14 +16,15 @@ std::unique_ptr<workload::IdealNetwork> ideal_network(const Scenario& scenario);
 
 struct Execution {
   workload::ExecutionResult result;
-  std::uint64_t events = 0;  // engine events (packet model) or ideal-network events
-  net::RunStats packet_stats;  // packet model only
+  std::uint64_t events = 0;            // engine events (packet model) or ideal-network events
+  net::RunStats packet_stats;          // packet model only
   std::vector<net::PortReport> ports;  // packet model only
 };
 
 // Runs a program on the scenario's cluster and network model; on the packet model the scenario's traffic
 // (checkpoints, background flows) shares the fabric when `with_traffic` is set.
-Execution execute(const Scenario& scenario, const workload::Program& program, NetworkModel model, bool with_traffic = false);
+Execution execute(const Scenario& scenario, const workload::Program& program, NetworkModel model,
+                  bool with_traffic = false);
 
 struct CollectiveRow {
   std::uint64_t bytes = 0;
@@ -34,6 +35,7 @@ struct CollectiveRow {
 };
 
 // One collective of `spec.bytes` on its own, timed from the first rank's start to the last rank's end.
-CollectiveRow run_collective(const Scenario& scenario, const workload::CollectiveSpec& spec, NetworkModel model);
+CollectiveRow run_collective(const Scenario& scenario, const workload::CollectiveSpec& spec,
+                             NetworkModel model);
 
 }  // namespace aifabric::api

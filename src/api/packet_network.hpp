@@ -13,7 +13,8 @@ class PacketNetwork : public workload::NetworkBackend, public net::FlowListener 
  public:
   explicit PacketNetwork(net::Simulation& sim) : sim_(sim) {}
   core::TimePs now() const override { return sim_.now(); }
-  void start_transfer(std::uint32_t src, std::uint32_t dst, std::uint64_t bytes, std::uint64_t token) override;
+  void start_transfer(std::uint32_t src, std::uint32_t dst, std::uint64_t bytes,
+                      std::uint64_t token) override;
   void set_timer(core::TimePs at, std::uint64_t token) override;
   void run(workload::BackendSink& sink) override;
 

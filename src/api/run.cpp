@@ -13,7 +13,7 @@ namespace {
 // Nearest-rank percentile of sorted values.
 double rank(const std::vector<double>& sorted, double q) {
   if (sorted.empty()) return 0;
-  const auto idx = static_cast<std::size_t>(std::ceil(q * static_cast<double>(sorted.size()))) ;
+  const auto idx = static_cast<std::size_t>(std::ceil(q * static_cast<double>(sorted.size())));
   return sorted[std::min(sorted.size() - 1, idx == 0 ? 0 : idx - 1)];
 }
 
@@ -36,7 +36,9 @@ std::uint64_t peak_rss_bytes() {
   return static_cast<std::uint64_t>(u.ru_maxrss) * 1024;
 }
 
-void check(const Scenario& sc) { net::Simulation(sc.topology, sc.fabric, sc.flows, sc.run); }
+void check(const Scenario& sc) {
+  net::Simulation(sc.topology, sc.fabric, sc.flows, sc.run);
+}
 
 Result run(const Scenario& sc) {
   const auto t0 = std::chrono::steady_clock::now();
@@ -80,7 +82,8 @@ Result run(const Scenario& sc) {
   order.resize(std::min<std::size_t>(order.size(), sc.top_ports));
   r.hottest = std::move(order);
   r.cost.wall_seconds = std::chrono::duration<double>(t1 - t0).count();
-  r.cost.events_per_second = r.cost.wall_seconds > 0 ? static_cast<double>(r.stats.events) / r.cost.wall_seconds : 0;
+  r.cost.events_per_second =
+      r.cost.wall_seconds > 0 ? static_cast<double>(r.stats.events) / r.cost.wall_seconds : 0;
   r.cost.peak_rss_bytes = peak_rss_bytes();
   return r;
 }

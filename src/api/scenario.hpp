@@ -8,8 +8,8 @@
 #include "workload/collectives.hpp"
 #include "workload/hardware.hpp"
 #include "workload/inference.hpp"
-#include "workload/training.hpp"
 #include "workload/traffic.hpp"
+#include "workload/training.hpp"
 
 namespace aifabric::api {
 
@@ -17,7 +17,8 @@ namespace aifabric::api {
 // ideal (non-blocking, congestion-free) network with the same NICs.
 enum class NetworkModel : std::uint8_t { kPacket, kIdeal };
 
-// The GPUs: GPU g is topology host g (each GPU has its own NIC); servers hold gpus_per_server consecutive GPUs.
+// The GPUs: GPU g is topology host g (each GPU has its own NIC); servers hold gpus_per_server consecutive
+// GPUs.
 struct Cluster {
   workload::GpuSpec gpu;
   std::uint32_t gpus_per_server = 8;

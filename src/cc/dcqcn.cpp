@@ -54,7 +54,7 @@ void DcqcnReactionPoint::increase(const DcqcnParams& p) {
   const std::uint32_t hi = std::max(timer_stage_, byte_stage_);
   const std::uint32_t lo = std::min(timer_stage_, byte_stage_);
   if (hi <= p.fast_recovery_stages) {
-      // Fast recovery (until the timer or the byte counter has counted F increase events since the cut):
+    // Fast recovery (until the timer or the byte counter has counted F increase events since the cut):
     // move halfway back to the target.
   } else if (lo > p.fast_recovery_stages) {
     rt_ += static_cast<double>(lo - p.fast_recovery_stages) * p.rate_hai_bps;

@@ -9,17 +9,17 @@ namespace aifabric::cc {
 // DCQCN (Zhu et al., SIGCOMM 2015). The maths and the sources of the defaults are in docs/models/dcqcn.md;
 // the defaults themselves are declared once, in io/scenario_loader.cpp.
 struct DcqcnParams {
-  double g = 0;                        // alpha gain
-  core::TimePs alpha_period_ps = 0;    // K: alpha decays once per period without a CNP
-  core::TimePs rate_timer_ps = 0;      // T: rate-increase timer
-  std::uint64_t byte_counter_bytes = 0;  // B: rate-increase byte counter
+  double g = 0;                            // alpha gain
+  core::TimePs alpha_period_ps = 0;        // K: alpha decays once per period without a CNP
+  core::TimePs rate_timer_ps = 0;          // T: rate-increase timer
+  std::uint64_t byte_counter_bytes = 0;    // B: rate-increase byte counter
   std::uint32_t fast_recovery_stages = 0;  // F
-  double rate_ai_bps = 0;              // additive increase step
-  double rate_hai_bps = 0;             // hyper increase step
+  double rate_ai_bps = 0;                  // additive increase step
+  double rate_hai_bps = 0;                 // hyper increase step
   double min_rate_bps = 0;
   double initial_alpha = 1;
-  core::TimePs cnp_interval_ps = 0;    // notification point: at most one CNP per flow per interval
-  bool clamp_target_rate = false;      // target rate := current rate on every cut, not only the first
+  core::TimePs cnp_interval_ps = 0;  // notification point: at most one CNP per flow per interval
+  bool clamp_target_rate = false;    // target rate := current rate on every cut, not only the first
 };
 
 inline constexpr core::TimePs kNever = std::numeric_limits<core::TimePs>::max();

@@ -9,7 +9,8 @@ namespace aifabric::core {
 namespace {
 std::string format_location(const Location& w, const std::string& expected) {
   std::string place;
-  if (!w.file.empty()) place = w.line > 0 ? fmt::format("{}:{}:{}: ", w.file, w.line, w.column) : fmt::format("{}: ", w.file);
+  if (!w.file.empty())
+    place = w.line > 0 ? fmt::format("{}:{}:{}: ", w.file, w.line, w.column) : fmt::format("{}: ", w.file);
   if (!w.field.empty()) place += fmt::format("{}: ", w.field);
   return place + expected;
 }

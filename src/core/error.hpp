@@ -27,11 +27,12 @@ class InputError : public std::runtime_error {
 };
 
 // Programmer error inside the engine: an invariant that input validation should have made impossible.
-[[noreturn]] void invariant_failed(const char* condition, const char* file, int line, const std::string& context);
+[[noreturn]] void invariant_failed(const char* condition, const char* file, int line,
+                                   const std::string& context);
 
 }  // namespace aifabric::core
 
-#define AIFABRIC_ASSERT(cond, context)                                                  \
-  do {                                                                                  \
+#define AIFABRIC_ASSERT(cond, context)                                                   \
+  do {                                                                                   \
     if (!(cond)) ::aifabric::core::invariant_failed(#cond, __FILE__, __LINE__, context); \
   } while (0)

@@ -63,8 +63,8 @@ void EventQueue::schedule(TimePs time, std::uint32_t target, std::uint32_t kind)
     now_fifo_.push(e);
   } else if (time < base_ + kBucketPs) {
     // After every pending event of the current bucket with time <= `time`: its seq is the largest.
-    auto pos = std::upper_bound(current_.begin() + static_cast<std::ptrdiff_t>(current_pos_), current_.end(), e,
-                                [](const Event& a, const Event& b) { return a.time < b.time; });
+    auto pos = std::upper_bound(current_.begin() + static_cast<std::ptrdiff_t>(current_pos_), current_.end(),
+                                e, [](const Event& a, const Event& b) { return a.time < b.time; });
     current_.insert(pos, e);
   } else if (time < base_ + kWheelSpanPs) {
     const std::size_t b = bucket_of(time);
@@ -175,7 +175,8 @@ Event EventQueue::pop() {
   --size_;
   // Heap entries for the current time were scheduled before anything in the FIFO (which only receives
   // events at `now_`), so compare sequence numbers before taking from the FIFO.
-  if (!now_fifo_.empty() && (current_pos_ == current_.size() || !before(current_[current_pos_], now_fifo_.front())))
+  if (!now_fifo_.empty() &&
+      (current_pos_ == current_.size() || !before(current_[current_pos_], now_fifo_.front())))
     return now_fifo_.pop();
   refill();
   const Event e = current_[current_pos_++];

@@ -13,7 +13,9 @@ constexpr std::uint64_t mix64(std::uint64_t x) {
   return x ^ (x >> 31);
 }
 
-constexpr std::uint64_t hash_combine(std::uint64_t h, std::uint64_t v) { return mix64(h ^ mix64(v)); }
+constexpr std::uint64_t hash_combine(std::uint64_t h, std::uint64_t v) {
+  return mix64(h ^ mix64(v));
+}
 
 // xoshiro256** generator. Every component that needs randomness owns one stream, seeded from the
 // simulation seed and the component's stable identity, so adding a component never shifts another's draws.

@@ -14,10 +14,18 @@ inline constexpr TimePs kPsPerUs = 1'000'000;
 inline constexpr TimePs kPsPerMs = 1'000'000'000;
 inline constexpr TimePs kPsPerSec = 1'000'000'000'000;
 
-constexpr TimePs ns_to_ps(double ns) { return static_cast<TimePs>(ns * 1e3 + 0.5); }
-constexpr TimePs us_to_ps(double us) { return static_cast<TimePs>(us * 1e6 + 0.5); }
-constexpr double ps_to_us(TimePs ps) { return static_cast<double>(ps) / 1e6; }
-constexpr double ps_to_sec(TimePs ps) { return static_cast<double>(ps) / 1e12; }
+constexpr TimePs ns_to_ps(double ns) {
+  return static_cast<TimePs>(ns * 1e3 + 0.5);
+}
+constexpr TimePs us_to_ps(double us) {
+  return static_cast<TimePs>(us * 1e6 + 0.5);
+}
+constexpr double ps_to_us(TimePs ps) {
+  return static_cast<double>(ps) / 1e6;
+}
+constexpr double ps_to_sec(TimePs ps) {
+  return static_cast<double>(ps) / 1e12;
+}
 
 // Serialization time of `bytes` on a link of `rate_bps` bit/s, rounded up to a whole picosecond.
 // Exact for every rate that divides 8e12 (25, 50, 100, 200, 400, 800 Gbit/s ...).

@@ -33,7 +33,8 @@ const Schema<TopLevel>& top_schema() {
                                      "Seed of every random stream (ECMP entropy, ECN marking, traffic).")
                             .duration("stop_time_us", &TopLevel::stop_ps, "us", 3.6e9, 0, 1e12,
                                       "Simulated time at which the run stops even if flows are unfinished "
-                                      "(default one hour; a deadlock stops the run earlier).", true);
+                                      "(default one hour; a deadlock stops the run earlier).",
+                                      true);
   return s;
 }
 
@@ -49,7 +50,8 @@ const Schema<Telemetry>& telemetry_schema() {
                     "Interval of the utilization / queue-depth time series (timeseries.csv); 0 = off.")
           .duration("check_interval_us", &Telemetry::check_ps, "us", 0, 0, 1e9,
                     "Interval of invariant checks (byte conservation, buffer and credit bounds); 0 = off.")
-          .integer("top_ports", &Telemetry::top_ports, "", 5, 0, 1000, "Hottest ports listed in the summary.");
+          .integer("top_ports", &Telemetry::top_ports, "", 5, 0, 1000,
+                   "Hottest ports listed in the summary.");
   return s;
 }
 
@@ -66,15 +68,19 @@ const Schema<FabricTop>& fabric_schema() {
   static const auto s =
       Schema<FabricTop>()
           .choice("kind", &FabricTop::kind,
-                  {{"roce", net::FabricKind::kRoce}, {"infiniband", net::FabricKind::kInfiniband},
+                  {{"roce", net::FabricKind::kRoce},
+                   {"infiniband", net::FabricKind::kInfiniband},
                    {"ethernet", net::FabricKind::kEthernet}},
                   "roce",
                   "roce: RoCEv2 (lossless through PFC unless pfc.enabled is false); infiniband: credit-based "
                   "link-level flow control; ethernet: plain lossy Ethernet, drop-tail.")
           .choice("load_balancing", &FabricTop::load_balancing,
-                  {{"auto", Auto::kAuto}, {"ecmp", Auto::kA}, {"spray", Auto::kB}, {"adaptive", Auto::kC}}, "auto",
-                  "ecmp: per-flow 5-tuple hash; spray: per-packet round robin over the equal-cost ports; adaptive: "
-                  "per packet the port with the fewest queued bytes (ties round robin). auto = adaptive on infiniband, ecmp otherwise.")
+                  {{"auto", Auto::kAuto}, {"ecmp", Auto::kA}, {"spray", Auto::kB}, {"adaptive", Auto::kC}},
+                  "auto",
+                  "ecmp: per-flow 5-tuple hash; spray: per-packet round robin over the equal-cost ports; "
+                  "adaptive: "
+                  "per packet the port with the fewest queued bytes (ties round robin). auto = adaptive on "
+                  "infiniband, ecmp otherwise.")
           .choice("scheduler", &FabricTop::scheduler,
                   {{"strict", net::Scheduler::kStrict}, {"dwrr", net::Scheduler::kDwrr}}, "strict",
                   "Egress scheduling between the control and data classes.")
@@ -82,10 +88,11 @@ const Schema<FabricTop>& fabric_schema() {
                    "DWRR quantum of the control class (at least one full packet).")
           .integer("dwrr_data_quantum_bytes", &FabricTop::quantum_data, "bytes", 16384, 64, 1 << 30,
                    "DWRR quantum of the data class (at least one full packet).")
-          .choice("congestion_control", &FabricTop::cc,
-                  {{"auto", Auto::kAuto}, {"dcqcn", Auto::kA}, {"none", Auto::kB}}, "auto",
-                  "dcqcn: DCQCN reaction and notification points; none: senders at line rate. auto = dcqcn on "
-                  "roce, none otherwise.");
+          .choice(
+              "congestion_control", &FabricTop::cc,
+              {{"auto", Auto::kAuto}, {"dcqcn", Auto::kA}, {"none", Auto::kB}}, "auto",
+              "dcqcn: DCQCN reaction and notification points; none: senders at line rate. auto = dcqcn on "
+              "roce, none otherwise.");
   return s;
 }
 
@@ -93,16 +100,19 @@ const Schema<net::EcnParams>& ecn_schema() {
   static const auto s =
       Schema<net::EcnParams>()
           .flag("enabled", &net::EcnParams::enabled, true,
-                "RED/ECN marking of data packets at switch egress queues (default true on roce, false otherwise).")
-          .integer("kmin_bytes", &net::EcnParams::kmin_bytes, "bytes", 400000, 0, 1ll << 40,
-                   "Queue depth below which nothing is marked (Alibaba production at 100G, via HPCC; the DCQCN "
-                   "paper used 5 KB at 40G).")
+                "RED/ECN marking of data packets at switch egress queues (default true on roce, false "
+                "otherwise).")
+          .integer(
+              "kmin_bytes", &net::EcnParams::kmin_bytes, "bytes", 400000, 0, 1ll << 40,
+              "Queue depth below which nothing is marked (Alibaba production at 100G, via HPCC; the DCQCN "
+              "paper used 5 KB at 40G).")
           .integer("kmax_bytes", &net::EcnParams::kmax_bytes, "bytes", 1600000, 1, 1ll << 40,
                    "Queue depth at and above which every packet is marked (production 100G: 1600 KB; paper: "
                    "200 KB).")
           .real("pmax", &net::EcnParams::pmax, "", 0.2, 0, 1,
                 "Marking probability just below kmax (production: 20%; paper: 1%).")
-          .choice("mark_on", &net::EcnParams::mark_on_dequeue, {{"dequeue", true}, {"enqueue", false}}, "dequeue",
+          .choice("mark_on", &net::EcnParams::mark_on_dequeue, {{"dequeue", true}, {"enqueue", false}},
+                  "dequeue",
                   "Mark against the queue depth as a packet leaves the egress queue (the signal reaches the "
                   "receiver without the queueing delay) or as it joins it.");
   return s;
@@ -117,9 +127,10 @@ const Schema<net::PfcParams>& pfc_schema() {
                    "Ingress-queue depth at which a switch sends XOFF upstream.")
           .integer("xon_bytes", &net::PfcParams::xon_bytes, "bytes", 0, 0, 1ll << 40,
                    "Ingress-queue depth at which it sends XON; 0 = xoff_bytes - 2 full frames.")
-          .integer("headroom_bytes", &net::PfcParams::headroom_bytes, "bytes", 0, 0, 1ll << 40,
-                   "Bytes absorbed above XOFF before a drop; 0 = derived per port: 2 x rate x latency + 3 frames "
-                   "+ 1 pause frame (docs/models/pfc.md).");
+          .integer(
+              "headroom_bytes", &net::PfcParams::headroom_bytes, "bytes", 0, 0, 1ll << 40,
+              "Bytes absorbed above XOFF before a drop; 0 = derived per port: 2 x rate x latency + 3 frames "
+              "+ 1 pause frame (docs/models/pfc.md).");
   return s;
 }
 
@@ -131,8 +142,8 @@ const Schema<cc::DcqcnParams>& dcqcn_schema() {
                     "K: alpha decays by (1-g) per period without a CNP (paper: 55 us).", true)
           .duration("rate_timer_us", &cc::DcqcnParams::rate_timer_ps, "us", 55, 0, 1e6,
                     "T: rate-increase timer (paper: 55 us; NVIDIA firmware rpg_time_reset: 300 us).", true)
-          .integer("byte_counter_bytes", &cc::DcqcnParams::byte_counter_bytes, "bytes", 10'000'000, 1, 1ll << 40,
-                   "B: rate-increase byte counter (paper: 10 MB).")
+          .integer("byte_counter_bytes", &cc::DcqcnParams::byte_counter_bytes, "bytes", 10'000'000, 1,
+                   1ll << 40, "B: rate-increase byte counter (paper: 10 MB).")
           .integer("fast_recovery_stages", &cc::DcqcnParams::fast_recovery_stages, "", 5, 0, 1000,
                    "F: increase events spent in fast recovery (paper: 5).")
           .scaled("rate_ai_mbps", &cc::DcqcnParams::rate_ai_bps, "Mbit/s", 1e6, 40, 0, 1e6,
@@ -155,10 +166,11 @@ const Schema<net::TransportParams>& transport_schema() {
       Schema<net::TransportParams>()
           .integer("ack_every_packets", &net::TransportParams::ack_every_packets, "", 1, 1, 1 << 20,
                    "The receiver acknowledges every N in-order packets (and always the last).")
-          .duration("rto_us", &net::TransportParams::rto_ps, "us", 1000, 0, 1e9,
-                    "Go-back-N retransmission timeout: no acknowledgement progress for this long resends from "
-                    "the first unacknowledged packet.",
-                    true);
+          .duration(
+              "rto_us", &net::TransportParams::rto_ps, "us", 1000, 0, 1e9,
+              "Go-back-N retransmission timeout: no acknowledgement progress for this long resends from "
+              "the first unacknowledged packet.",
+              true);
   return s;
 }
 
@@ -176,7 +188,8 @@ const Schema<topo::LinkParams>& link_schema() {
   static const auto s =
       Schema<topo::LinkParams>()
           .real("rate_gbps", &topo::LinkParams::rate_gbps, "Gbit/s", 100, 0, 1e6, "Link rate.", true)
-          .real("latency_ns", &topo::LinkParams::latency_ns, "ns", 1000, 0, 1e9, "One-way propagation latency.")
+          .real("latency_ns", &topo::LinkParams::latency_ns, "ns", 1000, 0, 1e9,
+                "One-way propagation latency.")
           .integer("mtu_bytes", &topo::LinkParams::mtu_bytes, "bytes", 4096, 64, 65536,
                    "Largest payload per packet; headers come on top (docs/models/packet.md).");
   return s;
@@ -201,7 +214,8 @@ const Schema<topo::LeafSpineParams>& leaf_spine_schema() {
   static const auto s =
       Schema<topo::LeafSpineParams>()
           .integer("leaves", &topo::LeafSpineParams::leaves, "", 4, 1, 100000, "Leaf switches.")
-          .integer("hosts_per_leaf", &topo::LeafSpineParams::hosts_per_leaf, "", 8, 1, 100000, "Hosts under each leaf.")
+          .integer("hosts_per_leaf", &topo::LeafSpineParams::hosts_per_leaf, "", 8, 1, 100000,
+                   "Hosts under each leaf.")
           .integer("spines", &topo::LeafSpineParams::spines, "", 0, 0, 100000,
                    "Spine switches; 0 = one per leaf uplink. Leaf uplinks are spread evenly over them.")
           .real("oversubscription", &topo::LeafSpineParams::oversubscription, "", 1, 0, 1000,
@@ -210,8 +224,9 @@ const Schema<topo::LeafSpineParams>& leaf_spine_schema() {
 }
 
 const Schema<topo::FatTreeParams>& fat_tree_schema() {
-  static const auto s = Schema<topo::FatTreeParams>().integer(
-      "k", &topo::FatTreeParams::k, "", 4, 2, 256, "Switch radix; k^3/4 hosts, k pods, (k/2)^2 core switches.");
+  static const auto s =
+      Schema<topo::FatTreeParams>().integer("k", &topo::FatTreeParams::k, "", 4, 2, 256,
+                                            "Switch radix; k^3/4 hosts, k pods, (k/2)^2 core switches.");
   return s;
 }
 
@@ -230,8 +245,9 @@ const Schema<topo::RailOptimizedParams>& rail_schema() {
                    "Core switches; 0 = two tiers (every leaf to every spine).")
           .real("oversubscription", &topo::RailOptimizedParams::oversubscription, "", 1, 0, 1000,
                 "Rail-leaf downlink capacity / uplink capacity.", true)
-          .integer("storage_nodes", &topo::RailOptimizedParams::storage_nodes, "", 0, 0, 100000,
-                   "Storage hosts (after the GPUs) on a storage leaf linked to every spine (or core) switch.");
+          .integer(
+              "storage_nodes", &topo::RailOptimizedParams::storage_nodes, "", 0, 0, 100000,
+              "Storage hosts (after the GPUs) on a storage leaf linked to every spine (or core) switch.");
   return s;
 }
 
@@ -261,28 +277,36 @@ struct ClusterTop {
   double gpu_hour_usd;
 };
 const Schema<ClusterTop>& cluster_schema() {
-  static const auto s = Schema<ClusterTop>()
-                            .text("gpu", &ClusterTop::gpu, "h100", "GPU preset: a100, h100 or h200 (docs/models/hardware.md).")
-                            .integer("gpus_per_server", &ClusterTop::gpus_per_server, "", 0, 0, 64,
-                                     "GPUs per server (NVLink domain); 0 = the rail-optimized topology's "
-                                     "gpus_per_server, else 8. GPU g is host g.")
-                            .real("gpu_hour_usd", &ClusterTop::gpu_hour_usd, "USD", 2.5, 0, 1e6,
-                                  "Price of one GPU-hour, for the cost of GPU time lost to the network.");
+  static const auto s =
+      Schema<ClusterTop>()
+          .text("gpu", &ClusterTop::gpu, "h100", "GPU preset: a100, h100 or h200 (docs/models/hardware.md).")
+          .integer("gpus_per_server", &ClusterTop::gpus_per_server, "", 0, 0, 64,
+                   "GPUs per server (NVLink domain); 0 = the rail-optimized topology's "
+                   "gpus_per_server, else 8. GPU g is host g.")
+          .real("gpu_hour_usd", &ClusterTop::gpu_hour_usd, "USD", 2.5, 0, 1e6,
+                "Price of one GPU-hour, for the cost of GPU time lost to the network.");
   return s;
 }
 const Schema<workload::GpuSpec>& gpu_override_schema() {
   using G = workload::GpuSpec;
   static const auto s =
       Schema<G>()
-          .override_real("nvlink_gbytes_per_s", &G::nvlink_gbytes_per_s, "GB/s", 0, 1e6, "NVLink line rate per GPU and direction.", true)
-          .override_real("nvlink_efficiency", &G::nvlink_efficiency, "", 0, 1, "Achievable fraction of the NVLink rate.", true)
-          .override_real("nvlink_step_us", &G::nvlink_step_us, "us", 0, 1e6, "Latency of one collective step over NVLink.")
-          .override_real("network_step_us", &G::network_step_us, "us", 0, 1e6, "Latency of one collective step over the network (NIC, PCIe, proxy).")
-          .override_real("collective_launch_us", &G::collective_launch_us, "us", 0, 1e6, "Fixed latency of launching a collective.")
-          .override_real("network_efficiency", &G::network_efficiency, "", 0, 1, "Achievable fraction of a NIC's payload rate for collectives.", true)
+          .override_real("nvlink_gbytes_per_s", &G::nvlink_gbytes_per_s, "GB/s", 0, 1e6,
+                         "NVLink line rate per GPU and direction.", true)
+          .override_real("nvlink_efficiency", &G::nvlink_efficiency, "", 0, 1,
+                         "Achievable fraction of the NVLink rate.", true)
+          .override_real("nvlink_step_us", &G::nvlink_step_us, "us", 0, 1e6,
+                         "Latency of one collective step over NVLink.")
+          .override_real("network_step_us", &G::network_step_us, "us", 0, 1e6,
+                         "Latency of one collective step over the network (NIC, PCIe, proxy).")
+          .override_real("collective_launch_us", &G::collective_launch_us, "us", 0, 1e6,
+                         "Fixed latency of launching a collective.")
+          .override_real("network_efficiency", &G::network_efficiency, "", 0, 1,
+                         "Achievable fraction of a NIC's payload rate for collectives.", true)
           .override_real("peak_tflops", &G::peak_tflops, "TFLOP/s", 0, 1e6, "Dense BF16 peak.", true)
           .override_real("memory_gbytes", &G::memory_gbytes, "GB", 0, 1e6, "GPU memory.", true)
-          .override_real("memory_tbytes_per_s", &G::memory_tbytes_per_s, "TB/s", 0, 1e6, "GPU memory bandwidth.", true);
+          .override_real("memory_tbytes_per_s", &G::memory_tbytes_per_s, "TB/s", 0, 1e6,
+                         "GPU memory bandwidth.", true);
   return s;
 }
 
@@ -298,22 +322,37 @@ const Schema<CollectiveTop>& collective_schema() {
   static const auto s =
       Schema<CollectiveTop>()
           .choice("op", &CollectiveTop::op,
-                  {{"all_reduce", C::kAllReduce}, {"all_gather", C::kAllGather}, {"reduce_scatter", C::kReduceScatter},
-                   {"broadcast", C::kBroadcast}, {"reduce", C::kReduce}, {"alltoall", C::kAllToAll}, {"sendrecv", C::kSendRecv}},
+                  {{"all_reduce", C::kAllReduce},
+                   {"all_gather", C::kAllGather},
+                   {"reduce_scatter", C::kReduceScatter},
+                   {"broadcast", C::kBroadcast},
+                   {"reduce", C::kReduce},
+                   {"alltoall", C::kAllToAll},
+                   {"sendrecv", C::kSendRecv}},
                   "all_reduce", "The collective, as nccl-tests names it.")
           .text("algorithm", &CollectiveTop::algorithm, "auto",
-                "ring | tree | halving_doubling | hierarchical (all_reduce); ring (all_gather, reduce_scatter); "
-                "pipeline (broadcast, reduce); pairwise | direct (alltoall); direct (sendrecv). auto = the first.")
-          .integer("first_gpu", &CollectiveTop::first_gpu, "", 0, 0, kMaxCount, "First GPU of the communicator.")
-          .integer("gpu_count", &CollectiveTop::gpu_count, "", 0, 0, kMaxCount, "GPUs in the communicator; 0 = all from first_gpu on.")
-          .integer("channels", &CollectiveTop::channels, "", 0, 0, 64, "Rings / tree pairs in parallel; 0 = gpus_per_server.")
-          .integer("chunk_bytes", &CollectiveTop::chunk_bytes, "bytes", 1 << 20, 0, 1ll << 40, "Pipelining chunk of tree and pipeline algorithms.")
+                "ring | tree | halving_doubling | hierarchical (all_reduce); ring (all_gather, "
+                "reduce_scatter); "
+                "pipeline (broadcast, reduce); pairwise | direct (alltoall); direct (sendrecv). auto = the "
+                "first.")
+          .integer("first_gpu", &CollectiveTop::first_gpu, "", 0, 0, kMaxCount,
+                   "First GPU of the communicator.")
+          .integer("gpu_count", &CollectiveTop::gpu_count, "", 0, 0, kMaxCount,
+                   "GPUs in the communicator; 0 = all from first_gpu on.")
+          .integer("channels", &CollectiveTop::channels, "", 0, 0, 64,
+                   "Rings / tree pairs in parallel; 0 = gpus_per_server.")
+          .integer("chunk_bytes", &CollectiveTop::chunk_bytes, "bytes", 1 << 20, 0, 1ll << 40,
+                   "Pipelining chunk of tree and pipeline algorithms.")
           .integer("root", &CollectiveTop::root, "", 0, 0, kMaxCount, "Root rank of broadcast and reduce.")
-          .integer("min_bytes", &CollectiveTop::min_bytes, "bytes", 8, 1, 1ll << 45, "Smallest size of the sweep.")
-          .integer("max_bytes", &CollectiveTop::max_bytes, "bytes", 1ll << 30, 1, 1ll << 45, "Largest size of the sweep.")
-          .integer("step_factor", &CollectiveTop::step_factor, "", 2, 2, 1024, "Each size is the previous times this.")
-          .choice("network", &CollectiveTop::network, {{"packet", api::NetworkModel::kPacket}, {"ideal", api::NetworkModel::kIdeal}},
-                  "packet", "packet: every packet on the fabric; ideal: non-blocking, congestion-free network.");
+          .integer("min_bytes", &CollectiveTop::min_bytes, "bytes", 8, 1, 1ll << 45,
+                   "Smallest size of the sweep.")
+          .integer("max_bytes", &CollectiveTop::max_bytes, "bytes", 1ll << 30, 1, 1ll << 45,
+                   "Largest size of the sweep.")
+          .integer("step_factor", &CollectiveTop::step_factor, "", 2, 2, 1024,
+                   "Each size is the previous times this.")
+          .choice("network", &CollectiveTop::network,
+                  {{"packet", api::NetworkModel::kPacket}, {"ideal", api::NetworkModel::kIdeal}}, "packet",
+                  "packet: every packet on the fabric; ideal: non-blocking, congestion-free network.");
   return s;
 }
 
@@ -327,37 +366,46 @@ const Schema<JobTop>& job_schema() {
       Schema<JobTop>()
           .text("name", &JobTop::name, "job", "Name in the reports.")
           .text("kind", &JobTop::kind, "training", "training (the only kind so far).")
-          .integer("first_gpu", &JobTop::first_gpu, "", 0, 0, kMaxCount, "First GPU of the job's contiguous range.")
+          .integer("first_gpu", &JobTop::first_gpu, "", 0, 0, kMaxCount,
+                   "First GPU of the job's contiguous range.")
           .integer("gpus", &JobTop::gpus, "", 0, 0, kMaxCount, "GPUs of the job; 0 = all from first_gpu on.")
-          .real("gpu_efficiency", &JobTop::gpu_efficiency, "", 0.5, 0, 1, "Achieved fraction of peak FLOP/s in compute kernels.", true)
-          .text("allreduce_algorithm", &JobTop::allreduce, "ring", "Gradient all-reduce algorithm (ZeRO-0): ring, tree, halving_doubling or hierarchical.");
+          .real("gpu_efficiency", &JobTop::gpu_efficiency, "", 0.5, 0, 1,
+                "Achieved fraction of peak FLOP/s in compute kernels.", true)
+          .text("allreduce_algorithm", &JobTop::allreduce, "ring",
+                "Gradient all-reduce algorithm (ZeRO-0): ring, tree, halving_doubling or hierarchical.");
   return s;
 }
 const Schema<workload::TransformerModel>& model_schema() {
   using M = workload::TransformerModel;
-  static const auto s = Schema<M>()
-                            .integer("layers", &M::layers, "", 32, 1, 100000, "Transformer layers.")
-                            .integer("hidden", &M::hidden, "", 4096, 1, 1 << 20, "Hidden size.")
-                            .integer("heads", &M::heads, "", 32, 1, 1 << 16, "Attention heads.")
-                            .integer("kv_heads", &M::kv_heads, "", 0, 0, 1 << 16, "Key/value heads (grouped-query attention); 0 = heads.")
-                            .integer("ffn_hidden", &M::ffn_hidden, "", 0, 0, 1 << 22, "MLP hidden size (gated); 0 = 4 x hidden.")
-                            .integer("seq_len", &M::seq_len, "", 4096, 1, 1 << 22, "Sequence length, tokens.")
-                            .integer("vocab", &M::vocab, "", 32000, 1, 1 << 24, "Vocabulary size.")
-                            .integer("experts", &M::experts, "", 0, 0, 1 << 16, "Experts per MoE layer; 0 = dense.")
-                            .integer("top_k", &M::top_k, "", 0, 0, 1 << 16, "Experts each token uses.");
+  static const auto s =
+      Schema<M>()
+          .integer("layers", &M::layers, "", 32, 1, 100000, "Transformer layers.")
+          .integer("hidden", &M::hidden, "", 4096, 1, 1 << 20, "Hidden size.")
+          .integer("heads", &M::heads, "", 32, 1, 1 << 16, "Attention heads.")
+          .integer("kv_heads", &M::kv_heads, "", 0, 0, 1 << 16,
+                   "Key/value heads (grouped-query attention); 0 = heads.")
+          .integer("ffn_hidden", &M::ffn_hidden, "", 0, 0, 1 << 22,
+                   "MLP hidden size (gated); 0 = 4 x hidden.")
+          .integer("seq_len", &M::seq_len, "", 4096, 1, 1 << 22, "Sequence length, tokens.")
+          .integer("vocab", &M::vocab, "", 32000, 1, 1 << 24, "Vocabulary size.")
+          .integer("experts", &M::experts, "", 0, 0, 1 << 16, "Experts per MoE layer; 0 = dense.")
+          .integer("top_k", &M::top_k, "", 0, 0, 1 << 16, "Experts each token uses.");
   return s;
 }
 const Schema<workload::Parallelism>& parallelism_schema() {
   using P = workload::Parallelism;
-  static const auto s = Schema<P>()
-                            .integer("tp", &P::tp, "", 1, 1, 1024, "Tensor parallelism (inside a server).")
-                            .integer("pp", &P::pp, "", 1, 1, 1 << 16, "Pipeline stages.")
-                            .integer("dp", &P::dp, "", 1, 1, 1 << 20, "Data-parallel replicas.")
-                            .integer("ep", &P::ep, "", 1, 1, 1 << 16, "Expert parallelism (MoE), within data parallelism.")
-                            .integer("zero", &P::zero, "", 1, 0, 1, "0: gradients all-reduced; 1: distributed optimizer (reduce-scatter + all-gather).")
-                            .integer("micro_batches", &P::micro_batches, "", 8, 1, 1 << 16, "Micro-batches per iteration per replica.")
-                            .integer("micro_batch_size", &P::micro_batch_size, "", 1, 1, 1 << 16, "Sequences per micro-batch.")
-                            .integer("dp_buckets", &P::dp_buckets, "", 4, 1, 1 << 16, "Gradient buckets per pipeline stage.");
+  static const auto s =
+      Schema<P>()
+          .integer("tp", &P::tp, "", 1, 1, 1024, "Tensor parallelism (inside a server).")
+          .integer("pp", &P::pp, "", 1, 1, 1 << 16, "Pipeline stages.")
+          .integer("dp", &P::dp, "", 1, 1, 1 << 20, "Data-parallel replicas.")
+          .integer("ep", &P::ep, "", 1, 1, 1 << 16, "Expert parallelism (MoE), within data parallelism.")
+          .integer("zero", &P::zero, "", 1, 0, 1,
+                   "0: gradients all-reduced; 1: distributed optimizer (reduce-scatter + all-gather).")
+          .integer("micro_batches", &P::micro_batches, "", 8, 1, 1 << 16,
+                   "Micro-batches per iteration per replica.")
+          .integer("micro_batch_size", &P::micro_batch_size, "", 1, 1, 1 << 16, "Sequences per micro-batch.")
+          .integer("dp_buckets", &P::dp_buckets, "", 4, 1, 1 << 16, "Gradient buckets per pipeline stage.");
   return s;
 }
 
@@ -370,15 +418,21 @@ const Schema<workload::InferenceService>& service_schema() {
           .integer("gpus", &S::gpus, "", 8, 1, kMaxCount, "GPUs of the service: replicas of tp GPUs.")
           .integer("tp", &S::tp, "", 8, 1, 64, "GPUs per replica (tensor parallelism, inside a server).")
           .integer("prefill_replicas", &S::prefill_replicas, "", 0, 0, kMaxCount,
-                   "Disaggregation: replicas that only prefill and send the KV cache to the others; 0 = colocated.")
-          .real("arrival_rate_per_s", &S::arrival_rate_per_s, "1/s", 10, 0, 1e9, "Poisson arrival rate of requests.", true)
+                   "Disaggregation: replicas that only prefill and send the KV cache to the others; 0 = "
+                   "colocated.")
+          .real("arrival_rate_per_s", &S::arrival_rate_per_s, "1/s", 10, 0, 1e9,
+                "Poisson arrival rate of requests.", true)
           .integer("requests", &S::requests, "", 200, 1, 10'000'000, "Requests simulated.")
           .integer("prompt_tokens", &S::prompt_tokens, "", 1024, 1, 1 << 22, "Prompt length, tokens.")
           .integer("output_tokens", &S::output_tokens, "", 128, 1, 1 << 22, "Generated tokens per request.")
-          .real("gpu_efficiency", &S::gpu_efficiency, "", 0.5, 0, 1, "Prefill: achieved fraction of peak FLOP/s.", true)
-          .real("memory_efficiency", &S::memory_efficiency, "", 0.8, 0, 1, "Decode: achieved fraction of memory bandwidth.", true)
-          .real("ttft_slo_ms", &S::ttft_slo_ms, "ms", 1000, 0, 1e9, "Objective: time to first token, p99.", true)
-          .real("tpot_slo_ms", &S::tpot_slo_ms, "ms", 100, 0, 1e9, "Objective: time per output token, p99.", true);
+          .real("gpu_efficiency", &S::gpu_efficiency, "", 0.5, 0, 1,
+                "Prefill: achieved fraction of peak FLOP/s.", true)
+          .real("memory_efficiency", &S::memory_efficiency, "", 0.8, 0, 1,
+                "Decode: achieved fraction of memory bandwidth.", true)
+          .real("ttft_slo_ms", &S::ttft_slo_ms, "ms", 1000, 0, 1e9, "Objective: time to first token, p99.",
+                true)
+          .real("tpot_slo_ms", &S::tpot_slo_ms, "ms", 100, 0, 1e9, "Objective: time per output token, p99.",
+                true);
   return s;
 }
 
@@ -398,31 +452,37 @@ struct TrafficEntry {
 const Schema<TrafficEntry>& traffic_schema() {
   static const auto s =
       Schema<TrafficEntry>()
-          .text("kind", &TrafficEntry::kind, "", "flows | permutation | incast | all_to_all | poisson | checkpoint.")
+          .text("kind", &TrafficEntry::kind, "",
+                "flows | permutation | incast | all_to_all | poisson | checkpoint.")
           .integer("size_bytes", &TrafficEntry::size_bytes, "bytes", 1'000'000, 1, 1ll << 50,
                    "Bytes per flow (poisson: used when size_cdf is absent).")
           .duration("start_us", &TrafficEntry::start_ps, "us", 0, 0, 1e12, "Start time of the flows.")
-          .integer("first_host", &TrafficEntry::first_host, "", 0, 0, kMaxCount, "First host of the range drawn from.")
+          .integer("first_host", &TrafficEntry::first_host, "", 0, 0, kMaxCount,
+                   "First host of the range drawn from.")
           .integer("host_count", &TrafficEntry::host_count, "", 0, 0, kMaxCount,
                    "Hosts in the range; 0 = all hosts from first_host on.")
           .integer("senders", &TrafficEntry::senders, "", 8, 1, kMaxCount, "incast: number of senders.")
-          .real("load", &TrafficEntry::load, "", 0.3, 0, 1, "poisson: offered load per host, fraction of its link rate.",
-                true)
+          .real("load", &TrafficEntry::load, "", 0.3, 0, 1,
+                "poisson: offered load per host, fraction of its link rate.", true)
           .duration("duration_us", &TrafficEntry::duration_ps, "us", 1000, 0, 1e12,
                     "poisson: arrivals are generated over this window.", true)
           .integer("storage_first_host", &TrafficEntry::storage_first_host, "", 0, 0, kMaxCount,
                    "checkpoint: first storage host (0 = the first host after the host range).")
-          .integer("storage_hosts", &TrafficEntry::storage_hosts, "", 1, 1, kMaxCount, "checkpoint: storage hosts, written round robin.")
-          .duration("interval_us", &TrafficEntry::interval_ps, "us", 0, 0, 1e12, "checkpoint: time between checkpoints.")
+          .integer("storage_hosts", &TrafficEntry::storage_hosts, "", 1, 1, kMaxCount,
+                   "checkpoint: storage hosts, written round robin.")
+          .duration("interval_us", &TrafficEntry::interval_ps, "us", 0, 0, 1e12,
+                    "checkpoint: time between checkpoints.")
           .integer("repeat", &TrafficEntry::repeat, "", 1, 1, 100000, "checkpoint: number of checkpoints.")
           .choice("direction", &TrafficEntry::read, {{"write", false}, {"read", true}}, "write",
-                  "checkpoint: write (GPUs to storage: checkpoints) or read (storage to GPUs: data loading, restores).");
+                  "checkpoint: write (GPUs to storage: checkpoints) or read (storage to GPUs: data loading, "
+                  "restores).");
   return s;
 }
 // Keys handled by hand next to the schema above, documented with it.
 const std::vector<ParamDoc>& traffic_extra_docs() {
   static const std::vector<ParamDoc> d = {
-      {"traffic[].flows", "list", "", "", "", "flows: [{src, dst, size_bytes, start_us}], hosts by index or name."},
+      {"traffic[].flows", "list", "", "", "",
+       "flows: [{src, dst, size_bytes, start_us}], hosts by index or name."},
       {"traffic[].receiver", "host", "", "0", "", "incast: receiving host, by index or name."},
       {"traffic[].size_cdf", "list", "bytes, probability", "", "",
        "poisson: flow-size CDF as [[size_bytes, cdf], ...], increasing, last cdf 1."},
@@ -468,7 +528,8 @@ net::FabricConfig load_fabric(const YAML::Node& node, const ParseContext& ctx) {
   f.pfc = parse_with_defaults(pfc_schema(), section("pfc"), ctx, "fabric.pfc", &set_pfc);
   f.dcqcn = parse_with_defaults(dcqcn_schema(), section("dcqcn"), ctx, "fabric.dcqcn");
   f.transport = parse_with_defaults(transport_schema(), section("transport"), ctx, "fabric.transport");
-  f.ib_control_vl_share = parse_with_defaults(ib_schema(), section("infiniband"), ctx, "fabric.infiniband").control_vl_share;
+  f.ib_control_vl_share =
+      parse_with_defaults(ib_schema(), section("infiniband"), ctx, "fabric.infiniband").control_vl_share;
 
   const bool roce = f.kind == net::FabricKind::kRoce;
   const bool ib = f.kind == net::FabricKind::kInfiniband;
@@ -479,22 +540,33 @@ net::FabricConfig load_fabric(const YAML::Node& node, const ParseContext& ctx) {
   if (!roce) f.pfc.enabled = false;
   if (!set_ecn.count("enabled")) f.ecn.enabled = roce;
   if (f.ecn.enabled && f.ecn.kmax_bytes <= f.ecn.kmin_bytes)
-    throw InputError(ctx.at(section("ecn"), "fabric.ecn.kmax_bytes"),
-                     fmt::format("must be greater than kmin_bytes ({}), got {}", f.ecn.kmin_bytes, f.ecn.kmax_bytes));
+    throw InputError(
+        ctx.at(section("ecn"), "fabric.ecn.kmax_bytes"),
+        fmt::format("must be greater than kmin_bytes ({}), got {}", f.ecn.kmin_bytes, f.ecn.kmax_bytes));
   if (f.pfc.enabled && f.pfc.xon_bytes > f.pfc.xoff_bytes)
-    throw InputError(ctx.at(section("pfc"), "fabric.pfc.xon_bytes"),
-                     fmt::format("must not exceed xoff_bytes ({}), got {}", f.pfc.xoff_bytes, f.pfc.xon_bytes));
+    throw InputError(
+        ctx.at(section("pfc"), "fabric.pfc.xon_bytes"),
+        fmt::format("must not exceed xoff_bytes ({}), got {}", f.pfc.xoff_bytes, f.pfc.xon_bytes));
   switch (top.load_balancing) {
-    case Auto::kAuto: f.load_balancing = ib ? net::LoadBalancing::kAdaptive : net::LoadBalancing::kEcmp; break;
-    case Auto::kA: f.load_balancing = net::LoadBalancing::kEcmp; break;
-    case Auto::kB: f.load_balancing = net::LoadBalancing::kSpray; break;
-    case Auto::kC: f.load_balancing = net::LoadBalancing::kAdaptive; break;
+    case Auto::kAuto:
+      f.load_balancing = ib ? net::LoadBalancing::kAdaptive : net::LoadBalancing::kEcmp;
+      break;
+    case Auto::kA:
+      f.load_balancing = net::LoadBalancing::kEcmp;
+      break;
+    case Auto::kB:
+      f.load_balancing = net::LoadBalancing::kSpray;
+      break;
+    case Auto::kC:
+      f.load_balancing = net::LoadBalancing::kAdaptive;
+      break;
   }
   f.cc = (top.cc == Auto::kA || (top.cc == Auto::kAuto && roce)) ? net::CongestionControl::kDcqcn
-                                                                  : net::CongestionControl::kNone;
+                                                                 : net::CongestionControl::kNone;
   if (f.cc == net::CongestionControl::kDcqcn && !f.ecn.enabled)
-    throw InputError(ctx.at(node, "fabric.congestion_control"),
-                     "dcqcn reacts to ECN marks; enable fabric.ecn.enabled or choose congestion_control: none");
+    throw InputError(
+        ctx.at(node, "fabric.congestion_control"),
+        "dcqcn reacts to ECN marks; enable fabric.ecn.enabled or choose congestion_control: none");
   // Framing (docs/models/packet.md): Ethernet frames carry Eth 14 + IPv4 20 + UDP 8 + BTH 12 + ICRC 4 + FCS 4
   // and cost 8 preamble + 12 inter-frame gap more on the wire; an ACK adds a 4-byte AETH, a CNP 16 reserved
   // bytes; a PFC frame is a 64-byte MAC control frame. InfiniBand packets carry LRH 8 + BTH 12 + ICRC 4 +
@@ -521,8 +593,8 @@ std::uint32_t node_index(const topo::TopologySpec& t, const std::string& name, c
   throw InputError(ctx.at(n, field), fmt::format("no node named '{}'", name));
 }
 
-topo::TopologySpec load_explicit(const YAML::Node& node, const topo::LinkParams& link, const topo::SwitchParams& sw,
-                                 const ParseContext& ctx) {
+topo::TopologySpec load_explicit(const YAML::Node& node, const topo::LinkParams& link,
+                                 const topo::SwitchParams& sw, const ParseContext& ctx) {
   topo::TopologySpec t;
   t.kind = "explicit";
   const YAML::Node nodes = node["nodes"], links = node["links"];
@@ -536,7 +608,8 @@ topo::TopologySpec load_explicit(const YAML::Node& node, const topo::LinkParams&
     const std::string f = fmt::format("topology.nodes[{}]", i);
     const NodeEntry e = parse_with_defaults(node_schema(), nodes[i], ctx, f, nullptr, switch_keys);
     if (e.kind != "host" && e.kind != "switch")
-      throw InputError(ctx.at(nodes[i]["kind"], f + ".kind"), "expected host or switch, got '" + e.kind + "'");
+      throw InputError(ctx.at(nodes[i]["kind"], f + ".kind"),
+                       "expected host or switch, got '" + e.kind + "'");
     if (e.name.empty()) throw InputError(ctx.at(nodes[i], f + ".name"), "every node needs a name");
     topo::SwitchParams s = sw;
     switch_schema().parse(nodes[i], s, ctx, f, node_keys);
@@ -550,8 +623,8 @@ topo::TopologySpec load_explicit(const YAML::Node& node, const topo::LinkParams&
     const LinkEntry e = parse_with_defaults(link_entry_schema(), links[i], ctx, f, nullptr, link_keys);
     topo::LinkParams p = link;
     link_schema().parse(links[i], p, ctx, f, end_keys);
-    t.add_link(node_index(t, e.a, links[i]["a"], ctx, f + ".a"), node_index(t, e.b, links[i]["b"], ctx, f + ".b"), p,
-               "explicit", f);
+    t.add_link(node_index(t, e.a, links[i]["a"], ctx, f + ".a"),
+               node_index(t, e.b, links[i]["b"], ctx, f + ".b"), p, "explicit", f);
   }
   return t;
 }
@@ -561,40 +634,52 @@ void load_services(const YAML::Node& node, api::Scenario& sc, const ParseContext
   for (std::size_t i = 0; i < node.size(); ++i) {
     const std::string f = fmt::format("services[{}]", i);
     workload::InferenceService s = parse_with_defaults(service_schema(), node[i], ctx, f, nullptr, {"model"});
-    if (!node[i]["model"]) throw InputError(ctx.at(node[i], f + ".model"), "missing; expected {layers, hidden, heads, ...}");
+    if (!node[i]["model"])
+      throw InputError(ctx.at(node[i], f + ".model"), "missing; expected {layers, hidden, heads, ...}");
     s.model = parse_with_defaults(model_schema(), node[i]["model"], ctx, f + ".model");
     s.seed = sc.run.seed + i;
-    if (const std::string problem = workload::check(s, sc.cluster.gpu, sc.cluster.gpus_per_server, sc.cluster.gpus); !problem.empty()) {
+    if (const std::string problem =
+            workload::check(s, sc.cluster.gpu, sc.cluster.gpus_per_server, sc.cluster.gpus);
+        !problem.empty()) {
       const std::string key = problem.substr(0, problem.find(':'));
       const std::string head = key.substr(0, key.find('.'));
-      throw InputError(ctx.at(node[i][head] ? node[i][head] : node[i], f + "." + key), problem.substr(problem.find(':') + 2));
+      throw InputError(ctx.at(node[i][head] ? node[i][head] : node[i], f + "." + key),
+                       problem.substr(problem.find(':') + 2));
     }
     for (const auto& other : sc.services)
       if (s.first_gpu < other.first_gpu + other.gpus && other.first_gpu < s.first_gpu + s.gpus)
-        throw InputError(ctx.at(node[i], f + ".first_gpu"), fmt::format("GPUs overlap service '{}'", other.name));
+        throw InputError(ctx.at(node[i], f + ".first_gpu"),
+                         fmt::format("GPUs overlap service '{}'", other.name));
     for (const auto& job : sc.jobs)
       for (std::uint32_t g = s.first_gpu; g < s.first_gpu + s.gpus; ++g) {
-        const bool taken = job.gpu_list.empty() ? (g >= job.first_gpu && g < job.first_gpu + job.gpus)
-                                                : std::find(job.gpu_list.begin(), job.gpu_list.end(), g) != job.gpu_list.end();
-        if (taken) throw InputError(ctx.at(node[i], f + ".first_gpu"), fmt::format("GPU {} is also used by job '{}'", g, job.name));
+        const bool taken = job.gpu_list.empty()
+                               ? (g >= job.first_gpu && g < job.first_gpu + job.gpus)
+                               : std::find(job.gpu_list.begin(), job.gpu_list.end(), g) != job.gpu_list.end();
+        if (taken)
+          throw InputError(ctx.at(node[i], f + ".first_gpu"),
+                           fmt::format("GPU {} is also used by job '{}'", g, job.name));
       }
     sc.services.push_back(std::move(s));
   }
 }
 
 void apply_failures(const YAML::Node& node, topo::TopologySpec& t, const ParseContext& ctx) {
-  if (!node.IsSequence()) throw InputError(ctx.at(node, "topology.failed_links"), "expected a list of {a, b} node-name pairs");
+  if (!node.IsSequence())
+    throw InputError(ctx.at(node, "topology.failed_links"), "expected a list of {a, b} node-name pairs");
   for (std::size_t i = 0; i < node.size(); ++i) {
     const std::string f = fmt::format("topology.failed_links[{}]", i);
     require_map(node[i], ctx, f);
     reject_unknown_keys(node[i], {"a", "b"}, ctx, f);
-    const std::uint32_t a = node_index(t, read_string(node[i]["a"], ctx, f + ".a"), node[i]["a"], ctx, f + ".a");
-    const std::uint32_t b = node_index(t, read_string(node[i]["b"], ctx, f + ".b"), node[i]["b"], ctx, f + ".b");
+    const std::uint32_t a =
+        node_index(t, read_string(node[i]["a"], ctx, f + ".a"), node[i]["a"], ctx, f + ".a");
+    const std::uint32_t b =
+        node_index(t, read_string(node[i]["b"], ctx, f + ".b"), node[i]["b"], ctx, f + ".b");
     auto it = std::find_if(t.links.begin(), t.links.end(), [&](const topo::LinkSpec& l) {
       return (l.a == a && l.b == b) || (l.a == b && l.b == a);
     });
     if (it == t.links.end())
-      throw InputError(ctx.at(node[i], f), fmt::format("no link between '{}' and '{}'", t.nodes[a].name, t.nodes[b].name));
+      throw InputError(ctx.at(node[i], f),
+                       fmt::format("no link between '{}' and '{}'", t.nodes[a].name, t.nodes[b].name));
     t.links.erase(it);
   }
 }
@@ -602,7 +687,9 @@ void apply_failures(const YAML::Node& node, topo::TopologySpec& t, const ParseCo
 topo::TopologySpec load_topology(const YAML::Node& node, const ParseContext& ctx) {
   if (!node) throw InputError(ctx.at(node, "topology"), "missing; every scenario needs a topology");
   require_map(node, ctx, "topology");
-  if (!node["kind"]) throw InputError(ctx.at(node, "topology.kind"), "missing; expected leaf_spine, fat_tree, rail_optimized or explicit");
+  if (!node["kind"])
+    throw InputError(ctx.at(node, "topology.kind"),
+                     "missing; expected leaf_spine, fat_tree, rail_optimized or explicit");
   const std::string kind = read_string(node["kind"], ctx, "topology.kind");
   const std::set<std::string> common = {"kind", "link", "switch", "tiers", "failed_links"};
   const topo::LinkParams link = parse_with_defaults(link_schema(), node["link"], ctx, "topology.link");
@@ -618,34 +705,36 @@ topo::TopologySpec load_topology(const YAML::Node& node, const ParseContext& ctx
   };
   topo::TopologySpec spec;
   try {
-  if (kind == "leaf_spine") {
-    auto p = parse_with_defaults(leaf_spine_schema(), node, ctx, "topology", nullptr, common);
-    check_tiers({"leaf", "spine"});
-    p.leaf = tier_params(tiers, "leaf", link, sw, ctx);
-    p.spine = tier_params(tiers, "spine", link, sw, ctx);
-    spec = topo::build_leaf_spine(p, "topology");
-  } else if (kind == "fat_tree") {
-    auto p = parse_with_defaults(fat_tree_schema(), node, ctx, "topology", nullptr, common);
-    check_tiers({"edge", "agg", "core"});
-    p.edge = tier_params(tiers, "edge", link, sw, ctx);
-    p.agg = tier_params(tiers, "agg", link, sw, ctx);
-    p.core = tier_params(tiers, "core", link, sw, ctx);
-    spec = topo::build_fat_tree(p, "topology");
-  } else if (kind == "rail_optimized") {
-    auto p = parse_with_defaults(rail_schema(), node, ctx, "topology", nullptr, common);
-    check_tiers({"leaf", "spine", "core"});
-    p.leaf = tier_params(tiers, "leaf", link, sw, ctx);
-    p.spine = tier_params(tiers, "spine", link, sw, ctx);
-    p.core = tier_params(tiers, "core", link, sw, ctx);
-    spec = topo::build_rail_optimized(p, "topology");
-  } else if (kind == "explicit") {
-    reject_unknown_keys(node, with_common({"nodes", "links"}), ctx, "topology");
-    if (tiers) throw InputError(ctx.at(tiers, "topology.tiers"), "explicit topologies set parameters per node and link");
-    spec = load_explicit(node, link, sw, ctx);
-  } else {
-    throw InputError(ctx.at(node["kind"], "topology.kind"),
-                     "expected leaf_spine, fat_tree, rail_optimized or explicit, got '" + kind + "'");
-  }
+    if (kind == "leaf_spine") {
+      auto p = parse_with_defaults(leaf_spine_schema(), node, ctx, "topology", nullptr, common);
+      check_tiers({"leaf", "spine"});
+      p.leaf = tier_params(tiers, "leaf", link, sw, ctx);
+      p.spine = tier_params(tiers, "spine", link, sw, ctx);
+      spec = topo::build_leaf_spine(p, "topology");
+    } else if (kind == "fat_tree") {
+      auto p = parse_with_defaults(fat_tree_schema(), node, ctx, "topology", nullptr, common);
+      check_tiers({"edge", "agg", "core"});
+      p.edge = tier_params(tiers, "edge", link, sw, ctx);
+      p.agg = tier_params(tiers, "agg", link, sw, ctx);
+      p.core = tier_params(tiers, "core", link, sw, ctx);
+      spec = topo::build_fat_tree(p, "topology");
+    } else if (kind == "rail_optimized") {
+      auto p = parse_with_defaults(rail_schema(), node, ctx, "topology", nullptr, common);
+      check_tiers({"leaf", "spine", "core"});
+      p.leaf = tier_params(tiers, "leaf", link, sw, ctx);
+      p.spine = tier_params(tiers, "spine", link, sw, ctx);
+      p.core = tier_params(tiers, "core", link, sw, ctx);
+      spec = topo::build_rail_optimized(p, "topology");
+    } else if (kind == "explicit") {
+      reject_unknown_keys(node, with_common({"nodes", "links"}), ctx, "topology");
+      if (tiers)
+        throw InputError(ctx.at(tiers, "topology.tiers"),
+                         "explicit topologies set parameters per node and link");
+      spec = load_explicit(node, link, sw, ctx);
+    } else {
+      throw InputError(ctx.at(node["kind"], "topology.kind"),
+                       "expected leaf_spine, fat_tree, rail_optimized or explicit, got '" + kind + "'");
+    }
     if (node["failed_links"]) apply_failures(node["failed_links"], spec, ctx);
     topo::validate(spec, "topology");
   } catch (const InputError& e) {
@@ -655,7 +744,8 @@ topo::TopologySpec load_topology(const YAML::Node& node, const ParseContext& ctx
     if (!w.file.empty()) throw;
     w.file = ctx.file;
     const std::string key = w.field.rfind("topology.", 0) == 0 ? w.field.substr(9) : "";
-    const YAML::Node at = key.find_first_of(".[") == std::string::npos && !key.empty() && node[key] ? node[key] : node;
+    const YAML::Node at =
+        key.find_first_of(".[") == std::string::npos && !key.empty() && node[key] ? node[key] : node;
     w.line = at.Mark().line + 1;
     w.column = at.Mark().column + 1;
     throw InputError(w, e.expected());
@@ -670,7 +760,8 @@ std::uint32_t host_ref(const YAML::Node& n, const topo::TopologySpec& t, const P
   std::int64_t idx = -1;
   if (YAML::convert<std::int64_t>::decode(n, idx)) {
     if (idx < 0 || idx >= static_cast<std::int64_t>(t.hosts.size()))
-      throw InputError(ctx.at(n, field), fmt::format("host index must be in [0, {}), got {}", t.hosts.size(), idx));
+      throw InputError(ctx.at(n, field),
+                       fmt::format("host index must be in [0, {}), got {}", t.hosts.size(), idx));
     return static_cast<std::uint32_t>(idx);
   }
   for (std::uint32_t h = 0; h < t.hosts.size(); ++h)
@@ -689,23 +780,30 @@ std::vector<workload::FlowSpec> load_traffic(const YAML::Node& node, const topo:
     const std::string f = fmt::format("traffic[{}]", i);
     require_map(g, ctx, f);
     if (!g["kind"])
-      throw InputError(ctx.at(g, f + ".kind"), "missing; expected one of flows, permutation, incast, all_to_all, poisson, checkpoint");
+      throw InputError(
+          ctx.at(g, f + ".kind"),
+          "missing; expected one of flows, permutation, incast, all_to_all, poisson, checkpoint");
     const std::string kind = read_string(g["kind"], ctx, f + ".kind");
     static const std::map<std::string, std::set<std::string>> kAllowed = {
         {"flows", {"kind", "flows"}},
         {"permutation", {"kind", "size_bytes", "start_us", "first_host", "host_count"}},
         {"incast", {"kind", "size_bytes", "start_us", "receiver", "senders"}},
         {"all_to_all", {"kind", "size_bytes", "start_us", "first_host", "host_count"}},
-        {"poisson", {"kind", "size_bytes", "size_cdf", "start_us", "first_host", "host_count", "load", "duration_us"}},
-        {"checkpoint", {"kind", "size_bytes", "start_us", "first_host", "host_count", "storage_first_host", "storage_hosts",
-                        "interval_us", "repeat", "direction"}}};
+        {"poisson",
+         {"kind", "size_bytes", "size_cdf", "start_us", "first_host", "host_count", "load", "duration_us"}},
+        {"checkpoint",
+         {"kind", "size_bytes", "start_us", "first_host", "host_count", "storage_first_host", "storage_hosts",
+          "interval_us", "repeat", "direction"}}};
     const auto allowed = kAllowed.find(kind);
     if (allowed == kAllowed.end())
-      throw InputError(ctx.at(g["kind"], f + ".kind"),
-                       "expected one of flows, permutation, incast, all_to_all, poisson, checkpoint, got '" + kind + "'");
+      throw InputError(
+          ctx.at(g["kind"], f + ".kind"),
+          "expected one of flows, permutation, incast, all_to_all, poisson, checkpoint, got '" + kind + "'");
     reject_unknown_keys(g, allowed->second, ctx, f);
-    const TrafficEntry e = parse_with_defaults(traffic_schema(), g, ctx, f, nullptr, {"flows", "receiver", "size_cdf"});
-    workload::HostRange range{e.first_host, e.host_count == 0 && e.first_host < n_hosts ? n_hosts - e.first_host : e.host_count};
+    const TrafficEntry e =
+        parse_with_defaults(traffic_schema(), g, ctx, f, nullptr, {"flows", "receiver", "size_cdf"});
+    workload::HostRange range{
+        e.first_host, e.host_count == 0 && e.first_host < n_hosts ? n_hosts - e.first_host : e.host_count};
     if (static_cast<std::uint64_t>(range.first) + range.count > n_hosts)
       throw InputError(ctx.at(g, f + ".host_count"),
                        fmt::format("hosts [{}, {}) exceed the topology's {} hosts", range.first,
@@ -715,7 +813,8 @@ std::vector<workload::FlowSpec> load_traffic(const YAML::Node& node, const topo:
     if (kind == "flows") {
       const YAML::Node list = g["flows"];
       if (!list || !list.IsSequence() || list.size() == 0)
-        throw InputError(ctx.at(g, f + ".flows"), "expected a non-empty list of {src, dst, size_bytes, start_us}");
+        throw InputError(ctx.at(g, f + ".flows"),
+                         "expected a non-empty list of {src, dst, size_bytes, start_us}");
       for (std::size_t j = 0; j < list.size(); ++j) {
         const std::string ff = fmt::format("{}.flows[{}]", f, j);
         require_map(list[j], ctx, ff);
@@ -723,23 +822,31 @@ std::vector<workload::FlowSpec> load_traffic(const YAML::Node& node, const topo:
         workload::FlowSpec fs;
         fs.src = host_ref(list[j]["src"], topology, ctx, ff + ".src");
         fs.dst = host_ref(list[j]["dst"], topology, ctx, ff + ".dst");
-        if (fs.src == fs.dst) throw InputError(ctx.at(list[j]["dst"], ff + ".dst"), "a flow needs two different hosts");
-        if (!list[j]["size_bytes"]) throw InputError(ctx.at(list[j], ff + ".size_bytes"), "missing; expected a byte count >= 1");
+        if (fs.src == fs.dst)
+          throw InputError(ctx.at(list[j]["dst"], ff + ".dst"), "a flow needs two different hosts");
+        if (!list[j]["size_bytes"])
+          throw InputError(ctx.at(list[j], ff + ".size_bytes"), "missing; expected a byte count >= 1");
         fs.size_bytes = read_bytes(list[j]["size_bytes"], ctx, ff + ".size_bytes");
-        if (fs.size_bytes == 0) throw InputError(ctx.at(list[j]["size_bytes"], ff + ".size_bytes"), "expected a byte count >= 1, got 0");
+        if (fs.size_bytes == 0)
+          throw InputError(ctx.at(list[j]["size_bytes"], ff + ".size_bytes"),
+                           "expected a byte count >= 1, got 0");
         if (list[j]["start_us"]) {
           const double us = read_real(list[j]["start_us"], ctx, ff + ".start_us");
-          if (us < 0) throw InputError(ctx.at(list[j]["start_us"], ff + ".start_us"), "expected a time >= 0 us");
+          if (us < 0)
+            throw InputError(ctx.at(list[j]["start_us"], ff + ".start_us"), "expected a time >= 0 us");
           fs.start_ps = core::us_to_ps(us);
         }
         add.push_back(fs);
       }
     } else {
-      if (range.count < 2) throw InputError(ctx.at(g, f + ".host_count"), fmt::format("needs at least 2 hosts, got {}", range.count));
+      if (range.count < 2)
+        throw InputError(ctx.at(g, f + ".host_count"),
+                         fmt::format("needs at least 2 hosts, got {}", range.count));
       if (kind == "checkpoint") {
         // Every host of the range writes size_bytes to (or reads them from) a storage host, round robin,
         // `repeat` times.
-        const std::uint32_t first_storage = e.storage_first_host != 0 ? e.storage_first_host : range.first + range.count;
+        const std::uint32_t first_storage =
+            e.storage_first_host != 0 ? e.storage_first_host : range.first + range.count;
         if (static_cast<std::uint64_t>(first_storage) + e.storage_hosts > n_hosts)
           throw InputError(ctx.at(g, f + ".storage_hosts"),
                            fmt::format("storage hosts [{}, {}) exceed the topology's {} hosts", first_storage,
@@ -747,39 +854,48 @@ std::vector<workload::FlowSpec> load_traffic(const YAML::Node& node, const topo:
         for (std::uint32_t r = 0; r < e.repeat; ++r)
           for (std::uint32_t h = 0; h < range.count; ++h) {
             const std::uint32_t gpu = range.first + h, storage = first_storage + h % e.storage_hosts;
-            add.push_back({e.read ? storage : gpu, e.read ? gpu : storage, e.size_bytes, e.start_ps + r * e.interval_ps});
+            add.push_back({e.read ? storage : gpu, e.read ? gpu : storage, e.size_bytes,
+                           e.start_ps + r * e.interval_ps});
           }
       } else if (kind == "permutation") {
         add = workload::permutation(range, e.size_bytes, e.start_ps, rng);
       } else if (kind == "incast") {
-        const std::uint32_t receiver = g["receiver"] ? host_ref(g["receiver"], topology, ctx, f + ".receiver") : 0;
+        const std::uint32_t receiver =
+            g["receiver"] ? host_ref(g["receiver"], topology, ctx, f + ".receiver") : 0;
         if (e.senders >= n_hosts)
           throw InputError(ctx.at(g["senders"], f + ".senders"),
-                           fmt::format("expected at most {} senders (hosts other than the receiver), got {}", n_hosts - 1, e.senders));
+                           fmt::format("expected at most {} senders (hosts other than the receiver), got {}",
+                                       n_hosts - 1, e.senders));
         add = workload::incast({0, n_hosts}, receiver, e.senders, e.size_bytes, e.start_ps);
       } else if (kind == "all_to_all") {
         add = workload::all_to_all(range, e.size_bytes, e.start_ps);
       } else {
         std::vector<workload::CdfPoint> cdf;
         if (const YAML::Node c = g["size_cdf"]) {
-          if (!c.IsSequence() || c.size() == 0) throw InputError(ctx.at(c, f + ".size_cdf"), "expected a list of [size_bytes, cdf] pairs");
+          if (!c.IsSequence() || c.size() == 0)
+            throw InputError(ctx.at(c, f + ".size_cdf"), "expected a list of [size_bytes, cdf] pairs");
           for (std::size_t j = 0; j < c.size(); ++j) {
             const std::string cf = fmt::format("{}.size_cdf[{}]", f, j);
-            if (!c[j].IsSequence() || c[j].size() != 2) throw InputError(ctx.at(c[j], cf), "expected a pair [size_bytes, cdf]");
-            const workload::CdfPoint pt{read_real(c[j][0], ctx, cf + "[0]"), read_real(c[j][1], ctx, cf + "[1]")};
+            if (!c[j].IsSequence() || c[j].size() != 2)
+              throw InputError(ctx.at(c[j], cf), "expected a pair [size_bytes, cdf]");
+            const workload::CdfPoint pt{read_real(c[j][0], ctx, cf + "[0]"),
+                                        read_real(c[j][1], ctx, cf + "[1]")};
             if (pt.size_bytes < 1 || pt.cdf < 0 || pt.cdf > 1 ||
                 (!cdf.empty() && (pt.size_bytes < cdf.back().size_bytes || pt.cdf < cdf.back().cdf)))
-              throw InputError(ctx.at(c[j], cf), "expected sizes >= 1 and cdf in [0, 1], both non-decreasing");
+              throw InputError(ctx.at(c[j], cf),
+                               "expected sizes >= 1 and cdf in [0, 1], both non-decreasing");
             cdf.push_back(pt);
           }
-          if (cdf.back().cdf != 1.0) throw InputError(ctx.at(c, f + ".size_cdf"), "the last point's cdf must be 1");
+          if (cdf.back().cdf != 1.0)
+            throw InputError(ctx.at(c, f + ".size_cdf"), "the last point's cdf must be 1");
         } else {
           cdf = {{static_cast<double>(e.size_bytes), 1.0}};
         }
         const auto& host_link = topology.links.front();  // every host link: validated to exist
         double rate = host_link.params.rate_gbps;
         for (const auto& l : topology.links)
-          if (topology.nodes[l.a].kind == topo::NodeKind::kHost || topology.nodes[l.b].kind == topo::NodeKind::kHost) {
+          if (topology.nodes[l.a].kind == topo::NodeKind::kHost ||
+              topology.nodes[l.b].kind == topo::NodeKind::kHost) {
             rate = l.params.rate_gbps;
             break;
           }
@@ -792,29 +908,34 @@ std::vector<workload::FlowSpec> load_traffic(const YAML::Node& node, const topo:
   return flows;
 }
 
-void load_cluster(const YAML::Node& node, const YAML::Node& topology, api::Scenario& sc, const ParseContext& ctx) {
+void load_cluster(const YAML::Node& node, const YAML::Node& topology, api::Scenario& sc,
+                  const ParseContext& ctx) {
   const auto overrides = keys_of(gpu_override_schema().docs(""));
   const ClusterTop top = parse_with_defaults(cluster_schema(), node, ctx, "cluster", nullptr, overrides);
   const workload::GpuSpec* preset = workload::find_gpu(top.gpu);
   if (preset == nullptr) {
     std::string names;
     for (const auto& g : workload::gpu_presets()) names += (names.empty() ? "" : ", ") + g.name;
-    throw InputError(ctx.at(node["gpu"], "cluster.gpu"), fmt::format("unknown GPU preset '{}'; expected one of: {}", top.gpu, names));
+    throw InputError(ctx.at(node["gpu"], "cluster.gpu"),
+                     fmt::format("unknown GPU preset '{}'; expected one of: {}", top.gpu, names));
   }
   sc.cluster.gpu = *preset;
-  if (node) gpu_override_schema().parse(node, sc.cluster.gpu, ctx, "cluster", keys_of(cluster_schema().docs("")));
+  if (node)
+    gpu_override_schema().parse(node, sc.cluster.gpu, ctx, "cluster", keys_of(cluster_schema().docs("")));
   std::uint32_t per_server = top.gpus_per_server;
   if (per_server == 0) {
     per_server = 8;
     if (sc.topology.kind == "rail_optimized" && topology["gpus_per_server"])
-      per_server = static_cast<std::uint32_t>(read_int(topology["gpus_per_server"], ctx, "topology.gpus_per_server"));
+      per_server =
+          static_cast<std::uint32_t>(read_int(topology["gpus_per_server"], ctx, "topology.gpus_per_server"));
   }
   auto hosts = static_cast<std::uint32_t>(sc.topology.hosts.size());
   if (sc.topology.kind == "rail_optimized" && topology["storage_nodes"])
     hosts -= static_cast<std::uint32_t>(read_int(topology["storage_nodes"], ctx, "topology.storage_nodes"));
   if (hosts % per_server != 0)
-    throw InputError(ctx.at(node ? node["gpus_per_server"] : node, "cluster.gpus_per_server"),
-                     fmt::format("the topology's {} GPU hosts do not divide into servers of {} GPUs", hosts, per_server));
+    throw InputError(
+        ctx.at(node ? node["gpus_per_server"] : node, "cluster.gpus_per_server"),
+        fmt::format("the topology's {} GPU hosts do not divide into servers of {} GPUs", hosts, per_server));
   sc.cluster.gpus = hosts;
   sc.cluster.gpus_per_server = per_server;
   sc.cluster.gpu_hour_usd = top.gpu_hour_usd;
@@ -829,7 +950,8 @@ void load_collective(const YAML::Node& node, api::Scenario& sc, const ParseConte
   sweep.step_factor = c.step_factor;
   sweep.network = c.network;
   if (c.max_bytes < c.min_bytes)
-    throw InputError(ctx.at(node["max_bytes"], "collective.max_bytes"), fmt::format("must be >= min_bytes ({}), got {}", c.min_bytes, c.max_bytes));
+    throw InputError(ctx.at(node["max_bytes"], "collective.max_bytes"),
+                     fmt::format("must be >= min_bytes ({}), got {}", c.min_bytes, c.max_bytes));
   auto& spec = sweep.spec;
   spec.op = c.op;
   spec.chunk_bytes = c.chunk_bytes;
@@ -840,22 +962,26 @@ void load_collective(const YAML::Node& node, api::Scenario& sc, const ParseConte
     spec.algorithm = workload::algorithms_for(c.op).front();
   } else {
     bool found = false;
-    for (auto a : {workload::Algorithm::kRing, workload::Algorithm::kTree, workload::Algorithm::kHalvingDoubling,
-                   workload::Algorithm::kHierarchical, workload::Algorithm::kPipeline, workload::Algorithm::kDirect,
-                   workload::Algorithm::kPairwise})
+    for (auto a :
+         {workload::Algorithm::kRing, workload::Algorithm::kTree, workload::Algorithm::kHalvingDoubling,
+          workload::Algorithm::kHierarchical, workload::Algorithm::kPipeline, workload::Algorithm::kDirect,
+          workload::Algorithm::kPairwise})
       if (c.algorithm == workload::name(a)) {
         spec.algorithm = a;
         found = true;
       }
     if (!found)
-      throw InputError(ctx.at(node["algorithm"], "collective.algorithm"),
-                       "expected auto, ring, tree, halving_doubling, hierarchical, pipeline, direct or pairwise, got '" + c.algorithm + "'");
+      throw InputError(
+          ctx.at(node["algorithm"], "collective.algorithm"),
+          "expected auto, ring, tree, halving_doubling, hierarchical, pipeline, direct or pairwise, got '" +
+              c.algorithm + "'");
   }
   const auto gpus = sc.cluster.gpus;
   const std::uint32_t count = c.gpu_count == 0 && c.first_gpu < gpus ? gpus - c.first_gpu : c.gpu_count;
   if (static_cast<std::uint64_t>(c.first_gpu) + count > gpus)
-    throw InputError(ctx.at(node, "collective.gpu_count"), fmt::format("GPUs [{}, {}) exceed the cluster's {}", c.first_gpu,
-                                                                       static_cast<std::uint64_t>(c.first_gpu) + count, gpus));
+    throw InputError(ctx.at(node, "collective.gpu_count"),
+                     fmt::format("GPUs [{}, {}) exceed the cluster's {}", c.first_gpu,
+                                 static_cast<std::uint64_t>(c.first_gpu) + count, gpus));
   spec.ranks.clear();
   for (std::uint32_t g = 0; g < count; ++g) spec.ranks.push_back(c.first_gpu + g);
   std::vector<std::uint32_t> server_of(gpus);
@@ -870,23 +996,30 @@ void load_jobs(const YAML::Node& node, api::Scenario& sc, const ParseContext& ct
   for (std::size_t i = 0; i < node.size(); ++i) {
     const std::string f = fmt::format("jobs[{}]", i);
     const YAML::Node j = node[i];
-    const JobTop top = parse_with_defaults(job_schema(), j, ctx, f, nullptr, {"model", "parallelism", "gpu_list"});
-    if (top.kind != "training") throw InputError(ctx.at(j["kind"], f + ".kind"), "expected training, got '" + top.kind + "'");
+    const JobTop top =
+        parse_with_defaults(job_schema(), j, ctx, f, nullptr, {"model", "parallelism", "gpu_list"});
+    if (top.kind != "training")
+      throw InputError(ctx.at(j["kind"], f + ".kind"), "expected training, got '" + top.kind + "'");
     workload::TrainingJob job;
     job.name = top.name;
     job.first_gpu = top.first_gpu;
     job.gpus = top.gpus == 0 && top.first_gpu < gpus ? gpus - top.first_gpu : top.gpus;
     job.gpu_efficiency = top.gpu_efficiency;
     if (const YAML::Node list = j["gpu_list"]) {
-      if (!list.IsSequence() || list.size() == 0) throw InputError(ctx.at(list, f + ".gpu_list"), "expected a non-empty list of GPU indices");
+      if (!list.IsSequence() || list.size() == 0)
+        throw InputError(ctx.at(list, f + ".gpu_list"), "expected a non-empty list of GPU indices");
       for (std::size_t k = 0; k < list.size(); ++k) {
         const auto g = read_int(list[k], ctx, fmt::format("{}.gpu_list[{}]", f, k));
-        if (g < 0) throw InputError(ctx.at(list[k], fmt::format("{}.gpu_list[{}]", f, k)), "expected a GPU index >= 0");
+        if (g < 0)
+          throw InputError(ctx.at(list[k], fmt::format("{}.gpu_list[{}]", f, k)),
+                           "expected a GPU index >= 0");
         job.gpu_list.push_back(static_cast<std::uint32_t>(g));
       }
       job.gpus = static_cast<std::uint32_t>(job.gpu_list.size());
     }
-    if (!j["model"]) throw InputError(ctx.at(j, f + ".model"), "missing; expected {layers, hidden, heads, seq_len, vocab, ...}");
+    if (!j["model"])
+      throw InputError(ctx.at(j, f + ".model"),
+                       "missing; expected {layers, hidden, heads, seq_len, vocab, ...}");
     job.model = parse_with_defaults(model_schema(), j["model"], ctx, f + ".model");
     job.par = parse_with_defaults(parallelism_schema(), j["parallelism"], ctx, f + ".parallelism");
     bool known = false;
@@ -898,7 +1031,8 @@ void load_jobs(const YAML::Node& node, api::Scenario& sc, const ParseContext& ct
     if (!known)
       throw InputError(ctx.at(j["allreduce_algorithm"], f + ".allreduce_algorithm"),
                        "expected ring, tree, halving_doubling or hierarchical, got '" + top.allreduce + "'");
-    if (const std::string problem = workload::check(job, sc.cluster.gpu, sc.cluster.gpus_per_server, gpus); !problem.empty()) {
+    if (const std::string problem = workload::check(job, sc.cluster.gpu, sc.cluster.gpus_per_server, gpus);
+        !problem.empty()) {
       const std::string key = problem.substr(0, problem.find(':'));
       const std::string head = key.substr(0, key.find('.'));
       throw InputError(ctx.at(j[head] ? j[head] : j, f + "." + key), problem.substr(problem.find(':') + 2));
@@ -907,7 +1041,8 @@ void load_jobs(const YAML::Node& node, api::Scenario& sc, const ParseContext& ct
       for (std::uint32_t r = 0; r < job.gpus; ++r) {
         const std::uint32_t g = job.gpu_list.empty() ? job.first_gpu + r : job.gpu_list[r];
         const bool taken = other.gpu_list.empty() ? (g >= other.first_gpu && g < other.first_gpu + other.gpus)
-                                                  : std::find(other.gpu_list.begin(), other.gpu_list.end(), g) != other.gpu_list.end();
+                                                  : std::find(other.gpu_list.begin(), other.gpu_list.end(),
+                                                              g) != other.gpu_list.end();
         if (taken)
           throw InputError(ctx.at(j, f + (job.gpu_list.empty() ? ".first_gpu" : ".gpu_list")),
                            fmt::format("GPU {} is also used by job '{}'", g, other.name));
@@ -916,10 +1051,10 @@ void load_jobs(const YAML::Node& node, api::Scenario& sc, const ParseContext& ct
   }
 }
 
-
 }  // namespace
 
-api::Scenario load_scenario_text(const std::string& text, const std::string& source, std::int64_t seed_override) {
+api::Scenario load_scenario_text(const std::string& text, const std::string& source,
+                                 std::int64_t seed_override) {
   ParseContext ctx{source};
   YAML::Node root;
   try {
@@ -929,13 +1064,15 @@ api::Scenario load_scenario_text(const std::string& text, const std::string& sou
                      "not valid YAML: " + e.msg);
   }
   require_map(root, ctx, "");
-  const TopLevel top = parse_with_defaults(top_schema(), root, ctx, "", nullptr,
-                                           {"fabric", "topology", "traffic", "telemetry", "cluster", "collective", "jobs", "services"});
+  const TopLevel top = parse_with_defaults(
+      top_schema(), root, ctx, "", nullptr,
+      {"fabric", "topology", "traffic", "telemetry", "cluster", "collective", "jobs", "services"});
   if (root["fabric"]) require_map(root["fabric"], ctx, "fabric");
   api::Scenario sc;
   sc.name = top.name;
   sc.source = source;
-  sc.run.seed = seed_override >= 0 ? static_cast<std::uint64_t>(seed_override) : static_cast<std::uint64_t>(top.seed);
+  sc.run.seed =
+      seed_override >= 0 ? static_cast<std::uint64_t>(seed_override) : static_cast<std::uint64_t>(top.seed);
   sc.run.stop_ps = top.stop_ps;
   const Telemetry tel = parse_with_defaults(telemetry_schema(), root["telemetry"], ctx, "telemetry");
   sc.run.sample_interval_ps = tel.sample_ps;
@@ -949,7 +1086,8 @@ api::Scenario load_scenario_text(const std::string& text, const std::string& sou
   if (sc.fabric.scheduler == net::Scheduler::kDwrr)
     for (int c = 0; c < net::kClasses; ++c)
       if (sc.fabric.dwrr_quantum_bytes[c] < max_wire)
-        throw InputError(ctx.at(root["fabric"], c == 0 ? "fabric.dwrr_control_quantum_bytes" : "fabric.dwrr_data_quantum_bytes"),
+        throw InputError(ctx.at(root["fabric"], c == 0 ? "fabric.dwrr_control_quantum_bytes"
+                                                       : "fabric.dwrr_data_quantum_bytes"),
                          fmt::format("must hold one full packet ({} bytes on the wire), got {}", max_wire,
                                      sc.fabric.dwrr_quantum_bytes[c]));
   // The GPU cluster matters only to GPU workloads; plain traffic scenarios need not divide into servers.
@@ -976,7 +1114,8 @@ api::Scenario load_scenario_text(const std::string& text, const std::string& sou
 
 api::Scenario load_scenario_file(const std::string& path, std::int64_t seed_override) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) throw InputError(core::Location{path, 0, 0, ""}, "cannot open scenario file (missing or unreadable)");
+  if (!in)
+    throw InputError(core::Location{path, 0, 0, ""}, "cannot open scenario file (missing or unreadable)");
   std::ostringstream text;
   text << in.rdbuf();
   return load_scenario_text(text.str(), path, seed_override);
@@ -990,7 +1129,8 @@ api::Scenario load_scenario(const std::string& path_or_example, std::int64_t see
       if (ex.name == name) return load_scenario_text(ex.yaml, "example:" + name, seed_override);
     std::string names;
     for (const auto& ex : builtin_examples()) names += (names.empty() ? "" : ", ") + ex.name;
-    throw InputError(core::Location{path_or_example, 0, 0, ""}, "no built-in example of that name; expected one of: " + names);
+    throw InputError(core::Location{path_or_example, 0, 0, ""},
+                     "no built-in example of that name; expected one of: " + names);
   }
   return load_scenario_file(path_or_example, seed_override);
 }
@@ -1006,13 +1146,15 @@ std::vector<ParamDoc> parameter_reference() {
   add(dcqcn_schema().docs("fabric.dcqcn"));
   add(transport_schema().docs("fabric.transport"));
   add(ib_schema().docs("fabric.infiniband"));
-  all.push_back({"topology.kind", "choice", "", "", "leaf_spine | fat_tree | rail_optimized | explicit", "Topology builder."});
+  all.push_back({"topology.kind", "choice", "", "", "leaf_spine | fat_tree | rail_optimized | explicit",
+                 "Topology builder."});
   add(link_schema().docs("topology.link"));
   add(switch_schema().docs("topology.switch"));
-  all.push_back({"topology.tiers.<tier>", "mapping", "", "", "",
-                 "Per-tier overrides of topology.link and topology.switch keys. Tiers: leaf_spine: leaf, spine; "
-                 "fat_tree: edge, agg, core; rail_optimized: leaf, spine, core. A tier's link keys set the links "
-                 "below its switches."});
+  all.push_back(
+      {"topology.tiers.<tier>", "mapping", "", "", "",
+       "Per-tier overrides of topology.link and topology.switch keys. Tiers: leaf_spine: leaf, spine; "
+       "fat_tree: edge, agg, core; rail_optimized: leaf, spine, core. A tier's link keys set the links "
+       "below its switches."});
   add(leaf_spine_schema().docs("topology(leaf_spine)"));
   add(fat_tree_schema().docs("topology(fat_tree)"));
   add(rail_schema().docs("topology(rail_optimized)"));
@@ -1022,10 +1164,13 @@ std::vector<ParamDoc> parameter_reference() {
   add(gpu_override_schema().docs("cluster"));
   add(collective_schema().docs("collective"));
   add(job_schema().docs("jobs[]"));
-  all.push_back({"jobs[].gpu_list", "list", "", "", "", "Explicit placement: GPU of each rank (TP innermost, then DP, then PP); overrides first_gpu and gpus."});
+  all.push_back({"jobs[].gpu_list", "list", "", "", "",
+                 "Explicit placement: GPU of each rank (TP innermost, then DP, then PP); overrides first_gpu "
+                 "and gpus."});
   add(model_schema().docs("jobs[].model"));
   add(parallelism_schema().docs("jobs[].parallelism"));
-  all.push_back({"topology.failed_links", "list", "", "", "", "Links out of service: [{a, b}] node names; the first link between them is removed."});
+  all.push_back({"topology.failed_links", "list", "", "", "",
+                 "Links out of service: [{a, b}] node names; the first link between them is removed."});
   add(service_schema().docs("services[]"));
   add(model_schema().docs("services[].model"));
   add(traffic_schema().docs("traffic[]"));
@@ -1035,16 +1180,19 @@ std::vector<ParamDoc> parameter_reference() {
 
 std::string parameter_reference_markdown() {
   std::string out =
-      "# Scenario parameters\n\nGenerated by `aifabric params` from the declarations in src/io/scenario_loader.cpp;\n"
+      "# Scenario parameters\n\nGenerated by `aifabric params` from the declarations in "
+      "src/io/scenario_loader.cpp;\n"
       "a test keeps this file equal to that output. Explicit-topology nodes and links also accept the\n"
-      "topology.switch and topology.link keys.\n\n| key | type | unit | default | range | meaning |\n|---|---|---|---|---|---|\n";
+      "topology.switch and topology.link keys.\n\n| key | type | unit | default | range | meaning "
+      "|\n|---|---|---|---|---|---|\n";
   auto cell = [](std::string s) {
-    for (std::size_t at = s.find('|'); at != std::string::npos; at = s.find('|', at + 2)) s.replace(at, 1, "\\|");
+    for (std::size_t at = s.find('|'); at != std::string::npos; at = s.find('|', at + 2))
+      s.replace(at, 1, "\\|");
     return s;
   };
   for (const auto& d : parameter_reference())
-    out += fmt::format("| `{}` | {} | {} | {} | {} | {} |\n", d.key, d.type, d.unit, cell(d.default_text), cell(d.range),
-                       cell(d.help));
+    out += fmt::format("| `{}` | {} | {} | {} | {} | {} |\n", d.key, d.type, d.unit, cell(d.default_text),
+                       cell(d.range), cell(d.help));
   return out;
 }
 

@@ -10,7 +10,8 @@ namespace aifabric::io {
 // Reads, validates and resolves a scenario. Every problem is a core::InputError naming the file, line and
 // field. `seed_override` >= 0 replaces the scenario's seed (it seeds the traffic generators too).
 api::Scenario load_scenario_file(const std::string& path, std::int64_t seed_override = -1);
-api::Scenario load_scenario_text(const std::string& yaml, const std::string& source, std::int64_t seed_override = -1);
+api::Scenario load_scenario_text(const std::string& yaml, const std::string& source,
+                                 std::int64_t seed_override = -1);
 // `path` or `example:NAME` for a built-in example.
 api::Scenario load_scenario(const std::string& path_or_example, std::int64_t seed_override = -1);
 

@@ -20,16 +20,21 @@ core::Location ParseContext::at(const YAML::Node& node, const std::string& field
 namespace {
 const char* kind_name(const YAML::Node& n) {
   switch (n.Type()) {
-    case YAML::NodeType::Map: return "a mapping";
-    case YAML::NodeType::Sequence: return "a list";
-    case YAML::NodeType::Null: return "nothing";
-    default: return "a scalar";
+    case YAML::NodeType::Map:
+      return "a mapping";
+    case YAML::NodeType::Sequence:
+      return "a list";
+    case YAML::NodeType::Null:
+      return "nothing";
+    default:
+      return "a scalar";
   }
 }
 }  // namespace
 
 double read_real(const YAML::Node& n, const ParseContext& ctx, const std::string& field) {
-  if (!n.IsScalar()) throw core::InputError(ctx.at(n, field), std::string("expected a number, got ") + kind_name(n));
+  if (!n.IsScalar())
+    throw core::InputError(ctx.at(n, field), std::string("expected a number, got ") + kind_name(n));
   double v = 0;
   if (!YAML::convert<double>::decode(n, v) || !std::isfinite(v))
     throw core::InputError(ctx.at(n, field), "expected a number, got '" + n.Scalar() + "'");
@@ -46,17 +51,20 @@ std::int64_t read_int(const YAML::Node& n, const ParseContext& ctx, const std::s
 bool read_bool(const YAML::Node& n, const ParseContext& ctx, const std::string& field) {
   bool v = false;
   if (!n.IsScalar() || !YAML::convert<bool>::decode(n, v))
-    throw core::InputError(ctx.at(n, field), "expected true or false, got '" + (n.IsScalar() ? n.Scalar() : kind_name(n)) + "'");
+    throw core::InputError(
+        ctx.at(n, field), "expected true or false, got '" + (n.IsScalar() ? n.Scalar() : kind_name(n)) + "'");
   return v;
 }
 
 std::string read_string(const YAML::Node& n, const ParseContext& ctx, const std::string& field) {
-  if (!n.IsScalar()) throw core::InputError(ctx.at(n, field), std::string("expected a string, got ") + kind_name(n));
+  if (!n.IsScalar())
+    throw core::InputError(ctx.at(n, field), std::string("expected a string, got ") + kind_name(n));
   return n.Scalar();
 }
 
 std::uint64_t read_bytes(const YAML::Node& n, const ParseContext& ctx, const std::string& field) {
-  if (!n.IsScalar()) throw core::InputError(ctx.at(n, field), std::string("expected a byte count, got ") + kind_name(n));
+  if (!n.IsScalar())
+    throw core::InputError(ctx.at(n, field), std::string("expected a byte count, got ") + kind_name(n));
   const std::string s = n.Scalar();
   std::size_t i = 0;
   while (i < s.size() && (std::isdigit(static_cast<unsigned char>(s[i])) || s[i] == '.')) ++i;
@@ -64,7 +72,8 @@ std::uint64_t read_bytes(const YAML::Node& n, const ParseContext& ctx, const std
   while (j < s.size() && s[j] == ' ') ++j;
   const std::string number = s.substr(0, i), unit = s.substr(j);
   static const std::pair<const char*, double> kUnits[] = {
-      {"", 1}, {"B", 1}, {"KB", 1e3}, {"MB", 1e6}, {"GB", 1e9}, {"KiB", 1024.0}, {"MiB", 1048576.0}, {"GiB", 1073741824.0}};
+      {"", 1},     {"B", 1},        {"KB", 1e3},        {"MB", 1e6},
+      {"GB", 1e9}, {"KiB", 1024.0}, {"MiB", 1048576.0}, {"GiB", 1073741824.0}};
   double scale = -1;
   for (const auto& [name, factor] : kUnits)
     if (unit == name) scale = factor;

@@ -1,12 +1,12 @@
 #include "io/writers.hpp"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
-#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "core/error.hpp"
@@ -16,17 +16,23 @@ namespace {
 
 const char* kind_name(net::FabricKind k) {
   switch (k) {
-    case net::FabricKind::kRoce: return "roce";
-    case net::FabricKind::kInfiniband: return "infiniband";
-    case net::FabricKind::kEthernet: return "ethernet";
+    case net::FabricKind::kRoce:
+      return "roce";
+    case net::FabricKind::kInfiniband:
+      return "infiniband";
+    case net::FabricKind::kEthernet:
+      return "ethernet";
   }
   return "?";
 }
 const char* lb_name(net::LoadBalancing l) {
   switch (l) {
-    case net::LoadBalancing::kEcmp: return "ecmp";
-    case net::LoadBalancing::kSpray: return "spray";
-    case net::LoadBalancing::kAdaptive: return "adaptive";
+    case net::LoadBalancing::kEcmp:
+      return "ecmp";
+    case net::LoadBalancing::kSpray:
+      return "spray";
+    case net::LoadBalancing::kAdaptive:
+      return "adaptive";
   }
   return "?";
 }
@@ -40,7 +46,9 @@ nlohmann::ordered_json percentiles(const api::Percentiles& p) {
 void write_file_atomic(const std::string& path, const std::string& content) {
   const std::string tmp = path + ".tmp";
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  if (fd < 0) throw core::InputError(core::Location{path, 0, 0, ""}, std::string("cannot write: ") + std::strerror(errno));
+  if (fd < 0)
+    throw core::InputError(core::Location{path, 0, 0, ""},
+                           std::string("cannot write: ") + std::strerror(errno));
   std::size_t done = 0;
   while (done < content.size()) {
     const ssize_t n = ::write(fd, content.data() + done, content.size() - done);
@@ -48,7 +56,8 @@ void write_file_atomic(const std::string& path, const std::string& content) {
       const int err = errno;
       ::close(fd);
       ::unlink(tmp.c_str());
-      throw core::InputError(core::Location{path, 0, 0, ""}, std::string("cannot write: ") + std::strerror(err));
+      throw core::InputError(core::Location{path, 0, 0, ""},
+                             std::string("cannot write: ") + std::strerror(err));
     }
     done += static_cast<std::size_t>(n);
   }
@@ -56,7 +65,8 @@ void write_file_atomic(const std::string& path, const std::string& content) {
   ::close(fd);
   if (!ok || std::rename(tmp.c_str(), path.c_str()) != 0) {
     ::unlink(tmp.c_str());
-    throw core::InputError(core::Location{path, 0, 0, ""}, std::string("cannot write: ") + std::strerror(errno));
+    throw core::InputError(core::Location{path, 0, 0, ""},
+                           std::string("cannot write: ") + std::strerror(errno));
   }
 }
 
@@ -71,7 +81,8 @@ std::string summary_json(const api::Scenario& sc, const api::Result& r) {
                  {"pfc", sc.fabric.pfc.enabled},
                  {"ecn", sc.fabric.ecn.enabled},
                  {"lossless", sc.fabric.lossless()}};
-  j["topology"] = {{"kind", sc.topology.kind}, {"hosts", r.hosts}, {"switches", r.switches}, {"links", r.links}};
+  j["topology"] = {
+      {"kind", sc.topology.kind}, {"hosts", r.hosts}, {"switches", r.switches}, {"links", r.links}};
   j["simulated_time_us"] = core::ps_to_us(r.stats.end_ps);
   j["events"] = r.stats.events;
   j["fingerprint"] = fmt::format("{:016x}", r.stats.fingerprint);
@@ -87,7 +98,7 @@ std::string summary_json(const api::Scenario& sc, const api::Result& r) {
   j["network"] = {{"drops", r.drops},
                   {"ecn_marks", r.ecn_marks},
                   {"pause_frames", r.pause_frames},
-                {"lossless_violated", sc.fabric.lossless() && r.drops > 0},
+                  {"lossless_violated", sc.fabric.lossless() && r.drops > 0},
                   {"paused_us", core::ps_to_us(r.paused_ps)}};
   j["bytes"] = {{"injected", r.ledger.injected},
                 {"delivered", r.ledger.delivered},
@@ -120,13 +131,16 @@ std::string summary_json(const api::Scenario& sc, const api::Result& r) {
 }
 
 std::string flows_csv(const api::Result& r) {
-  std::string out = "id,src,dst,size_bytes,start_us,finish_us,fct_us,ideal_fct_us,slowdown,retransmitted_packets,cnps,completed\n";
+  std::string out =
+      "id,src,dst,size_bytes,start_us,finish_us,fct_us,ideal_fct_us,slowdown,retransmitted_packets,cnps,"
+      "completed\n";
   for (const auto& f : r.flows) {
     const bool done = f.completed();
-    out += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{}\n", f.id, f.src, f.dst, f.size_bytes, core::ps_to_us(f.start_ps),
-                       done ? fmt::format("{}", core::ps_to_us(f.finish_ps)) : "",
+    out += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{}\n", f.id, f.src, f.dst, f.size_bytes,
+                       core::ps_to_us(f.start_ps), done ? fmt::format("{}", core::ps_to_us(f.finish_ps)) : "",
                        done ? fmt::format("{}", f.fct_us()) : "", core::ps_to_us(f.ideal_ps),
-                       done ? fmt::format("{}", f.slowdown()) : "", f.retransmitted_packets, f.cnps, done ? 1 : 0);
+                       done ? fmt::format("{}", f.slowdown()) : "", f.retransmitted_packets, f.cnps,
+                       done ? 1 : 0);
   }
   return out;
 }
@@ -138,11 +152,12 @@ std::string ports_csv(const api::Result& r) {
       "pause_received,paused_us,drops_control,drops_data,drop_bytes,min_credits_bytes\n";
   for (const auto& p : r.ports) {
     const auto& c = p.counters;
-    out += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n", p.name, p.from, p.to,
-                       p.rate_gbps, c.tx_bytes, c.tx_packets, c.tx_data_bytes, p.utilization, c.max_queue_bytes[0],
-                       c.max_queue_bytes[1], p.mean_queue_bytes[0], p.mean_queue_bytes[1], c.ecn_marks, c.pause_sent,
-                       c.resume_sent, c.pause_received, core::ps_to_us(c.paused_ps), c.drops[0], c.drops[1],
-                       c.drop_bytes[0] + c.drop_bytes[1], c.min_credits);
+    out +=
+        fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n", p.name, p.from, p.to,
+                    p.rate_gbps, c.tx_bytes, c.tx_packets, c.tx_data_bytes, p.utilization,
+                    c.max_queue_bytes[0], c.max_queue_bytes[1], p.mean_queue_bytes[0], p.mean_queue_bytes[1],
+                    c.ecn_marks, c.pause_sent, c.resume_sent, c.pause_received, core::ps_to_us(c.paused_ps),
+                    c.drops[0], c.drops[1], c.drop_bytes[0] + c.drop_bytes[1], c.min_credits);
   }
   return out;
 }
@@ -150,20 +165,24 @@ std::string ports_csv(const api::Result& r) {
 std::string timeseries_csv(const api::Result& r) {
   std::string out = "time_us,port,utilization,queue_bytes\n";
   for (const auto& s : r.series)
-    out += fmt::format("{},{},{},{}\n", core::ps_to_us(s.time_ps), r.ports[s.port].name, s.utilization, s.queue_bytes);
+    out += fmt::format("{},{},{},{}\n", core::ps_to_us(s.time_ps), r.ports[s.port].name, s.utilization,
+                       s.queue_bytes);
   return out;
 }
 
 void write_results(const std::string& dir, const api::Scenario& sc, const api::Result& r) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
-  if (ec) throw core::InputError(core::Location{dir, 0, 0, "--out"}, "cannot create output folder: " + ec.message());
+  if (ec)
+    throw core::InputError(core::Location{dir, 0, 0, "--out"},
+                           "cannot create output folder: " + ec.message());
   write_file_atomic(dir + "/flows.csv", flows_csv(r));
   write_file_atomic(dir + "/ports.csv", ports_csv(r));
   if (sc.run.sample_interval_ps > 0) {
     write_file_atomic(dir + "/timeseries.csv", timeseries_csv(r));
   } else {
-    std::filesystem::remove(dir + "/timeseries.csv", ec);  // never leave an earlier run's series beside this one
+    std::filesystem::remove(dir + "/timeseries.csv",
+                            ec);  // never leave an earlier run's series beside this one
   }
   // Written last: its presence means the whole result set is complete.
   write_file_atomic(dir + "/summary.json", summary_json(sc, r));
@@ -178,53 +197,68 @@ std::string breakdown(const api::IterationReport& r) {
 nlohmann::ordered_json iteration_json(const api::IterationReport& r) {
   nlohmann::ordered_json e = nlohmann::ordered_json::object();
   for (const auto& [kind, us] : r.exposed_us) e[kind] = us;
-  return {{"complete", r.complete}, {"iteration_s", core::ps_to_sec(r.iteration_ps)}, {"compute_us_per_gpu", r.compute_us},
-          {"exposed_us_per_gpu", e}, {"gpu_utilization", r.utilization}, {"tokens_per_s", r.tokens_per_s}, {"mfu", r.mfu}};
+  return {{"complete", r.complete},
+          {"iteration_s", core::ps_to_sec(r.iteration_ps)},
+          {"compute_us_per_gpu", r.compute_us},
+          {"exposed_us_per_gpu", e},
+          {"gpu_utilization", r.utilization},
+          {"tokens_per_s", r.tokens_per_s},
+          {"mfu", r.mfu}};
 }
 }  // namespace
 
 std::string assess_text(const api::Scenario& sc, const api::Assessment& a) {
-  std::string s = fmt::format("assess       {}: {} GPUs ({} per server, {}), {} {} fabric, {} job(s)\n", sc.name, sc.cluster.gpus,
-                              sc.cluster.gpus_per_server, sc.cluster.gpu.name, kind_name(sc.fabric.kind), sc.topology.kind,
-                              a.jobs.size());
+  std::string s = fmt::format("assess       {}: {} GPUs ({} per server, {}), {} {} fabric, {} job(s)\n",
+                              sc.name, sc.cluster.gpus, sc.cluster.gpus_per_server, sc.cluster.gpu.name,
+                              kind_name(sc.fabric.kind), sc.topology.kind, a.jobs.size());
   for (std::size_t i = 0; i < a.jobs.size(); ++i) {
     const auto& j = a.jobs[i];
     const auto& job = sc.jobs[i];
-    s += fmt::format("job {}: {} GPUs, TP {} x PP {} x DP {}{}, {} micro-batches of {}\n", j.name, j.gpus, job.par.tp,
-                     job.par.pp, job.par.dp, job.par.ep > 1 ? fmt::format(" x EP {}", job.par.ep) : "",
-                     job.par.micro_batches, job.par.micro_batch_size);
+    s += fmt::format("job {}: {} GPUs, TP {} x PP {} x DP {}{}, {} micro-batches of {}\n", j.name, j.gpus,
+                     job.par.tp, job.par.pp, job.par.dp,
+                     job.par.ep > 1 ? fmt::format(" x EP {}", job.par.ep) : "", job.par.micro_batches,
+                     job.par.micro_batch_size);
     if (!j.fabric.complete)
       s += "  INCOMPLETE       the fabric stopped (stop_time_us or a deadlock) before the iteration ended\n";
     s += fmt::format("  iteration        {:.3f} s on this fabric, {:.3f} s on an ideal network ({:+.1f}%)\n",
-                     core::ps_to_sec(j.fabric.iteration_ps), core::ps_to_sec(j.ideal.iteration_ps), 100 * j.slowdown_vs_ideal);
+                     core::ps_to_sec(j.fabric.iteration_ps), core::ps_to_sec(j.ideal.iteration_ps),
+                     100 * j.slowdown_vs_ideal);
     if (j.alone_computed)
-      s += fmt::format("  sharing          {:.3f} s alone on this fabric: other jobs, services and traffic cost it {:+.1f}%\n",
-                       core::ps_to_sec(j.alone.iteration_ps), 100 * j.slowdown_from_others);
-    s += fmt::format("  GPU utilization  {:.1f}% (ideal network {:.1f}%), MFU {:.1f}%\n", 100 * j.fabric.utilization,
-                     100 * j.ideal.utilization, 100 * j.fabric.mfu);
-    s += fmt::format("  tokens/s         {:.0f} (ideal network {:.0f})\n", j.fabric.tokens_per_s, j.ideal.tokens_per_s);
+      s += fmt::format(
+          "  sharing          {:.3f} s alone on this fabric: other jobs, services and traffic cost it "
+          "{:+.1f}%\n",
+          core::ps_to_sec(j.alone.iteration_ps), 100 * j.slowdown_from_others);
+    s += fmt::format("  GPU utilization  {:.1f}% (ideal network {:.1f}%), MFU {:.1f}%\n",
+                     100 * j.fabric.utilization, 100 * j.ideal.utilization, 100 * j.fabric.mfu);
+    s += fmt::format("  tokens/s         {:.0f} (ideal network {:.0f})\n", j.fabric.tokens_per_s,
+                     j.ideal.tokens_per_s);
     s += fmt::format("  per GPU          {}\n", breakdown(j.fabric));
     s += fmt::format("  ideal network    {}\n", breakdown(j.ideal));
-    s += fmt::format("  network cost     ${:.2f} per hour of GPU time lost to the network ({} GPUs at ${:.2f}/h)\n",
-                     j.network_cost_usd_per_hour, j.gpus, sc.cluster.gpu_hour_usd);
+    s += fmt::format(
+        "  network cost     ${:.2f} per hour of GPU time lost to the network ({} GPUs at ${:.2f}/h)\n",
+        j.network_cost_usd_per_hour, j.gpus, sc.cluster.gpu_hour_usd);
   }
   for (const auto& svc : a.services) {
     auto line = [](const api::LatencyReport& r) {
-      return fmt::format("TTFT p50/p90/p99 {:.1f}/{:.1f}/{:.1f} ms, TPOT {:.2f}/{:.2f}/{:.2f} ms, {:.0f}% within objectives",
-                         r.ttft_ms[0], r.ttft_ms[1], r.ttft_ms[2], r.tpot_ms[0], r.tpot_ms[1], r.tpot_ms[2], 100 * r.slo_attainment);
+      return fmt::format(
+          "TTFT p50/p90/p99 {:.1f}/{:.1f}/{:.1f} ms, TPOT {:.2f}/{:.2f}/{:.2f} ms, {:.0f}% within objectives",
+          r.ttft_ms[0], r.ttft_ms[1], r.ttft_ms[2], r.tpot_ms[0], r.tpot_ms[1], r.tpot_ms[2],
+          100 * r.slo_attainment);
     };
     const auto* spec = &sc.services[static_cast<std::size_t>(&svc - a.services.data())];
-    s += fmt::format("service {}: {} GPUs, objective p99 TTFT {} ms, p99 TPOT {} ms: {}\n", svc.name, svc.gpus,
-                     spec->ttft_slo_ms, spec->tpot_slo_ms, svc.fabric.objective_met ? "MET" : "MISSED");
+    s +=
+        fmt::format("service {}: {} GPUs, objective p99 TTFT {} ms, p99 TPOT {} ms: {}\n", svc.name, svc.gpus,
+                    spec->ttft_slo_ms, spec->tpot_slo_ms, svc.fabric.objective_met ? "MET" : "MISSED");
     s += fmt::format("  this fabric      {}\n", line(svc.fabric));
     s += fmt::format("  ideal network    {}\n", line(svc.ideal));
   }
   s += "bottleneck links (shared run; deepest queues first)\n";
   for (auto i : a.hottest) {
     const auto& p = a.ports[i];
-    s += fmt::format("  {:<34} {:6.1f}% busy  max queue {:>9} B  {} ECN marks  {} pauses rx  {} drops\n", p.name,
-                     100.0 * p.utilization, p.counters.max_queue_bytes[net::kData], p.counters.ecn_marks,
-                     p.counters.pause_received, p.counters.drops[0] + p.counters.drops[1]);
+    s += fmt::format("  {:<34} {:6.1f}% busy  max queue {:>9} B  {} ECN marks  {} pauses rx  {} drops\n",
+                     p.name, 100.0 * p.utilization, p.counters.max_queue_bytes[net::kData],
+                     p.counters.ecn_marks, p.counters.pause_received,
+                     p.counters.drops[0] + p.counters.drops[1]);
   }
   s += fmt::format("run cost     {} engine events, {:.2f} s wall\n", a.events, a.wall_seconds);
   return s;
@@ -248,20 +282,27 @@ std::string assess_json(const api::Scenario& sc, const api::Assessment& a) {
   j["jobs"] = jobs;
   auto services = nlohmann::ordered_json::array();
   auto lat = [](const api::LatencyReport& r) {
-    return nlohmann::ordered_json{{"complete", r.complete},
-                                  {"ttft_ms", {{"p50", r.ttft_ms[0]}, {"p90", r.ttft_ms[1]}, {"p99", r.ttft_ms[2]}}},
-                                  {"tpot_ms", {{"p50", r.tpot_ms[0]}, {"p90", r.tpot_ms[1]}, {"p99", r.tpot_ms[2]}}},
-                                  {"slo_attainment", r.slo_attainment},
-                                  {"objective_met", r.objective_met}};
+    return nlohmann::ordered_json{
+        {"complete", r.complete},
+        {"ttft_ms", {{"p50", r.ttft_ms[0]}, {"p90", r.ttft_ms[1]}, {"p99", r.ttft_ms[2]}}},
+        {"tpot_ms", {{"p50", r.tpot_ms[0]}, {"p90", r.tpot_ms[1]}, {"p99", r.tpot_ms[2]}}},
+        {"slo_attainment", r.slo_attainment},
+        {"objective_met", r.objective_met}};
   };
   for (const auto& svc : a.services)
-    services.push_back({{"name", svc.name}, {"gpus", svc.gpus}, {"fabric", lat(svc.fabric)}, {"ideal_network", lat(svc.ideal)}});
+    services.push_back({{"name", svc.name},
+                        {"gpus", svc.gpus},
+                        {"fabric", lat(svc.fabric)},
+                        {"ideal_network", lat(svc.ideal)}});
   j["services"] = services;
   auto hot = nlohmann::ordered_json::array();
   for (auto i : a.hottest) {
     const auto& p = a.ports[i];
-    hot.push_back({{"port", p.name}, {"utilization", p.utilization}, {"max_queue_bytes", p.counters.max_queue_bytes[net::kData]},
-                   {"ecn_marks", p.counters.ecn_marks}, {"pause_received", p.counters.pause_received},
+    hot.push_back({{"port", p.name},
+                   {"utilization", p.utilization},
+                   {"max_queue_bytes", p.counters.max_queue_bytes[net::kData]},
+                   {"ecn_marks", p.counters.ecn_marks},
+                   {"pause_received", p.counters.pause_received},
                    {"drops", p.counters.drops[0] + p.counters.drops[1]}});
   }
   j["bottleneck_ports"] = hot;
@@ -271,7 +312,8 @@ std::string assess_json(const api::Scenario& sc, const api::Assessment& a) {
 std::string collective_table(const api::Scenario& sc, const std::vector<api::CollectiveRow>& rows) {
   const auto& spec = sc.collective.spec;
   const auto n = spec.ranks.size();
-  const bool reduces = spec.op == workload::Collective::kAllReduce || spec.op == workload::Collective::kReduceScatter ||
+  const bool reduces = spec.op == workload::Collective::kAllReduce ||
+                       spec.op == workload::Collective::kReduceScatter ||
                        spec.op == workload::Collective::kReduce;
   const bool rooted = spec.op == workload::Collective::kBroadcast || spec.op == workload::Collective::kReduce;
   std::string s = fmt::format(
@@ -279,42 +321,49 @@ std::string collective_table(const api::Scenario& sc, const std::vector<api::Col
       "#                                                          out-of-place\n"
       "#       size         count      type   redop    root     time   algbw   busbw  #wrong\n"
       "#        (B)    (elements)                               (us)  (GB/s)  (GB/s)\n",
-      workload::name(spec.op), workload::name(spec.algorithm), n, n / sc.cluster.gpus_per_server, sc.cluster.gpus_per_server,
-      sc.cluster.gpu.name, spec.channels, sc.collective.network == api::NetworkModel::kPacket ? "packet" : "ideal");
+      workload::name(spec.op), workload::name(spec.algorithm), n, n / sc.cluster.gpus_per_server,
+      sc.cluster.gpus_per_server, sc.cluster.gpu.name, spec.channels,
+      sc.collective.network == api::NetworkModel::kPacket ? "packet" : "ideal");
   double sum = 0;
   for (const auto& r : rows) {
-    s += fmt::format("{:>12} {:>13} {:>9} {:>7} {:>7} {:>8.2f} {:>7.2f} {:>7.2f} {:>7}\n", r.bytes, r.bytes / 4, "float",
-                     reduces ? "sum" : "none", rooted ? static_cast<int>(spec.root) : -1, core::ps_to_us(r.time_ps),
-                     r.algbw_gbytes_per_s, r.busbw_gbytes_per_s, "N/A");
+    s +=
+        fmt::format("{:>12} {:>13} {:>9} {:>7} {:>7} {:>8.2f} {:>7.2f} {:>7.2f} {:>7}\n", r.bytes,
+                    r.bytes / 4, "float", reduces ? "sum" : "none", rooted ? static_cast<int>(spec.root) : -1,
+                    core::ps_to_us(r.time_ps), r.algbw_gbytes_per_s, r.busbw_gbytes_per_s, "N/A");
     sum += r.busbw_gbytes_per_s;
   }
-  s += fmt::format("# Avg bus bandwidth    : {:.3f}\n", rows.empty() ? 0.0 : sum / static_cast<double>(rows.size()));
+  s += fmt::format("# Avg bus bandwidth    : {:.3f}\n",
+                   rows.empty() ? 0.0 : sum / static_cast<double>(rows.size()));
   return s;
 }
 
 std::string collective_csv(const api::Scenario& sc, const std::vector<api::CollectiveRow>& rows) {
   std::string s = "op,algorithm,ranks,size_bytes,time_us,algbw_gbytes_per_s,busbw_gbytes_per_s,events\n";
   for (const auto& r : rows)
-    s += fmt::format("{},{},{},{},{},{},{},{}\n", workload::name(sc.collective.spec.op), workload::name(sc.collective.spec.algorithm),
-                     sc.collective.spec.ranks.size(), r.bytes, core::ps_to_us(r.time_ps), r.algbw_gbytes_per_s,
-                     r.busbw_gbytes_per_s, r.events);
+    s += fmt::format("{},{},{},{},{},{},{},{}\n", workload::name(sc.collective.spec.op),
+                     workload::name(sc.collective.spec.algorithm), sc.collective.spec.ranks.size(), r.bytes,
+                     core::ps_to_us(r.time_ps), r.algbw_gbytes_per_s, r.busbw_gbytes_per_s, r.events);
   return s;
 }
 
 std::string human_summary(const api::Scenario& sc, const api::Result& r) {
   std::string s;
   s += fmt::format("scenario     {} ({}), seed {}\n", sc.name, sc.source, r.seed);
-  s += fmt::format("fabric       {} {} / {}{}{}, {} hosts, {} switches, {} links\n", kind_name(sc.fabric.kind),
-                   sc.topology.kind, lb_name(sc.fabric.load_balancing), sc.fabric.pfc.enabled ? " / PFC" : "",
-                   sc.fabric.cc == net::CongestionControl::kDcqcn ? " / DCQCN" : "", r.hosts, r.switches, r.links);
+  s += fmt::format(
+      "fabric       {} {} / {}{}{}, {} hosts, {} switches, {} links\n", kind_name(sc.fabric.kind),
+      sc.topology.kind, lb_name(sc.fabric.load_balancing), sc.fabric.pfc.enabled ? " / PFC" : "",
+      sc.fabric.cc == net::CongestionControl::kDcqcn ? " / DCQCN" : "", r.hosts, r.switches, r.links);
   s += fmt::format("flows        {} of {} completed{}{}\n", r.flows_completed, r.flows.size(),
                    r.stats.stopped_early ? " (stopped at stop_time_us)" : "",
                    r.stats.stalled ? " (STALLED: nothing delivered for 10 timeouts: deadlock)" : "");
-  s += fmt::format("FCT          p50 {:.2f} us   p99 {:.2f} us   max {:.2f} us\n", r.fct_us.p50, r.fct_us.p99, r.fct_us.max);
-  s += fmt::format("slowdown     p50 {:.3f}   p99 {:.3f}   worst {:.3f}  (vs. alone on an empty path)\n", r.slowdown.p50,
-                   r.slowdown.p99, r.slowdown.max);
-  s += fmt::format("network      {} drops, {} ECN marks, {} PFC pauses ({:.1f} us paused), {} retransmitted packets, {} CNPs\n",
-                   r.drops, r.ecn_marks, r.pause_frames, core::ps_to_us(r.paused_ps), r.retransmitted_packets, r.cnps);
+  s += fmt::format("FCT          p50 {:.2f} us   p99 {:.2f} us   max {:.2f} us\n", r.fct_us.p50, r.fct_us.p99,
+                   r.fct_us.max);
+  s += fmt::format("slowdown     p50 {:.3f}   p99 {:.3f}   worst {:.3f}  (vs. alone on an empty path)\n",
+                   r.slowdown.p50, r.slowdown.p99, r.slowdown.max);
+  s += fmt::format(
+      "network      {} drops, {} ECN marks, {} PFC pauses ({:.1f} us paused), {} retransmitted packets, {} "
+      "CNPs\n",
+      r.drops, r.ecn_marks, r.pause_frames, core::ps_to_us(r.paused_ps), r.retransmitted_packets, r.cnps);
   s += "hottest links\n";
   for (auto i : r.hottest) {
     const auto& p = r.ports[i];
@@ -323,8 +372,8 @@ std::string human_summary(const api::Scenario& sc, const api::Result& r) {
                      p.counters.pause_received, p.counters.drops[0] + p.counters.drops[1]);
   }
   s += fmt::format("simulated    {:.3f} us\n", core::ps_to_us(r.stats.end_ps));
-  s += fmt::format("run cost     {} events in {:.3f} s wall = {:.2f} M events/s, peak memory {:.1f} MiB\n", r.stats.events,
-                   r.cost.wall_seconds, r.cost.events_per_second / 1e6,
+  s += fmt::format("run cost     {} events in {:.3f} s wall = {:.2f} M events/s, peak memory {:.1f} MiB\n",
+                   r.stats.events, r.cost.wall_seconds, r.cost.events_per_second / 1e6,
                    static_cast<double>(r.cost.peak_rss_bytes) / (1024.0 * 1024.0));
   return s;
 }

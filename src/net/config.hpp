@@ -39,10 +39,10 @@ struct TransportParams {
 
 // Per-packet wire overheads in bytes, added to the payload (docs/models/packet.md).
 struct Framing {
-  std::uint32_t header_bytes = 0;   // headers and trailers of a data packet
-  std::uint32_t gap_bytes = 0;      // preamble + inter-frame gap (Ethernet), 0 for InfiniBand
-  std::uint32_t control_bytes = 0;  // ACK / NACK frame
-  std::uint32_t cnp_bytes = 0;      // congestion notification packet
+  std::uint32_t header_bytes = 0;      // headers and trailers of a data packet
+  std::uint32_t gap_bytes = 0;         // preamble + inter-frame gap (Ethernet), 0 for InfiniBand
+  std::uint32_t control_bytes = 0;     // ACK / NACK frame
+  std::uint32_t cnp_bytes = 0;         // congestion notification packet
   std::uint32_t link_frame_bytes = 0;  // PFC pause frame or IB flow-control packet
 };
 

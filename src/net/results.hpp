@@ -11,16 +11,16 @@ namespace aifabric::net {
 // Counters of one egress port (one direction of a link) and its queues. Field meanings and units are
 // documented in docs/output.md.
 struct PortCounters {
-  std::uint64_t tx_bytes = 0;       // all frames, wire bytes
+  std::uint64_t tx_bytes = 0;  // all frames, wire bytes
   std::uint64_t tx_packets = 0;
   std::uint64_t tx_data_bytes = 0;  // payload of data packets
   std::uint64_t drops[kClasses] = {0, 0};
   std::uint64_t drop_bytes[kClasses] = {0, 0};
   std::uint64_t ecn_marks = 0;
-  std::uint64_t pause_sent = 0;     // XOFF frames sent on this port (to its peer)
-  std::uint64_t resume_sent = 0;    // XON frames
+  std::uint64_t pause_sent = 0;   // XOFF frames sent on this port (to its peer)
+  std::uint64_t resume_sent = 0;  // XON frames
   std::uint64_t pause_received = 0;
-  core::TimePs paused_ps = 0;       // time the data class spent paused
+  core::TimePs paused_ps = 0;  // time the data class spent paused
   core::TimePs pause_started = -1;
   std::uint64_t max_queue_bytes[kClasses] = {0, 0};
   double queue_byte_ps[kClasses] = {0, 0};  // integral of queue depth over time
@@ -33,7 +33,7 @@ struct PortReport {
   std::string from, to;
   double rate_gbps = 0;
   PortCounters counters;
-  double utilization = 0;           // tx wire bits / (rate x simulated time)
+  double utilization = 0;  // tx wire bits / (rate x simulated time)
   double mean_queue_bytes[kClasses] = {0, 0};
 };
 
@@ -47,7 +47,9 @@ struct FlowResult {
   std::uint64_t cnps = 0;
   std::uint64_t delivered_bytes = 0;  // distinct payload bytes the receiver has accepted
   double fct_us() const { return core::ps_to_us(finish_ps - start_ps); }
-  double slowdown() const { return static_cast<double>(finish_ps - start_ps) / static_cast<double>(ideal_ps); }
+  double slowdown() const {
+    return static_cast<double>(finish_ps - start_ps) / static_cast<double>(ideal_ps);
+  }
   bool completed() const { return finish_ps >= 0; }
 };
 
@@ -78,8 +80,8 @@ struct RunStats {
   core::TimePs end_ps = 0;
   std::uint64_t fingerprint = 0;
   bool all_completed = false;
-  bool stopped_early = false;   // hit the stop time with flows unfinished
-  bool stalled = false;         // flows unfinished and nothing delivered for the watchdog's interval (deadlock)
+  bool stopped_early = false;  // hit the stop time with flows unfinished
+  bool stalled = false;  // flows unfinished and nothing delivered for the watchdog's interval (deadlock)
 };
 
 }  // namespace aifabric::net

@@ -14,7 +14,7 @@ class Routing {
  public:
   explicit Routing(const topo::TopologySpec& spec);
 
-  std::uint32_t tor_of(std::uint32_t host) const { return tor_of_host_[host]; }  // node id of the host's ToR
+  std::uint32_t tor_of(std::uint32_t host) const { return tor_of_host_[host]; }   // node id of the host's ToR
   std::uint32_t host_port(std::uint32_t host) const { return host_port_[host]; }  // host -> ToR
   // Switch ordinal (switches numbered in node order) of a switch node.
   std::uint32_t switch_ordinal(std::uint32_t node) const { return sw_ordinal_[node]; }

@@ -11,7 +11,9 @@
 namespace aifabric::net {
 namespace {
 
-std::uint64_t rate_bps_of(double gbps) { return static_cast<std::uint64_t>(std::llround(gbps * 1e9)); }
+std::uint64_t rate_bps_of(double gbps) {
+  return static_cast<std::uint64_t>(std::llround(gbps * 1e9));
+}
 
 // Bytes a link holds in flight in one direction: rate x latency.
 std::uint64_t bdp_bytes(std::uint64_t rate_bps, core::TimePs latency_ps) {
@@ -47,7 +49,8 @@ Simulation::Simulation(const topo::TopologySpec& spec, const FabricConfig& fabri
   // The watchdog waits ten timeouts, at least 10 ms, and at least ten packets at the minimum DCQCN rate.
   stall_after_ps_ = std::max<core::TimePs>(10 * cfg_.transport.rto_ps, 10 * core::kPsPerMs);
   if (cfg_.cc == CongestionControl::kDcqcn)
-    stall_after_ps_ = std::max(stall_after_ps_, static_cast<core::TimePs>(10.0 * max_wire * 8e12 / cfg_.dcqcn.min_rate_bps));
+    stall_after_ps_ = std::max(stall_after_ps_,
+                               static_cast<core::TimePs>(10.0 * max_wire * 8e12 / cfg_.dcqcn.min_rate_bps));
   const std::uint32_t frame_wire = cfg_.framing.link_frame_bytes + cfg_.framing.gap_bytes;
 
   ports_.resize(spec_.links.size() * 2);
@@ -89,8 +92,9 @@ Simulation::Simulation(const topo::TopologySpec& spec, const FabricConfig& fabri
     // PFC thresholds of the ingress queue fed by the link this port points back along.
     Ingress& ig = ingress_[p];
     ig.xoff_bytes = cfg_.pfc.xoff_bytes;
-    ig.xon_bytes = cfg_.pfc.xon_bytes != 0 ? cfg_.pfc.xon_bytes
-                                           : (cfg_.pfc.xoff_bytes > 2ull * max_wire ? cfg_.pfc.xoff_bytes - 2ull * max_wire : 0);
+    ig.xon_bytes = cfg_.pfc.xon_bytes != 0
+                       ? cfg_.pfc.xon_bytes
+                       : (cfg_.pfc.xoff_bytes > 2ull * max_wire ? cfg_.pfc.xoff_bytes - 2ull * max_wire : 0);
     ig.headroom_bytes = cfg_.pfc.headroom_bytes != 0
                             ? cfg_.pfc.headroom_bytes
                             : 2 * bdp_bytes(pt.rate_bps, pt.latency_ps) + 3ull * max_wire + frame_wire;
@@ -99,21 +103,27 @@ Simulation::Simulation(const topo::TopologySpec& spec, const FabricConfig& fabri
       // what the switch at the other end grants (docs/models/infiniband.md).
       const std::uint32_t grantor = is_switch(pt.peer) ? pt.peer : pt.node;
       const auto& sp = spec_.nodes[grantor].sw;
-      const std::uint64_t per_port =
-          sp.buffer_mode == topo::BufferMode::kPerPort ? sp.buffer_bytes : sp.buffer_bytes / ports_of_node[grantor];
-      const auto control = static_cast<std::int64_t>(static_cast<double>(per_port) * cfg_.ib_control_vl_share);
+      const std::uint64_t per_port = sp.buffer_mode == topo::BufferMode::kPerPort
+                                         ? sp.buffer_bytes
+                                         : sp.buffer_bytes / ports_of_node[grantor];
+      const auto control =
+          static_cast<std::int64_t>(static_cast<double>(per_port) * cfg_.ib_control_vl_share);
       pt.credit_limit[kControl] = control;
       pt.credit_limit[kData] = static_cast<std::int64_t>(per_port) - control;
       for (int c = 0; c < kClasses; ++c) {
         if (pt.credit_limit[c] < static_cast<std::int64_t>(max_wire))
           throw core::InputError(
-              core::Location{{}, 0, 0,
-                             spec_.kind == "explicit" ? fmt::format("topology.nodes[{}].buffer_bytes", grantor)
-                                                      : fmt::format("topology.tiers.{}.buffer_bytes", spec_.nodes[grantor].tier)},
-              fmt::format("InfiniBand needs each virtual lane of each port to hold one {}-byte packet; switch '{}' "
-                          "grants only {} bytes to a lane ({}-byte buffer, {} ports)",
-                          max_wire, spec_.nodes[grantor].name, pt.credit_limit[c], sp.buffer_bytes,
-                          ports_of_node[grantor]));
+              core::Location{{},
+                             0,
+                             0,
+                             spec_.kind == "explicit"
+                                 ? fmt::format("topology.nodes[{}].buffer_bytes", grantor)
+                                 : fmt::format("topology.tiers.{}.buffer_bytes", spec_.nodes[grantor].tier)},
+              fmt::format(
+                  "InfiniBand needs each virtual lane of each port to hold one {}-byte packet; switch '{}' "
+                  "grants only {} bytes to a lane ({}-byte buffer, {} ports)",
+                  max_wire, spec_.nodes[grantor].name, pt.credit_limit[c], sp.buffer_bytes,
+                  ports_of_node[grantor]));
         pt.credits[c] = pt.credit_limit[c];
       }
       ports_[p].k.min_credits = pt.credits[kData];
@@ -136,14 +146,17 @@ std::uint32_t Simulation::add_flow(const workload::FlowSpec& spec) {
   f.spec = spec;
   f.spec.start_ps = std::max(spec.start_ps, events_.now());
   f.packets = static_cast<std::uint32_t>((f.spec.size_bytes + payload_mtu_ - 1) / payload_mtu_);
-  f.payload_last = static_cast<std::uint32_t>(f.spec.size_bytes - static_cast<std::uint64_t>(f.packets - 1) * payload_mtu_);
+  f.payload_last = static_cast<std::uint32_t>(f.spec.size_bytes -
+                                              static_cast<std::uint64_t>(f.packets - 1) * payload_mtu_);
   core::Rng rng(opt_.seed, core::hash_combine(2, i));
   // RoCEv2 carries per-flow entropy in the UDP source port; switches hash the 5-tuple (addresses, source
   // port, destination port 4791, protocol 17). ACKs and CNPs travel the reverse tuple.
   const std::uint64_t sport = 49152 + rng.below(16384);
   const std::uint64_t ports_proto = (sport << 16) ^ (4791u << 1) ^ 17u;
-  f.tuple_hash[0] = static_cast<std::uint32_t>(core::hash_combine((std::uint64_t{f.spec.src} << 32) ^ f.spec.dst, ports_proto));
-  f.tuple_hash[1] = static_cast<std::uint32_t>(core::hash_combine((std::uint64_t{f.spec.dst} << 32) ^ f.spec.src, ports_proto));
+  f.tuple_hash[0] = static_cast<std::uint32_t>(
+      core::hash_combine((std::uint64_t{f.spec.src} << 32) ^ f.spec.dst, ports_proto));
+  f.tuple_hash[1] = static_cast<std::uint32_t>(
+      core::hash_combine((std::uint64_t{f.spec.dst} << 32) ^ f.spec.src, ports_proto));
   if (cfg_.out_of_order_receiver()) f.received.assign((f.packets + 63) / 64, 0);
   compute_ideal(f);
   events_.schedule(f.spec.start_ps, i, kFlowStart);
@@ -164,10 +177,13 @@ void Simulation::arm_periodic() {
   }
 }
 
-void Simulation::set_timer(core::TimePs at, std::uint32_t id) { events_.schedule(at, id, kExternal); }
+void Simulation::set_timer(core::TimePs at, std::uint32_t id) {
+  events_.schedule(at, id, kExternal);
+}
 
 core::TimePs Simulation::ser_ps(const Port& pt, std::uint64_t bytes) const {
-  return pt.ps_per_byte != 0 ? static_cast<core::TimePs>(bytes * pt.ps_per_byte) : core::serialization_ps(bytes, pt.rate_bps);
+  return pt.ps_per_byte != 0 ? static_cast<core::TimePs>(bytes * pt.ps_per_byte)
+                             : core::serialization_ps(bytes, pt.rate_bps);
 }
 
 void Simulation::compute_ideal(Flow& f) {
@@ -207,12 +223,15 @@ void Simulation::run_until(core::TimePs limit) {
     // The engine is bound by memory latency: start loading the next event's port while this one runs.
     if (const core::Event* next = events_.peek_ready(); next != nullptr && next->kind <= kArrive)
       __builtin_prefetch(&ports_[next->target]);
-    fingerprint_ = (fingerprint_ ^ (static_cast<std::uint64_t>(e.time) + (static_cast<std::uint64_t>(e.kind) << 56) +
-                                    (static_cast<std::uint64_t>(e.target) << 24))) * 0x100000001b3ull;
+    fingerprint_ =
+        (fingerprint_ ^ (static_cast<std::uint64_t>(e.time) + (static_cast<std::uint64_t>(e.kind) << 56) +
+                         (static_cast<std::uint64_t>(e.target) << 24))) *
+        0x100000001b3ull;
     ++events_processed_;
     dispatch(e);
   }
-  end_ps_ = completed_ == flows_.size() || events_.empty() || stalled_ ? events_.now() : std::max(events_.now(), limit);
+  end_ps_ = completed_ == flows_.size() || events_.empty() || stalled_ ? events_.now()
+                                                                       : std::max(events_.now(), limit);
 }
 
 RunStats Simulation::run() {
@@ -230,37 +249,55 @@ RunStats Simulation::run() {
 
 void Simulation::dispatch(const core::Event& e) {
   switch (e.kind) {
-    case kTxDone: on_tx_done(e.target); break;
-    case kArrive: on_arrive(e.target); break;
+    case kTxDone:
+      on_tx_done(e.target);
+      break;
+    case kArrive:
+      on_arrive(e.target);
+      break;
     case kNicWake:
       if (hosts_[e.target].wake_ps == e.time) {
         hosts_[e.target].wake_ps = cc::kNever;
         try_send(hosts_[e.target].port);
       }
       break;
-    case kFlowStart: on_flow_start(e.target); break;
-    case kFlowTimer: on_flow_timer(e.target); break;
-    case kRto: on_rto(e.target); break;
-    case kSample: on_sample(); break;
-    case kCheck: on_check(); break;
+    case kFlowStart:
+      on_flow_start(e.target);
+      break;
+    case kFlowTimer:
+      on_flow_timer(e.target);
+      break;
+    case kRto:
+      on_rto(e.target);
+      break;
+    case kSample:
+      on_sample();
+      break;
+    case kCheck:
+      on_check();
+      break;
     case kExternal:
-      AIFABRIC_ASSERT(listener_ != nullptr, fmt::format("timer {} fired at t={} ps with no listener", e.target, e.time));
+      AIFABRIC_ASSERT(listener_ != nullptr,
+                      fmt::format("timer {} fired at t={} ps with no listener", e.target, e.time));
       listener_->timer(e.target);
       break;
-    default: AIFABRIC_ASSERT(false, fmt::format("unknown event kind {} at t={} ps", e.kind, e.time));
+    default:
+      AIFABRIC_ASSERT(false, fmt::format("unknown event kind {} at t={} ps", e.kind, e.time));
   }
 }
 
 void Simulation::record_queue(std::uint32_t port, int cls, core::TimePs now) {
   auto& k = ports_[port].k;
   const Port& pt = ports_[port];
-  k.queue_byte_ps[cls] += static_cast<double>(pt.queue_bytes[cls]) * static_cast<double>(now - k.queue_changed[cls]);
+  k.queue_byte_ps[cls] +=
+      static_cast<double>(pt.queue_bytes[cls]) * static_cast<double>(now - k.queue_changed[cls]);
   k.queue_changed[cls] = now;
 }
 
 bool Simulation::class_ready(const Port& pt, int cls) const {
   if (pt.queue[cls].empty() || pt.paused[cls]) return false;
-  return !cfg_.credit_based() || pt.credits[cls] >= static_cast<std::int64_t>(pool_[pt.queue[cls].front()].wire_bytes);
+  return !cfg_.credit_based() ||
+         pt.credits[cls] >= static_cast<std::int64_t>(pool_[pt.queue[cls].front()].wire_bytes);
 }
 
 int Simulation::pick_class(std::uint32_t port) {
@@ -292,7 +329,8 @@ int Simulation::pick_class(std::uint32_t port) {
     pt.dwrr_granted = false;
     pt.dwrr_next = static_cast<std::uint8_t>((c + 1) % kClasses);
   }
-  AIFABRIC_ASSERT(false, fmt::format("DWRR made no progress on port {} at t={} ps", port_names_[port], events_.now()));
+  AIFABRIC_ASSERT(
+      false, fmt::format("DWRR made no progress on port {} at t={} ps", port_names_[port], events_.now()));
 }
 
 std::uint32_t Simulation::dequeue(std::uint32_t port, int cls) {
@@ -314,7 +352,8 @@ std::uint32_t Simulation::dequeue(std::uint32_t port, int cls) {
     switches_[pt.owner].used -= wire;
     Ingress& ingress = ingress_[in];
     ingress.bytes[cls] -= wire;
-    if (cfg_.pfc.enabled && cls == kData && ingress.xoff_sent[cls] && ingress.bytes[cls] <= ingress.xon_bytes) {
+    if (cfg_.pfc.enabled && cls == kData && ingress.xoff_sent[cls] &&
+        ingress.bytes[cls] <= ingress.xon_bytes) {
       ingress.xoff_sent[cls] = false;
       send_pause(in, false);
     }
@@ -424,8 +463,10 @@ std::uint32_t Simulation::route(std::uint32_t sw_index, const Packet& p) {
   if (hops.size() == 1) return hops[0];
   Switch& sw = switches_[sw_index];
   switch (cfg_.load_balancing) {
-    case LoadBalancing::kEcmp: return ecmp_port(sw_index, p);
-    case LoadBalancing::kSpray: return hops[sw.spray_counter++ % hops.size()];
+    case LoadBalancing::kEcmp:
+      return ecmp_port(sw_index, p);
+    case LoadBalancing::kSpray:
+      return hops[sw.spray_counter++ % hops.size()];
     case LoadBalancing::kAdaptive: {
       // The port with the fewest queued bytes; loads within one full packet of each other count as equal
       // and go round robin, so with short queues adaptive routing spreads like spraying and it steers only
@@ -436,7 +477,8 @@ std::uint32_t Simulation::route(std::uint32_t sw_index, const Packet& p) {
       for (std::size_t i = 0; i < hops.size(); ++i) {
         const std::uint32_t cand = hops[(start + i) % hops.size()];
         const Port& c = ports_[cand];
-        const bool starved = cfg_.credit_based() && c.credits[kData] < static_cast<std::int64_t>(p.wire_bytes);
+        const bool starved =
+            cfg_.credit_based() && c.credits[kData] < static_cast<std::int64_t>(p.wire_bytes);
         const std::uint64_t load = c.queue_bytes[kControl] + c.queue_bytes[kData] +
                                    (starved ? static_cast<std::uint64_t>(c.credit_limit[kData]) : 0);
         if (best_load == ~0ull || load + max_wire_ < best_load) {
@@ -473,7 +515,8 @@ void Simulation::switch_receive(std::uint32_t sw_index, std::uint32_t id, std::u
       return;
     }
   }
-  if (cfg_.ecn.enabled && !cfg_.ecn.mark_on_dequeue && c == kData) maybe_mark(out, p, o.queue_bytes[kData], sw.rng);
+  if (cfg_.ecn.enabled && !cfg_.ecn.mark_on_dequeue && c == kData)
+    maybe_mark(out, p, o.queue_bytes[kData], sw.rng);
   record_queue(out, c, events_.now());
   o.queue[c].push(id);
   o.queue_bytes[c] += w;
@@ -676,7 +719,8 @@ void Simulation::on_rto(std::uint32_t fid) {
   events_.schedule(f.last_progress_ps + cfg_.transport.rto_ps, fid, kRto);
 }
 
-void Simulation::send_control(std::uint32_t from_host, std::uint32_t fid, PacketKind kind, std::uint32_t psn) {
+void Simulation::send_control(std::uint32_t from_host, std::uint32_t fid, PacketKind kind,
+                              std::uint32_t psn) {
   const Flow& f = flows_[fid];
   const std::uint32_t id = alloc_packet();
   Packet& p = pool_[id];
@@ -686,7 +730,8 @@ void Simulation::send_control(std::uint32_t from_host, std::uint32_t fid, Packet
   p.src_host = from_host;
   p.dst_host = from_host == f.spec.src ? f.spec.dst : f.spec.src;
   p.hash = f.tuple_hash[from_host == f.spec.src ? 0 : 1];
-  p.wire_bytes = (kind == PacketKind::kCnp ? cfg_.framing.cnp_bytes : cfg_.framing.control_bytes) + cfg_.framing.gap_bytes;
+  p.wire_bytes = (kind == PacketKind::kCnp ? cfg_.framing.cnp_bytes : cfg_.framing.control_bytes) +
+                 cfg_.framing.gap_bytes;
   p.in_port = kNoPacket;
   p.kind = kind;
   p.cls = kControl;
@@ -695,7 +740,8 @@ void Simulation::send_control(std::uint32_t from_host, std::uint32_t fid, Packet
   record_queue(port, kControl, events_.now());
   pt.queue[kControl].push(id);
   pt.queue_bytes[kControl] += p.wire_bytes;
-  ports_[port].k.max_queue_bytes[kControl] = std::max(ports_[port].k.max_queue_bytes[kControl], pt.queue_bytes[kControl]);
+  ports_[port].k.max_queue_bytes[kControl] =
+      std::max(ports_[port].k.max_queue_bytes[kControl], pt.queue_bytes[kControl]);
   try_send(port);
 }
 
@@ -738,7 +784,8 @@ void Simulation::host_receive(std::uint32_t host, std::uint32_t id) {
         kick_flow(p.flow);
       }
       break;
-    default: AIFABRIC_ASSERT(false, fmt::format("link frame delivered to host at t={} ps", now));
+    default:
+      AIFABRIC_ASSERT(false, fmt::format("link frame delivered to host at t={} ps", now));
   }
 }
 
@@ -795,7 +842,9 @@ void Simulation::on_sample() {
     series_last_tx_[p] = ports_[p].k.tx_bytes;
     const std::uint64_t q = ports_[p].queue_bytes[kControl] + ports_[p].queue_bytes[kData];
     if (sent == 0 && q == 0) continue;
-    series_.push_back({now, p, static_cast<double>(sent) * 8.0 / (static_cast<double>(ports_[p].rate_bps) * interval_s), q});
+    series_.push_back(
+        {now, p, static_cast<double>(sent) * 8.0 / (static_cast<double>(ports_[p].rate_bps) * interval_s),
+         q});
   }
   sample_armed_ = false;
   arm_periodic();
@@ -816,13 +865,16 @@ void Simulation::on_check() {
   std::uint64_t drops = 0;
   for (const Port& pt : ports_) drops += pt.k.drops[kControl] + pt.k.drops[kData];
   check(!cfg_.lossless() || drops == 0,
-        fmt::format("a lossless fabric dropped {} packets (buffer smaller than the PFC thresholds and headroom need)",
-                    drops));
-  for (const auto& sw : switches_) check(sw.used <= sw.buffer_bytes || sw.mode == topo::BufferMode::kPerPort,
-                                         fmt::format("shared buffer holds {} > {} bytes", sw.used, sw.buffer_bytes));
+        fmt::format(
+            "a lossless fabric dropped {} packets (buffer smaller than the PFC thresholds and headroom need)",
+            drops));
+  for (const auto& sw : switches_)
+    check(sw.used <= sw.buffer_bytes || sw.mode == topo::BufferMode::kPerPort,
+          fmt::format("shared buffer holds {} > {} bytes", sw.used, sw.buffer_bytes));
   for (std::uint32_t p = 0; p < ports_.size(); ++p) {
     const Port& pt = ports_[p];
-    if (is_switch(pt.node) && switches_[switch_of_[pt.node]].mode == topo::BufferMode::kPerPort && !cfg_.credit_based())
+    if (is_switch(pt.node) && switches_[switch_of_[pt.node]].mode == topo::BufferMode::kPerPort &&
+        !cfg_.credit_based())
       check(pt.queue_bytes[0] + pt.queue_bytes[1] <= switches_[switch_of_[pt.node]].buffer_bytes,
             fmt::format("port {} queue exceeds its buffer", port_names_[p]));
     if (cfg_.credit_based())
@@ -879,9 +931,11 @@ std::vector<PortReport> Simulation::port_reports() const {
     r.rate_gbps = static_cast<double>(pt.rate_bps) / 1e9;
     r.counters = ports_[p].k;
     for (int c = 0; c < kClasses; ++c)
-      r.counters.queue_byte_ps[c] += static_cast<double>(pt.queue_bytes[c]) * static_cast<double>(end_ps_ - r.counters.queue_changed[c]);
+      r.counters.queue_byte_ps[c] +=
+          static_cast<double>(pt.queue_bytes[c]) * static_cast<double>(end_ps_ - r.counters.queue_changed[c]);
     if (r.counters.pause_started >= 0) r.counters.paused_ps += end_ps_ - r.counters.pause_started;
-    r.utilization = static_cast<double>(ports_[p].k.tx_bytes) * 8.0 / (static_cast<double>(pt.rate_bps) * t / 1e12);
+    r.utilization =
+        static_cast<double>(ports_[p].k.tx_bytes) * 8.0 / (static_cast<double>(pt.rate_bps) * t / 1e12);
     for (int c = 0; c < kClasses; ++c) r.mean_queue_bytes[c] = r.counters.queue_byte_ps[c] / t;
     out.push_back(std::move(r));
   }

@@ -31,8 +31,8 @@ class FlowListener {
 
 class Simulation {
  public:
-  Simulation(const topo::TopologySpec& spec, const FabricConfig& fabric, std::vector<workload::FlowSpec> flows,
-             const RunOptions& options);
+  Simulation(const topo::TopologySpec& spec, const FabricConfig& fabric,
+             std::vector<workload::FlowSpec> flows, const RunOptions& options);
 
   // Flows and timers added while running. Flow ids count up from the flows given to the constructor.
   std::uint32_t add_flow(const workload::FlowSpec& spec);
@@ -67,7 +67,17 @@ class Simulation {
 
  private:
   static constexpr std::uint32_t kNoPacket = 0xffffffffu;
-  enum EventKind : std::uint32_t { kTxDone, kArrive, kNicWake, kFlowStart, kFlowTimer, kRto, kSample, kCheck, kExternal };
+  enum EventKind : std::uint32_t {
+    kTxDone,
+    kArrive,
+    kNicWake,
+    kFlowStart,
+    kFlowTimer,
+    kRto,
+    kSample,
+    kCheck,
+    kExternal
+  };
 
   struct InFlight {
     core::TimePs arrival;
@@ -89,7 +99,7 @@ class Simulation {
     core::Ring<InFlight> pipe;  // packets propagating on the link
     std::uint64_t queue_bytes[kClasses] = {0, 0};
     core::Ring<std::uint32_t> queue[kClasses];
-    core::Ring<std::uint32_t> link_frames;  // PFC / flow-control frames: sent first, never paused
+    core::Ring<std::uint32_t> link_frames;    // PFC / flow-control frames: sent first, never paused
     std::int64_t credits[kClasses] = {0, 0};  // InfiniBand: bytes the peer has granted
     PortCounters k;
     std::int64_t credit_limit[kClasses] = {0, 0};

@@ -30,8 +30,9 @@ std::uint32_t uplinks_for(double down_gbps, double up_rate_gbps, double oversub,
 std::uint32_t spread(std::uint32_t uplinks, std::uint32_t targets, const std::string& prefix,
                      const std::string& field) {
   if (targets == 0 || uplinks % targets != 0)
-    throw core::InputError(at(prefix, field), fmt::format("{} uplinks per switch cannot be spread evenly over {} {}",
-                                                          uplinks, targets, field));
+    throw core::InputError(
+        at(prefix, field),
+        fmt::format("{} uplinks per switch cannot be spread evenly over {} {}", uplinks, targets, field));
   return uplinks / targets;
 }
 
@@ -54,22 +55,28 @@ TopologySpec build_leaf_spine(const LeafSpineParams& p, const std::string& prefi
   require_positive(p.leaves, prefix, "leaves");
   require_positive(p.hosts_per_leaf, prefix, "hosts_per_leaf");
   if (!(p.oversubscription > 0))
-    throw core::InputError(at(prefix, "oversubscription"), fmt::format("must be > 0, got {}", p.oversubscription));
-  const std::uint32_t up = p.leaves == 1 ? 0
-                                         : uplinks_for(p.hosts_per_leaf * p.leaf.link.rate_gbps, p.spine.link.rate_gbps,
-                                                       p.oversubscription, prefix, "leaf");
+    throw core::InputError(at(prefix, "oversubscription"),
+                           fmt::format("must be > 0, got {}", p.oversubscription));
+  const std::uint32_t up = p.leaves == 1
+                               ? 0
+                               : uplinks_for(p.hosts_per_leaf * p.leaf.link.rate_gbps, p.spine.link.rate_gbps,
+                                             p.oversubscription, prefix, "leaf");
   // A single leaf needs no spine: every host is one switch away from every other.
   const std::uint32_t spines = p.leaves == 1 ? 0 : p.spines == 0 ? up : p.spines;
   const std::uint32_t per_spine = spines == 0 ? 0 : spread(up, spines, prefix, "spines");
   TopologySpec t;
   t.kind = "leaf_spine";
   for (std::uint32_t l = 0; l < p.leaves; ++l)
-    for (std::uint32_t h = 0; h < p.hosts_per_leaf; ++h) t.add_node(fmt::format("host{}", l * p.hosts_per_leaf + h), NodeKind::kHost, "host");
+    for (std::uint32_t h = 0; h < p.hosts_per_leaf; ++h)
+      t.add_node(fmt::format("host{}", l * p.hosts_per_leaf + h), NodeKind::kHost, "host");
   std::vector<std::uint32_t> leaves, spine_ids;
-  for (std::uint32_t l = 0; l < p.leaves; ++l) leaves.push_back(t.add_node(fmt::format("leaf{}", l), NodeKind::kSwitch, "leaf", p.leaf.sw));
-  for (std::uint32_t s = 0; s < spines; ++s) spine_ids.push_back(t.add_node(fmt::format("spine{}", s), NodeKind::kSwitch, "spine", p.spine.sw));
+  for (std::uint32_t l = 0; l < p.leaves; ++l)
+    leaves.push_back(t.add_node(fmt::format("leaf{}", l), NodeKind::kSwitch, "leaf", p.leaf.sw));
+  for (std::uint32_t s = 0; s < spines; ++s)
+    spine_ids.push_back(t.add_node(fmt::format("spine{}", s), NodeKind::kSwitch, "spine", p.spine.sw));
   for (std::uint32_t l = 0; l < p.leaves; ++l) {
-    for (std::uint32_t h = 0; h < p.hosts_per_leaf; ++h) t.add_link(t.hosts[l * p.hosts_per_leaf + h], leaves[l], p.leaf.link, "leaf");
+    for (std::uint32_t h = 0; h < p.hosts_per_leaf; ++h)
+      t.add_link(t.hosts[l * p.hosts_per_leaf + h], leaves[l], p.leaf.link, "leaf");
     for (auto s : spine_ids)
       for (std::uint32_t k = 0; k < per_spine; ++k) t.add_link(leaves[l], s, p.spine.link, "spine");
   }
@@ -85,17 +92,22 @@ TopologySpec build_fat_tree(const FatTreeParams& p, const std::string& prefix) {
   const std::uint32_t hosts = p.k * half * half;
   for (std::uint32_t h = 0; h < hosts; ++h) t.add_node(fmt::format("host{}", h), NodeKind::kHost, "host");
   std::vector<std::uint32_t> edge(p.k * half), agg(p.k * half), core(half * half);
-  for (std::uint32_t i = 0; i < edge.size(); ++i) edge[i] = t.add_node(fmt::format("edge{}", i), NodeKind::kSwitch, "edge", p.edge.sw);
-  for (std::uint32_t i = 0; i < agg.size(); ++i) agg[i] = t.add_node(fmt::format("agg{}", i), NodeKind::kSwitch, "agg", p.agg.sw);
-  for (std::uint32_t i = 0; i < core.size(); ++i) core[i] = t.add_node(fmt::format("core{}", i), NodeKind::kSwitch, "core", p.core.sw);
+  for (std::uint32_t i = 0; i < edge.size(); ++i)
+    edge[i] = t.add_node(fmt::format("edge{}", i), NodeKind::kSwitch, "edge", p.edge.sw);
+  for (std::uint32_t i = 0; i < agg.size(); ++i)
+    agg[i] = t.add_node(fmt::format("agg{}", i), NodeKind::kSwitch, "agg", p.agg.sw);
+  for (std::uint32_t i = 0; i < core.size(); ++i)
+    core[i] = t.add_node(fmt::format("core{}", i), NodeKind::kSwitch, "core", p.core.sw);
   for (std::uint32_t pod = 0; pod < p.k; ++pod) {
     for (std::uint32_t e = 0; e < half; ++e) {
       const std::uint32_t edge_id = edge[pod * half + e];
-      for (std::uint32_t h = 0; h < half; ++h) t.add_link(t.hosts[(pod * half + e) * half + h], edge_id, p.edge.link, "edge");
+      for (std::uint32_t h = 0; h < half; ++h)
+        t.add_link(t.hosts[(pod * half + e) * half + h], edge_id, p.edge.link, "edge");
       for (std::uint32_t a = 0; a < half; ++a) t.add_link(edge_id, agg[pod * half + a], p.agg.link, "agg");
     }
     for (std::uint32_t a = 0; a < half; ++a)
-      for (std::uint32_t c = 0; c < half; ++c) t.add_link(agg[pod * half + a], core[a * half + c], p.core.link, "core");
+      for (std::uint32_t c = 0; c < half; ++c)
+        t.add_link(agg[pod * half + a], core[a * half + c], p.core.link, "core");
   }
   return t;
 }
@@ -105,10 +117,11 @@ TopologySpec build_rail_optimized(const RailOptimizedParams& p, const std::strin
   require_positive(p.servers_per_unit, prefix, "servers_per_unit");
   require_positive(p.gpus_per_server, prefix, "gpus_per_server");
   if (!(p.oversubscription > 0))
-    throw core::InputError(at(prefix, "oversubscription"), fmt::format("must be > 0, got {}", p.oversubscription));
+    throw core::InputError(at(prefix, "oversubscription"),
+                           fmt::format("must be > 0, got {}", p.oversubscription));
   const std::uint32_t su = p.scalable_units, srv = p.servers_per_unit, gpus = p.gpus_per_server;
-  const std::uint32_t leaf_up = uplinks_for(srv * p.leaf.link.rate_gbps, p.spine.link.rate_gbps, p.oversubscription,
-                                            prefix, "rail leaf");
+  const std::uint32_t leaf_up = uplinks_for(srv * p.leaf.link.rate_gbps, p.spine.link.rate_gbps,
+                                            p.oversubscription, prefix, "rail leaf");
   const bool three_tier = p.core_switches > 0;
   TopologySpec t;
   t.kind = "rail_optimized";
@@ -119,7 +132,8 @@ TopologySpec build_rail_optimized(const RailOptimizedParams& p, const std::strin
   std::vector<std::uint32_t> leaves(su * gpus);
   for (std::uint32_t u = 0; u < su; ++u)
     for (std::uint32_t g = 0; g < gpus; ++g)
-      leaves[u * gpus + g] = t.add_node(fmt::format("su{}.rail{}", u, g), NodeKind::kSwitch, "leaf", p.leaf.sw);
+      leaves[u * gpus + g] =
+          t.add_node(fmt::format("su{}.rail{}", u, g), NodeKind::kSwitch, "leaf", p.leaf.sw);
   for (std::uint32_t u = 0; u < su; ++u)
     for (std::uint32_t s = 0; s < srv; ++s)
       for (std::uint32_t g = 0; g < gpus; ++g)
@@ -128,7 +142,8 @@ TopologySpec build_rail_optimized(const RailOptimizedParams& p, const std::strin
     const std::uint32_t spines = p.spines == 0 ? leaf_up : p.spines;
     const std::uint32_t per_spine = spread(leaf_up, spines, prefix, "spines");
     std::vector<std::uint32_t> spine_ids;
-    for (std::uint32_t s = 0; s < spines; ++s) spine_ids.push_back(t.add_node(fmt::format("spine{}", s), NodeKind::kSwitch, "spine", p.spine.sw));
+    for (std::uint32_t s = 0; s < spines; ++s)
+      spine_ids.push_back(t.add_node(fmt::format("spine{}", s), NodeKind::kSwitch, "spine", p.spine.sw));
     for (auto l : leaves)
       for (auto s : spine_ids)
         for (std::uint32_t k = 0; k < per_spine; ++k) t.add_link(l, s, p.spine.link, "spine");
@@ -139,16 +154,18 @@ TopologySpec build_rail_optimized(const RailOptimizedParams& p, const std::strin
   const std::uint32_t spines = p.spines == 0 ? leaf_up : p.spines;
   const std::uint32_t per_spine = spread(leaf_up, spines, prefix, "spines");
   const std::uint32_t spine_down_gbps_links = gpus * per_spine;
-  const std::uint32_t spine_up = uplinks_for(spine_down_gbps_links * p.spine.link.rate_gbps, p.core.link.rate_gbps, 1.0,
-                                             prefix, "spine");
+  const std::uint32_t spine_up = uplinks_for(spine_down_gbps_links * p.spine.link.rate_gbps,
+                                             p.core.link.rate_gbps, 1.0, prefix, "spine");
   const std::uint32_t per_core = spread(spine_up, p.core_switches, prefix, "core_switches");
   std::vector<std::uint32_t> core_ids;
-  for (std::uint32_t c = 0; c < p.core_switches; ++c) core_ids.push_back(t.add_node(fmt::format("core{}", c), NodeKind::kSwitch, "core", p.core.sw));
+  for (std::uint32_t c = 0; c < p.core_switches; ++c)
+    core_ids.push_back(t.add_node(fmt::format("core{}", c), NodeKind::kSwitch, "core", p.core.sw));
   for (std::uint32_t u = 0; u < su; ++u) {
     for (std::uint32_t s = 0; s < spines; ++s) {
       const auto sid = t.add_node(fmt::format("su{}.spine{}", u, s), NodeKind::kSwitch, "spine", p.spine.sw);
       for (std::uint32_t g = 0; g < gpus; ++g)
-        for (std::uint32_t k = 0; k < per_spine; ++k) t.add_link(leaves[u * gpus + g], sid, p.spine.link, "spine");
+        for (std::uint32_t k = 0; k < per_spine; ++k)
+          t.add_link(leaves[u * gpus + g], sid, p.spine.link, "spine");
       for (auto c : core_ids)
         for (std::uint32_t k = 0; k < per_core; ++k) t.add_link(sid, c, p.core.link, "core");
     }

@@ -9,7 +9,8 @@
 
 namespace aifabric::topo {
 
-std::uint32_t TopologySpec::add_node(std::string name, NodeKind node_kind, std::string tier, SwitchParams sw) {
+std::uint32_t TopologySpec::add_node(std::string name, NodeKind node_kind, std::string tier,
+                                     SwitchParams sw) {
   const auto id = static_cast<std::uint32_t>(nodes.size());
   nodes.push_back(NodeSpec{std::move(name), node_kind, std::move(tier), sw});
   if (node_kind == NodeKind::kHost) hosts.push_back(id);
@@ -23,17 +24,22 @@ void TopologySpec::add_link(std::uint32_t a, std::uint32_t b, const LinkParams& 
 
 void validate(const TopologySpec& spec, const std::string& prefix) {
   using core::InputError;
-  auto where = [&](const std::string& f) { return core::Location{{}, 0, 0, prefix.empty() ? f : prefix + "." + f}; };
-  if (spec.hosts.size() < 2) throw InputError(where("hosts"), fmt::format("need at least 2 hosts, got {}", spec.hosts.size()));
+  auto where = [&](const std::string& f) {
+    return core::Location{{}, 0, 0, prefix.empty() ? f : prefix + "." + f};
+  };
+  if (spec.hosts.size() < 2)
+    throw InputError(where("hosts"), fmt::format("need at least 2 hosts, got {}", spec.hosts.size()));
   std::unordered_set<std::string> names;
   for (std::size_t i = 0; i < spec.nodes.size(); ++i) {
     const auto& n = spec.nodes[i];
     if (n.name.empty()) throw InputError(where(fmt::format("nodes[{}].name", i)), "must not be empty");
     if (n.name.find_first_of(",\"\n\r") != std::string::npos)
-      throw InputError(where(fmt::format("nodes[{}].name", i)),
-                       fmt::format("'{}' contains a comma, quote or line break, which CSV results cannot hold", n.name));
+      throw InputError(
+          where(fmt::format("nodes[{}].name", i)),
+          fmt::format("'{}' contains a comma, quote or line break, which CSV results cannot hold", n.name));
     if (!names.insert(n.name).second)
-      throw InputError(where(fmt::format("nodes[{}].name", i)), fmt::format("duplicate node name '{}'", n.name));
+      throw InputError(where(fmt::format("nodes[{}].name", i)),
+                       fmt::format("duplicate node name '{}'", n.name));
     if (n.kind == NodeKind::kSwitch && n.sw.buffer_bytes == 0)
       throw InputError(where(fmt::format("nodes[{}].buffer_bytes", i)), "switch buffer must be > 0 bytes");
   }
@@ -46,16 +52,19 @@ void validate(const TopologySpec& spec, const std::string& prefix) {
       throw InputError(where(f), fmt::format("endpoint out of range (have {} nodes)", spec.nodes.size()));
     if (l.a == l.b) throw InputError(where(f), fmt::format("link from '{}' to itself", spec.nodes[l.a].name));
     if (!(l.params.rate_gbps > 0))
-      throw InputError(where(f + ".rate_gbps"), fmt::format("must be > 0 Gbit/s, got {}", l.params.rate_gbps));
+      throw InputError(where(f + ".rate_gbps"),
+                       fmt::format("must be > 0 Gbit/s, got {}", l.params.rate_gbps));
     if (!(l.params.latency_ns >= 0))
       throw InputError(where(f + ".latency_ns"), fmt::format("must be >= 0 ns, got {}", l.params.latency_ns));
     if (l.params.mtu_bytes < 64)
-      throw InputError(where(f + ".mtu_bytes"), fmt::format("must be >= 64 bytes, got {}", l.params.mtu_bytes));
+      throw InputError(where(f + ".mtu_bytes"),
+                       fmt::format("must be >= 64 bytes, got {}", l.params.mtu_bytes));
     const bool ha = spec.nodes[l.a].kind == NodeKind::kHost;
     const bool hb = spec.nodes[l.b].kind == NodeKind::kHost;
     if (ha && hb)
-      throw InputError(where(f), fmt::format("hosts '{}' and '{}' are linked directly; a host connects to a switch",
-                                             spec.nodes[l.a].name, spec.nodes[l.b].name));
+      throw InputError(where(f),
+                       fmt::format("hosts '{}' and '{}' are linked directly; a host connects to a switch",
+                                   spec.nodes[l.a].name, spec.nodes[l.b].name));
     if (ha) ++host_links[l.a];
     if (hb) ++host_links[l.b];
     adj[l.a].push_back(l.b);
@@ -63,8 +72,9 @@ void validate(const TopologySpec& spec, const std::string& prefix) {
   }
   for (auto h : spec.hosts) {
     if (host_links[h] != 1)
-      throw InputError(where("links"), fmt::format("host '{}' has {} links; a host has exactly one link to a switch",
-                                                   spec.nodes[h].name, host_links[h]));
+      throw InputError(where("links"),
+                       fmt::format("host '{}' has {} links; a host has exactly one link to a switch",
+                                   spec.nodes[h].name, host_links[h]));
   }
   // Every host must reach every other: one BFS from the first host covers all hosts.
   std::vector<char> seen(spec.nodes.size(), 0);
@@ -84,8 +94,8 @@ void validate(const TopologySpec& spec, const std::string& prefix) {
   }
   for (auto h : spec.hosts) {
     if (!seen[h])
-      throw InputError(where("links"), fmt::format("host '{}' is unreachable from host '{}'", spec.nodes[h].name,
-                                                   spec.nodes[spec.hosts.front()].name));
+      throw InputError(where("links"), fmt::format("host '{}' is unreachable from host '{}'",
+                                                   spec.nodes[h].name, spec.nodes[spec.hosts.front()].name));
   }
 }
 

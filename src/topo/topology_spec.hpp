@@ -38,7 +38,7 @@ struct LinkSpec {
   std::uint32_t a = 0;
   std::uint32_t b = 0;
   LinkParams params;
-  std::string tier;  // the tier whose downlinks this is, or "explicit"
+  std::string tier;   // the tier whose downlinks this is, or "explicit"
   std::string field;  // where the link came from, for error messages
 };
 
@@ -50,7 +50,8 @@ struct TopologySpec {
   std::vector<std::uint32_t> hosts;  // node index of host i, in host order
 
   std::uint32_t add_node(std::string name, NodeKind kind, std::string tier, SwitchParams sw = {});
-  void add_link(std::uint32_t a, std::uint32_t b, const LinkParams& p, std::string tier, std::string field = {});
+  void add_link(std::uint32_t a, std::uint32_t b, const LinkParams& p, std::string tier,
+                std::string field = {});
   std::size_t switch_count() const { return nodes.size() - hosts.size(); }
 };
 

@@ -22,7 +22,8 @@ struct Builder {
   const std::vector<std::uint32_t>& server_of;
   std::uint32_t tag;
   std::uint32_t n() const { return static_cast<std::uint32_t>(s.ranks.size()); }
-  std::uint32_t send(std::uint32_t from, std::uint32_t to, std::uint64_t bytes, std::initializer_list<std::uint32_t> deps) {
+  std::uint32_t send(std::uint32_t from, std::uint32_t to, std::uint64_t bytes,
+                     std::initializer_list<std::uint32_t> deps) {
     const std::uint32_t op = p.add_transfer(s.ranks[from], s.ranks[to], bytes, tag);
     for (auto d : deps) p.depend(d, op);
     return op;
@@ -39,9 +40,10 @@ struct Builder {
 // several steps in flight, so a slow (network) hop's latency does not hold back its next send, which
 // instead shares the link with it.
 // Returns, per position, [last send, last receive].
-std::vector<std::pair<std::uint32_t, std::uint32_t>> ring(Builder& b, const std::vector<std::uint32_t>& order,
-                                                          std::uint32_t steps, const std::vector<std::uint32_t>& start,
-                                                          const std::function<std::uint64_t(std::uint32_t, std::uint32_t)>& size) {
+std::vector<std::pair<std::uint32_t, std::uint32_t>> ring(
+    Builder& b, const std::vector<std::uint32_t>& order, std::uint32_t steps,
+    const std::vector<std::uint32_t>& start,
+    const std::function<std::uint64_t(std::uint32_t, std::uint32_t)>& size) {
   const auto m = static_cast<std::uint32_t>(order.size());
   std::vector<std::uint32_t> prev(m), cur(m);
   for (std::uint32_t i = 0; i < m; ++i) prev[i] = kNone;
@@ -55,7 +57,8 @@ std::vector<std::pair<std::uint32_t, std::uint32_t>> ring(Builder& b, const std:
     std::swap(prev, cur);
   }
   std::vector<std::pair<std::uint32_t, std::uint32_t>> out(m);
-  for (std::uint32_t i = 0; i < m; ++i) out[i] = {steps ? prev[i] : start[i], steps ? prev[(i + m - 1) % m] : start[i]};
+  for (std::uint32_t i = 0; i < m; ++i)
+    out[i] = {steps ? prev[i] : start[i], steps ? prev[(i + m - 1) % m] : start[i]};
   return out;
 }
 
@@ -95,8 +98,8 @@ struct Tree {
 };
 
 // Pipelined reduce up then broadcast down one tree; returns per rank index the last op.
-std::vector<std::uint32_t> tree_allreduce(Builder& b, const Tree& t, std::uint64_t bytes, std::uint64_t chunks,
-                                          const std::vector<std::uint32_t>& start) {
+std::vector<std::uint32_t> tree_allreduce(Builder& b, const Tree& t, std::uint64_t bytes,
+                                          std::uint64_t chunks, const std::vector<std::uint32_t>& start) {
   const auto m = static_cast<std::uint32_t>(t.order.size());
   std::vector<std::uint32_t> up_last(m, kNone), down_last(m, kNone), last(b.n(), kNone);
   std::vector<std::vector<std::uint32_t>> reduced(m);  // per position: the ops after which chunk j is reduced
@@ -106,7 +109,8 @@ std::vector<std::uint32_t> tree_allreduce(Builder& b, const Tree& t, std::uint64
     std::vector<std::vector<std::uint32_t>> got(m);
     for (std::uint32_t pos = m; pos-- > 1;) {
       std::vector<std::uint32_t> deps = got[pos];
-      const std::uint32_t op = b.p.add_transfer(b.s.ranks[t.order[pos]], b.s.ranks[t.order[t.parent(pos)]], c, b.tag);
+      const std::uint32_t op =
+          b.p.add_transfer(b.s.ranks[t.order[pos]], b.s.ranks[t.order[t.parent(pos)]], c, b.tag);
       for (auto d : deps) b.p.depend(d, op);
       b.p.depend(up_last[pos], op);
       if (j == 0) {
@@ -120,9 +124,11 @@ std::vector<std::uint32_t> tree_allreduce(Builder& b, const Tree& t, std::uint64
     std::vector<std::uint32_t> have(m, kNone);
     have[0] = got[0].empty() ? start[t.order[0]] : b.join(t.order[0], got[0]);
     for (std::uint32_t pos = 1; pos < m; ++pos) {
-      const std::uint32_t op = b.p.add_transfer(b.s.ranks[t.order[t.parent(pos)]], b.s.ranks[t.order[pos]], c, b.tag);
+      const std::uint32_t op =
+          b.p.add_transfer(b.s.ranks[t.order[t.parent(pos)]], b.s.ranks[t.order[pos]], c, b.tag);
       b.p.depend(have[t.parent(pos)], op);
-      b.p.depend(down_last[pos], op);  // chunks reach each child in order; the children are served concurrently
+      b.p.depend(down_last[pos],
+                 op);  // chunks reach each child in order; the children are served concurrently
       down_last[pos] = op;
       have[pos] = op;
     }
@@ -131,7 +137,8 @@ std::vector<std::uint32_t> tree_allreduce(Builder& b, const Tree& t, std::uint64
   // A rank is done when it has the last chunk and has passed it on to its children.
   for (std::uint32_t pos = 0; pos < m; ++pos) {
     std::vector<std::uint32_t> deps = {last[t.order[pos]]};
-    for (std::uint32_t child = 2 * pos + 1; child <= 2 * pos + 2 && child < m; ++child) deps.push_back(down_last[child]);
+    for (std::uint32_t child = 2 * pos + 1; child <= 2 * pos + 2 && child < m; ++child)
+      deps.push_back(down_last[child]);
     if (deps.size() > 1) last[t.order[pos]] = b.join(t.order[pos], deps);
   }
   return last;
@@ -141,26 +148,40 @@ std::vector<std::uint32_t> tree_allreduce(Builder& b, const Tree& t, std::uint64
 
 const char* name(Collective c) {
   switch (c) {
-    case Collective::kAllReduce: return "all_reduce";
-    case Collective::kAllGather: return "all_gather";
-    case Collective::kReduceScatter: return "reduce_scatter";
-    case Collective::kBroadcast: return "broadcast";
-    case Collective::kReduce: return "reduce";
-    case Collective::kAllToAll: return "alltoall";
-    case Collective::kSendRecv: return "sendrecv";
+    case Collective::kAllReduce:
+      return "all_reduce";
+    case Collective::kAllGather:
+      return "all_gather";
+    case Collective::kReduceScatter:
+      return "reduce_scatter";
+    case Collective::kBroadcast:
+      return "broadcast";
+    case Collective::kReduce:
+      return "reduce";
+    case Collective::kAllToAll:
+      return "alltoall";
+    case Collective::kSendRecv:
+      return "sendrecv";
   }
   return "?";
 }
 
 const char* name(Algorithm a) {
   switch (a) {
-    case Algorithm::kRing: return "ring";
-    case Algorithm::kTree: return "tree";
-    case Algorithm::kHalvingDoubling: return "halving_doubling";
-    case Algorithm::kHierarchical: return "hierarchical";
-    case Algorithm::kPipeline: return "pipeline";
-    case Algorithm::kDirect: return "direct";
-    case Algorithm::kPairwise: return "pairwise";
+    case Algorithm::kRing:
+      return "ring";
+    case Algorithm::kTree:
+      return "tree";
+    case Algorithm::kHalvingDoubling:
+      return "halving_doubling";
+    case Algorithm::kHierarchical:
+      return "hierarchical";
+    case Algorithm::kPipeline:
+      return "pipeline";
+    case Algorithm::kDirect:
+      return "direct";
+    case Algorithm::kPairwise:
+      return "pairwise";
   }
   return "?";
 }
@@ -170,11 +191,15 @@ std::vector<Algorithm> algorithms_for(Collective c) {
     case Collective::kAllReduce:
       return {Algorithm::kRing, Algorithm::kTree, Algorithm::kHalvingDoubling, Algorithm::kHierarchical};
     case Collective::kAllGather:
-    case Collective::kReduceScatter: return {Algorithm::kRing};
+    case Collective::kReduceScatter:
+      return {Algorithm::kRing};
     case Collective::kBroadcast:
-    case Collective::kReduce: return {Algorithm::kPipeline};
-    case Collective::kAllToAll: return {Algorithm::kPairwise, Algorithm::kDirect};
-    case Collective::kSendRecv: return {Algorithm::kDirect};
+    case Collective::kReduce:
+      return {Algorithm::kPipeline};
+    case Collective::kAllToAll:
+      return {Algorithm::kPairwise, Algorithm::kDirect};
+    case Collective::kSendRecv:
+      return {Algorithm::kDirect};
   }
   return {};
 }
@@ -182,13 +207,16 @@ std::vector<Algorithm> algorithms_for(Collective c) {
 double bus_factor(Collective c, std::uint32_t n) {
   const double r = static_cast<double>(n);
   switch (c) {
-    case Collective::kAllReduce: return 2.0 * (r - 1) / r;
+    case Collective::kAllReduce:
+      return 2.0 * (r - 1) / r;
     case Collective::kAllGather:
     case Collective::kReduceScatter:
-    case Collective::kAllToAll: return (r - 1) / r;
+    case Collective::kAllToAll:
+      return (r - 1) / r;
     case Collective::kBroadcast:
     case Collective::kReduce:
-    case Collective::kSendRecv: return 1.0;
+    case Collective::kSendRecv:
+      return 1.0;
   }
   return 1.0;
 }
@@ -208,7 +236,8 @@ std::string check(const CollectiveSpec& s, const std::vector<std::uint32_t>& ser
     return fmt::format("{} has no {} algorithm; expected one of: {}", name(s.op), name(s.algorithm), names);
   }
   if (s.channels == 0) return "channels must be >= 1";
-  if (s.root >= s.ranks.size()) return fmt::format("root {} is not a rank index (the communicator has {} ranks)", s.root, s.ranks.size());
+  if (s.root >= s.ranks.size())
+    return fmt::format("root {} is not a rank index (the communicator has {} ranks)", s.root, s.ranks.size());
   const auto n = s.ranks.size();
   if (s.algorithm == Algorithm::kHalvingDoubling && (n & (n - 1)) != 0)
     return fmt::format("halving_doubling needs a power-of-two number of ranks, got {}", n);
@@ -218,9 +247,11 @@ std::string check(const CollectiveSpec& s, const std::vector<std::uint32_t>& ser
     const std::uint32_t g = per_server.begin()->second;
     for (const auto& [srv, count] : per_server)
       if (count != g)
-        return fmt::format("hierarchical needs the same number of ranks on every server; server {} has {}, server {} has {}",
-                           per_server.begin()->first, g, srv, count);
-    if (per_server.size() < 2 || g < 2) return "hierarchical needs at least 2 servers with at least 2 ranks each";
+        return fmt::format(
+            "hierarchical needs the same number of ranks on every server; server {} has {}, server {} has {}",
+            per_server.begin()->first, g, srv, count);
+    if (per_server.size() < 2 || g < 2)
+      return "hierarchical needs at least 2 servers with at least 2 ranks each";
   }
   return {};
 }
@@ -326,8 +357,11 @@ std::vector<std::uint32_t> append_collective(Program& program, const CollectiveS
         const auto& order = local[srv];
         std::vector<std::uint32_t> st(g);
         for (std::uint32_t j = 0; j < g; ++j) st[j] = start[order[j]];
-        auto ends = ring(b, order, g - 1, st, [&](std::uint32_t k, std::uint32_t j) { return piece(data, g, (j + g - k % g) % g); });
-        for (std::uint32_t j = 0; j < g; ++j) after_rs[order[j]] = b.join(order[j], {ends[j].first, ends[j].second});
+        auto ends = ring(b, order, g - 1, st, [&](std::uint32_t k, std::uint32_t j) {
+          return piece(data, g, (j + g - k % g) % g);
+        });
+        for (std::uint32_t j = 0; j < g; ++j)
+          after_rs[order[j]] = b.join(order[j], {ends[j].first, ends[j].second});
       }
       for (std::uint32_t j = 0; j < g; ++j) {  // inter-server all-reduce per rail: local index j
         std::vector<std::uint32_t> order(ns), st(ns);
@@ -336,14 +370,19 @@ std::vector<std::uint32_t> append_collective(Program& program, const CollectiveS
           st[v] = after_rs[order[v]];
         }
         const std::uint64_t shard = piece(data, g, j);
-        auto ends = ring(b, order, 2 * (ns - 1), st, [&](std::uint32_t k, std::uint32_t v) { return piece(shard, ns, (v + ns - k % ns) % ns); });
-        for (std::uint32_t v = 0; v < ns; ++v) after_ar[order[v]] = b.join(order[v], {ends[v].first, ends[v].second});
+        auto ends = ring(b, order, 2 * (ns - 1), st, [&](std::uint32_t k, std::uint32_t v) {
+          return piece(shard, ns, (v + ns - k % ns) % ns);
+        });
+        for (std::uint32_t v = 0; v < ns; ++v)
+          after_ar[order[v]] = b.join(order[v], {ends[v].first, ends[v].second});
       }
       for (auto srv : servers) {  // intra-server all-gather
         const auto& order = local[srv];
         std::vector<std::uint32_t> st(g);
         for (std::uint32_t j = 0; j < g; ++j) st[j] = after_ar[order[j]];
-        auto ends = ring(b, order, g - 1, st, [&](std::uint32_t k, std::uint32_t j) { return piece(data, g, (j + g - k % g) % g); });
+        auto ends = ring(b, order, g - 1, st, [&](std::uint32_t k, std::uint32_t j) {
+          return piece(data, g, (j + g - k % g) % g);
+        });
         for (std::uint32_t j = 0; j < g; ++j) {
           done[order[j]].push_back(ends[j].first);
           done[order[j]].push_back(ends[j].second);

@@ -8,8 +8,24 @@
 
 namespace aifabric::workload {
 
-enum class Collective : std::uint8_t { kAllReduce, kAllGather, kReduceScatter, kBroadcast, kReduce, kAllToAll, kSendRecv };
-enum class Algorithm : std::uint8_t { kRing, kTree, kHalvingDoubling, kHierarchical, kPipeline, kDirect, kPairwise };
+enum class Collective : std::uint8_t {
+  kAllReduce,
+  kAllGather,
+  kReduceScatter,
+  kBroadcast,
+  kReduce,
+  kAllToAll,
+  kSendRecv
+};
+enum class Algorithm : std::uint8_t {
+  kRing,
+  kTree,
+  kHalvingDoubling,
+  kHierarchical,
+  kPipeline,
+  kDirect,
+  kPairwise
+};
 
 const char* name(Collective c);
 const char* name(Algorithm a);
@@ -22,10 +38,10 @@ struct CollectiveSpec {
   Algorithm algorithm = Algorithm::kRing;
   std::vector<std::uint32_t> ranks;  // GPUs, in communicator order
   std::uint64_t bytes = 0;
-  std::uint32_t channels = 1;        // independent rings / tree pairs, each carrying 1/channels of the data
-  std::uint64_t chunk_bytes = 0;     // pipelining chunk of tree and pipeline algorithms; 0 = one chunk
-  std::uint32_t root = 0;            // index into ranks, for broadcast and reduce
-  core::TimePs launch_ps = 0;        // fixed latency before a rank's first step
+  std::uint32_t channels = 1;     // independent rings / tree pairs, each carrying 1/channels of the data
+  std::uint64_t chunk_bytes = 0;  // pipelining chunk of tree and pipeline algorithms; 0 = one chunk
+  std::uint32_t root = 0;         // index into ranks, for broadcast and reduce
+  core::TimePs launch_ps = 0;     // fixed latency before a rank's first step
 };
 
 // The algorithms each collective supports (the first is the default).

@@ -7,18 +7,17 @@
 
 namespace aifabric::workload {
 
-IdealNetwork::IdealNetwork(std::vector<double> nic, std::function<core::TimePs(std::uint32_t, std::uint32_t)> latency)
+IdealNetwork::IdealNetwork(std::vector<double> nic,
+                           std::function<core::TimePs(std::uint32_t, std::uint32_t)> latency)
     : latency_(std::move(latency)) {
-  links_ = std::make_unique<SharedLinks>(nic, nic, [this](core::TimePs at, std::uint64_t key) {
-    queue_.schedule(at, slot(key), kLinks);
-  });
+  links_ = std::make_unique<SharedLinks>(
+      nic, nic, [this](core::TimePs at, std::uint64_t key) { queue_.schedule(at, slot(key), kLinks); });
 }
 
 IdealNetwork::IdealNetwork(std::vector<double> nic, core::TimePs latency)
     : latency_([latency](std::uint32_t, std::uint32_t) { return latency; }) {
-  links_ = std::make_unique<SharedLinks>(nic, nic, [this](core::TimePs at, std::uint64_t key) {
-    queue_.schedule(at, slot(key), kLinks);
-  });
+  links_ = std::make_unique<SharedLinks>(
+      nic, nic, [this](core::TimePs at, std::uint64_t key) { queue_.schedule(at, slot(key), kLinks); });
 }
 
 std::uint32_t IdealNetwork::slot(std::uint64_t value) {
@@ -33,14 +32,17 @@ std::uint32_t IdealNetwork::slot(std::uint64_t value) {
   return static_cast<std::uint32_t>(slots_.size() - 1);
 }
 
-void IdealNetwork::start_transfer(std::uint32_t src, std::uint32_t dst, std::uint64_t bytes, std::uint64_t token) {
+void IdealNetwork::start_transfer(std::uint32_t src, std::uint32_t dst, std::uint64_t bytes,
+                                  std::uint64_t token) {
   // The user token of the fluid transfer is a slot holding the caller's token and the endpoints.
   const std::uint32_t s = slot(token);
   endpoints_[s] = {src, dst};
   links_->start(queue_.now(), src, dst, static_cast<double>(bytes), s);
 }
 
-void IdealNetwork::set_timer(core::TimePs at, std::uint64_t token) { queue_.schedule(at, slot(token), kExternal); }
+void IdealNetwork::set_timer(core::TimePs at, std::uint64_t token) {
+  queue_.schedule(at, slot(token), kExternal);
+}
 
 void IdealNetwork::run(BackendSink& sink) {
   while (!queue_.empty()) {
@@ -49,7 +51,9 @@ void IdealNetwork::run(BackendSink& sink) {
     const std::uint64_t value = slots_[e.target];
     free_slots_.push_back(e.target);
     switch (e.kind) {
-      case kExternal: sink.timer(value); break;
+      case kExternal:
+        sink.timer(value);
+        break;
       case kLinks: {
         std::uint64_t user = 0;
         if (links_->on_timer(queue_.now(), value, user)) {
@@ -64,16 +68,23 @@ void IdealNetwork::run(BackendSink& sink) {
         // The slot was reused for the arrival event; `value` is the caller's token.
         sink.transfer_done(value);
         break;
-      default: AIFABRIC_ASSERT(false, "unknown ideal-network event");
+      default:
+        AIFABRIC_ASSERT(false, "unknown ideal-network event");
     }
   }
 }
 
-Executor::Executor(const Program& program, const ClusterMap& cluster, const ExecutorParams& params, NetworkBackend& network)
-    : program_(program), cluster_(cluster), params_(params), network_(network),
+Executor::Executor(const Program& program, const ClusterMap& cluster, const ExecutorParams& params,
+                   NetworkBackend& network)
+    : program_(program),
+      cluster_(cluster),
+      params_(params),
+      network_(network),
       nvlink_(std::vector<double>(cluster.server_of.size(), params.nvlink_bytes_per_ps),
               std::vector<double>(cluster.server_of.size(), params.nvlink_bytes_per_ps),
-              [this](core::TimePs at, std::uint64_t key) { network_.set_timer(at, (kNvlink << kTagShift) | key); }) {}
+              [this](core::TimePs at, std::uint64_t key) {
+                network_.set_timer(at, (kNvlink << kTagShift) | key);
+              }) {}
 
 ExecutionResult Executor::run() {
   const auto& ops = program_.ops();
@@ -126,7 +137,8 @@ void Executor::begin_transfer(std::uint32_t op) {
     nvlink_.start(network_.now(), o.src, o.dst, static_cast<double>(o.bytes), op);
   } else {
     ++result_.network_transfers;
-    const auto bytes = static_cast<std::uint64_t>(std::ceil(static_cast<double>(o.bytes) / params_.network_efficiency));
+    const auto bytes =
+        static_cast<std::uint64_t>(std::ceil(static_cast<double>(o.bytes) / params_.network_efficiency));
     network_.start_transfer(cluster_.host_of[o.src], cluster_.host_of[o.dst], bytes, op);
   }
 }
@@ -157,14 +169,19 @@ void Executor::timer(std::uint64_t token) {
   const std::uint64_t tag = token >> kTagShift;
   const std::uint64_t value = token & ((std::uint64_t{1} << kTagShift) - 1);
   switch (tag) {
-    case kComputeDone: finish(static_cast<std::uint32_t>(value)); break;
-    case kStepDone: begin_transfer(static_cast<std::uint32_t>(value)); break;
+    case kComputeDone:
+      finish(static_cast<std::uint32_t>(value));
+      break;
+    case kStepDone:
+      begin_transfer(static_cast<std::uint32_t>(value));
+      break;
     case kNvlink: {
       std::uint64_t user = 0;
       if (nvlink_.on_timer(network_.now(), value, user)) finish(static_cast<std::uint32_t>(user));
       break;
     }
-    default: AIFABRIC_ASSERT(false, "unknown executor timer");
+    default:
+      AIFABRIC_ASSERT(false, "unknown executor timer");
   }
   drain();
 }

@@ -25,7 +25,8 @@ class NetworkBackend {
  public:
   virtual ~NetworkBackend() = default;
   virtual core::TimePs now() const = 0;
-  virtual void start_transfer(std::uint32_t src_host, std::uint32_t dst_host, std::uint64_t bytes, std::uint64_t token) = 0;
+  virtual void start_transfer(std::uint32_t src_host, std::uint32_t dst_host, std::uint64_t bytes,
+                              std::uint64_t token) = 0;
   virtual void set_timer(core::TimePs at, std::uint64_t token) = 0;
   // Runs until nothing is pending, reporting to `sink`.
   virtual void run(BackendSink& sink) = 0;
@@ -37,11 +38,13 @@ class NetworkBackend {
 class IdealNetwork : public NetworkBackend {
  public:
   // `latency(src, dst)`: propagation and forwarding delay of the path between two hosts.
-  IdealNetwork(std::vector<double> nic_payload_bytes_per_ps, std::function<core::TimePs(std::uint32_t, std::uint32_t)> latency);
+  IdealNetwork(std::vector<double> nic_payload_bytes_per_ps,
+               std::function<core::TimePs(std::uint32_t, std::uint32_t)> latency);
   // Same latency between every pair of distinct hosts.
   IdealNetwork(std::vector<double> nic_payload_bytes_per_ps, core::TimePs latency);
   core::TimePs now() const override { return queue_.now(); }
-  void start_transfer(std::uint32_t src, std::uint32_t dst, std::uint64_t bytes, std::uint64_t token) override;
+  void start_transfer(std::uint32_t src, std::uint32_t dst, std::uint64_t bytes,
+                      std::uint64_t token) override;
   void set_timer(core::TimePs at, std::uint64_t token) override;
   void run(BackendSink& sink) override;
   std::uint64_t events() const { return events_; }
@@ -66,10 +69,10 @@ struct ClusterMap {
 };
 
 struct ExecutorParams {
-  double nvlink_bytes_per_ps = 0;  // per GPU and direction
-  core::TimePs nvlink_step_ps = 0;  // latency of one step over NVLink
-  core::TimePs network_step_ps = 0; // latency of one step over the network, before the network's own delay
-  double network_efficiency = 1;    // transfers put bytes / efficiency on the network (protocol overhead)
+  double nvlink_bytes_per_ps = 0;    // per GPU and direction
+  core::TimePs nvlink_step_ps = 0;   // latency of one step over NVLink
+  core::TimePs network_step_ps = 0;  // latency of one step over the network, before the network's own delay
+  double network_efficiency = 1;     // transfers put bytes / efficiency on the network (protocol overhead)
 };
 
 struct ExecutionResult {
@@ -85,7 +88,8 @@ struct ExecutionResult {
 // transfers between servers over the network backend after the per-step latency.
 class Executor : public BackendSink {
  public:
-  Executor(const Program& program, const ClusterMap& cluster, const ExecutorParams& params, NetworkBackend& network);
+  Executor(const Program& program, const ClusterMap& cluster, const ExecutorParams& params,
+           NetworkBackend& network);
   ExecutionResult run();
 
   void transfer_done(std::uint64_t token) override;

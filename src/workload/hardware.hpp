@@ -7,13 +7,13 @@ namespace aifabric::workload {
 // A GPU and its server's scale-up domain. Every figure's public source is in docs/models/hardware.md.
 struct GpuSpec {
   std::string name;
-  double nvlink_gbytes_per_s = 0;      // NVLink line rate per GPU and direction, GB/s
-  double nvlink_efficiency = 0;        // achievable fraction of it (NCCL's own per-link model)
-  double nvlink_step_us = 0;           // latency of one collective step over NVLink
-  double network_step_us = 0;          // latency of one step over the network: NIC, PCIe, proxy
-  double collective_launch_us = 0;     // fixed latency of launching one collective
-  double network_efficiency = 0;       // NCCL's network transport: achievable fraction of the payload rate
-  double peak_tflops = 0;              // dense BF16
+  double nvlink_gbytes_per_s = 0;   // NVLink line rate per GPU and direction, GB/s
+  double nvlink_efficiency = 0;     // achievable fraction of it (NCCL's own per-link model)
+  double nvlink_step_us = 0;        // latency of one collective step over NVLink
+  double network_step_us = 0;       // latency of one step over the network: NIC, PCIe, proxy
+  double collective_launch_us = 0;  // fixed latency of launching one collective
+  double network_efficiency = 0;    // NCCL's network transport: achievable fraction of the payload rate
+  double peak_tflops = 0;           // dense BF16
   double memory_gbytes = 0;
   double memory_tbytes_per_s = 0;
 };

@@ -11,36 +11,50 @@ namespace {
 
 constexpr double kBf16 = 2.0;
 
-double head_dim(const TransformerModel& m) { return static_cast<double>(m.hidden) / m.heads; }
-double kv_heads(const TransformerModel& m) { return m.kv_heads == 0 ? m.heads : m.kv_heads; }
+double head_dim(const TransformerModel& m) {
+  return static_cast<double>(m.hidden) / m.heads;
+}
+double kv_heads(const TransformerModel& m) {
+  return m.kv_heads == 0 ? m.heads : m.kv_heads;
+}
 // KV cache bytes of `tokens` tokens across all layers (keys and values, bf16).
-double kv_bytes(const TransformerModel& m, double tokens) { return 2.0 * m.layers * kv_heads(m) * head_dim(m) * tokens * kBf16; }
+double kv_bytes(const TransformerModel& m, double tokens) {
+  return 2.0 * m.layers * kv_heads(m) * head_dim(m) * tokens * kBf16;
+}
 
-// Latency of `count` ring all-reduces of `bytes` on tp GPUs over NVLink, uncontended (docs/models/collectives.md).
+// Latency of `count` ring all-reduces of `bytes` on tp GPUs over NVLink, uncontended
+// (docs/models/collectives.md).
 double tp_allreduce_ps(const InferenceService& s, const GpuSpec& gpu, double bytes, double count) {
   if (s.tp == 1) return 0;
   const double bw = gpu.nvlink_gbytes_per_s * gpu.nvlink_efficiency * 1e9 / 1e12;  // bytes per ps
-  const double per = gpu.collective_launch_us * 1e6 + 2.0 * (s.tp - 1) * (gpu.nvlink_step_us * 1e6 + bytes / s.tp / bw);
+  const double per =
+      gpu.collective_launch_us * 1e6 + 2.0 * (s.tp - 1) * (gpu.nvlink_step_us * 1e6 + bytes / s.tp / bw);
   return count * per;
 }
 
 }  // namespace
 
-std::string check(const InferenceService& s, const GpuSpec& gpu, std::uint32_t gpus_per_server, std::size_t cluster_gpus) {
+std::string check(const InferenceService& s, const GpuSpec& gpu, std::uint32_t gpus_per_server,
+                  std::size_t cluster_gpus) {
   if (static_cast<std::uint64_t>(s.first_gpu) + s.gpus > cluster_gpus)
-    return fmt::format("gpus: GPUs [{}, {}) exceed the cluster's {}", s.first_gpu, static_cast<std::uint64_t>(s.first_gpu) + s.gpus, cluster_gpus);
+    return fmt::format("gpus: GPUs [{}, {}) exceed the cluster's {}", s.first_gpu,
+                       static_cast<std::uint64_t>(s.first_gpu) + s.gpus, cluster_gpus);
   if (s.tp == 0 || gpus_per_server % s.tp != 0 || s.first_gpu % s.tp != 0)
     return fmt::format("tp: a replica's {} GPUs must sit in one server of {} GPUs", s.tp, gpus_per_server);
-  if (s.gpus % s.tp != 0) return fmt::format("gpus: {} GPUs do not divide into replicas of tp = {}", s.gpus, s.tp);
+  if (s.gpus % s.tp != 0)
+    return fmt::format("gpus: {} GPUs do not divide into replicas of tp = {}", s.gpus, s.tp);
   const std::uint32_t replicas = s.gpus / s.tp;
   if (s.prefill_replicas >= replicas && s.prefill_replicas > 0)
-    return fmt::format("prefill_replicas: {} leaves no decode replica among the {} replicas", s.prefill_replicas, replicas);
-  if (s.model.heads % s.tp != 0) return fmt::format("model.heads: {} heads do not divide over tp = {}", s.model.heads, s.tp);
+    return fmt::format("prefill_replicas: {} leaves no decode replica among the {} replicas",
+                       s.prefill_replicas, replicas);
+  if (s.model.heads % s.tp != 0)
+    return fmt::format("model.heads: {} heads do not divide over tp = {}", s.model.heads, s.tp);
   const double weights = s.model.params() * kBf16 / s.tp;
   const double cache = kv_bytes(s.model, s.prompt_tokens + s.output_tokens) / s.tp;
   if (weights + cache > gpu.memory_gbytes * 1e9)
-    return fmt::format("model: {:.1f} GB of weights and {:.1f} GB of KV cache per GPU exceed the {}'s {} GB; raise tp",
-                       weights / 1e9, cache / 1e9, gpu.name, gpu.memory_gbytes);
+    return fmt::format(
+        "model: {:.1f} GB of weights and {:.1f} GB of KV cache per GPU exceed the {}'s {} GB; raise tp",
+        weights / 1e9, cache / 1e9, gpu.name, gpu.memory_gbytes);
   if (s.output_tokens == 0) return "output_tokens: must be >= 1";
   if (s.model.experts > 0 && (s.model.top_k == 0 || s.model.top_k > s.model.experts))
     return fmt::format("model.top_k: must be in [1, {}], got {}", s.model.experts, s.model.top_k);
@@ -54,12 +68,13 @@ core::TimePs decode_step_ps(const InferenceService& s, const GpuSpec& gpu, doubl
   const double bytes = (m.params() - m.hidden * static_cast<double>(m.vocab)) * kBf16 + kv_bytes(m, context);
   const double compute = flops / s.tp / (gpu.peak_tflops * 1e12 * s.gpu_efficiency / 1e12);
   const double memory = bytes / s.tp / (gpu.memory_tbytes_per_s * 1e12 * s.memory_efficiency / 1e12);
-  return static_cast<core::TimePs>(std::ceil(std::max(compute, memory) +
-                                             tp_allreduce_ps(s, gpu, m.hidden * kBf16, 2.0 * m.layers)));
+  return static_cast<core::TimePs>(
+      std::ceil(std::max(compute, memory) + tp_allreduce_ps(s, gpu, m.hidden * kBf16, 2.0 * m.layers)));
 }
 
 std::vector<RequestOps> append_inference(Program& program, const InferenceService& s, const GpuSpec& gpu,
-                                         const std::vector<std::uint32_t>& server_of, const InferenceTags& tags) {
+                                         const std::vector<std::uint32_t>& server_of,
+                                         const InferenceTags& tags) {
   const auto& m = s.model;
   const std::uint32_t replicas = s.gpus / s.tp;
   const std::uint32_t prefillers = s.prefill_replicas == 0 ? replicas : s.prefill_replicas;
@@ -71,8 +86,10 @@ std::vector<RequestOps> append_inference(Program& program, const InferenceServic
   const double tokens = s.prompt_tokens;
   TransformerModel prompt = m;  // attention over the prompt, not the model's maximum sequence length
   prompt.seq_len = s.prompt_tokens;
-  const double prefill_flops = m.layers * prompt.layer_forward_flops(tokens) + 2.0 * m.hidden * static_cast<double>(m.vocab);
-  const auto prefill_ps = static_cast<core::TimePs>(std::ceil(prefill_flops / s.tp / (gpu.peak_tflops * 1e12 * s.gpu_efficiency / 1e12)));
+  const double prefill_flops =
+      m.layers * prompt.layer_forward_flops(tokens) + 2.0 * m.hidden * static_cast<double>(m.vocab);
+  const auto prefill_ps = static_cast<core::TimePs>(
+      std::ceil(prefill_flops / s.tp / (gpu.peak_tflops * 1e12 * s.gpu_efficiency / 1e12)));
   const double ar_bytes = tokens * m.hidden * kBf16;
   const auto ar_latency_ps = static_cast<core::TimePs>(std::ceil(
       (2.0 * m.layers - 1) * (gpu.collective_launch_us * 1e6 + 2.0 * (s.tp - 1) * gpu.nvlink_step_us * 1e6)));
@@ -85,7 +102,8 @@ std::vector<RequestOps> append_inference(Program& program, const InferenceServic
     t += -std::log(1.0 - rng.uniform()) / (s.arrival_rate_per_s / 1e12);
     const std::uint32_t pre = r % prefillers;
     const std::uint32_t dec = r % decoders;
-    const std::uint32_t arrival = program.add_compute(gpu_of(pre, 0), static_cast<core::TimePs>(t), tags.arrival);
+    const std::uint32_t arrival =
+        program.add_compute(gpu_of(pre, 0), static_cast<core::TimePs>(t), tags.arrival);
     std::vector<std::uint32_t> ranks, done(s.tp);
     for (std::uint32_t k = 0; k < s.tp; ++k) ranks.push_back(gpu_of(pre, k));
     for (std::uint32_t k = 0; k < s.tp; ++k) {
@@ -104,7 +122,8 @@ std::vector<RequestOps> append_inference(Program& program, const InferenceServic
     const std::uint32_t first_token = program.add_compute(ranks[0], 0, tags.compute);
     for (auto d : done) program.depend(d, first_token);
     prefill_busy[pre] = first_token;
-    // Disaggregated: each prefill rank sends its shard of the KV cache to the same rank of the decode replica.
+    // Disaggregated: each prefill rank sends its shard of the KV cache to the same rank of the decode
+    // replica.
     std::vector<std::uint32_t> ready(s.tp, first_token);
     const std::uint32_t dec_replica = s.prefill_replicas == 0 ? pre : prefillers + dec;
     if (s.prefill_replicas > 0)

@@ -34,7 +34,8 @@ struct InferenceService {
   std::uint64_t seed = 1;
 };
 
-std::string check(const InferenceService& s, const GpuSpec& gpu, std::uint32_t gpus_per_server, std::size_t cluster_gpus);
+std::string check(const InferenceService& s, const GpuSpec& gpu, std::uint32_t gpus_per_server,
+                  std::size_t cluster_gpus);
 
 // Per request: the ops whose finish times give arrival, first token and last token.
 struct RequestOps {
@@ -46,7 +47,8 @@ struct InferenceTags {
 };
 
 std::vector<RequestOps> append_inference(Program& program, const InferenceService& s, const GpuSpec& gpu,
-                                         const std::vector<std::uint32_t>& server_of, const InferenceTags& tags);
+                                         const std::vector<std::uint32_t>& server_of,
+                                         const InferenceTags& tags);
 
 // Time of one decode step (one output token) on a replica, ps: compute- or memory-bound, plus the
 // tensor-parallel all-reduces of that token over NVLink. `context` is the tokens already in the KV cache.

@@ -4,7 +4,8 @@
 
 namespace aifabric::workload {
 
-std::uint32_t Program::add_transfer(std::uint32_t src, std::uint32_t dst, std::uint64_t bytes, std::uint32_t tag) {
+std::uint32_t Program::add_transfer(std::uint32_t src, std::uint32_t dst, std::uint64_t bytes,
+                                    std::uint32_t tag) {
   ops_.push_back(Op{OpKind::kTransfer, src, dst, bytes, 0, tag});
   return static_cast<std::uint32_t>(ops_.size() - 1);
 }

@@ -7,8 +7,11 @@ namespace aifabric::workload {
 
 SharedLinks::SharedLinks(std::vector<double> egress, std::vector<double> ingress,
                          std::function<void(core::TimePs, std::uint64_t)> set_timer)
-    : egress_(std::move(egress)), ingress_(std::move(ingress)), set_timer_(std::move(set_timer)),
-      out_(egress_.size()), in_(ingress_.size()) {}
+    : egress_(std::move(egress)),
+      ingress_(std::move(ingress)),
+      set_timer_(std::move(set_timer)),
+      out_(egress_.size()),
+      in_(ingress_.size()) {}
 
 void SharedLinks::reschedule(core::TimePs now, std::uint32_t t) {
   Transfer& x = transfers_[t];
@@ -28,7 +31,8 @@ void SharedLinks::refresh_endpoint(core::TimePs now, std::uint32_t src, std::uin
     if (transfers_[t].src != src) reschedule(now, t);
 }
 
-void SharedLinks::start(core::TimePs now, std::uint32_t src, std::uint32_t dst, double bytes, std::uint64_t user) {
+void SharedLinks::start(core::TimePs now, std::uint32_t src, std::uint32_t dst, double bytes,
+                        std::uint64_t user) {
   std::uint32_t t;
   if (!free_.empty()) {
     t = free_.back();

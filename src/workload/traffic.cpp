@@ -5,7 +5,8 @@
 
 namespace aifabric::workload {
 
-std::vector<FlowSpec> permutation(HostRange hosts, std::uint64_t size_bytes, core::TimePs start_ps, core::Rng& rng) {
+std::vector<FlowSpec> permutation(HostRange hosts, std::uint64_t size_bytes, core::TimePs start_ps,
+                                  core::Rng& rng) {
   // Sattolo's algorithm yields a uniformly random cyclic permutation: no host sends to itself.
   std::vector<std::uint32_t> perm(hosts.count);
   std::iota(perm.begin(), perm.end(), hosts.first);
@@ -15,12 +16,13 @@ std::vector<FlowSpec> permutation(HostRange hosts, std::uint64_t size_bytes, cor
   }
   std::vector<FlowSpec> flows;
   flows.reserve(hosts.count);
-  for (std::uint32_t i = 0; i < hosts.count; ++i) flows.push_back({hosts.first + i, perm[i], size_bytes, start_ps});
+  for (std::uint32_t i = 0; i < hosts.count; ++i)
+    flows.push_back({hosts.first + i, perm[i], size_bytes, start_ps});
   return flows;
 }
 
-std::vector<FlowSpec> incast(HostRange hosts, std::uint32_t receiver, std::uint32_t senders, std::uint64_t size_bytes,
-                             core::TimePs start_ps) {
+std::vector<FlowSpec> incast(HostRange hosts, std::uint32_t receiver, std::uint32_t senders,
+                             std::uint64_t size_bytes, core::TimePs start_ps) {
   std::vector<FlowSpec> flows;
   flows.reserve(senders);
   const std::uint32_t offset = receiver - hosts.first;
@@ -59,12 +61,13 @@ double cdf_sample_bytes(const std::vector<CdfPoint>& cdf, double u) {
   return cdf.back().size_bytes;
 }
 
-std::vector<FlowSpec> poisson(HostRange hosts, double load, double host_rate_gbps, const std::vector<CdfPoint>& cdf,
-                              core::TimePs start_ps, core::TimePs duration_ps, core::Rng& rng) {
+std::vector<FlowSpec> poisson(HostRange hosts, double load, double host_rate_gbps,
+                              const std::vector<CdfPoint>& cdf, core::TimePs start_ps,
+                              core::TimePs duration_ps, core::Rng& rng) {
   // Offered load per host = load * rate; the whole range sends count * load * rate bit/s, so flows arrive at
   // lambda = count * load * rate / (8 * mean size) per second.
-  const double lambda_per_ps =
-      hosts.count * load * host_rate_gbps * 1e9 / (8.0 * cdf_mean_bytes(cdf)) / static_cast<double>(core::kPsPerSec);
+  const double lambda_per_ps = hosts.count * load * host_rate_gbps * 1e9 / (8.0 * cdf_mean_bytes(cdf)) /
+                               static_cast<double>(core::kPsPerSec);
   std::vector<FlowSpec> flows;
   double t = static_cast<double>(start_ps);
   const double end = static_cast<double>(start_ps + duration_ps);
@@ -75,7 +78,8 @@ std::vector<FlowSpec> poisson(HostRange hosts, double load, double host_rate_gbp
     auto dst = static_cast<std::uint32_t>(rng.below(hosts.count - 1));
     if (dst >= src) ++dst;
     const auto size = static_cast<std::uint64_t>(std::llround(cdf_sample_bytes(cdf, rng.uniform())));
-    flows.push_back({hosts.first + src, hosts.first + dst, size < 1 ? 1 : size, static_cast<core::TimePs>(t)});
+    flows.push_back(
+        {hosts.first + src, hosts.first + dst, size < 1 ? 1 : size, static_cast<core::TimePs>(t)});
   }
   return flows;
 }

@@ -30,16 +30,19 @@ struct HostRange {
 };
 
 // Each host sends one flow to a distinct host, chosen by a random derangement of the range.
-std::vector<FlowSpec> permutation(HostRange hosts, std::uint64_t size_bytes, core::TimePs start_ps, core::Rng& rng);
+std::vector<FlowSpec> permutation(HostRange hosts, std::uint64_t size_bytes, core::TimePs start_ps,
+                                  core::Rng& rng);
 // `senders` hosts (taken from the range after the receiver) each send one flow to `receiver`.
-std::vector<FlowSpec> incast(HostRange hosts, std::uint32_t receiver, std::uint32_t senders, std::uint64_t size_bytes,
-                             core::TimePs start_ps);
+std::vector<FlowSpec> incast(HostRange hosts, std::uint32_t receiver, std::uint32_t senders,
+                             std::uint64_t size_bytes, core::TimePs start_ps);
 // Every host sends one flow to every other host of the range.
 std::vector<FlowSpec> all_to_all(HostRange hosts, std::uint64_t size_bytes, core::TimePs start_ps);
 // Uniform random (src, dst != src) pairs; arrivals are a Poisson process whose mean rate makes the offered
-// load `load` x the host link rate per host; sizes drawn from the CDF. Flows start in [start, start + duration).
-std::vector<FlowSpec> poisson(HostRange hosts, double load, double host_rate_gbps, const std::vector<CdfPoint>& cdf,
-                              core::TimePs start_ps, core::TimePs duration_ps, core::Rng& rng);
+// load `load` x the host link rate per host; sizes drawn from the CDF. Flows start in [start, start +
+// duration).
+std::vector<FlowSpec> poisson(HostRange hosts, double load, double host_rate_gbps,
+                              const std::vector<CdfPoint>& cdf, core::TimePs start_ps,
+                              core::TimePs duration_ps, core::Rng& rng);
 
 double cdf_mean_bytes(const std::vector<CdfPoint>& cdf);
 double cdf_sample_bytes(const std::vector<CdfPoint>& cdf, double u);

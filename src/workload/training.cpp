@@ -11,13 +11,19 @@ namespace {
 constexpr std::uint32_t kNone = Program::kNone;
 constexpr double kBf16 = 2.0;
 
-std::uint32_t ffn(const TransformerModel& m) { return m.ffn_hidden == 0 ? 4 * m.hidden : m.ffn_hidden; }
-std::uint32_t kv(const TransformerModel& m) { return m.kv_heads == 0 ? m.heads : m.kv_heads; }
+std::uint32_t ffn(const TransformerModel& m) {
+  return m.ffn_hidden == 0 ? 4 * m.hidden : m.ffn_hidden;
+}
+std::uint32_t kv(const TransformerModel& m) {
+  return m.kv_heads == 0 ? m.heads : m.kv_heads;
+}
 double attention_params(const TransformerModel& m) {
   const double h = m.hidden;
   return 2 * h * h + 2 * h * (h * kv(m) / m.heads);  // Q and O, plus K and V for kv_heads
 }
-double expert_params(const TransformerModel& m) { return 3.0 * m.hidden * ffn(m); }  // gated MLP (SwiGLU)
+double expert_params(const TransformerModel& m) {
+  return 3.0 * m.hidden * ffn(m);
+}  // gated MLP (SwiGLU)
 
 }  // namespace
 
@@ -27,7 +33,9 @@ double TransformerModel::layer_params() const {
 double TransformerModel::active_layer_params() const {
   return attention_params(*this) + expert_params(*this) * (experts == 0 ? 1 : top_k);
 }
-double TransformerModel::params() const { return layers * layer_params() + 2.0 * vocab * hidden; }
+double TransformerModel::params() const {
+  return layers * layer_params() + 2.0 * vocab * hidden;
+}
 double TransformerModel::layer_forward_flops(double tokens) const {
   // 2 FLOPs per parameter per token, plus causal attention scores and their weighted sum: 2 T s h.
   return 2.0 * active_layer_params() * tokens + 2.0 * tokens * seq_len * hidden;
@@ -57,13 +65,15 @@ MemoryNeed memory_per_gpu(const TrainingJob& job) {
   return need;
 }
 
-std::string check(const TrainingJob& job, const GpuSpec& gpu, std::uint32_t gpus_per_server, std::size_t cluster_gpus) {
+std::string check(const TrainingJob& job, const GpuSpec& gpu, std::uint32_t gpus_per_server,
+                  std::size_t cluster_gpus) {
   const auto& m = job.model;
   const auto& p = job.par;
   if (!job.gpu_list.empty()) {
     std::vector<char> seen(cluster_gpus, 0);
     for (auto g : job.gpu_list) {
-      if (g >= cluster_gpus) return fmt::format("gpu_list: GPU {} is not in the cluster (it has {})", g, cluster_gpus);
+      if (g >= cluster_gpus)
+        return fmt::format("gpu_list: GPU {} is not in the cluster (it has {})", g, cluster_gpus);
       if (seen[g]) return fmt::format("gpu_list: GPU {} appears twice", g);
       seen[g] = 1;
     }
@@ -72,39 +82,50 @@ std::string check(const TrainingJob& job, const GpuSpec& gpu, std::uint32_t gpus
                        static_cast<std::uint64_t>(job.first_gpu) + job.gpus, cluster_gpus);
   }
   if (static_cast<std::uint64_t>(p.tp) * p.pp * p.dp != job.gpus)
-    return fmt::format("parallelism: tp x pp x dp = {} x {} x {} = {} must equal the job's {} GPUs", p.tp, p.pp, p.dp,
-                       static_cast<std::uint64_t>(p.tp) * p.pp * p.dp, job.gpus);
+    return fmt::format("parallelism: tp x pp x dp = {} x {} x {} = {} must equal the job's {} GPUs", p.tp,
+                       p.pp, p.dp, static_cast<std::uint64_t>(p.tp) * p.pp * p.dp, job.gpus);
   if (gpus_per_server % p.tp != 0)
-    return fmt::format("parallelism.tp: tensor parallelism stays inside a server; {} does not divide its {} GPUs", p.tp,
-                       gpus_per_server);
+    return fmt::format(
+        "parallelism.tp: tensor parallelism stays inside a server; {} does not divide its {} GPUs", p.tp,
+        gpus_per_server);
   for (std::uint32_t d = 0; d < p.dp; ++d)
     for (std::uint32_t s = 0; s < p.pp; ++s)
       for (std::uint32_t t = 1; t < p.tp; ++t)
         if (gpu_of(job, t, d, s) / gpus_per_server != gpu_of(job, 0, d, s) / gpus_per_server)
-          return fmt::format("{}: tensor-parallel group of GPU {} straddles servers (tp = {}, {} GPUs per server)",
-                             job.gpu_list.empty() ? "first_gpu" : "gpu_list", gpu_of(job, 0, d, s), p.tp, gpus_per_server);
-  if (m.layers % p.pp != 0) return fmt::format("model.layers: {} layers do not divide into {} pipeline stages", m.layers, p.pp);
+          return fmt::format(
+              "{}: tensor-parallel group of GPU {} straddles servers (tp = {}, {} GPUs per server)",
+              job.gpu_list.empty() ? "first_gpu" : "gpu_list", gpu_of(job, 0, d, s), p.tp, gpus_per_server);
+  if (m.layers % p.pp != 0)
+    return fmt::format("model.layers: {} layers do not divide into {} pipeline stages", m.layers, p.pp);
   if (p.dp_buckets == 0 || p.dp_buckets > m.layers / p.pp)
-    return fmt::format("parallelism.dp_buckets: must be in [1, {}] (the layers of a stage), got {}", m.layers / p.pp, p.dp_buckets);
-  if (m.heads % p.tp != 0) return fmt::format("model.heads: {} heads do not divide over tp = {}", m.heads, p.tp);
-  if (kv(m) > m.heads || m.heads % kv(m) != 0) return fmt::format("model.kv_heads: {} must divide the {} heads", kv(m), m.heads);
+    return fmt::format("parallelism.dp_buckets: must be in [1, {}] (the layers of a stage), got {}",
+                       m.layers / p.pp, p.dp_buckets);
+  if (m.heads % p.tp != 0)
+    return fmt::format("model.heads: {} heads do not divide over tp = {}", m.heads, p.tp);
+  if (kv(m) > m.heads || m.heads % kv(m) != 0)
+    return fmt::format("model.kv_heads: {} must divide the {} heads", kv(m), m.heads);
   if (m.experts > 0) {
-    if (m.top_k == 0 || m.top_k > m.experts) return fmt::format("model.top_k: must be in [1, {}], got {}", m.experts, m.top_k);
-    if (p.dp % p.ep != 0) return fmt::format("parallelism.ep: expert parallelism {} must divide dp = {}", p.ep, p.dp);
-    if (m.experts % p.ep != 0) return fmt::format("parallelism.ep: {} experts do not divide over ep = {}", m.experts, p.ep);
+    if (m.top_k == 0 || m.top_k > m.experts)
+      return fmt::format("model.top_k: must be in [1, {}], got {}", m.experts, m.top_k);
+    if (p.dp % p.ep != 0)
+      return fmt::format("parallelism.ep: expert parallelism {} must divide dp = {}", p.ep, p.dp);
+    if (m.experts % p.ep != 0)
+      return fmt::format("parallelism.ep: {} experts do not divide over ep = {}", m.experts, p.ep);
   } else if (p.ep != 1) {
     return "parallelism.ep: expert parallelism needs a mixture-of-experts model (model.experts > 0)";
   }
   const MemoryNeed need = memory_per_gpu(job);
   if (need.total() > gpu.memory_gbytes * 1e9)
-    return fmt::format("model: needs {:.1f} GB per GPU ({:.1f} GB of weights, gradients and optimizer state, {:.1f} GB of "
-                       "activations), more than the {}'s {} GB; raise tp, pp or dp, or lower micro_batch_size",
-                       need.total() / 1e9, need.state_bytes / 1e9, need.activation_bytes / 1e9, gpu.name, gpu.memory_gbytes);
+    return fmt::format(
+        "model: needs {:.1f} GB per GPU ({:.1f} GB of weights, gradients and optimizer state, {:.1f} GB of "
+        "activations), more than the {}'s {} GB; raise tp, pp or dp, or lower micro_batch_size",
+        need.total() / 1e9, need.state_bytes / 1e9, need.activation_bytes / 1e9, gpu.name, gpu.memory_gbytes);
   return {};
 }
 
 double tokens_per_iteration(const TrainingJob& job) {
-  return static_cast<double>(job.par.micro_batches) * job.par.micro_batch_size * job.model.seq_len * job.par.dp;
+  return static_cast<double>(job.par.micro_batches) * job.par.micro_batch_size * job.model.seq_len *
+         job.par.dp;
 }
 
 double iteration_flops(const TrainingJob& job) {
@@ -113,7 +134,8 @@ double iteration_flops(const TrainingJob& job) {
   return 3.0 * (m.layers * m.layer_forward_flops(tokens) + 2.0 * m.hidden * m.vocab * tokens);
 }
 
-std::vector<std::uint32_t> append_training_iteration(Program& program, const TrainingJob& job, const GpuSpec& gpu,
+std::vector<std::uint32_t> append_training_iteration(Program& program, const TrainingJob& job,
+                                                     const GpuSpec& gpu,
                                                      const std::vector<std::uint32_t>& server_of,
                                                      core::TimePs launch_ps, const TrainingTags& tags) {
   const auto& m = job.model;
@@ -121,7 +143,9 @@ std::vector<std::uint32_t> append_training_iteration(Program& program, const Tra
   const double tokens = static_cast<double>(p.micro_batch_size) * m.seq_len;  // one micro-batch
   // Each TP rank does 1/tp of a layer's work at the GPU's achieved rate.
   const double flops_per_ps = gpu.peak_tflops * 1e12 * job.gpu_efficiency / 1e12;
-  auto compute_ps = [&](double flops) { return static_cast<core::TimePs>(std::ceil(flops / p.tp / flops_per_ps)); };
+  auto compute_ps = [&](double flops) {
+    return static_cast<core::TimePs>(std::ceil(flops / p.tp / flops_per_ps));
+  };
   const double attn_flops = 2.0 * attention_params(m) * tokens + 2.0 * tokens * m.seq_len * m.hidden;
   const double mlp_flops = 2.0 * expert_params(m) * tokens * (m.experts == 0 ? 1 : m.top_k);
   const double head_flops = 2.0 * m.hidden * m.vocab * tokens;
@@ -155,7 +179,8 @@ std::vector<std::uint32_t> append_training_iteration(Program& program, const Tra
       // replica sends its tokens' top_k activations for the others' experts (1/ep of them each); what it
       // receives is the mirror image, built by the other replicas' own sends.
       const std::uint32_t base = d - d % p.ep;
-      const auto share = static_cast<std::uint64_t>(static_cast<double>(activation_bytes) * m.top_k / p.tp / p.ep);
+      const auto share =
+          static_cast<std::uint64_t>(static_cast<double>(activation_bytes) * m.top_k / p.tp / p.ep);
       for (std::uint32_t t = 0; t < p.tp; ++t) {
         const std::uint32_t me = gpu_of(job, t, d, s);
         const std::uint32_t done_op = program.add_compute(me, 0, tags.ep);
@@ -176,26 +201,34 @@ std::vector<std::uint32_t> append_training_iteration(Program& program, const Tra
     }
     if (expert_phase && moe && p.ep > 1) all_to_all(done);
     if (p.tp > 1) {
-      const auto out = collective(Collective::kAllReduce, Algorithm::kRing, ranks, activation_bytes, done, tags.tp);
+      const auto out =
+          collective(Collective::kAllReduce, Algorithm::kRing, ranks, activation_bytes, done, tags.tp);
       for (std::uint32_t t = 0; t < p.tp; ++t) last[t] = out[t];
     } else {
       last = done;
     }
   };
 
-  // Per data-parallel replica, stage, bucket and TP rank: the op after which the bucket's gradients are final.
+  // Per data-parallel replica, stage, bucket and TP rank: the op after which the bucket's gradients are
+  // final.
   std::vector<std::vector<std::vector<std::vector<std::uint32_t>>>> ready(p.dp);
   std::vector<std::vector<std::vector<std::uint32_t>>> stream_end(p.dp);
   for (std::uint32_t d = 0; d < p.dp; ++d) {
     // Per stage and TP rank: the last op of the stage's compute stream, and the ops that deliver each
     // micro-batch's activations (forward) and gradients (backward) from the neighbouring stages.
     std::vector<std::vector<std::uint32_t>> stream(p.pp, std::vector<std::uint32_t>(p.tp, kNone));
-    std::vector<std::vector<std::vector<std::uint32_t>>> fwd_in(p.pp, std::vector<std::vector<std::uint32_t>>(p.micro_batches, std::vector<std::uint32_t>(p.tp, kNone)));
+    std::vector<std::vector<std::vector<std::uint32_t>>> fwd_in(
+        p.pp,
+        std::vector<std::vector<std::uint32_t>>(p.micro_batches, std::vector<std::uint32_t>(p.tp, kNone)));
     auto bwd_in = fwd_in;
     // Gradient-ready ops per stage, bucket and TP rank: the last micro-batch's backward of the bucket.
-    std::vector<std::vector<std::vector<std::uint32_t>>> grad_ready(p.pp, std::vector<std::vector<std::uint32_t>>(p.dp_buckets, std::vector<std::uint32_t>(p.tp, kNone)));
+    std::vector<std::vector<std::vector<std::uint32_t>>> grad_ready(
+        p.pp, std::vector<std::vector<std::uint32_t>>(p.dp_buckets, std::vector<std::uint32_t>(p.tp, kNone)));
     // 1F1B order per stage; stages are built in an order that creates senders before receivers.
-    struct Step { bool forward; std::uint32_t mb; };
+    struct Step {
+      bool forward;
+      std::uint32_t mb;
+    };
     std::vector<std::vector<Step>> order(p.pp);
     for (std::uint32_t s = 0; s < p.pp; ++s) {
       const std::uint32_t warmup = std::min(p.pp - s - 1, p.micro_batches);
@@ -204,7 +237,8 @@ std::vector<std::uint32_t> append_training_iteration(Program& program, const Tra
         order[s].push_back({true, warmup + i});
         order[s].push_back({false, i});
       }
-      for (std::uint32_t i = p.micro_batches - warmup; i < p.micro_batches; ++i) order[s].push_back({false, i});
+      for (std::uint32_t i = p.micro_batches - warmup; i < p.micro_batches; ++i)
+        order[s].push_back({false, i});
     }
     // Ops must exist before others depend on them, but dependencies may point forward: record the edges
     // to the transfer ops when they are created (the receiver side refers to the transfer op index).
@@ -246,7 +280,8 @@ std::vector<std::uint32_t> append_training_iteration(Program& program, const Tra
           }
           if (s + 1 == p.pp && st.forward)  // the output layer and loss on the last stage
             for (std::uint32_t t = 0; t < p.tp; ++t) {
-              const std::uint32_t op = program.add_compute(gpu_of(job, t, d, s), compute_ps(3.0 * head_flops), tags.compute);
+              const std::uint32_t op =
+                  program.add_compute(gpu_of(job, t, d, s), compute_ps(3.0 * head_flops), tags.compute);
               program.depend(last[t], op);
               last[t] = op;
             }
@@ -257,7 +292,8 @@ std::vector<std::uint32_t> append_training_iteration(Program& program, const Tra
             const std::uint32_t to = st.forward ? s + 1 : s - 1;
             auto& out = st.forward ? fwd_in[to][st.mb] : bwd_in[to][st.mb];
             for (std::uint32_t t = 0; t < p.tp; ++t) {
-              out[t] = program.add_transfer(gpu_of(job, t, d, s), gpu_of(job, t, d, to), activation_bytes / p.tp, tags.pp);
+              out[t] = program.add_transfer(gpu_of(job, t, d, s), gpu_of(job, t, d, to),
+                                            activation_bytes / p.tp, tags.pp);
               program.depend(last[t], out[t]);
             }
           }
@@ -282,8 +318,8 @@ std::vector<std::uint32_t> append_training_iteration(Program& program, const Tra
   // (ZeRO-1) reduce-scatters them, steps its shard, and all-gathers the updated weights.
   std::vector<std::uint32_t> finish;
   const double bucket_params_per_gpu =
-      (attention_params(m) + expert_params(m) * std::max<std::uint32_t>(1, m.experts) / p.ep) * layers_per_stage /
-      p.dp_buckets / p.tp;
+      (attention_params(m) + expert_params(m) * std::max<std::uint32_t>(1, m.experts) / p.ep) *
+      layers_per_stage / p.dp_buckets / p.tp;
   const auto bucket_bytes = static_cast<std::uint64_t>(bucket_params_per_gpu * kBf16);
   const double mem_bytes_per_ps = gpu.memory_tbytes_per_s * 1e12 / 1e12;
   for (std::uint32_t s = 0; s < p.pp; ++s) {
@@ -298,8 +334,10 @@ std::vector<std::uint32_t> append_training_iteration(Program& program, const Tra
           reduced[0].push_back(start[0]);
           continue;
         }
-        const auto out = p.zero == 0 ? collective(Collective::kAllReduce, job.allreduce, ranks, bucket_bytes, start, tags.dp)
-                                     : collective(Collective::kReduceScatter, Algorithm::kRing, ranks, bucket_bytes, start, tags.dp);
+        const auto out = p.zero == 0 ? collective(Collective::kAllReduce, job.allreduce, ranks, bucket_bytes,
+                                                  start, tags.dp)
+                                     : collective(Collective::kReduceScatter, Algorithm::kRing, ranks,
+                                                  bucket_bytes, start, tags.dp);
         for (std::uint32_t d = 0; d < p.dp; ++d) reduced[d].push_back(out[d]);
       }
       for (std::uint32_t d = 0; d < p.dp; ++d) {
@@ -307,13 +345,15 @@ std::vector<std::uint32_t> append_training_iteration(Program& program, const Tra
         deps.push_back(stream_end[d][s][t]);
         // The optimizer step reads and writes its shard of fp32 state: memory-bound, 16 bytes per parameter.
         const double shard = bucket_params_per_gpu * p.dp_buckets / (p.zero >= 1 ? p.dp : 1);
-        const std::uint32_t step = program.add_compute(ranks[d], static_cast<core::TimePs>(std::ceil(16.0 * shard / mem_bytes_per_ps)), tags.compute);
+        const std::uint32_t step = program.add_compute(
+            ranks[d], static_cast<core::TimePs>(std::ceil(16.0 * shard / mem_bytes_per_ps)), tags.compute);
         for (auto dep : deps) program.depend(dep, step);
         finish.push_back(step);
       }
       if (p.zero >= 1 && p.dp > 1) {
         std::vector<std::uint32_t> start(finish.end() - p.dp, finish.end());
-        const auto out = collective(Collective::kAllGather, Algorithm::kRing, ranks, bucket_bytes * p.dp_buckets, start, tags.dp);
+        const auto out = collective(Collective::kAllGather, Algorithm::kRing, ranks,
+                                    bucket_bytes * p.dp_buckets, start, tags.dp);
         std::copy(out.begin(), out.end(), finish.end() - p.dp);
       }
     }

@@ -15,16 +15,16 @@ struct TransformerModel {
   std::uint32_t layers = 0;
   std::uint32_t hidden = 0;
   std::uint32_t heads = 0;
-  std::uint32_t kv_heads = 0;  // grouped-query attention; 0 = heads
+  std::uint32_t kv_heads = 0;    // grouped-query attention; 0 = heads
   std::uint32_t ffn_hidden = 0;  // 0 = 4 x hidden
   std::uint32_t seq_len = 0;
   std::uint32_t vocab = 0;
   std::uint32_t experts = 0;
   std::uint32_t top_k = 0;
 
-  double layer_params() const;   // one layer, all experts
+  double layer_params() const;         // one layer, all experts
   double active_layer_params() const;  // parameters one token touches in a layer
-  double params() const;         // whole model with embeddings (untied input and output)
+  double params() const;               // whole model with embeddings (untied input and output)
   // Forward FLOPs of one layer for `tokens` tokens in sequences of seq_len.
   double layer_forward_flops(double tokens) const;
 };
@@ -41,7 +41,8 @@ struct TrainingJob {
   std::string name;
   std::uint32_t first_gpu = 0;
   std::uint32_t gpus = 0;
-  std::vector<std::uint32_t> gpu_list;  // explicit placement (rank -> GPU); empty = first_gpu, first_gpu + 1, ...
+  std::vector<std::uint32_t>
+      gpu_list;  // explicit placement (rank -> GPU); empty = first_gpu, first_gpu + 1, ...
   TransformerModel model;
   Parallelism par;
   double gpu_efficiency = 0.5;  // achieved fraction of peak FLOP/s in compute kernels
@@ -52,7 +53,8 @@ struct TrainingJob {
 std::uint32_t gpu_of(const TrainingJob& job, std::uint32_t tp, std::uint32_t dp, std::uint32_t pp);
 
 // Empty when the job fits the cluster, else what is wrong and the field it concerns ("parallelism.tp: ...").
-std::string check(const TrainingJob& job, const GpuSpec& gpu, std::uint32_t gpus_per_server, std::size_t cluster_gpus);
+std::string check(const TrainingJob& job, const GpuSpec& gpu, std::uint32_t gpus_per_server,
+                  std::size_t cluster_gpus);
 
 // Memory one GPU needs, bytes: weights, gradients and optimizer state, and activations.
 struct MemoryNeed {
@@ -70,9 +72,11 @@ struct TrainingTags {
 // Appends one iteration (1F1B pipeline schedule, tensor-parallel all-reduces per layer, point-to-point
 // activations between stages, bucketed data-parallel gradient reduction overlapping the backward pass,
 // expert-parallel all-to-alls). Returns the ops that finish the iteration, one per GPU.
-std::vector<std::uint32_t> append_training_iteration(Program& program, const TrainingJob& job, const GpuSpec& gpu,
+std::vector<std::uint32_t> append_training_iteration(Program& program, const TrainingJob& job,
+                                                     const GpuSpec& gpu,
                                                      const std::vector<std::uint32_t>& server_of,
-                                                     core::TimePs collective_launch_ps, const TrainingTags& tags);
+                                                     core::TimePs collective_launch_ps,
+                                                     const TrainingTags& tags);
 
 // FLOPs of one iteration on the whole job (forward + backward = 3 x forward), for model FLOPs utilization.
 double iteration_flops(const TrainingJob& job);

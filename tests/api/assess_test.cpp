@@ -1,9 +1,10 @@
 // Jobs on a fabric: oversubscription and failures slow training down; jobs that share no link do not slow
 // each other; jobs that share a congested spine do.
+#include "api/assess.hpp"
+
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
-#include "api/assess.hpp"
 #include "io/scenario_loader.hpp"
 
 namespace aifabric {
@@ -28,11 +29,13 @@ jobs:
                      oversubscription, failed, jobs);
 }
 
-const char* kModel = "model: {layers: 4, hidden: 2048, heads: 16, ffn_hidden: 8192, seq_len: 2048, vocab: 32000}";
+const char* kModel =
+    "model: {layers: 4, hidden: 2048, heads: 16, ffn_hidden: 8192, seq_len: 2048, vocab: 32000}";
 
 std::string job(const std::string& name, const std::string& placement, std::uint32_t dp) {
-  return fmt::format("  - name: {}\n    {}\n    {}\n    parallelism: {{tp: 8, dp: {}, micro_batches: 1, dp_buckets: 2}}\n",
-                     name, placement, kModel, dp);
+  return fmt::format(
+      "  - name: {}\n    {}\n    {}\n    parallelism: {{tp: 8, dp: {}, micro_batches: 1, dp_buckets: 2}}\n",
+      name, placement, kModel, dp);
 }
 
 double iteration_s(const std::string& yaml, std::size_t job_index = 0) {
@@ -47,16 +50,20 @@ TEST(Assess, OversubscriptionAndFailuresSlowTrainingDown) {
   const double full = iteration_s(fabric(1, "", all));
   const double half = iteration_s(fabric(2, "", all));
   // Four of leaf0's links to spine0 out of service (with 2:1, that is every link leaf0 has to spine0).
-  const double failed = iteration_s(fabric(2, "failed_links: [{a: leaf0, b: spine0}, {a: leaf0, b: spine0}, "
-                                              "{a: leaf0, b: spine0}, {a: leaf0, b: spine0}]", all));
-  std::printf("iteration: 1:1 %.3f ms, 2:1 %.3f ms, 2:1 without spine0 at leaf0 %.3f ms\n", full * 1e3, half * 1e3, failed * 1e3);
+  const double failed = iteration_s(fabric(2,
+                                           "failed_links: [{a: leaf0, b: spine0}, {a: leaf0, b: spine0}, "
+                                           "{a: leaf0, b: spine0}, {a: leaf0, b: spine0}]",
+                                           all));
+  std::printf("iteration: 1:1 %.3f ms, 2:1 %.3f ms, 2:1 without spine0 at leaf0 %.3f ms\n", full * 1e3,
+              half * 1e3, failed * 1e3);
   EXPECT_GT(half, full);
   EXPECT_GT(failed, half);
 }
 
 TEST(Assess, JobsOnDisjointLinksDoNotSlowEachOther) {
   // Job A on leaf0's two servers, job B on leaf1's: their data-parallel traffic never leaves its leaf.
-  const std::string jobs = job("a", "first_gpu: 0\n    gpus: 16", 2) + job("b", "first_gpu: 16\n    gpus: 16", 2);
+  const std::string jobs =
+      job("a", "first_gpu: 0\n    gpus: 16", 2) + job("b", "first_gpu: 16\n    gpus: 16", 2);
   const auto a = api::assess(io::load_scenario_text(fabric(4, "", jobs), "test.yaml"));
   for (const auto& j : a.jobs) {
     EXPECT_EQ(j.fabric.iteration_ps, j.alone.iteration_ps) << j.name;
@@ -76,8 +83,9 @@ TEST(Assess, JobsSharingACongestedSpineSlowEachOther) {
   const std::string jobs = job("a", servers(0, 2), 2) + job("b", servers(1, 3), 2);
   const auto a = api::assess(io::load_scenario_text(fabric(4, "", jobs), "test.yaml"));
   for (const auto& j : a.jobs) {
-    std::printf("job %s: shared %.3f ms, alone %.3f ms (%+.1f%%)\n", j.name.c_str(), core::ps_to_sec(j.fabric.iteration_ps) * 1e3,
-                core::ps_to_sec(j.alone.iteration_ps) * 1e3, 100 * j.slowdown_from_others);
+    std::printf("job %s: shared %.3f ms, alone %.3f ms (%+.1f%%)\n", j.name.c_str(),
+                core::ps_to_sec(j.fabric.iteration_ps) * 1e3, core::ps_to_sec(j.alone.iteration_ps) * 1e3,
+                100 * j.slowdown_from_others);
     EXPECT_GT(j.slowdown_from_others, 0.01) << j.name;
   }
 }

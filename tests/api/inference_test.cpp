@@ -1,16 +1,18 @@
 // Inference services: latency percentiles rise as the offered load nears the service's capacity, and the
 // report says when the objective is missed.
+#include "workload/inference.hpp"
+
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include "api/assess.hpp"
 #include "io/scenario_loader.hpp"
-#include "workload/inference.hpp"
 
 namespace aifabric {
 namespace {
 
-std::string service(double rate, std::uint32_t prefill_replicas = 0, std::uint32_t gpus = 8, std::uint32_t requests = 300) {
+std::string service(double rate, std::uint32_t prefill_replicas = 0, std::uint32_t gpus = 8,
+                    std::uint32_t requests = 300) {
   return fmt::format(R"(
 fabric: {{kind: roce}}
 topology: {{kind: leaf_spine, leaves: 2, hosts_per_leaf: 8, link: {{rate_gbps: 400, latency_ns: 1000, mtu_bytes: 4096}}}}
@@ -37,14 +39,17 @@ TEST(Inference, LatencyRisesAsLoadNearsCapacity) {
   const auto probe = io::load_scenario_text(service(1), "test.yaml");
   const auto& s = probe.services[0];
   double decode = 0;
-  for (std::uint32_t k = 1; k < s.output_tokens; ++k) decode += core::ps_to_sec(workload::decode_step_ps(s, probe.cluster.gpu, s.prompt_tokens + k));
-  const double capacity = 2.0 / decode;  // requests per second, ignoring prefill (a lower bound on the service time)
+  for (std::uint32_t k = 1; k < s.output_tokens; ++k)
+    decode += core::ps_to_sec(workload::decode_step_ps(s, probe.cluster.gpu, s.prompt_tokens + k));
+  const double capacity =
+      2.0 / decode;  // requests per second, ignoring prefill (a lower bound on the service time)
   double previous_p99 = 0, previous_p50 = 0;
   for (double load : {0.2, 0.6, 0.95}) {
     const auto a = api::assess(io::load_scenario_text(service(load * capacity), "test.yaml"));
     const auto& r = a.services[0].fabric;
-    std::printf("load %.2f (%.1f req/s): TTFT p50 %.2f ms p99 %.2f ms, TPOT p99 %.3f ms, objective %s\n", load,
-                load * capacity, r.ttft_ms[0], r.ttft_ms[2], r.tpot_ms[2], r.objective_met ? "met" : "missed");
+    std::printf("load %.2f (%.1f req/s): TTFT p50 %.2f ms p99 %.2f ms, TPOT p99 %.3f ms, objective %s\n",
+                load, load * capacity, r.ttft_ms[0], r.ttft_ms[2], r.tpot_ms[2],
+                r.objective_met ? "met" : "missed");
     EXPECT_TRUE(r.complete);
     EXPECT_GT(r.ttft_ms[2], previous_p99);
     EXPECT_GE(r.ttft_ms[0], previous_p50);
@@ -68,7 +73,8 @@ TEST(Inference, DisaggregatedKvCacheCrossesTheFabric) {
   std::uint64_t crossing = 0;
   for (const auto& p : a.ports)
     if (p.from == "leaf0" && p.to.rfind("spine", 0) == 0) crossing += p.counters.tx_data_bytes;
-  EXPECT_GE(crossing, 60ull * 128 * 1024 * 1024 * 99 / 100) << "every request's KV cache goes up leaf0's uplinks";
+  EXPECT_GE(crossing, 60ull * 128 * 1024 * 1024 * 99 / 100)
+      << "every request's KV cache goes up leaf0's uplinks";
   // The transfer adds to the time between the first and the last token, not to the time to first token.
   EXPECT_GT(r.fabric.tpot_ms[0], 0.0);
 }

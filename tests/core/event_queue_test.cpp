@@ -66,7 +66,8 @@ TEST(EventQueue, InterleavedScheduleAndPopMatchAReferenceAcrossWheelAndOverflow)
     const int adds = static_cast<int>(rng.below(3));
     for (int i = 0; i < adds; ++i) {
       static const TimePs kScales[] = {0, 1000, 100'000, 20'000'000, 10'000'000'000};
-      const TimePs t = q.now() + static_cast<TimePs>(rng.below(static_cast<std::uint64_t>(kScales[rng.below(5)]) + 1));
+      const TimePs t =
+          q.now() + static_cast<TimePs>(rng.below(static_cast<std::uint64_t>(kScales[rng.below(5)]) + 1));
       q.schedule(t, static_cast<std::uint32_t>(seq), 0);
       ref.emplace(t, seq++);
     }

@@ -1,15 +1,15 @@
 // Golden scenarios: every built-in example has an expected event fingerprint (exact) and metrics (within a
 // stated tolerance) in tests/golden/<name>.json. AIFABRIC_UPDATE_GOLDEN=1 rewrites them after an intended
 // change of behaviour; review the diff before committing it.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
-#include <unistd.h>
-#include <fmt/format.h>
 
 #include "api/collective_run.hpp"
 #include "api/run.hpp"
@@ -77,7 +77,8 @@ TEST(GoldenCollective, NcclExampleRowsAreStable) {
   // The built-in nccl-tests example, on the packet engine: every row's time, exactly as recorded.
   const auto sc = load_scenario("example:nccl_allreduce_h100");
   nlohmann::json got = nlohmann::json::array();
-  for (std::uint64_t bytes = sc.collective.min_bytes; bytes <= sc.collective.max_bytes; bytes *= sc.collective.step_factor) {
+  for (std::uint64_t bytes = sc.collective.min_bytes; bytes <= sc.collective.max_bytes;
+       bytes *= sc.collective.step_factor) {
     auto spec = sc.collective.spec;
     spec.bytes = bytes;
     const auto row = api::run_collective(sc, spec, sc.collective.network);

@@ -12,12 +12,14 @@ namespace {
 std::string chain_yaml(const std::vector<std::pair<double, double>>& links, std::uint64_t size_bytes,
                        const std::string& fabric) {
   std::string nodes = "    - {name: h0, kind: host}\n    - {name: h1, kind: host}\n";
-  for (std::size_t i = 1; i < links.size(); ++i) nodes += fmt::format("    - {{name: s{}, kind: switch}}\n", i);
+  for (std::size_t i = 1; i < links.size(); ++i)
+    nodes += fmt::format("    - {{name: s{}, kind: switch}}\n", i);
   std::string ls;
   for (std::size_t i = 0; i < links.size(); ++i) {
     const std::string a = i == 0 ? "h0" : fmt::format("s{}", i);
     const std::string b = i + 1 == links.size() ? "h1" : fmt::format("s{}", i + 1);
-    ls += fmt::format("    - {{a: {}, b: {}, rate_gbps: {}, latency_ns: {}}}\n", a, b, links[i].first, links[i].second);
+    ls += fmt::format("    - {{a: {}, b: {}, rate_gbps: {}, latency_ns: {}}}\n", a, b, links[i].first,
+                      links[i].second);
   }
   return fmt::format(R"(
 name: chain
@@ -86,7 +88,8 @@ TEST(Analytic, BytesAreConservedAtEveryCheck) {
   // flight at every check, for lossless, lossy and credit-based fabrics. The 1 MB shared buffer holds the
   // PFC thresholds and headroom of the 4-port switches (4 x (64 KB + about 38 KB)) so RoCE stays lossless;
   // the lossy fabric drops in the incast.
-  for (const char* fabric : {"{kind: roce, pfc: {xoff_bytes: 64KB}}", "{kind: ethernet}", "{kind: infiniband}"}) {
+  for (const char* fabric :
+       {"{kind: roce, pfc: {xoff_bytes: 64KB}}", "{kind: ethernet}", "{kind: infiniband}"}) {
     const auto sc = testing::scenario(fmt::format(R"(
 fabric: {}
 topology: {{kind: fat_tree, k: 4, switch: {{buffer_bytes: 1MB}}}}

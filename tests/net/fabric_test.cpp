@@ -91,7 +91,8 @@ TEST(Fabric, EcmpCollidesOnAPermutationAndSprayingDoesNot) {
   // Non-blocking k=8 fat-tree, 128 hosts. Per-flow ECMP hashes some flows onto the same uplink, so they get
   // half the line rate or less: the slowest flow takes at least 1.8x its ideal time. Per-packet spraying
   // spreads every flow over all paths and finishes within 10% of the ideal.
-  auto ecmp = testing::make_simulation(testing::scenario(permutation_yaml("{kind: roce, load_balancing: ecmp}", 8, "2MB")));
+  auto ecmp = testing::make_simulation(
+      testing::scenario(permutation_yaml("{kind: roce, load_balancing: ecmp}", 8, "2MB")));
   ASSERT_TRUE(ecmp.run().all_completed);
   double worst = 0;
   int slow = 0;
@@ -103,7 +104,8 @@ TEST(Fabric, EcmpCollidesOnAPermutationAndSprayingDoesNot) {
   EXPECT_GE(slow, 5) << "flows below about half the line rate";
   std::printf("ECMP: %d of 128 flows below half rate, worst slowdown %.2f\n", slow, worst);
 
-  auto spray = testing::make_simulation(testing::scenario(permutation_yaml("{kind: roce, load_balancing: spray}", 8, "10MB")));
+  auto spray = testing::make_simulation(
+      testing::scenario(permutation_yaml("{kind: roce, load_balancing: spray}", 8, "10MB")));
   ASSERT_TRUE(spray.run().all_completed);
   const double ratio = worst_over_ideal(spray);
   std::printf("spray: completion / ideal = %.4f\n", ratio);
@@ -131,7 +133,8 @@ traffic: [{kind: all_to_all, size_bytes: 1MB}]
   for (int leaf = 0; leaf < 4; ++leaf) {
     std::uint64_t up = 0;
     for (const auto& p : sim.port_reports())
-      if (p.from == fmt::format("leaf{}", leaf) && p.to.rfind("spine", 0) == 0) up += p.counters.tx_data_bytes;
+      if (p.from == fmt::format("leaf{}", leaf) && p.to.rfind("spine", 0) == 0)
+        up += p.counters.tx_data_bytes;
     EXPECT_EQ(up, 192'000'000u) << "leaf" << leaf << " sends every inter-leaf byte up exactly once";
     worst_leaf_up = std::max(worst_leaf_up, up);
   }
@@ -170,8 +173,8 @@ TEST(Fabric, InfinibandAdaptiveRoutingNearsTheIdealOnAPermutation) {
   const double ratio = worst_over_ideal(ar);
   std::printf("InfiniBand adaptive routing: completion / ideal = %.4f\n", ratio);
   EXPECT_LE(ratio, 1.10);
-  auto static_routes =
-      testing::make_simulation(testing::scenario(permutation_yaml("{kind: infiniband, load_balancing: ecmp}", 8, "10MB")));
+  auto static_routes = testing::make_simulation(
+      testing::scenario(permutation_yaml("{kind: infiniband, load_balancing: ecmp}", 8, "10MB")));
   ASSERT_TRUE(static_routes.run().all_completed);
   EXPECT_GT(worst_over_ideal(static_routes), ratio) << "adaptive routing beats static hashing";
 }

@@ -48,7 +48,8 @@ TEST_P(LosslessIncast, NoLossBusyBottleneckFairShare) {
   }
   const auto bottleneck = testing::port_index(ports1, "leaf0->host0");
   ASSERT_LT(bottleneck, ports1.size());
-  const double sent = static_cast<double>(ports1[bottleneck].counters.tx_bytes - ports0[bottleneck].counters.tx_bytes);
+  const double sent =
+      static_cast<double>(ports1[bottleneck].counters.tx_bytes - ports0[bottleneck].counters.tx_bytes);
   const double busy = sent * 8.0 / (100e9 * core::ps_to_sec(6 * T / 10 - 3 * T / 10));
   std::printf("incast %d: busy %.4f jain %.4f\n", n, busy, testing::jain(share));
   EXPECT_GE(busy, 0.95) << "bottleneck busy fraction in the steady state";

@@ -8,7 +8,9 @@
 namespace aifabric::testing {
 
 // Scenarios in tests are written in the user's own format, so each test also exercises the loader.
-inline api::Scenario scenario(const std::string& yaml) { return io::load_scenario_text(yaml, "test.yaml"); }
+inline api::Scenario scenario(const std::string& yaml) {
+  return io::load_scenario_text(yaml, "test.yaml");
+}
 
 inline net::Simulation make_simulation(const api::Scenario& sc) {
   return net::Simulation(sc.topology, sc.fabric, sc.flows, sc.run);

@@ -10,7 +10,9 @@
 namespace aifabric::topo {
 namespace {
 
-TierParams tier(double gbps) { return TierParams{LinkParams{gbps, 1000, 4096}, SwitchParams{32u << 20, BufferMode::kShared}}; }
+TierParams tier(double gbps) {
+  return TierParams{LinkParams{gbps, 1000, 4096}, SwitchParams{32u << 20, BufferMode::kShared}};
+}
 
 std::size_t count_links(const TopologySpec& t, const std::string& a_prefix, const std::string& b_prefix) {
   std::size_t n = 0;

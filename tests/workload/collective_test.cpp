@@ -11,14 +11,14 @@
 namespace aifabric::workload {
 namespace {
 
-constexpr double kBytesPerPs = 50e9 / 1e12;   // 50 GB/s NIC payload rate (400 Gbit/s)
+constexpr double kBytesPerPs = 50e9 / 1e12;     // 50 GB/s NIC payload rate (400 Gbit/s)
 constexpr double kNvBytesPerPs = 450e9 / 1e12;  // 450 GB/s NVLink per direction
 constexpr core::TimePs kAlpha = 5'000'000;      // 5 us per network step
 constexpr core::TimePs kAlphaNv = 1'000'000;    // 1 us per NVLink step
 
 // Runs one collective with `gpus_per_server` GPUs per server on an ideal network; returns seconds.
-double run(Collective op, Algorithm algo, std::uint32_t n, std::uint64_t bytes, std::uint32_t gpus_per_server = 1,
-           std::uint64_t chunk = 0, std::uint32_t channels = 1) {
+double run(Collective op, Algorithm algo, std::uint32_t n, std::uint64_t bytes,
+           std::uint32_t gpus_per_server = 1, std::uint64_t chunk = 0, std::uint32_t channels = 1) {
   ClusterMap cluster;
   for (std::uint32_t g = 0; g < n; ++g) {
     cluster.server_of.push_back(g / gpus_per_server);
@@ -62,7 +62,8 @@ void expect_close(double got, double want, const std::string& what) {
 TEST(AlphaBeta, RingAllReduce) {
   // 2(n-1) steps, each moving one n-th of the buffer: T = 2(n-1)(alpha + S/(nB)).
   for (const auto& pt : sweep()) {
-    const double t = run(Collective::kAllReduce, Algorithm::kRing, pt.n, static_cast<std::uint64_t>(pt.bytes));
+    const double t =
+        run(Collective::kAllReduce, Algorithm::kRing, pt.n, static_cast<std::uint64_t>(pt.bytes));
     expect_close(t, 2 * (pt.n - 1) * (a + pt.bytes / pt.n / B), fmt::format("n={} S={}", pt.n, pt.bytes));
   }
 }
@@ -72,7 +73,8 @@ TEST(AlphaBeta, RingAllGatherAndReduceScatter) {
   for (const auto& pt : sweep())
     for (auto op : {Collective::kAllGather, Collective::kReduceScatter}) {
       const double t = run(op, Algorithm::kRing, pt.n, static_cast<std::uint64_t>(pt.bytes));
-      expect_close(t, (pt.n - 1) * (a + pt.bytes / pt.n / B), fmt::format("{} n={} S={}", name(op), pt.n, pt.bytes));
+      expect_close(t, (pt.n - 1) * (a + pt.bytes / pt.n / B),
+                   fmt::format("{} n={} S={}", name(op), pt.n, pt.bytes));
     }
 }
 
@@ -81,7 +83,8 @@ TEST(AlphaBeta, HalvingDoublingAllReduce) {
   // T = 2 log2(n) alpha + 2 (n-1)/n S/B.
   for (std::uint32_t n : {2u, 8u, 64u, 1024u})
     for (double s : {1e3, 1e6, 1e9, 8e9}) {
-      const double t = run(Collective::kAllReduce, Algorithm::kHalvingDoubling, n, static_cast<std::uint64_t>(s));
+      const double t =
+          run(Collective::kAllReduce, Algorithm::kHalvingDoubling, n, static_cast<std::uint64_t>(s));
       expect_close(t, 2 * std::log2(n) * a + 2.0 * (n - 1) / n * s / B, fmt::format("n={} S={}", n, s));
     }
 }
@@ -94,7 +97,8 @@ TEST(AlphaBeta, PipelinedBroadcastAndReduce) {
       const double chunk = std::max(1e3, s / 64);
       const double k = std::ceil(s / chunk);
       for (auto op : {Collective::kBroadcast, Collective::kReduce}) {
-        const double t = run(op, Algorithm::kPipeline, n, static_cast<std::uint64_t>(s), 1, static_cast<std::uint64_t>(chunk));
+        const double t = run(op, Algorithm::kPipeline, n, static_cast<std::uint64_t>(s), 1,
+                             static_cast<std::uint64_t>(chunk));
         expect_close(t, (n - 1 + k - 1) * (a + s / k / B), fmt::format("{} n={} S={}", name(op), n, s));
       }
     }
@@ -114,7 +118,9 @@ TEST(AlphaBeta, AllToAll) {
 }
 
 TEST(AlphaBeta, SendRecv) {
-  for (double s : {1e3, 1e6, 8e9}) expect_close(run(Collective::kSendRecv, Algorithm::kDirect, 2, static_cast<std::uint64_t>(s)), a + s / B, "sendrecv");
+  for (double s : {1e3, 1e6, 8e9})
+    expect_close(run(Collective::kSendRecv, Algorithm::kDirect, 2, static_cast<std::uint64_t>(s)), a + s / B,
+                 "sendrecv");
 }
 
 TEST(AlphaBeta, HierarchicalAllReduce) {
@@ -124,14 +130,17 @@ TEST(AlphaBeta, HierarchicalAllReduce) {
   for (std::uint32_t servers : {2u, 4u, 32u, 128u})
     for (double s : {1e3, 1e6, 1e9, 8e9}) {
       const std::uint32_t g = 8;
-      const double t = run(Collective::kAllReduce, Algorithm::kHierarchical, g * servers, static_cast<std::uint64_t>(s), g);
-      const double want = 2 * (g - 1) * (a_nv + s / g / B_nv) + 2 * (servers - 1) * (a + s / (g * servers) / B);
+      const double t = run(Collective::kAllReduce, Algorithm::kHierarchical, g * servers,
+                           static_cast<std::uint64_t>(s), g);
+      const double want =
+          2 * (g - 1) * (a_nv + s / g / B_nv) + 2 * (servers - 1) * (a + s / (g * servers) / B);
       expect_close(t, want, fmt::format("servers={} S={}", servers, s));
     }
 }
 
 TEST(AlphaBeta, ChannelsSplitTheDataWithoutChangingTheBandwidthTerm) {
-  // Four rings share each NIC four ways and carry a quarter of the data each: the bandwidth term is unchanged.
+  // Four rings share each NIC four ways and carry a quarter of the data each: the bandwidth term is
+  // unchanged.
   const double t = run(Collective::kAllReduce, Algorithm::kRing, 16, 1'000'000'000, 1, 0, 4);
   expect_close(t, 2 * 15 * (a + 1e9 / 16 / B), "ring, 4 channels");
 }
@@ -179,11 +188,13 @@ TEST(AlphaBeta, DoubleBinaryTreeAllReduce) {
   // large n, which is why NCCL's tree reaches the ring's bus bandwidth.
   for (std::uint32_t n : {2u, 8u, 64u, 1024u}) {
     const double d = std::floor(std::log2(n));
-    expect_close(run(Collective::kAllReduce, Algorithm::kTree, n, 1000), 2 * d * a, fmt::format("latency n={}", n));
+    expect_close(run(Collective::kAllReduce, Algorithm::kTree, n, 1000), 2 * d * a,
+                 fmt::format("latency n={}", n));
   }
   for (std::uint32_t n : {8u, 64u}) {
     const double s = 8e9;
-    const double t = run(Collective::kAllReduce, Algorithm::kTree, n, static_cast<std::uint64_t>(s), 1, 4'000'000);
+    const double t =
+        run(Collective::kAllReduce, Algorithm::kTree, n, static_cast<std::uint64_t>(s), 1, 4'000'000);
     std::printf("tree n=%u: %.4f of 2S/B\n", n, t / (2 * s / B));
     expect_close(t, 2 * s / B, fmt::format("bandwidth n={}", n));
   }

@@ -11,7 +11,8 @@
 namespace aifabric {
 namespace {
 
-api::Scenario cluster(const std::string& gpu, std::uint32_t servers, double nic_gbps, const std::string& network) {
+api::Scenario cluster(const std::string& gpu, std::uint32_t servers, double nic_gbps,
+                      const std::string& network) {
   return io::load_scenario_text(fmt::format(R"(
 fabric: {{kind: infiniband}}
 topology: {{kind: rail_optimized, scalable_units: 1, servers_per_unit: {}, gpus_per_server: 8,
@@ -19,8 +20,8 @@ topology: {{kind: rail_optimized, scalable_units: 1, servers_per_unit: {}, gpus_
 cluster: {{gpu: {}}}
 collective: {{op: all_reduce, algorithm: ring, network: {}}}
 )",
-                                                servers, nic_gbps, gpu, network),
-                                    "test.yaml");
+                                            servers, nic_gbps, gpu, network),
+                                "test.yaml");
 }
 
 double busbw(const api::Scenario& sc, std::uint64_t bytes) {

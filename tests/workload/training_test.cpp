@@ -1,4 +1,6 @@
 // Training iterations: the model's size, and iteration times computed by hand on an ideal network.
+#include "workload/training.hpp"
+
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
@@ -6,7 +8,6 @@
 
 #include "api/assess.hpp"
 #include "io/scenario_loader.hpp"
-#include "workload/training.hpp"
 
 namespace aifabric {
 namespace {
@@ -61,7 +62,8 @@ TEST(TrainingIteration, DataParallelTimeIsComputePlusTheGradientAllReduce) {
   // 33.6 MB) over 2 ranks: 2 steps of S/2, each at the NIC's payload rate 400G x 4096/4122 (InfiniBand
   // framing) plus the path latency (2 x 1 us + one 4122-byte packet stored at the leaf: 82.44 ns); then
   // the optimizer step, memory-bound: 16 bytes x parameters / 3.35 TB/s.
-  const auto sc = io::load_scenario_text(small_job("{tp: 1, pp: 1, dp: 2, micro_batches: 1, dp_buckets: 1, zero: 0}"), "test.yaml");
+  const auto sc = io::load_scenario_text(
+      small_job("{tp: 1, pp: 1, dp: 2, micro_batches: 1, dp_buckets: 1, zero: 0}"), "test.yaml");
   const auto a = api::assess(sc);
   const Times t = times();
   const double f = 4 * (t.attn_ps + t.mlp_ps);
@@ -74,8 +76,10 @@ TEST(TrainingIteration, DataParallelTimeIsComputePlusTheGradientAllReduce) {
   const double got = static_cast<double>(a.jobs[0].ideal.iteration_ps);
   EXPECT_NEAR(got / want, 1.0, 1e-6) << "simulated " << got << " ps, by hand " << want << " ps";
   // The whole all-reduce is exposed: it starts after the backward pass.
-  EXPECT_NEAR(a.jobs[0].ideal.exposed_us.at("dp"), core::ps_to_us(static_cast<core::TimePs>(2 * step + optimizer)) -
-                                                       core::ps_to_us(static_cast<core::TimePs>(optimizer)), 0.01);
+  EXPECT_NEAR(a.jobs[0].ideal.exposed_us.at("dp"),
+              core::ps_to_us(static_cast<core::TimePs>(2 * step + optimizer)) -
+                  core::ps_to_us(static_cast<core::TimePs>(optimizer)),
+              0.01);
 }
 
 TEST(TrainingIteration, PipelineFollowsTheOneForwardOneBackwardSchedule) {
@@ -85,7 +89,8 @@ TEST(TrainingIteration, PipelineFollowsTheOneForwardOneBackwardSchedule) {
   //   stage 1: F0 ends f + x + f + h; B0 ends that + b; F1 + h then B1 end at f + x + 2(f + h + b);
   //   stage 0: B1 waits for the last gradient: f + 2x + 2(f + h + b), then runs b.
   // Then each stage's optimizer step (parameters of 2 layers, 16 bytes each, at 3.35 TB/s).
-  const auto sc = io::load_scenario_text(small_job("{tp: 1, pp: 2, dp: 1, micro_batches: 2, dp_buckets: 1}"), "test.yaml");
+  const auto sc = io::load_scenario_text(small_job("{tp: 1, pp: 2, dp: 1, micro_batches: 2, dp_buckets: 1}"),
+                                         "test.yaml");
   const auto a = api::assess(sc);
   const Times t = times();
   const double f = 2 * (t.attn_ps + t.mlp_ps), b = 2 * f;
