@@ -1121,6 +1121,64 @@ api::Scenario load_scenario_file(const std::string& path, std::int64_t seed_over
   return load_scenario_text(text.str(), path, seed_override);
 }
 
+std::string scenario_text(const std::string& path_or_example) {
+  const std::string prefix = "example:";
+  if (path_or_example.rfind(prefix, 0) == 0) {
+    for (const auto& ex : builtin_examples())
+      if (ex.name == path_or_example.substr(prefix.size())) return ex.yaml;
+    throw InputError(core::Location{path_or_example, 0, 0, ""},
+                     "no built-in example of that name (see `aifabric examples`)");
+  }
+  std::ifstream in(path_or_example, std::ios::binary);
+  if (!in)
+    throw InputError(core::Location{path_or_example, 0, 0, ""},
+                     "cannot open scenario file (missing or unreadable)");
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+std::string with_override(const std::string& yaml, const std::string& path, const std::string& value) {
+  const core::Location where{"--vary", 0, 0, path};
+  YAML::Node root;
+  YAML::Node replacement;
+  try {
+    root = YAML::Load(yaml);
+    replacement = YAML::Load(value);
+  } catch (const YAML::Exception& e) {
+    throw InputError(where, "not valid YAML: " + e.msg);
+  }
+  // Walk the path, one key or [index] at a time, keeping each step's node so the last can be assigned.
+  std::vector<YAML::Node> chain{root};
+  std::size_t i = 0;
+  while (i < path.size()) {
+    YAML::Node cur = chain.back();
+    if (path[i] == '[') {
+      const std::size_t close = path.find(']', i);
+      if (close == std::string::npos) throw InputError(where, "unclosed [ in the path");
+      const std::size_t index = std::stoul(path.substr(i + 1, close - i - 1));
+      if (!cur.IsSequence() || index >= cur.size())
+        throw InputError(where, fmt::format("no list item [{}] there", index));
+      chain.push_back(cur[index]);
+      i = close + 1;
+    } else {
+      if (path[i] == '.') ++i;
+      const std::size_t end = path.find_first_of(".[", i);
+      const std::string key = path.substr(i, end == std::string::npos ? std::string::npos : end - i);
+      if (key.empty()) throw InputError(where, "empty key in the path");
+      if (!cur.IsMap() && cur.IsDefined() && !cur.IsNull())
+        throw InputError(where, "'" + key + "' is under a value that is not a mapping");
+      chain.push_back(cur[key]);
+      i = end == std::string::npos ? path.size() : end;
+    }
+  }
+  if (chain.size() < 2) throw InputError(where, "expected a path to a value");
+  chain.back() = replacement;
+  YAML::Emitter out;
+  out << root;
+  return out.c_str();
+}
+
 api::Scenario load_scenario(const std::string& path_or_example, std::int64_t seed_override) {
   const std::string prefix = "example:";
   if (path_or_example.rfind(prefix, 0) == 0) {

@@ -1,0 +1,18 @@
+#pragma once
+#include <cstddef>
+#include <functional>
+#include <vector>
+
+#include "api/result.hpp"
+#include "api/scenario.hpp"
+
+namespace aifabric::api {
+
+// Runs `count` independent tasks on up to `threads` threads (0 = the machine's cores). Each task owns its
+// Simulation, so nothing is shared; results come back in task order, identical to a serial run.
+void parallel_for(std::size_t count, unsigned threads, const std::function<void(std::size_t)>& task);
+
+// Runs every scenario (`simulate`) in parallel.
+std::vector<Result> run_all(const std::vector<Scenario>& scenarios, unsigned threads = 0);
+
+}  // namespace aifabric::api
