@@ -47,6 +47,7 @@ int collective(const std::string& scenario, const std::string& out, const std::s
                                      "this scenario has no collective section (see `aifabric params`)");
   if (network == "ideal") sc.collective.network = aifabric::api::NetworkModel::kIdeal;
   if (network == "packet") sc.collective.network = aifabric::api::NetworkModel::kPacket;
+  if (network == "flow") sc.collective.network = aifabric::api::NetworkModel::kFlow;
   std::vector<aifabric::api::CollectiveRow> rows;
   for (std::uint64_t bytes = sc.collective.min_bytes; bytes <= sc.collective.max_bytes;
        bytes *= sc.collective.step_factor) {
@@ -178,8 +179,9 @@ int main(int argc, char** argv) {
   coll->add_option("scenario", scenario, "Scenario YAML file with a collective section, or example:NAME")
       ->required();
   coll->add_option("--network", network,
-                   "packet (every packet on the fabric) or ideal (non-blocking, congestion-free)")
-      ->check(CLI::IsMember({"packet", "ideal"}));
+                   "packet (every packet on the fabric), flow (fluid, max-min) or ideal (non-blocking, "
+                   "congestion-free)")
+      ->check(CLI::IsMember({"packet", "flow", "ideal"}));
   coll->add_option("--out", coll_out, "Folder for collective.csv");
 
   auto* as = app.add_subcommand("assess",

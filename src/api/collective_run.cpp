@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "api/flow_network.hpp"
 #include "api/packet_network.hpp"
 #include "net/routing.hpp"
 #include "net/simulation.hpp"
@@ -64,6 +65,13 @@ Execution execute(const Scenario& sc, const workload::Program& program, NetworkM
   const auto map = cluster_map(sc);
   const auto params = executor_params(sc);
   Execution out;
+  if (model == NetworkModel::kFlow) {
+    FlowNetwork net(sc);
+    workload::Executor ex(program, map, params, net);
+    out.result = ex.run();
+    out.events = net.events();
+    return out;
+  }
   if (model == NetworkModel::kIdeal) {
     auto net = ideal_network(sc);
     workload::Executor ex(program, map, params, *net);

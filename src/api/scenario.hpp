@@ -13,9 +13,10 @@
 
 namespace aifabric::api {
 
-// How a workload's inter-server transfers are simulated: every packet on the scenario's fabric, or the
-// ideal (non-blocking, congestion-free) network with the same NICs.
-enum class NetworkModel : std::uint8_t { kPacket, kIdeal };
+// How a workload's inter-server transfers are simulated: every packet on the scenario's fabric; fluid
+// flows sharing the fabric's links max-min fairly (flow level, for scale); or the ideal (non-blocking,
+// congestion-free) network with the same NICs.
+enum class NetworkModel : std::uint8_t { kPacket, kIdeal, kFlow };
 
 // The GPUs: GPU g is topology host g (each GPU has its own NIC); servers hold gpus_per_server consecutive
 // GPUs.

@@ -351,8 +351,13 @@ const Schema<CollectiveTop>& collective_schema() {
           .integer("step_factor", &CollectiveTop::step_factor, "", 2, 2, 1024,
                    "Each size is the previous times this.")
           .choice("network", &CollectiveTop::network,
-                  {{"packet", api::NetworkModel::kPacket}, {"ideal", api::NetworkModel::kIdeal}}, "packet",
-                  "packet: every packet on the fabric; ideal: non-blocking, congestion-free network.");
+                  {{"packet", api::NetworkModel::kPacket},
+                   {"flow", api::NetworkModel::kFlow},
+                   {"ideal", api::NetworkModel::kIdeal}},
+                  "packet",
+                  "packet: every packet on the fabric; flow: fluid flows sharing the fabric's links max-min "
+                  "fairly; "
+                  "ideal: non-blocking, congestion-free network.");
   return s;
 }
 

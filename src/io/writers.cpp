@@ -323,7 +323,9 @@ std::string collective_table(const api::Scenario& sc, const std::vector<api::Col
       "#        (B)    (elements)                               (us)  (GB/s)  (GB/s)\n",
       workload::name(spec.op), workload::name(spec.algorithm), n, n / sc.cluster.gpus_per_server,
       sc.cluster.gpus_per_server, sc.cluster.gpu.name, spec.channels,
-      sc.collective.network == api::NetworkModel::kPacket ? "packet" : "ideal");
+      sc.collective.network == api::NetworkModel::kPacket ? "packet"
+      : sc.collective.network == api::NetworkModel::kFlow ? "flow"
+                                                          : "ideal");
   double sum = 0;
   for (const auto& r : rows) {
     s +=

@@ -81,4 +81,18 @@ std::size_t Routing::table_bytes() const {
          (tor_of_host_.size() * 5 + sw_ordinal_.size() * 2) * sizeof(std::uint32_t);
 }
 
+std::uint32_t flow_tuple_hash(std::uint64_t seed, std::uint32_t flow_index, std::uint32_t src,
+                              std::uint32_t dst, bool reverse) {
+  core::Rng rng(seed, core::hash_combine(2, flow_index));
+  const std::uint64_t sport = 49152 + rng.below(16384);
+  const std::uint64_t ports_proto = (sport << 16) ^ (4791u << 1) ^ 17u;
+  const std::uint64_t addresses =
+      reverse ? (std::uint64_t{dst} << 32) ^ src : (std::uint64_t{src} << 32) ^ dst;
+  return static_cast<std::uint32_t>(core::hash_combine(addresses, ports_proto));
+}
+
+std::uint64_t switch_salt(std::uint32_t node) {
+  return core::mix64(node + 0x9e37ull);
+}
+
 }  // namespace aifabric::net

@@ -3,6 +3,8 @@
 #include <span>
 #include <vector>
 
+#include "core/rng.hpp"
+#include "core/time.hpp"
 #include "topo/topology_spec.hpp"
 
 namespace aifabric::net {
@@ -50,5 +52,19 @@ class Routing {
   std::vector<Entry> table_;
   std::vector<std::uint32_t> hop_ports_;
 };
+
+// ECMP as switches do it, shared by the packet engine and the flow-level model so both pick the same path.
+// RoCEv2 carries per-flow entropy in the UDP source port, drawn per flow from the run's seed; the hash
+// covers the 5-tuple (addresses, source port, destination port 4791, protocol 17). `reverse` gives the
+// tuple of the flow's ACKs and CNPs.
+std::uint32_t flow_tuple_hash(std::uint64_t seed, std::uint32_t flow_index, std::uint32_t src,
+                              std::uint32_t dst, bool reverse);
+// Each switch salts the hash differently (as real switches seed their hash functions, against
+// polarization); multiply-shift maps it onto the `ports` equal-cost ports without a division.
+std::uint64_t switch_salt(std::uint32_t node);
+inline std::size_t ecmp_pick(std::uint64_t salt, std::uint32_t hash, std::size_t ports) {
+  const std::uint64_t h = core::mix64(salt ^ hash);
+  return static_cast<std::size_t>((static_cast<core::Uint128>(h) * ports) >> 64);
+}
 
 }  // namespace aifabric::net

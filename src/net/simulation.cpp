@@ -38,7 +38,7 @@ Simulation::Simulation(const topo::TopologySpec& spec, const FabricConfig& fabri
     if (spec_.nodes[v].kind != topo::NodeKind::kSwitch) continue;
     switch_of_[v] = static_cast<std::uint32_t>(switches_.size());
     const auto& sp = spec_.nodes[v].sw;
-    switches_.push_back(Switch{sp.buffer_bytes, sp.buffer_mode, 0, 0, core::mix64(v + 0x9e37ull), 0,
+    switches_.push_back(Switch{sp.buffer_bytes, sp.buffer_mode, 0, 0, switch_salt(v), 0,
                                core::Rng(opt_.seed, core::hash_combine(1, v))});
   }
 
@@ -148,15 +148,8 @@ std::uint32_t Simulation::add_flow(const workload::FlowSpec& spec) {
   f.packets = static_cast<std::uint32_t>((f.spec.size_bytes + payload_mtu_ - 1) / payload_mtu_);
   f.payload_last = static_cast<std::uint32_t>(f.spec.size_bytes -
                                               static_cast<std::uint64_t>(f.packets - 1) * payload_mtu_);
-  core::Rng rng(opt_.seed, core::hash_combine(2, i));
-  // RoCEv2 carries per-flow entropy in the UDP source port; switches hash the 5-tuple (addresses, source
-  // port, destination port 4791, protocol 17). ACKs and CNPs travel the reverse tuple.
-  const std::uint64_t sport = 49152 + rng.below(16384);
-  const std::uint64_t ports_proto = (sport << 16) ^ (4791u << 1) ^ 17u;
-  f.tuple_hash[0] = static_cast<std::uint32_t>(
-      core::hash_combine((std::uint64_t{f.spec.src} << 32) ^ f.spec.dst, ports_proto));
-  f.tuple_hash[1] = static_cast<std::uint32_t>(
-      core::hash_combine((std::uint64_t{f.spec.dst} << 32) ^ f.spec.src, ports_proto));
+  f.tuple_hash[0] = flow_tuple_hash(opt_.seed, i, f.spec.src, f.spec.dst, false);
+  f.tuple_hash[1] = flow_tuple_hash(opt_.seed, i, f.spec.src, f.spec.dst, true);
   if (cfg_.out_of_order_receiver()) f.received.assign((f.packets + 63) / 64, 0);
   compute_ideal(f);
   events_.schedule(f.spec.start_ps, i, kFlowStart);
@@ -452,10 +445,7 @@ void Simulation::on_arrive(std::uint32_t port) {
 std::uint32_t Simulation::ecmp_port(std::uint32_t sw, const Packet& p) const {
   const auto hops = routing_.next_hops_at(sw, p.dst_host);
   if (hops.size() == 1) return hops[0];
-  // Each switch mixes the flow's 5-tuple hash with its own salt, as real switches seed their hash
-  // functions differently to avoid polarization; multiply-shift maps it onto the ports without a division.
-  const std::uint64_t h = core::mix64(switches_[sw].salt ^ p.hash);
-  return hops[static_cast<std::size_t>((static_cast<core::Uint128>(h) * hops.size()) >> 64)];
+  return hops[ecmp_pick(switches_[sw].salt, p.hash, hops.size())];
 }
 
 std::uint32_t Simulation::route(std::uint32_t sw_index, const Packet& p) {

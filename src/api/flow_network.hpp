@@ -1,0 +1,48 @@
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "api/scenario.hpp"
+#include "core/event_queue.hpp"
+#include "flow/max_min.hpp"
+#include "net/routing.hpp"
+#include "workload/executor.hpp"
+
+namespace aifabric::api {
+
+// The flow-level backend (docs/models/flow.md): each transfer is a fluid flow on the path the packet
+// engine's ECMP would give it (with spraying or adaptive routing: the equal-cost port carrying the fewest
+// flows at each hop), sharing every link of its path max-min fairly with the others; its last
+// byte arrives one path latency after it leaves. No packets, queues, PFC or congestion control: what is
+// left is bandwidth sharing, which dominates at scale and costs a few events per transfer.
+class FlowNetwork : public workload::NetworkBackend {
+ public:
+  explicit FlowNetwork(const Scenario& scenario);
+  core::TimePs now() const override { return queue_.now(); }
+  void start_transfer(std::uint32_t src, std::uint32_t dst, std::uint64_t bytes,
+                      std::uint64_t token) override;
+  void set_timer(core::TimePs at, std::uint64_t token) override;
+  void run(workload::BackendSink& sink) override;
+  std::uint64_t events() const { return events_; }
+  // Bytes each directed link (port 2i = link i a->b, 2i+1 = b->a) has carried, payload.
+  double carried_bytes(std::uint32_t port) const { return fluid_->carried_bytes(port); }
+  core::TimePs path_latency(std::uint32_t src, std::uint32_t dst, std::vector<std::uint32_t>* ports);
+
+ private:
+  enum Kind : std::uint32_t { kExternal, kFluid, kArrival };
+  std::uint32_t slot(std::uint64_t value);
+
+  const Scenario& sc_;
+  net::Routing routing_;
+  core::EventQueue queue_;
+  std::unique_ptr<flow::MaxMinFluid> fluid_;
+  std::vector<std::uint64_t> slots_;
+  std::vector<std::uint32_t> free_slots_;
+  std::vector<core::TimePs> latency_;  // per slot of a started transfer: its path latency
+  std::uint32_t transfers_ = 0;        // transfers started: the flow index of the ECMP hash
+  double wire_ = 0;                    // wire bytes of a full packet
+  std::uint64_t events_ = 0;
+};
+
+}  // namespace aifabric::api
