@@ -64,8 +64,10 @@ int collective(const std::string& scenario, const std::string& out, const std::s
   return 0;
 }
 
-int assess(const std::string& scenario, const std::string& out) {
-  const auto sc = aifabric::io::load_scenario(scenario);
+int assess(const std::string& scenario, const std::string& out, const std::string& fidelity) {
+  auto sc = aifabric::io::load_scenario(scenario);
+  if (fidelity == "flow") sc.fidelity = aifabric::api::NetworkModel::kFlow;
+  if (fidelity == "packet") sc.fidelity = aifabric::api::NetworkModel::kPacket;
   if (sc.jobs.empty() && sc.services.empty())
     throw aifabric::core::InputError(
         aifabric::core::Location{sc.source, 0, 0, "jobs"},
@@ -191,6 +193,9 @@ int main(int argc, char** argv) {
   std::string assess_out;
   as->add_option("scenario", scenario, "Scenario YAML file with jobs, or example:NAME")->required();
   as->add_option("--out", assess_out, "Folder for assess.json");
+  std::string fidelity;
+  as->add_option("--fidelity", fidelity, "packet (every packet) or flow (fluid flows, max-min): overrides the scenario's")
+      ->check(CLI::IsMember({"packet", "flow"}));
 
   auto* sw = app.add_subcommand("sweep",
                                 "What-if: run the scenario and its variants in parallel and compare each "
@@ -220,7 +225,7 @@ int main(int argc, char** argv) {
     if (*sim) return simulate(scenario, out, seed);
     if (*val) return validate(scenario);
     if (*coll) return collective(scenario, coll_out, network);
-    if (*as) return assess(scenario, assess_out);
+    if (*as) return assess(scenario, assess_out, fidelity);
     if (*sw) return sweep(scenario, vary, sweep_out, threads);
     if (*params) {
       std::cout << aifabric::io::parameter_reference_markdown();

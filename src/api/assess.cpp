@@ -147,7 +147,7 @@ Assessment assess(const Scenario& sc) {
   std::iota(all.begin(), all.end(), std::size_t{0});
   std::iota(all_services.begin(), all_services.end(), std::size_t{0});
   const BuiltJobs together = build(sc, all, all_services);
-  const Execution shared = execute(sc, together.program, NetworkModel::kPacket, true);
+  const Execution shared = execute(sc, together.program, sc.fidelity, true);
   out.events = shared.events;
   out.ports = shared.ports;
   for (std::size_t j = 0; j < sc.jobs.size(); ++j) {
@@ -159,7 +159,7 @@ Assessment assess(const Scenario& sc) {
     const BuiltJobs solo = build(sc, {j}, {});
     a.ideal = report(sc, job, solo, 0, execute(sc, solo.program, NetworkModel::kIdeal).result);
     if (sc.jobs.size() + sc.services.size() > 1 || !sc.flows.empty()) {
-      a.alone = report(sc, job, solo, 0, execute(sc, solo.program, NetworkModel::kPacket).result);
+      a.alone = report(sc, job, solo, 0, execute(sc, solo.program, sc.fidelity).result);
       a.alone_computed = true;
       a.slowdown_from_others =
           static_cast<double>(a.fabric.iteration_ps) / static_cast<double>(a.alone.iteration_ps) - 1.0;

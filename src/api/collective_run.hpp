@@ -22,7 +22,8 @@ struct Execution {
 };
 
 // Runs a program on the scenario's cluster and network model; on the packet model the scenario's traffic
-// (checkpoints, background flows) shares the fabric when `with_traffic` is set.
+// (checkpoints, background flows) shares the fabric when `with_traffic` is set (the flow and ideal models
+// carry the program's transfers only).
 Execution execute(const Scenario& scenario, const workload::Program& program, NetworkModel model,
                   bool with_traffic = false);
 

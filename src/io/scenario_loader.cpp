@@ -22,6 +22,7 @@ constexpr std::int64_t kMaxCount = 1'000'000'000;
 // ---------------------------------------------------------------------------------------------------------
 
 struct TopLevel {
+  api::NetworkModel fidelity;
   std::string name;
   std::int64_t seed;
   core::TimePs stop_ps;
@@ -29,6 +30,10 @@ struct TopLevel {
 const Schema<TopLevel>& top_schema() {
   static const auto s = Schema<TopLevel>()
                             .text("name", &TopLevel::name, "scenario", "Name shown in the summary.")
+                            .choice("fidelity", &TopLevel::fidelity,
+                                    {{"packet", api::NetworkModel::kPacket}, {"flow", api::NetworkModel::kFlow}}, "packet",
+                                    "How assess simulates the fabric: every packet, or fluid flows sharing links "
+                                    "max-min fairly (docs/models/flow.md).")
                             .integer("seed", &TopLevel::seed, "", 1, 0, 9'007'199'254'740'991,
                                      "Seed of every random stream (ECMP entropy, ECN marking, traffic).")
                             .duration("stop_time_us", &TopLevel::stop_ps, "us", 3.6e9, 0, 1e12,
@@ -1075,6 +1080,7 @@ api::Scenario load_scenario_text(const std::string& text, const std::string& sou
   if (root["fabric"]) require_map(root["fabric"], ctx, "fabric");
   api::Scenario sc;
   sc.name = top.name;
+  sc.fidelity = top.fidelity;
   sc.source = source;
   sc.run.seed =
       seed_override >= 0 ? static_cast<std::uint64_t>(seed_override) : static_cast<std::uint64_t>(top.seed);
