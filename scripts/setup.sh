@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Installs the Debian packages aifabric needs to build and test. Safe to run again: it installs only what
-# is missing. Needs root (or sudo) when something is missing.
+# is missing. Needs root (or sudo) when something is missing. `--bench` adds ns-3 (libns3-dev), which only
+# the side-by-side benchmark bench/bench_ns3 uses.
 set -euo pipefail
 packages=(build-essential cmake ninja-build libyaml-cpp-dev nlohmann-json3-dev libcli11-dev libfmt-dev
           libgtest-dev libgmock-dev)
+if [ "${1:-}" = "--bench" ]; then packages+=(libns3-dev); fi
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
