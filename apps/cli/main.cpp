@@ -194,7 +194,8 @@ int main(int argc, char** argv) {
   as->add_option("scenario", scenario, "Scenario YAML file with jobs, or example:NAME")->required();
   as->add_option("--out", assess_out, "Folder for assess.json");
   std::string fidelity;
-  as->add_option("--fidelity", fidelity, "packet (every packet) or flow (fluid flows, max-min): overrides the scenario's")
+  as->add_option("--fidelity", fidelity,
+                 "packet (every packet) or flow (fluid flows, max-min): overrides the scenario's")
       ->check(CLI::IsMember({"packet", "flow"}));
 
   auto* sw = app.add_subcommand("sweep",

@@ -4,6 +4,7 @@
 
 #include "api/flow_network.hpp"
 #include "api/packet_network.hpp"
+#include "api/path.hpp"
 #include "net/routing.hpp"
 #include "net/simulation.hpp"
 
@@ -39,23 +40,10 @@ std::unique_ptr<workload::IdealNetwork> ideal_network(const Scenario& sc) {
     const auto& l = t.links[routing->host_port(h) / 2];
     nic[h] = l.params.rate_gbps * 1e9 / 8.0 / 1e12 * mtu / wire;
   }
-  // Path latency: the links' propagation plus, at each switch, one full packet stored before it is
-  // forwarded (a long transfer's pipeline fill).
+  // The ideal network's latency is the first shortest path's (they are alike in the builders' fabrics).
   auto latency = [&t, routing, wire](std::uint32_t src, std::uint32_t dst) {
-    core::TimePs total = 0;
-    std::uint32_t port = routing->host_port(src);
-    const std::uint32_t dst_node = t.hosts[dst];
-    for (int hop = 0;; ++hop) {
-      const auto& l = t.links[port / 2];
-      const std::uint32_t peer = port % 2 == 0 ? l.b : l.a;
-      total += core::ns_to_ps(l.params.latency_ns);
-      if (hop > 0)
-        total += core::serialization_ps(static_cast<std::uint64_t>(wire),
-                                        static_cast<std::uint64_t>(l.params.rate_gbps * 1e9));
-      if (peer == dst_node) break;
-      port = routing->next_hops(peer, dst).front();
-    }
-    return total;
+    return walk_path(t, *routing, src, dst, wire,
+                     [](std::uint32_t, std::span<const std::uint32_t>) { return 0; });
   };
   return std::make_unique<workload::IdealNetwork>(std::move(nic), latency);
 }

@@ -31,15 +31,14 @@ class FlowNetwork : public workload::NetworkBackend {
 
  private:
   enum Kind : std::uint32_t { kExternal, kFluid, kArrival };
-  std::uint32_t slot(std::uint64_t value);
 
   const Scenario& sc_;
   net::Routing routing_;
   core::EventQueue queue_;
   std::unique_ptr<flow::MaxMinFluid> fluid_;
-  std::vector<std::uint64_t> slots_;
-  std::vector<std::uint32_t> free_slots_;
-  std::vector<core::TimePs> latency_;  // per slot of a started transfer: its path latency
+  workload::TokenSlots slots_;         // timers: external tokens and fluid keys
+  workload::TokenSlots started_;       // the caller's token of each transfer in flight
+  std::vector<core::TimePs> latency_;  // by slot of started_: the transfer's path latency
   std::uint32_t transfers_ = 0;        // transfers started: the flow index of the ECMP hash
   double wire_ = 0;                    // wire bytes of a full packet
   std::uint64_t events_ = 0;

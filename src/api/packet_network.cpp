@@ -10,16 +10,7 @@ void PacketNetwork::start_transfer(std::uint32_t src, std::uint32_t dst, std::ui
 }
 
 void PacketNetwork::set_timer(core::TimePs at, std::uint64_t token) {
-  std::uint32_t id;
-  if (!free_timers_.empty()) {
-    id = free_timers_.back();
-    free_timers_.pop_back();
-    timer_token_[id] = token;
-  } else {
-    id = static_cast<std::uint32_t>(timer_token_.size());
-    timer_token_.push_back(token);
-  }
-  sim_.set_timer(at, id);
+  sim_.set_timer(at, timers_.put(token));
 }
 
 void PacketNetwork::run(workload::BackendSink& sink) {
@@ -36,9 +27,7 @@ void PacketNetwork::flow_done(std::uint32_t flow) {
 }
 
 void PacketNetwork::timer(std::uint32_t id) {
-  const std::uint64_t token = timer_token_[id];
-  free_timers_.push_back(id);
-  sink_->timer(token);
+  sink_->timer(timers_.take(id));
 }
 
 }  // namespace aifabric::api

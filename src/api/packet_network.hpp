@@ -26,8 +26,7 @@ class PacketNetwork : public workload::NetworkBackend, public net::FlowListener 
   net::Simulation& sim_;
   workload::BackendSink* sink_ = nullptr;
   std::vector<std::uint64_t> flow_token_;
-  std::vector<std::uint64_t> timer_token_;
-  std::vector<std::uint32_t> free_timers_;
+  workload::TokenSlots timers_;
 };
 
 }  // namespace aifabric::api

@@ -28,18 +28,19 @@ struct TopLevel {
   core::TimePs stop_ps;
 };
 const Schema<TopLevel>& top_schema() {
-  static const auto s = Schema<TopLevel>()
-                            .text("name", &TopLevel::name, "scenario", "Name shown in the summary.")
-                            .choice("fidelity", &TopLevel::fidelity,
-                                    {{"packet", api::NetworkModel::kPacket}, {"flow", api::NetworkModel::kFlow}}, "packet",
-                                    "How assess simulates the fabric: every packet, or fluid flows sharing links "
-                                    "max-min fairly (docs/models/flow.md).")
-                            .integer("seed", &TopLevel::seed, "", 1, 0, 9'007'199'254'740'991,
-                                     "Seed of every random stream (ECMP entropy, ECN marking, traffic).")
-                            .duration("stop_time_us", &TopLevel::stop_ps, "us", 3.6e9, 0, 1e12,
-                                      "Simulated time at which the run stops even if flows are unfinished "
-                                      "(default one hour; a deadlock stops the run earlier).",
-                                      true);
+  static const auto s =
+      Schema<TopLevel>()
+          .text("name", &TopLevel::name, "scenario", "Name shown in the summary.")
+          .choice("fidelity", &TopLevel::fidelity,
+                  {{"packet", api::NetworkModel::kPacket}, {"flow", api::NetworkModel::kFlow}}, "packet",
+                  "How assess simulates the fabric: every packet, or fluid flows sharing links "
+                  "max-min fairly (docs/models/flow.md).")
+          .integer("seed", &TopLevel::seed, "", 1, 0, 9'007'199'254'740'991,
+                   "Seed of every random stream (ECMP entropy, ECN marking, traffic).")
+          .duration("stop_time_us", &TopLevel::stop_ps, "us", 3.6e9, 0, 1e12,
+                    "Simulated time at which the run stops even if flows are unfinished "
+                    "(default one hour; a deadlock stops the run earlier).",
+                    true);
   return s;
 }
 

@@ -208,10 +208,10 @@ nlohmann::ordered_json iteration_json(const api::IterationReport& r) {
 }  // namespace
 
 std::string assess_text(const api::Scenario& sc, const api::Assessment& a) {
-  std::string s = fmt::format("assess       {}: {} GPUs ({} per server, {}), {} {} fabric at {} level, {} job(s)\n",
-                              sc.name, sc.cluster.gpus, sc.cluster.gpus_per_server, sc.cluster.gpu.name,
-                              kind_name(sc.fabric.kind), sc.topology.kind,
-                              sc.fidelity == api::NetworkModel::kFlow ? "flow" : "packet", a.jobs.size());
+  std::string s = fmt::format(
+      "assess       {}: {} GPUs ({} per server, {}), {} {} fabric at {} level, {} job(s)\n", sc.name,
+      sc.cluster.gpus, sc.cluster.gpus_per_server, sc.cluster.gpu.name, kind_name(sc.fabric.kind),
+      sc.topology.kind, sc.fidelity == api::NetworkModel::kFlow ? "flow" : "packet", a.jobs.size());
   for (std::size_t i = 0; i < a.jobs.size(); ++i) {
     const auto& j = a.jobs[i];
     const auto& job = sc.jobs[i];

@@ -11,62 +11,47 @@ IdealNetwork::IdealNetwork(std::vector<double> nic,
                            std::function<core::TimePs(std::uint32_t, std::uint32_t)> latency)
     : latency_(std::move(latency)) {
   links_ = std::make_unique<SharedLinks>(
-      nic, nic, [this](core::TimePs at, std::uint64_t key) { queue_.schedule(at, slot(key), kLinks); });
+      nic, nic, [this](core::TimePs at, std::uint64_t key) { queue_.schedule(at, slots_.put(key), kLinks); });
 }
 
 IdealNetwork::IdealNetwork(std::vector<double> nic, core::TimePs latency)
     : latency_([latency](std::uint32_t, std::uint32_t) { return latency; }) {
   links_ = std::make_unique<SharedLinks>(
-      nic, nic, [this](core::TimePs at, std::uint64_t key) { queue_.schedule(at, slot(key), kLinks); });
-}
-
-std::uint32_t IdealNetwork::slot(std::uint64_t value) {
-  if (!free_slots_.empty()) {
-    const std::uint32_t s = free_slots_.back();
-    free_slots_.pop_back();
-    slots_[s] = value;
-    return s;
-  }
-  slots_.push_back(value);
-  endpoints_.emplace_back(0, 0);
-  return static_cast<std::uint32_t>(slots_.size() - 1);
+      nic, nic, [this](core::TimePs at, std::uint64_t key) { queue_.schedule(at, slots_.put(key), kLinks); });
 }
 
 void IdealNetwork::start_transfer(std::uint32_t src, std::uint32_t dst, std::uint64_t bytes,
                                   std::uint64_t token) {
-  // The user token of the fluid transfer is a slot holding the caller's token and the endpoints.
-  const std::uint32_t s = slot(token);
-  endpoints_[s] = {src, dst};
-  links_->start(queue_.now(), src, dst, static_cast<double>(bytes), s);
+  const std::uint32_t slot = started_.put(token);
+  if (slot >= endpoints_.size()) endpoints_.resize(slot + 1);
+  endpoints_[slot] = {src, dst};
+  links_->start(queue_.now(), src, dst, static_cast<double>(bytes), slot);
 }
 
 void IdealNetwork::set_timer(core::TimePs at, std::uint64_t token) {
-  queue_.schedule(at, slot(token), kExternal);
+  queue_.schedule(at, slots_.put(token), kExternal);
 }
 
 void IdealNetwork::run(BackendSink& sink) {
   while (!queue_.empty()) {
     const core::Event e = queue_.pop();
     ++events_;
-    const std::uint64_t value = slots_[e.target];
-    free_slots_.push_back(e.target);
     switch (e.kind) {
       case kExternal:
-        sink.timer(value);
+        sink.timer(slots_.take(e.target));
         break;
       case kLinks: {
         std::uint64_t user = 0;
-        if (links_->on_timer(queue_.now(), value, user)) {
+        if (links_->on_timer(queue_.now(), slots_.take(e.target), user)) {
           // The last byte left the source NIC; it arrives one path latency later.
-          const auto s = static_cast<std::uint32_t>(user);
-          const auto [src, dst] = endpoints_[s];
-          queue_.schedule(queue_.now() + latency_(src, dst), s, kArrival);
+          const auto slot = static_cast<std::uint32_t>(user);
+          queue_.schedule(queue_.now() + latency_(endpoints_[slot].first, endpoints_[slot].second), slot,
+                          kArrival);
         }
         break;
       }
       case kArrival:
-        // The slot was reused for the arrival event; `value` is the caller's token.
-        sink.transfer_done(value);
+        sink.transfer_done(started_.take(e.target));
         break;
       default:
         AIFABRIC_ASSERT(false, "unknown ideal-network event");

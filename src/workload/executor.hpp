@@ -11,6 +11,32 @@
 
 namespace aifabric::workload {
 
+// 64-bit tokens parked under 32-bit event targets: the engines' events carry a 32-bit target, the
+// executor's tokens need 64. Slots are recycled, so the table grows with pending events only.
+class TokenSlots {
+ public:
+  std::uint32_t put(std::uint64_t token) {
+    if (!free_.empty()) {
+      const std::uint32_t s = free_.back();
+      free_.pop_back();
+      slots_[s] = token;
+      return s;
+    }
+    slots_.push_back(token);
+    return static_cast<std::uint32_t>(slots_.size() - 1);
+  }
+  // Returns the token and frees the slot.
+  std::uint64_t take(std::uint32_t slot) {
+    free_.push_back(slot);
+    return slots_[slot];
+  }
+  std::size_t capacity() const { return slots_.size(); }
+
+ private:
+  std::vector<std::uint64_t> slots_;
+  std::vector<std::uint32_t> free_;
+};
+
 // What a network backend reports to whoever drives it.
 class BackendSink {
  public:
@@ -51,14 +77,13 @@ class IdealNetwork : public NetworkBackend {
 
  private:
   enum Kind : std::uint32_t { kExternal, kLinks, kArrival };
-  std::uint32_t slot(std::uint64_t value);
 
   core::EventQueue queue_;
-  std::vector<std::uint64_t> slots_;
-  std::vector<std::uint32_t> free_slots_;
+  TokenSlots slots_;
   std::unique_ptr<SharedLinks> links_;
   std::function<core::TimePs(std::uint32_t, std::uint32_t)> latency_;
-  std::vector<std::pair<std::uint32_t, std::uint32_t>> endpoints_;  // per token slot: src, dst
+  TokenSlots started_;  // the caller's token of each transfer in flight; the slot is the fluid model's tag
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> endpoints_;  // by slot of started_: src, dst
   std::uint64_t events_ = 0;
 };
 
