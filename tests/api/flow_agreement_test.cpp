@@ -65,6 +65,8 @@ INSTANTIATE_TEST_SUITE_P(
             FAT_TREE(
                 "{kind: infiniband, load_balancing: ecmp}") "collective: {op: alltoall, algorithm: direct}\n",
             64'000'000, 0.15},
+        Case{"pipelined_reduce_oversubscribed_2_to_1", LEAF_SPINE("2", "8") "collective: {op: reduce, algorithm: pipeline}\n",
+             64'000'000, 0.15},
         Case{"halving_doubling_fat_tree_ecmp_collisions",
              FAT_TREE("{kind: roce}") "collective: {op: all_reduce, algorithm: halving_doubling}\n",
              64'000'000, 0.15}),
