@@ -26,8 +26,11 @@ void make_folder(const std::string& dir) {
                                      "cannot create output folder: " + ec.message());
 }
 
-int simulate(const std::string& scenario, const std::string& out, std::int64_t seed) {
-  const auto sc = aifabric::io::load_scenario(scenario, seed);
+int simulate(const std::string& scenario, const std::string& out, std::int64_t seed,
+             const std::string& fidelity) {
+  auto sc = aifabric::io::load_scenario(scenario, seed);
+  if (fidelity == "flow") sc.fidelity = aifabric::api::NetworkModel::kFlow;
+  if (fidelity == "packet") sc.fidelity = aifabric::api::NetworkModel::kPacket;
   if (sc.flows.empty())
     throw aifabric::core::InputError(
         aifabric::core::Location{sc.source, 0, 0, "traffic"},
@@ -169,6 +172,10 @@ int main(int argc, char** argv) {
       ->required();
   sim->add_option("--out", out, "Output folder (created if missing)")->capture_default_str();
   sim->add_option("--seed", seed, "Seed overriding the scenario's seed")->check(CLI::NonNegativeNumber);
+  std::string sim_fidelity;
+  sim->add_option("--fidelity", sim_fidelity,
+                  "packet (every packet) or flow (fluid flows, max-min): overrides the scenario's")
+      ->check(CLI::IsMember({"packet", "flow"}));
 
   auto* val =
       app.add_subcommand("validate", "Check a scenario (schema, topology, traffic) without running it.");
@@ -223,7 +230,7 @@ int main(int argc, char** argv) {
     return app.exit(e);
   }
   try {
-    if (*sim) return simulate(scenario, out, seed);
+    if (*sim) return simulate(scenario, out, seed, sim_fidelity);
     if (*val) return validate(scenario);
     if (*coll) return collective(scenario, coll_out, network);
     if (*as) return assess(scenario, assess_out, fidelity);

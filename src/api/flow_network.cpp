@@ -50,6 +50,12 @@ void FlowNetwork::start_transfer(std::uint32_t src, std::uint32_t dst, std::uint
   fluid_->start(queue_.now(), std::move(path), static_cast<double>(bytes), s);
 }
 
+void FlowNetwork::start_flow(std::uint32_t flow_index, std::uint32_t src, std::uint32_t dst,
+                             std::uint64_t bytes, std::uint64_t token) {
+  transfers_ = flow_index;
+  start_transfer(src, dst, bytes, token);
+}
+
 void FlowNetwork::set_timer(core::TimePs at, std::uint64_t token) {
   queue_.schedule(at, slots_.put(token), kExternal);
 }

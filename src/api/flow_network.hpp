@@ -24,6 +24,11 @@ class FlowNetwork : public workload::NetworkBackend {
                       std::uint64_t token) override;
   void set_timer(core::TimePs at, std::uint64_t token) override;
   void run(workload::BackendSink& sink) override;
+  // Starts a transfer whose ECMP hash is that of the scenario's flow `flow_index` (a `simulate` flow
+  // list), so it takes the path the packet engine gives that flow.
+  void start_flow(std::uint32_t flow_index, std::uint32_t src, std::uint32_t dst, std::uint64_t bytes,
+                  std::uint64_t token);
+  double wire_bytes() const { return wire_; }
   std::uint64_t events() const { return events_; }
   // Bytes each directed link (port 2i = link i a->b, 2i+1 = b->a) has carried, payload.
   double carried_bytes(std::uint32_t port) const { return fluid_->carried_bytes(port); }

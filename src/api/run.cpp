@@ -7,6 +7,9 @@
 #include <cmath>
 #include <numeric>
 
+#include "api/flow_network.hpp"
+#include "net/ideal.hpp"
+
 namespace aifabric::api {
 namespace {
 
@@ -40,20 +43,99 @@ void check(const Scenario& sc) {
   net::Simulation(sc.topology, sc.fabric, sc.flows, sc.run);
 }
 
+namespace {
+
+// `simulate` at flow level: every flow of the scenario as a fluid flow on its packet-engine path.
+// Queues, marks, pauses and drops do not exist there; ports report bytes and utilization.
+void run_flow_level(const Scenario& sc, Result& r) {
+  FlowNetwork net(sc);
+  struct Sink : workload::BackendSink {
+    FlowNetwork& net;
+    const Scenario& sc;
+    std::vector<core::TimePs> finish;
+    Sink(FlowNetwork& n, const Scenario& s) : net(n), sc(s), finish(s.flows.size(), -1) {}
+    void transfer_done(std::uint64_t token) override { finish[token] = net.now(); }
+    void timer(std::uint64_t token) override {
+      const auto& f = sc.flows[token];
+      net.start_flow(static_cast<std::uint32_t>(token), f.src, f.dst, f.size_bytes, token);
+    }
+  } sink(net, sc);
+  for (std::uint32_t i = 0; i < sc.flows.size(); ++i) net.set_timer(sc.flows[i].start_ps, i);
+  net.run(sink);
+  const auto& t = sc.topology;
+  std::uint32_t mtu = t.links.front().params.mtu_bytes;
+  for (const auto& l : t.links) mtu = std::min(mtu, l.params.mtu_bytes);
+  const double overhead = net.wire_bytes() - mtu;
+  core::TimePs end = 0;
+  std::uint64_t fingerprint = 0xcbf29ce484222325ull;
+  bool all = true;
+  for (std::uint32_t i = 0; i < sc.flows.size(); ++i) {
+    const auto& f = sc.flows[i];
+    // The ideal FCT: the packet engine's closed form on the same path (docs/models/ideal_fct.md).
+    std::vector<std::uint32_t> ports;
+    net.path_latency(f.src, f.dst, &ports);
+    const std::uint64_t packets = (f.size_bytes + mtu - 1) / mtu;
+    const double last = static_cast<double>(f.size_bytes - (packets - 1) * mtu) + overhead;
+    std::vector<net::PathHop> hops;
+    for (auto p : ports) {
+      const auto& l = t.links[p / 2];
+      const auto rate = static_cast<std::uint64_t>(l.params.rate_gbps * 1e9);
+      hops.push_back({core::serialization_ps(static_cast<std::uint64_t>(net.wire_bytes()), rate),
+                      core::serialization_ps(static_cast<std::uint64_t>(last), rate),
+                      core::ns_to_ps(l.params.latency_ns)});
+    }
+    const bool done = sink.finish[i] >= 0;
+    all = all && done;
+    end = std::max(end, sink.finish[i]);
+    fingerprint = (fingerprint ^ static_cast<std::uint64_t>(sink.finish[i])) * 0x100000001b3ull;
+    r.flows.push_back({i, f.src, f.dst, f.size_bytes, f.start_ps, sink.finish[i],
+                       net::ideal_completion_ps(hops, packets), 0, 0, done ? f.size_bytes : 0});
+    r.ledger.injected += f.size_bytes;
+    r.ledger.delivered += done ? f.size_bytes : 0;
+  }
+  r.stats.events = net.events();
+  r.stats.end_ps = end;
+  r.stats.fingerprint = fingerprint;
+  r.stats.all_completed = all;
+  const auto names = net::port_names(t);
+  const double seconds = core::ps_to_sec(end > 0 ? end : 1);
+  for (std::uint32_t p = 0; p < names.size(); ++p) {
+    const auto& l = t.links[p / 2];
+    net::PortReport pr;
+    pr.name = names[p];
+    pr.from = t.nodes[p % 2 == 0 ? l.a : l.b].name;
+    pr.to = t.nodes[p % 2 == 0 ? l.b : l.a].name;
+    pr.rate_gbps = l.params.rate_gbps;
+    const double payload = net.carried_bytes(p);
+    pr.counters.tx_data_bytes = static_cast<std::uint64_t>(payload);
+    pr.counters.tx_packets = static_cast<std::uint64_t>(std::ceil(payload / mtu));
+    pr.counters.tx_bytes =
+        static_cast<std::uint64_t>(payload + static_cast<double>(pr.counters.tx_packets) * overhead);
+    pr.utilization = static_cast<double>(pr.counters.tx_bytes) * 8.0 / (l.params.rate_gbps * 1e9 * seconds);
+    r.ports.push_back(std::move(pr));
+  }
+}
+
+}  // namespace
+
 Result run(const Scenario& sc) {
   const auto t0 = std::chrono::steady_clock::now();
-  net::Simulation sim(sc.topology, sc.fabric, sc.flows, sc.run);
   Result r;
-  r.stats = sim.run();
+  if (sc.fidelity == NetworkModel::kFlow) {
+    run_flow_level(sc, r);
+  } else {
+    net::Simulation sim(sc.topology, sc.fabric, sc.flows, sc.run);
+    r.stats = sim.run();
+    r.flows = sim.flow_results();
+    r.ports = sim.port_reports();
+    r.series = sim.series();
+    r.buffers = sim.buffer_peaks();
+    r.ledger = sim.ledger();
+    r.invariants = sim.invariants();
+  }
   const auto t1 = std::chrono::steady_clock::now();
   r.scenario = sc.name;
   r.seed = sc.run.seed;
-  r.flows = sim.flow_results();
-  r.ports = sim.port_reports();
-  r.series = sim.series();
-  r.buffers = sim.buffer_peaks();
-  r.ledger = sim.ledger();
-  r.invariants = sim.invariants();
   r.hosts = sc.topology.hosts.size();
   r.switches = sc.topology.switch_count();
   r.links = sc.topology.links.size();

@@ -47,7 +47,7 @@ struct Scenario {
   net::RunOptions run;
   std::uint32_t top_ports = 5;  // hottest ports listed in the summary
   Cluster cluster;
-  NetworkModel fidelity = NetworkModel::kPacket;  // how `assess` simulates the fabric: packet or flow
+  NetworkModel fidelity = NetworkModel::kPacket;  // simulate, sweep and assess: packet or flow level
   CollectiveSweep collective;
   std::vector<workload::TrainingJob> jobs;
   std::vector<workload::InferenceService> services;

@@ -33,8 +33,8 @@ const Schema<TopLevel>& top_schema() {
           .text("name", &TopLevel::name, "scenario", "Name shown in the summary.")
           .choice("fidelity", &TopLevel::fidelity,
                   {{"packet", api::NetworkModel::kPacket}, {"flow", api::NetworkModel::kFlow}}, "packet",
-                  "How assess simulates the fabric: every packet, or fluid flows sharing links "
-                  "max-min fairly (docs/models/flow.md).")
+                  "How simulate, sweep and assess simulate the fabric: every packet, or fluid flows "
+                  "sharing links max-min fairly on the same paths (docs/models/flow.md).")
           .integer("seed", &TopLevel::seed, "", 1, 0, 9'007'199'254'740'991,
                    "Seed of every random stream (ECMP entropy, ECN marking, traffic).")
           .duration("stop_time_us", &TopLevel::stop_ps, "us", 3.6e9, 0, 1e12,

@@ -80,7 +80,8 @@ std::string summary_json(const api::Scenario& sc, const api::Result& r) {
                  {"congestion_control", sc.fabric.cc == net::CongestionControl::kDcqcn ? "dcqcn" : "none"},
                  {"pfc", sc.fabric.pfc.enabled},
                  {"ecn", sc.fabric.ecn.enabled},
-                 {"lossless", sc.fabric.lossless()}};
+                 {"lossless", sc.fabric.lossless()},
+                 {"fidelity", sc.fidelity == api::NetworkModel::kFlow ? "flow" : "packet"}};
   j["topology"] = {
       {"kind", sc.topology.kind}, {"hosts", r.hosts}, {"switches", r.switches}, {"links", r.links}};
   j["simulated_time_us"] = core::ps_to_us(r.stats.end_ps);

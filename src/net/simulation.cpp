@@ -22,6 +22,27 @@ std::uint64_t bdp_bytes(std::uint64_t rate_bps, core::TimePs latency_ps) {
 
 }  // namespace
 
+std::vector<std::string> port_names(const topo::TopologySpec& spec) {
+  std::vector<std::string> names(spec.links.size() * 2);
+  for (std::uint32_t i = 0; i < spec.links.size(); ++i) {
+    const auto& l = spec.links[i];
+    names[2 * i] = spec.nodes[l.a].name + "->" + spec.nodes[l.b].name;
+    names[2 * i + 1] = spec.nodes[l.b].name + "->" + spec.nodes[l.a].name;
+  }
+  // Parallel links are "a->b#k", so each port has a unique, stable name.
+  std::vector<std::pair<std::string, std::uint32_t>> sorted;
+  for (std::uint32_t p = 0; p < names.size(); ++p) sorted.emplace_back(names[p], p);
+  std::sort(sorted.begin(), sorted.end());
+  for (std::size_t i = 0; i < sorted.size();) {
+    std::size_t j = i;
+    while (j < sorted.size() && sorted[j].first == sorted[i].first) ++j;
+    if (j - i > 1)
+      for (std::size_t k = i; k < j; ++k) names[sorted[k].second] += fmt::format("#{}", k - i);
+    i = j;
+  }
+  return names;
+}
+
 Simulation::Simulation(const topo::TopologySpec& spec, const FabricConfig& fabric,
                        std::vector<workload::FlowSpec> flows, const RunOptions& options)
     : cfg_(fabric), opt_(options), spec_(spec), routing_(spec_) {
@@ -70,22 +91,9 @@ Simulation::Simulation(const topo::TopologySpec& spec, const FabricConfig& fabri
       p.rate_bps = rate_bps_of(l.params.rate_gbps);
       p.latency_ps = core::ns_to_ps(l.params.latency_ns);
       p.ps_per_byte = (8'000'000'000'000ull % p.rate_bps == 0) ? 8'000'000'000'000ull / p.rate_bps : 0;
-      port_names_[2 * i + dir] = spec_.nodes[p.node].name + "->" + spec_.nodes[p.peer].name;
     }
   }
-  // Name parallel links "a->b#k" so each port has a unique, stable name.
-  {
-    std::vector<std::pair<std::string, std::uint32_t>> sorted;
-    for (std::uint32_t p = 0; p < ports_.size(); ++p) sorted.emplace_back(port_names_[p], p);
-    std::sort(sorted.begin(), sorted.end());
-    for (std::size_t i = 0; i < sorted.size();) {
-      std::size_t j = i;
-      while (j < sorted.size() && sorted[j].first == sorted[i].first) ++j;
-      if (j - i > 1)
-        for (std::size_t k = i; k < j; ++k) port_names_[sorted[k].second] += fmt::format("#{}", k - i);
-      i = j;
-    }
-  }
+  port_names_ = port_names(spec_);
 
   for (std::uint32_t p = 0; p < ports_.size(); ++p) {
     Port& pt = ports_[p];

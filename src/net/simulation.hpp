@@ -20,6 +20,9 @@ namespace aifabric::net {
 // The packet-level engine. One Simulation owns everything of one run: the event queue, the packet pool,
 // ports, switches, NICs, flows, random streams and counters. Nothing is global, so many simulations can run
 // in one process at once. The models are derived in docs/models/; the data flow is in docs/ARCHITECTURE.md.
+// Port names: port 2i is link i a->b, 2i+1 is b->a, named "a->b" ("a->b#k" for parallel links).
+std::vector<std::string> port_names(const topo::TopologySpec& spec);
+
 // Told when a flow finishes and when a timer set through Simulation::set_timer fires. A workload that adds
 // flows as earlier ones finish (collectives, training steps) drives the engine through it.
 class FlowListener {

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "api/collective_run.hpp"
+#include "api/run.hpp"
 #include "io/scenario_loader.hpp"
 
 namespace aifabric {
@@ -65,12 +66,50 @@ INSTANTIATE_TEST_SUITE_P(
             FAT_TREE(
                 "{kind: infiniband, load_balancing: ecmp}") "collective: {op: alltoall, algorithm: direct}\n",
             64'000'000, 0.15},
-        Case{"pipelined_reduce_oversubscribed_2_to_1", LEAF_SPINE("2", "8") "collective: {op: reduce, algorithm: pipeline}\n",
-             64'000'000, 0.15},
+        Case{"pipelined_reduce_oversubscribed_2_to_1",
+             LEAF_SPINE("2", "8") "collective: {op: reduce, algorithm: pipeline}\n", 64'000'000, 0.15},
         Case{"halving_doubling_fat_tree_ecmp_collisions",
              FAT_TREE("{kind: roce}") "collective: {op: all_reduce, algorithm: halving_doubling}\n",
              64'000'000, 0.15}),
     [](const ::testing::TestParamInfo<Case>& param_info) { return std::string(param_info.param.name); });
+
+}  // namespace
+}  // namespace aifabric
+
+namespace aifabric {
+namespace {
+
+TEST(FlowLevelSimulate, OneFlowTakesItsIdealTimeAndTheRunIsDeterministic) {
+  // A 100 MB flow alone on a 4-hop 100G path: the fluid flow moves its bytes at 100G x 4096/4178 and
+  // arrives one path latency later, which is the packet engine's closed form to within one packet time.
+  const auto sc = io::load_scenario_text(R"(
+fidelity: flow
+topology: {kind: leaf_spine, leaves: 2, hosts_per_leaf: 2, link: {rate_gbps: 100, latency_ns: 1000, mtu_bytes: 4096}}
+traffic: [{kind: flows, flows: [{src: 0, dst: 3, size_bytes: 100MB}]}]
+)",
+                                         "test.yaml");
+  const auto r = api::run(sc);
+  ASSERT_TRUE(r.stats.all_completed);
+  const auto& f = r.flows.at(0);
+  EXPECT_NEAR(static_cast<double>(f.finish_ps - f.start_ps) / static_cast<double>(f.ideal_ps), 1.0, 0.005);
+  EXPECT_EQ(api::run(sc).stats.fingerprint, r.stats.fingerprint);
+  // Every byte crossed the source's host link once.
+  EXPECT_EQ(r.ports.at(0).counters.tx_data_bytes, 100'000'000u);
+}
+
+TEST(FlowLevelSimulate, EcmpCollisionsShowAtFlowLevelToo) {
+  // The fat-tree permutation at flow level takes the packet engine's ECMP paths: flows that share a
+  // link get a share of it, so some flows finish well after their ideal time, and far fewer events run.
+  auto sc = io::load_scenario("example:fat_tree_permutation");
+  const auto packet = api::run(sc);
+  sc.fidelity = api::NetworkModel::kFlow;
+  const auto flow = api::run(sc);
+  ASSERT_TRUE(flow.stats.all_completed);
+  EXPECT_GE(flow.slowdown.max, 1.8);
+  EXPECT_LT(flow.stats.events * 100, packet.stats.events);
+  std::printf("fat-tree permutation: max FCT packet %.1f us, flow %.1f us\n", packet.fct_us.max,
+              flow.fct_us.max);
+}
 
 }  // namespace
 }  // namespace aifabric
