@@ -390,7 +390,8 @@ std::vector<std::uint32_t> append_collective(Program& program, const CollectiveS
       }
     } else if (s.algorithm == Algorithm::kPipeline) {
       // Broadcast: a chain from the root through the channel's ring order (so that channels cross between
-      // servers through different GPUs and NICs, as NCCL's rings do); reduce: the same chain towards the root.
+      // servers through different GPUs and NICs, as NCCL's rings do); reduce: the same chain towards the
+      // root.
       std::vector<std::uint32_t> order = ring_order(ch);
       std::rotate(order.begin(), std::find(order.begin(), order.end(), s.root), order.end());
       if (s.op == Collective::kReduce) std::reverse(order.begin(), order.end());
