@@ -248,7 +248,8 @@ const Schema<topo::RailOptimizedParams>& rail_schema() {
           .integer("spines", &topo::RailOptimizedParams::spines, "", 0, 0, 100000,
                    "Spine switches (per SU when core_switches > 0); 0 = one per leaf uplink.")
           .integer("core_switches", &topo::RailOptimizedParams::core_switches, "", 0, 0, 100000,
-                   "Core switches; 0 = two tiers (every leaf to every spine).")
+                   "Core switches, in one plane per spine of an SU (spine s of every SU links to plane s); "
+                   "0 = two tiers (every leaf to every spine).")
           .real("oversubscription", &topo::RailOptimizedParams::oversubscription, "", 1, 0, 1000,
                 "Rail-leaf downlink capacity / uplink capacity.", true)
           .integer(
@@ -692,6 +693,7 @@ void apply_failures(const YAML::Node& node, topo::TopologySpec& t, const ParseCo
       throw InputError(ctx.at(node[i], f),
                        fmt::format("no link between '{}' and '{}'", t.nodes[a].name, t.nodes[b].name));
     t.links.erase(it);
+    t.layered = false;  // the builder's symmetry is gone: routes come from a search of the graph
   }
 }
 

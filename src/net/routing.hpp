@@ -10,11 +10,18 @@
 namespace aifabric::net {
 
 // Shortest-path next hops. Link i of the spec is ports 2i (a->b) and 2i+1 (b->a). Every host hangs off one
-// switch (its ToR); a switch's equal-cost next hops towards a host are those towards the host's ToR, so the
-// table is switches x ToRs, not switches x hosts.
+// switch (its ToR); a switch's equal-cost next hops towards a host are those towards the host's ToR.
+//
+// A layered Clos (TopologySpec::layered) is routed from its structure: each switch knows the ToRs below it
+// with the down ports that reach each at the least depth, and otherwise goes up through all its up ports.
+// That costs the sum of the switches' down-reach, not switches x ToRs: a 131,072-GPU three-tier fabric
+// needs tens of MB. Other fabrics (explicit, or with failed links) get a breadth-first search per ToR
+// into a switches x ToRs table. A layered fabric small enough is also expanded into that table, which
+// the packet engine reads in two cache lines per hop.
 class Routing {
  public:
-  explicit Routing(const topo::TopologySpec& spec);
+  enum class Method : std::uint8_t { kAuto, kSearch };  // kSearch forces the table search (tests)
+  explicit Routing(const topo::TopologySpec& spec, Method method = Method::kAuto);
 
   std::uint32_t tor_of(std::uint32_t host) const { return tor_of_host_[host]; }   // node id of the host's ToR
   std::uint32_t host_port(std::uint32_t host) const { return host_port_[host]; }  // host -> ToR
@@ -24,14 +31,16 @@ class Routing {
   std::span<const std::uint32_t> next_hops(std::uint32_t sw, std::uint32_t dst_host) const {
     return next_hops_at(sw_ordinal_[sw], dst_host);
   }
-  // The same by switch ordinal: the engine's hot path, two cache lines per lookup.
+  // The same by switch ordinal: the engine's hot path.
   std::span<const std::uint32_t> next_hops_at(std::uint32_t sw_ordinal, std::uint32_t dst_host) const {
     const HostRoute& h = host_route_[dst_host];
     if (sw_ordinal == h.tor_ordinal_sw) return {&h.down_port, 1};
-    const Entry& e = table_[static_cast<std::size_t>(sw_ordinal) * tor_count_ + h.tor_index];
+    const Entry& e = table_.empty() ? structural(sw_ordinal, h.tor_index)
+                                    : table_[static_cast<std::size_t>(sw_ordinal) * tor_count_ + h.tor_index];
     return {hop_ports_.data() + e.offset, e.count};
   }
   std::size_t table_bytes() const;
+  bool from_structure() const { return !down_begin_.empty(); }
 
  private:
   struct Entry {
@@ -40,17 +49,33 @@ class Routing {
   };
   struct HostRoute {
     std::uint32_t tor_ordinal_sw;  // switch ordinal of the host's ToR
-    std::uint32_t tor_index;       // column of the ToR in table_
+    std::uint32_t tor_index;       // ToR ordinal: column of the ToR in table_
     std::uint32_t down_port;       // ToR -> host
   };
+  struct Down {
+    std::uint32_t tor;  // ToR ordinal
+    Entry ports;
+  };
+  const Entry& structural(std::uint32_t sw_ordinal, std::uint32_t tor) const;
+  void build_structure(const topo::TopologySpec& spec,
+                       const std::vector<std::vector<std::uint32_t>>& out_ports,
+                       const std::vector<std::uint32_t>& switches);
+  void build_search(const topo::TopologySpec& spec, const std::vector<std::vector<std::uint32_t>>& out_ports,
+                    const std::vector<std::uint32_t>& switches, const std::vector<std::uint32_t>& tors);
+
   std::vector<HostRoute> host_route_;
   std::vector<std::uint32_t> tor_of_host_;
   std::vector<std::uint32_t> host_port_;
   std::vector<std::uint32_t> sw_ordinal_;
   std::vector<std::uint32_t> tor_ordinal_;
   std::uint32_t tor_count_ = 0;
-  std::vector<Entry> table_;
+  std::vector<Entry> table_;  // switches x ToRs, when expanded or searched
   std::vector<std::uint32_t> hop_ports_;
+  // The structure, per switch ordinal: its down-reach (sorted by ToR, [down_begin_, down_begin_ + 1)) and
+  // its up ports.
+  std::vector<std::uint32_t> down_begin_;
+  std::vector<Down> downs_;
+  std::vector<Entry> up_;
 };
 
 // ECMP as switches do it, shared by the packet engine and the flow-level model so both pick the same path.

@@ -40,13 +40,14 @@ void require_positive(std::uint32_t v, const std::string& prefix, const std::str
   if (v == 0) throw core::InputError(at(prefix, field), "must be >= 1, got 0");
 }
 
-// Storage hosts after the GPUs: one storage leaf, linked once to each switch of the top tier.
-void add_storage(TopologySpec& t, const RailOptimizedParams& p, const std::vector<std::uint32_t>& top) {
+// Storage hosts after the GPUs: one storage leaf, linked once to each switch of the top tier (`top_tier`).
+void add_storage(TopologySpec& t, const RailOptimizedParams& p, const std::vector<std::uint32_t>& top,
+                 const std::string& top_tier, const LinkParams& up_link) {
   if (p.storage_nodes == 0) return;
   const auto leaf = t.add_node("storage.leaf", NodeKind::kSwitch, "leaf", p.leaf.sw);
   for (std::uint32_t i = 0; i < p.storage_nodes; ++i)
     t.add_link(t.add_node(fmt::format("storage{}", i), NodeKind::kHost, "host"), leaf, p.leaf.link, "leaf");
-  for (auto s : top) t.add_link(leaf, s, p.spine.link, "spine");
+  for (auto s : top) t.add_link(leaf, s, up_link, top_tier);
 }
 
 }  // namespace
@@ -66,6 +67,7 @@ TopologySpec build_leaf_spine(const LeafSpineParams& p, const std::string& prefi
   const std::uint32_t per_spine = spines == 0 ? 0 : spread(up, spines, prefix, "spines");
   TopologySpec t;
   t.kind = "leaf_spine";
+  t.layered = true;
   for (std::uint32_t l = 0; l < p.leaves; ++l)
     for (std::uint32_t h = 0; h < p.hosts_per_leaf; ++h)
       t.add_node(fmt::format("host{}", l * p.hosts_per_leaf + h), NodeKind::kHost, "host");
@@ -89,6 +91,7 @@ TopologySpec build_fat_tree(const FatTreeParams& p, const std::string& prefix) {
   const std::uint32_t half = p.k / 2;
   TopologySpec t;
   t.kind = "fat_tree";
+  t.layered = true;
   const std::uint32_t hosts = p.k * half * half;
   for (std::uint32_t h = 0; h < hosts; ++h) t.add_node(fmt::format("host{}", h), NodeKind::kHost, "host");
   std::vector<std::uint32_t> edge(p.k * half), agg(p.k * half), core(half * half);
@@ -125,6 +128,7 @@ TopologySpec build_rail_optimized(const RailOptimizedParams& p, const std::strin
   const bool three_tier = p.core_switches > 0;
   TopologySpec t;
   t.kind = "rail_optimized";
+  t.layered = true;
   for (std::uint32_t u = 0; u < su; ++u)
     for (std::uint32_t s = 0; s < srv; ++s)
       for (std::uint32_t g = 0; g < gpus; ++g)
@@ -147,16 +151,24 @@ TopologySpec build_rail_optimized(const RailOptimizedParams& p, const std::strin
     for (auto l : leaves)
       for (auto s : spine_ids)
         for (std::uint32_t k = 0; k < per_spine; ++k) t.add_link(l, s, p.spine.link, "spine");
-    add_storage(t, p, spine_ids);
+    add_storage(t, p, spine_ids, "spine", p.spine.link);
     return t;
   }
-  // Three tiers: SU u's leaves connect to SU u's spine group; each spine's uplinks match its downlinks.
+  // Three tiers, as a folded Clos: SU u's leaves connect to SU u's spine group; the cores form one plane
+  // per spine index, and spine s of every SU links to every core of plane s, its uplinks matching its
+  // downlinks.
   const std::uint32_t spines = p.spines == 0 ? leaf_up : p.spines;
   const std::uint32_t per_spine = spread(leaf_up, spines, prefix, "spines");
-  const std::uint32_t spine_down_gbps_links = gpus * per_spine;
-  const std::uint32_t spine_up = uplinks_for(spine_down_gbps_links * p.spine.link.rate_gbps,
-                                             p.core.link.rate_gbps, 1.0, prefix, "spine");
-  const std::uint32_t per_core = spread(spine_up, p.core_switches, prefix, "core_switches");
+  if (p.core_switches % spines != 0)
+    throw core::InputError(
+        at(prefix, "core_switches"),
+        fmt::format("{} core switches do not form {} equal planes (one per spine of an SU)", p.core_switches,
+                    spines));
+  const std::uint32_t plane_cores = p.core_switches / spines;
+  const std::uint32_t spine_down_links = gpus * per_spine;
+  const std::uint32_t spine_up =
+      uplinks_for(spine_down_links * p.spine.link.rate_gbps, p.core.link.rate_gbps, 1.0, prefix, "spine");
+  const std::uint32_t per_core = spread(spine_up, plane_cores, prefix, "core_switches");
   std::vector<std::uint32_t> core_ids;
   for (std::uint32_t c = 0; c < p.core_switches; ++c)
     core_ids.push_back(t.add_node(fmt::format("core{}", c), NodeKind::kSwitch, "core", p.core.sw));
@@ -166,11 +178,12 @@ TopologySpec build_rail_optimized(const RailOptimizedParams& p, const std::strin
       for (std::uint32_t g = 0; g < gpus; ++g)
         for (std::uint32_t k = 0; k < per_spine; ++k)
           t.add_link(leaves[u * gpus + g], sid, p.spine.link, "spine");
-      for (auto c : core_ids)
-        for (std::uint32_t k = 0; k < per_core; ++k) t.add_link(sid, c, p.core.link, "core");
+      for (std::uint32_t c = 0; c < plane_cores; ++c)
+        for (std::uint32_t k = 0; k < per_core; ++k)
+          t.add_link(sid, core_ids[s * plane_cores + c], p.core.link, "core");
     }
   }
-  add_storage(t, p, core_ids);
+  add_storage(t, p, core_ids, "core", p.core.link);
   return t;
 }
 

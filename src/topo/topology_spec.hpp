@@ -48,6 +48,10 @@ struct TopologySpec {
   std::vector<NodeSpec> nodes;
   std::vector<LinkSpec> links;
   std::vector<std::uint32_t> hosts;  // node index of host i, in host order
+  // Set by the builders: a layered Clos (every switch-to-switch link joins a lower tier to the tier named
+  // by the link, and a switch's up ports are all equivalent), so shortest paths go up, then down, and
+  // routes follow from the structure. Cleared when links are taken out of service.
+  bool layered = false;
 
   std::uint32_t add_node(std::string name, NodeKind kind, std::string tier, SwitchParams sw = {});
   void add_link(std::uint32_t a, std::uint32_t b, const LinkParams& p, std::string tier,

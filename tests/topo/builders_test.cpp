@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <map>
 
 #include "core/error.hpp"
@@ -96,12 +97,78 @@ TEST(RailOptimized, ThreeTiersGiveEachUnitItsOwnSpines) {
   RailOptimizedParams p{2, 4, 4, 2, 4, 1.0, 0, tier(400), tier(400), tier(400)};
   const auto t = build_rail_optimized(p, "topology");
   // Leaf: 4 x 400G down -> 4 uplinks over 2 spines of its SU. Spine: 4 leaves x 2 links = 8 down -> 8 up
-  // over 4 cores.
+  // over the 2 cores of its plane (4 cores in 2 planes): 4 links to each.
   EXPECT_EQ(t.switch_count(), 2u * 4 + 2u * 2 + 4);
   EXPECT_EQ(count_links(t, "su0.rail1", "su0.spine1"), 2u);
   EXPECT_EQ(count_links(t, "su0.rail1", "su1.spine"), 0u);
-  EXPECT_EQ(count_links(t, "su1.spine0", "core3"), 2u);
+  EXPECT_EQ(count_links(t, "su1.spine0", "core1"), 4u);
+  EXPECT_EQ(count_links(t, "su1.spine0", "core3"), 0u) << "core3 is in spine 1's plane";
+  EXPECT_EQ(count_links(t, "su1.spine1", "core3"), 4u);
   EXPECT_NO_THROW(validate(t, "topology"));
+}
+
+TEST(RailOptimized, CoresMustFormOnePlanePerSpine) {
+  RailOptimizedParams p{2, 4, 4, 2, 3, 1.0, 0, tier(400), tier(400), tier(400)};
+  try {
+    build_rail_optimized(p, "topology");
+    FAIL() << "expected an InputError";
+  } catch (const core::InputError& e) {
+    EXPECT_EQ(e.where().field, "topology.core_switches");
+  }
+}
+
+// Routes from the structure must be exactly the shortest-path search's: same equal-cost port sets at
+// every switch towards every host.
+void expect_structure_matches_search(const TopologySpec& t) {
+  ASSERT_TRUE(t.layered);
+  const net::Routing structure(t), search(t, net::Routing::Method::kSearch);
+  ASSERT_TRUE(structure.from_structure());
+  ASSERT_FALSE(search.from_structure());
+  for (std::uint32_t v = 0; v < t.nodes.size(); ++v) {
+    if (t.nodes[v].kind != NodeKind::kSwitch) continue;
+    for (std::uint32_t h = 0; h < t.hosts.size(); ++h) {
+      const auto a = structure.next_hops(v, h), b = search.next_hops(v, h);
+      std::vector<std::uint32_t> x(a.begin(), a.end()), y(b.begin(), b.end());
+      std::sort(x.begin(), x.end());
+      std::sort(y.begin(), y.end());
+      ASSERT_EQ(x, y) << t.kind << ": at " << t.nodes[v].name << " towards host " << h;
+    }
+  }
+}
+
+TEST(Routing, StructureGivesTheShortestPathsOfEveryBuilder) {
+  expect_structure_matches_search(build_fat_tree({4, tier(100), tier(100), tier(100)}, "t"));
+  expect_structure_matches_search(build_fat_tree({6, tier(100), tier(100), tier(100)}, "t"));
+  expect_structure_matches_search(build_leaf_spine({4, 8, 0, 2.0, tier(100), tier(100)}, "t"));
+  expect_structure_matches_search(build_leaf_spine({1, 4, 0, 1.0, tier(100), tier(100)}, "t"));
+  expect_structure_matches_search(build_leaf_spine({3, 4, 2, 1.0, tier(100), tier(100)}, "t"));
+  expect_structure_matches_search(
+      build_rail_optimized({2, 4, 4, 2, 0, 1.0, 3, tier(400), tier(400), tier(400)}, "t"));
+  expect_structure_matches_search(
+      build_rail_optimized({3, 4, 4, 2, 4, 1.0, 2, tier(400), tier(400), tier(400)}, "t"));
+  expect_structure_matches_search(
+      build_rail_optimized({2, 8, 2, 4, 8, 2.0, 0, tier(400), tier(400), tier(400)}, "t"));
+}
+
+TEST(Routing, LargeLayeredFabricIsRoutedWithoutATable) {
+  // 64 SUs x 32 servers x 8 GPUs = 16,384 GPUs on three tiers: 512 ToRs and 512 + 512 + 64 switches would
+  // be a 557k-entry table; from the structure it is the switches' down-reach.
+  RailOptimizedParams p{64, 32, 8, 8, 64, 1.0, 0, tier(400), tier(400), tier(400)};
+  const auto t = build_rail_optimized(p, "t");
+  const net::Routing r(t);
+  EXPECT_TRUE(r.from_structure());
+  EXPECT_LT(r.table_bytes(), std::size_t{8} << 20);
+  // GPU 0 (SU 0, rail 0) to GPU 8 * 32 * 5 (SU 5, rail 0): the leaf's 32 uplinks (4 to each of 8
+  // spines), a spine's 32 uplinks to its plane's 8 cores, then one link down to SU 5's spine of that plane.
+  const std::uint32_t dst = 8 * 32 * 5;
+  EXPECT_EQ(r.next_hops(r.tor_of(0), dst).size(), 32u);
+  std::uint32_t spine = 0, core = 0;
+  for (std::uint32_t v = 0; v < t.nodes.size(); ++v) {
+    if (t.nodes[v].name == "su0.spine3") spine = v;
+    if (t.nodes[v].name == "core30") core = v;  // plane 3: cores 24..31
+  }
+  EXPECT_EQ(r.next_hops(spine, dst).size(), 32u);
+  EXPECT_EQ(r.next_hops(core, dst).size(), 4u) << "core30 to SU 5's spine 3: 4 parallel links";
 }
 
 TEST(Validate, FindsAnUnreachableHost) {
