@@ -20,10 +20,10 @@ FlowNetwork::FlowNetwork(const Scenario& sc) : sc_(sc), routing_(sc.topology) {
       [this](core::TimePs at, std::uint64_t key) { queue_.schedule(at, slots_.put(key), kFluid); });
 }
 
-core::TimePs FlowNetwork::path_latency(std::uint32_t src, std::uint32_t dst,
+core::TimePs FlowNetwork::path_latency(std::uint64_t entropy_key, std::uint32_t src, std::uint32_t dst,
                                        std::vector<std::uint32_t>* ports) {
   // The packet engine's ECMP path: the same 5-tuple hash and per-switch salts.
-  const std::uint32_t hash = net::flow_tuple_hash(sc_.run.seed, transfers_, src, dst, false);
+  const std::uint32_t hash = net::flow_tuple_hash(sc_.run.seed, entropy_key, src, dst, false);
   auto choose = [&](std::uint32_t sw, std::span<const std::uint32_t> hops) {
     std::size_t pick = net::ecmp_pick(net::switch_salt(sw), hash, hops.size());
     if (sc_.fabric.load_balancing == net::LoadBalancing::kEcmp) return pick;
@@ -41,19 +41,22 @@ core::TimePs FlowNetwork::path_latency(std::uint32_t src, std::uint32_t dst,
 
 void FlowNetwork::start_transfer(std::uint32_t src, std::uint32_t dst, std::uint64_t bytes,
                                  std::uint64_t token) {
-  std::vector<std::uint32_t> path;
-  const core::TimePs latency = path_latency(src, dst, &path);
-  ++transfers_;
-  const std::uint32_t s = started_.put(token);
-  if (s >= latency_.size()) latency_.resize(s + 1);
-  latency_[s] = latency;
-  fluid_->start(queue_.now(), std::move(path), static_cast<double>(bytes), s);
+  start_keyed(net::transfer_entropy_key(token), src, dst, bytes, token);
 }
 
 void FlowNetwork::start_flow(std::uint32_t flow_index, std::uint32_t src, std::uint32_t dst,
                              std::uint64_t bytes, std::uint64_t token) {
-  transfers_ = flow_index;
-  start_transfer(src, dst, bytes, token);
+  start_keyed(flow_index, src, dst, bytes, token);
+}
+
+void FlowNetwork::start_keyed(std::uint64_t entropy_key, std::uint32_t src, std::uint32_t dst,
+                              std::uint64_t bytes, std::uint64_t token) {
+  std::vector<std::uint32_t> path;
+  const core::TimePs latency = path_latency(entropy_key, src, dst, &path);
+  const std::uint32_t s = started_.put(token);
+  if (s >= latency_.size()) latency_.resize(s + 1);
+  latency_[s] = latency;
+  fluid_->start(queue_.now(), std::move(path), static_cast<double>(bytes), s);
 }
 
 void FlowNetwork::set_timer(core::TimePs at, std::uint64_t token) {
@@ -61,6 +64,7 @@ void FlowNetwork::set_timer(core::TimePs at, std::uint64_t token) {
 }
 
 void FlowNetwork::run(workload::BackendSink& sink) {
+  fluid_->flush(queue_.now());
   while (!queue_.empty()) {
     const core::Event e = queue_.pop();
     ++events_;
@@ -79,6 +83,8 @@ void FlowNetwork::run(workload::BackendSink& sink) {
       default:
         sink.transfer_done(started_.take(e.target));  // arrival of a started transfer
     }
+    // Everything that happens at this instant is in: solve the rates once for all of it.
+    if (queue_.empty() || queue_.next_time() != queue_.now()) fluid_->flush(queue_.now());
   }
 }
 

@@ -32,9 +32,13 @@ class FlowNetwork : public workload::NetworkBackend {
   std::uint64_t events() const { return events_; }
   // Bytes each directed link (port 2i = link i a->b, 2i+1 = b->a) has carried, payload.
   double carried_bytes(std::uint32_t port) const { return fluid_->carried_bytes(port); }
-  core::TimePs path_latency(std::uint32_t src, std::uint32_t dst, std::vector<std::uint32_t>* ports);
+  // The path a transfer with this ECMP entropy key takes (its egress ports into `ports`) and its latency.
+  core::TimePs path_latency(std::uint64_t entropy_key, std::uint32_t src, std::uint32_t dst,
+                            std::vector<std::uint32_t>* ports);
 
  private:
+  void start_keyed(std::uint64_t entropy_key, std::uint32_t src, std::uint32_t dst, std::uint64_t bytes,
+                   std::uint64_t token);
   enum Kind : std::uint32_t { kExternal, kFluid, kArrival };
 
   const Scenario& sc_;
@@ -44,7 +48,6 @@ class FlowNetwork : public workload::NetworkBackend {
   workload::TokenSlots slots_;         // timers: external tokens and fluid keys
   workload::TokenSlots started_;       // the caller's token of each transfer in flight
   std::vector<core::TimePs> latency_;  // by slot of started_: the transfer's path latency
-  std::uint32_t transfers_ = 0;        // transfers started: the flow index of the ECMP hash
   double wire_ = 0;                    // wire bytes of a full packet
   std::uint64_t events_ = 0;
 };

@@ -73,7 +73,7 @@ void run_flow_level(const Scenario& sc, Result& r) {
     const auto& f = sc.flows[i];
     // The ideal FCT: the packet engine's closed form on the same path (docs/models/ideal_fct.md).
     std::vector<std::uint32_t> ports;
-    net.path_latency(f.src, f.dst, &ports);
+    net.path_latency(i, f.src, f.dst, &ports);
     const std::uint64_t packets = (f.size_bytes + mtu - 1) / mtu;
     const double last = static_cast<double>(f.size_bytes - (packets - 1) * mtu) + overhead;
     std::vector<net::PathHop> hops;

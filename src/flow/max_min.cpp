@@ -4,10 +4,14 @@
 #include <cmath>
 #include <queue>
 
+#include "core/error.hpp"
+
 namespace aifabric::flow {
 namespace {
 constexpr std::uint32_t kGenerationMask = 0xffffff;
-}
+constexpr double kSaturated = 1 - 1e-9;  // a link this full is a bottleneck
+constexpr double kSameRate = 1e-12;      // relative change below which a flow keeps its timer
+}  // namespace
 
 MaxMinFluid::MaxMinFluid(std::vector<double> capacity,
                          std::function<void(core::TimePs, std::uint64_t)> set_timer)
@@ -15,13 +19,20 @@ MaxMinFluid::MaxMinFluid(std::vector<double> capacity,
       set_timer_(std::move(set_timer)),
       on_link_(capacity_.size()),
       carried_(capacity_.size(), 0.0),
-      link_mark_(capacity_.size(), 0) {}
+      load_(capacity_.size(), 0.0),
+      link_mark_(capacity_.size(), 0),
+      link_pos_(capacity_.size(), 0),
+      expanded_mark_(capacity_.size(), 0) {}
 
-void MaxMinFluid::settle(core::TimePs now, Flow& f, std::uint32_t) {
+void MaxMinFluid::settle(core::TimePs now, Flow& f) {
   const double moved = std::min(f.remaining, f.rate * static_cast<double>(now - f.since));
   f.remaining -= moved;
   for (auto l : f.path) carried_[l] += moved;
   f.since = now;
+}
+
+bool MaxMinFluid::saturated(std::uint32_t link, double load) const {
+  return load >= capacity_[link] * kSaturated;
 }
 
 void MaxMinFluid::start(core::TimePs now, std::vector<std::uint32_t> path, double bytes, std::uint64_t user) {
@@ -36,10 +47,10 @@ void MaxMinFluid::start(core::TimePs now, std::vector<std::uint32_t> path, doubl
   }
   Flow& f = flows_[id];
   const std::uint32_t generation = f.generation;
-  f = Flow{std::move(path), bytes, 0, now, generation, true, false, user};
+  f = Flow{std::move(path), bytes, 0, 0, now, generation, true, false, true, user};
   for (auto l : f.path) on_link_[l].push_back(id);
+  fresh_.push_back(id);
   ++active_;
-  solve(now, flows_[id].path);
 }
 
 bool MaxMinFluid::on_timer(core::TimePs now, std::uint64_t key, std::uint64_t& user) {
@@ -48,19 +59,22 @@ bool MaxMinFluid::on_timer(core::TimePs now, std::uint64_t key, std::uint64_t& u
   if (id >= flows_.size()) return false;
   Flow& f = flows_[id];
   if (!f.live || (f.generation & kGenerationMask) != generation) return false;  // superseded by a re-solve
-  settle(now, f, id);
+  settle(now, f);
   f.live = false;
   ++f.generation;
   user = f.user;
   for (auto l : f.path) {
     auto& v = on_link_[l];
     v.erase(std::find(v.begin(), v.end(), id));
+    // Flows on a link that had spare capacity were not held back by it: only a saturated link's flows
+    // may speed up.
+    if (saturated(l, load_[l]) && !v.empty()) freed_.push_back(l);
+    load_[l] = v.empty() ? 0.0 : std::max(0.0, load_[l] - f.rate);
   }
+  f.path.clear();
+  f.rate = 0;
   --active_;
   free_.push_back(id);
-  const std::vector<std::uint32_t> links = std::move(f.path);
-  f.path.clear();
-  solve(now, links);
   return true;
 }
 
@@ -70,78 +84,142 @@ double MaxMinFluid::rate(std::uint64_t user) const {
   return 0;
 }
 
-void MaxMinFluid::solve(core::TimePs now, const std::vector<std::uint32_t>& seed_links) {
-  // The component: links and flows reachable from the changed links through shared links.
-  ++epoch_;
-  std::vector<std::uint32_t> links, flows;
-  std::vector<std::uint32_t> stack;
-  for (auto l : seed_links)
-    if (link_mark_[l] != epoch_) {
-      link_mark_[l] = epoch_;
-      stack.push_back(l);
-    }
+void MaxMinFluid::add_link(std::uint32_t l) {
+  if (link_mark_[l] == epoch_) return;
+  link_mark_[l] = epoch_;
+  link_pos_[l] = static_cast<std::uint32_t>(links_.size());
+  links_.push_back(l);
+}
+
+void MaxMinFluid::gather(core::TimePs now, std::vector<std::uint32_t>& stack) {
+  // Every flow on an expanded link joins the solve; so do, through them, the flows of every link they
+  // cross that is saturated.
   while (!stack.empty()) {
     const std::uint32_t l = stack.back();
     stack.pop_back();
-    links.push_back(l);
     for (auto id : on_link_[l]) {
       if (flow_mark_[id] == epoch_) continue;
       flow_mark_[id] = epoch_;
-      flows.push_back(id);
-      for (auto other : flows_[id].path)
-        if (link_mark_[other] != epoch_) {
-          link_mark_[other] = epoch_;
+      flows_in_.push_back(id);
+      Flow& f = flows_[id];
+      settle(now, f);
+      f.old_rate = f.rate;
+      for (auto other : f.path) {
+        add_link(other);
+        if (expanded_mark_[other] != epoch_ && saturated(other, load_[other])) {
+          expanded_mark_[other] = epoch_;
           stack.push_back(other);
         }
-    }
-  }
-  if (flows.empty()) return;
-  // Progressive filling: the link with the smallest fair share (residual / unfrozen flows) fixes the rate
-  // of all its unfrozen flows; their rates come off every link they cross; repeat.
-  std::vector<double> residual(links.size());
-  std::vector<std::uint32_t> unfrozen(links.size());
-  // Position of each link in `links`, through a map held in link_mark_'s sibling: reuse a sorted copy.
-  std::vector<std::pair<std::uint32_t, std::uint32_t>> index;
-  index.reserve(links.size());
-  for (std::uint32_t i = 0; i < links.size(); ++i) index.emplace_back(links[i], i);
-  std::sort(index.begin(), index.end());
-  auto pos = [&](std::uint32_t l) {
-    return std::lower_bound(index.begin(), index.end(), std::make_pair(l, 0u))->second;
-  };
-  for (std::uint32_t i = 0; i < links.size(); ++i) {
-    residual[i] = capacity_[links[i]];
-    unfrozen[i] = static_cast<std::uint32_t>(on_link_[links[i]].size());
-  }
-  for (auto id : flows) {
-    settle(now, flows_[id], id);
-    flows_[id].frozen = false;
-  }
-  using Entry = std::pair<double, std::uint32_t>;  // (fair share, link position)
-  auto share_of = [&](std::uint32_t i) { return std::max(residual[i], 0.0) / unfrozen[i]; };
-  std::priority_queue<Entry, std::vector<Entry>, std::greater<>> heap;
-  for (std::uint32_t i = 0; i < links.size(); ++i)
-    if (unfrozen[i] > 0) heap.emplace(share_of(i), i);
-  while (!heap.empty()) {
-    const auto [share, i] = heap.top();
-    heap.pop();
-    if (unfrozen[i] == 0 || share != share_of(i)) continue;  // stale entry
-    for (auto id : on_link_[links[i]]) {
-      Flow& f = flows_[id];
-      if (f.frozen) continue;
-      f.frozen = true;
-      f.rate = std::max(share, 0.0);
-      for (auto l : f.path) {
-        const std::uint32_t j = pos(l);
-        residual[j] -= f.rate;
-        --unfrozen[j];
-        if (unfrozen[j] > 0) heap.emplace(share_of(j), j);
       }
     }
   }
-  for (auto id : flows) {
+}
+
+void MaxMinFluid::fill() {
+  // Progressive filling of the flows in the solve, on what the flows left out leave of each link: the
+  // link with the smallest fair share (residual / members not yet frozen) fixes the rate of its members;
+  // their rates come off every link they cross; repeat.
+  const std::size_t n = links_.size();
+  residual_.assign(n, 0.0);
+  outside_.assign(n, 0.0);
+  unfrozen_.assign(n, 0);
+  for (std::size_t i = 0; i < n; ++i) outside_[i] = load_[links_[i]];
+  for (auto id : flows_in_) {
     Flow& f = flows_[id];
+    f.frozen = false;
+    for (auto l : f.path) {
+      const std::uint32_t i = link_pos_[l];
+      outside_[i] -= f.old_rate;
+      ++unfrozen_[i];
+    }
+  }
+  inside_count_ = unfrozen_;
+  for (std::size_t i = 0; i < n; ++i) {
+    outside_[i] = std::max(0.0, outside_[i]);
+    residual_[i] = capacity_[links_[i]] - outside_[i];
+  }
+  using Entry = std::pair<double, std::uint32_t>;  // (fair share, link position)
+  auto share_of = [&](std::uint32_t i) { return std::max(residual_[i], 0.0) / unfrozen_[i]; };
+  std::priority_queue<Entry, std::vector<Entry>, std::greater<>> heap;
+  for (std::uint32_t i = 0; i < n; ++i)
+    if (unfrozen_[i] > 0) heap.emplace(share_of(i), i);
+  while (!heap.empty()) {
+    const auto [share, i] = heap.top();
+    heap.pop();
+    if (unfrozen_[i] == 0 || share != share_of(i)) continue;  // stale entry
+    for (auto id : on_link_[links_[i]]) {
+      Flow& f = flows_[id];
+      if (flow_mark_[id] != epoch_ || f.frozen) continue;
+      f.frozen = true;
+      f.rate = std::max(share, 0.0);
+      for (auto l : f.path) {
+        const std::uint32_t j = link_pos_[l];
+        residual_[j] -= f.rate;
+        --unfrozen_[j];
+        if (unfrozen_[j] > 0) heap.emplace(share_of(j), j);
+      }
+    }
+  }
+}
+
+void MaxMinFluid::flush(core::TimePs now) {
+  if (fresh_.empty() && freed_.empty()) return;
+  ++solves_;
+  ++epoch_;
+  links_.clear();
+  flows_in_.clear();
+  std::vector<std::uint32_t> stack;
+  for (auto l : freed_) {
+    add_link(l);
+    if (expanded_mark_[l] != epoch_) {
+      expanded_mark_[l] = epoch_;
+      stack.push_back(l);
+    }
+  }
+  for (auto id : fresh_) {
+    if (!flows_[id].live || flow_mark_[id] == epoch_) continue;
+    flow_mark_[id] = epoch_;
+    flows_in_.push_back(id);
+    flows_[id].old_rate = 0;
+    for (auto l : flows_[id].path) {
+      add_link(l);
+      if (expanded_mark_[l] != epoch_ && saturated(l, load_[l])) {
+        expanded_mark_[l] = epoch_;
+        stack.push_back(l);
+      }
+    }
+  }
+  freed_.clear();
+  fresh_.clear();
+  gather(now, stack);
+  for (;;) {
+    if (flows_in_.empty()) break;
+    fill();
+    // A link the new rates fill, shared with flows left out: they must join, and the solve repeats.
+    for (std::size_t i = 0; i < links_.size(); ++i) {
+      const std::uint32_t l = links_[i];
+      if (expanded_mark_[l] == epoch_ || inside_count_[i] == on_link_[l].size()) continue;
+      if (saturated(l, capacity_[l] - residual_[i])) {
+        expanded_mark_[l] = epoch_;
+        stack.push_back(l);
+      }
+    }
+    if (stack.empty()) break;
+    gather(now, stack);
+  }
+  solved_flows_ += flows_in_.size();
+  for (std::size_t i = 0; i < links_.size(); ++i)
+    load_[links_[i]] = on_link_[links_[i]].empty() ? 0.0 : capacity_[links_[i]] - residual_[i];
+  for (auto id : flows_in_) {
+    Flow& f = flows_[id];
+    if (!f.fresh && std::fabs(f.rate - f.old_rate) <= kSameRate * f.old_rate) {
+      f.rate = f.old_rate;  // its completion timer still holds
+      continue;
+    }
+    f.fresh = false;
     ++f.generation;
-    const double t = f.rate > 0 ? f.remaining / f.rate : 0;
+    AIFABRIC_ASSERT(f.rate > 0 || f.remaining <= 0, "fluid flow without a rate");
+    const double t = f.remaining > 0 ? f.remaining / f.rate : 0;
     set_timer_(now + static_cast<core::TimePs>(std::ceil(t)),
                (static_cast<std::uint64_t>(f.generation & kGenerationMask) << 32) | id);
   }

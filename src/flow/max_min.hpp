@@ -7,49 +7,77 @@
 
 namespace aifabric::flow {
 
-// Fluid flows over shared links with max-min fair rates (docs/models/flow.md): progressive filling, the
-// way SimGrid's lmm solves it. When a flow starts or ends, only the flows connected to it through shared
-// links (its component) are re-solved; every other flow keeps its rate and its completion timer.
+// Fluid flows over shared links with max-min fair rates (docs/models/flow.md), by progressive filling as
+// SimGrid's lmm solves it, made incremental:
+//  - starts and ends only record the links they touch; flush() re-solves once for everything that changed
+//    at that instant (synchronized collectives start thousands of flows at one time);
+//  - the re-solve covers the new flows and the flows of saturated links an ended flow left, and grows only
+//    through saturated links: a flow crossing a link with spare capacity is not constrained by it, so the
+//    flows beyond keep their rates. When the new rates saturate a link shared with flows left out, those
+//    join and the solve repeats; the result is the exact max-min allocation (tests/flow/max_min_test.cpp
+//    checks it against a full water-filling);
+//  - only flows whose rate changed get a new completion timer.
+// A flow's path may list a link several times: a gang of transfers that move in lockstep (the members of
+// a ring, the tensor-parallel ranks of a pipeline send) is one flow whose rate is charged once per member
+// on every link a member crosses, and `bytes` is what each member moves.
 class MaxMinFluid {
  public:
   // `set_timer(at, key)` must later call on_timer(key) at time `at`. Keys use the low 56 bits.
   MaxMinFluid(std::vector<double> capacity_bytes_per_ps,
               std::function<void(core::TimePs, std::uint64_t)> set_timer);
 
-  // Starts moving `bytes` over the links of `path` (indices into the capacities).
+  // Starts moving `bytes` over the links of `path` (indices into the capacities). Rates are set by flush().
   void start(core::TimePs now, std::vector<std::uint32_t> path, double bytes, std::uint64_t user);
-  // Returns true and sets `user` when the timer completes a flow.
+  // Returns true and sets `user` when the timer completes a flow; call flush() before time moves on.
   bool on_timer(core::TimePs now, std::uint64_t key, std::uint64_t& user);
+  // Re-solves the rates after the starts and ends at `now`, and sets the timers that changed.
+  void flush(core::TimePs now);
 
   std::size_t active() const { return active_; }
   double rate(std::uint64_t user) const;  // current rate of the live flow with this user tag (tests)
   double carried_bytes(std::uint32_t link) const { return carried_[link]; }
   std::size_t flows_on(std::uint32_t link) const { return on_link_[link].size(); }
+  std::uint64_t solves() const { return solves_; }
+  std::uint64_t solved_flows() const { return solved_flows_; }  // flows visited by all solves
 
  private:
   struct Flow {
     std::vector<std::uint32_t> path;
     double remaining = 0;
     double rate = 0;
+    double old_rate = 0;
     core::TimePs since = 0;
     std::uint32_t generation = 0;
     bool live = false;
     bool frozen = false;
+    bool fresh = false;  // started since the last flush: needs its first timer
     std::uint64_t user = 0;
   };
-  void settle(core::TimePs now, Flow& f, std::uint32_t id);
-  void solve(core::TimePs now, const std::vector<std::uint32_t>& seed_links);
+  void settle(core::TimePs now, Flow& f);
+  bool saturated(std::uint32_t link, double load) const;
+  void add_link(std::uint32_t link);
+  void gather(core::TimePs now, std::vector<std::uint32_t>& stack);
+  void fill();
 
   std::vector<double> capacity_;
   std::function<void(core::TimePs, std::uint64_t)> set_timer_;
   std::vector<Flow> flows_;
   std::vector<std::uint32_t> free_;
-  std::vector<std::vector<std::uint32_t>> on_link_;  // live flows per link
+  std::vector<std::vector<std::uint32_t>> on_link_;  // live flows per link, once per crossing
   std::vector<double> carried_;                      // bytes moved per link so far
-  // Scratch for solve(), kept to avoid allocating per change.
-  std::vector<std::uint32_t> link_mark_, flow_mark_;
+  std::vector<double> load_;                         // sum of the rates crossing each link
+  std::vector<std::uint32_t> fresh_;                 // flows started since the last flush
+  std::vector<std::uint32_t> freed_;                 // saturated links a flow left since the last flush
+  // Scratch for the solve, reused: the links and flows of the current solve, and per link its position
+  // in `links_`, whether all its flows are in (expanded), the rates of the flows left out, the residual
+  // capacity and the members not yet frozen.
+  std::vector<std::uint32_t> link_mark_, link_pos_, expanded_mark_, flow_mark_;
+  std::vector<std::uint32_t> links_, flows_in_;
+  std::vector<double> outside_, residual_;
+  std::vector<std::uint32_t> unfrozen_, inside_count_;
   std::uint32_t epoch_ = 0;
   std::size_t active_ = 0;
+  std::uint64_t solves_ = 0, solved_flows_ = 0;
 };
 
 }  // namespace aifabric::flow

@@ -208,9 +208,9 @@ std::size_t Routing::table_bytes() const {
          (tor_of_host_.size() * 5 + sw_ordinal_.size() * 2) * sizeof(std::uint32_t);
 }
 
-std::uint32_t flow_tuple_hash(std::uint64_t seed, std::uint32_t flow_index, std::uint32_t src,
+std::uint32_t flow_tuple_hash(std::uint64_t seed, std::uint64_t entropy_key, std::uint32_t src,
                               std::uint32_t dst, bool reverse) {
-  core::Rng rng(seed, core::hash_combine(2, flow_index));
+  core::Rng rng(seed, core::hash_combine(2, entropy_key));
   const std::uint64_t sport = 49152 + rng.below(16384);
   const std::uint64_t ports_proto = (sport << 16) ^ (4791u << 1) ^ 17u;
   const std::uint64_t addresses =

@@ -82,8 +82,12 @@ class Routing {
 // RoCEv2 carries per-flow entropy in the UDP source port, drawn per flow from the run's seed; the hash
 // covers the 5-tuple (addresses, source port, destination port 4791, protocol 17). `reverse` gives the
 // tuple of the flow's ACKs and CNPs.
-std::uint32_t flow_tuple_hash(std::uint64_t seed, std::uint32_t flow_index, std::uint32_t src,
+std::uint32_t flow_tuple_hash(std::uint64_t seed, std::uint64_t entropy_key, std::uint32_t src,
                               std::uint32_t dst, bool reverse);
+// The entropy key of a workload transfer identified by `token` (its op), apart from flow indices.
+inline std::uint64_t transfer_entropy_key(std::uint64_t token) {
+  return (std::uint64_t{1} << 63) | token;
+}
 // Each switch salts the hash differently (as real switches seed their hash functions, against
 // polarization); multiply-shift maps it onto the `ports` equal-cost ports without a division.
 std::uint64_t switch_salt(std::uint32_t node);

@@ -156,8 +156,9 @@ std::uint32_t Simulation::add_flow(const workload::FlowSpec& spec) {
   f.packets = static_cast<std::uint32_t>((f.spec.size_bytes + payload_mtu_ - 1) / payload_mtu_);
   f.payload_last = static_cast<std::uint32_t>(f.spec.size_bytes -
                                               static_cast<std::uint64_t>(f.packets - 1) * payload_mtu_);
-  f.tuple_hash[0] = flow_tuple_hash(opt_.seed, i, f.spec.src, f.spec.dst, false);
-  f.tuple_hash[1] = flow_tuple_hash(opt_.seed, i, f.spec.src, f.spec.dst, true);
+  const std::uint64_t key = spec.entropy_key == workload::FlowSpec::kByIndex ? i : spec.entropy_key;
+  f.tuple_hash[0] = flow_tuple_hash(opt_.seed, key, f.spec.src, f.spec.dst, false);
+  f.tuple_hash[1] = flow_tuple_hash(opt_.seed, key, f.spec.src, f.spec.dst, true);
   if (cfg_.out_of_order_receiver()) f.received.assign((f.packets + 63) / 64, 0);
   compute_ideal(f);
   events_.schedule(f.spec.start_ps, i, kFlowStart);
