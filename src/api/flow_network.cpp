@@ -59,6 +59,20 @@ void FlowNetwork::start_keyed(std::uint64_t entropy_key, std::uint32_t src, std:
   fluid_->start(queue_.now(), std::move(path), static_cast<double>(bytes), s);
 }
 
+void FlowNetwork::start_group(std::span<const workload::HostPair> members, std::uint64_t bytes,
+                              std::uint32_t rounds, std::uint64_t token) {
+  // One fluid flow crossing every member's path: the members share one rate, the slowest member's.
+  std::vector<std::uint32_t> path;
+  core::TimePs latency = 0;
+  for (std::uint32_t j = 0; j < members.size(); ++j)
+    latency = std::max(
+        latency, path_latency(net::group_entropy_key(token, j), members[j].first, members[j].second, &path));
+  const std::uint32_t s = started_.put(token);
+  if (s >= latency_.size()) latency_.resize(s + 1);
+  latency_[s] = latency * rounds;
+  fluid_->start(queue_.now(), std::move(path), static_cast<double>(bytes), s);
+}
+
 void FlowNetwork::set_timer(core::TimePs at, std::uint64_t token) {
   queue_.schedule(at, slots_.put(token), kExternal);
 }

@@ -22,6 +22,8 @@ class FlowNetwork : public workload::NetworkBackend {
   core::TimePs now() const override { return queue_.now(); }
   void start_transfer(std::uint32_t src, std::uint32_t dst, std::uint64_t bytes,
                       std::uint64_t token) override;
+  void start_group(std::span<const workload::HostPair> members, std::uint64_t bytes_per_member,
+                   std::uint32_t rounds, std::uint64_t token) override;
   void set_timer(core::TimePs at, std::uint64_t token) override;
   void run(workload::BackendSink& sink) override;
   // Starts a transfer whose ECMP hash is that of the scenario's flow `flow_index` (a `simulate` flow

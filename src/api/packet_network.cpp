@@ -1,5 +1,7 @@
 #include "api/packet_network.hpp"
 
+#include "core/error.hpp"
+
 namespace aifabric::api {
 
 void PacketNetwork::start_transfer(std::uint32_t src, std::uint32_t dst, std::uint64_t bytes,
@@ -7,6 +9,20 @@ void PacketNetwork::start_transfer(std::uint32_t src, std::uint32_t dst, std::ui
   const std::uint32_t flow = sim_.add_flow({src, dst, bytes, sim_.now(), net::transfer_entropy_key(token)});
   if (flow >= flow_token_.size()) flow_token_.resize(flow + 1, kNoToken);
   flow_token_[flow] = token;
+}
+
+void PacketNetwork::start_group(std::span<const workload::HostPair> members, std::uint64_t bytes,
+                                std::uint32_t rounds, std::uint64_t token) {
+  AIFABRIC_ASSERT(rounds == 1, "the packet model runs collectives step by step");
+  const std::uint32_t g = groups_.put(token);
+  if (g >= group_left_.size()) group_left_.resize(g + 1);
+  group_left_[g] = static_cast<std::uint32_t>(members.size());
+  for (std::uint32_t j = 0; j < members.size(); ++j) {
+    const std::uint32_t flow = sim_.add_flow(
+        {members[j].first, members[j].second, bytes, sim_.now(), net::group_entropy_key(token, j)});
+    if (flow >= flow_token_.size()) flow_token_.resize(flow + 1, kNoToken);
+    flow_token_[flow] = kGroupBit | g;
+  }
 }
 
 void PacketNetwork::set_timer(core::TimePs at, std::uint64_t token) {
@@ -23,7 +39,13 @@ void PacketNetwork::run(workload::BackendSink& sink) {
 
 void PacketNetwork::flow_done(std::uint32_t flow) {
   // Background flows (checkpoints, traffic generators) were not started here: nobody waits for them.
-  if (flow < flow_token_.size() && flow_token_[flow] != kNoToken) sink_->transfer_done(flow_token_[flow]);
+  if (flow >= flow_token_.size() || flow_token_[flow] == kNoToken) return;
+  const std::uint64_t t = flow_token_[flow];
+  if ((t & kGroupBit) == 0) {
+    sink_->transfer_done(t);
+  } else if (--group_left_[t & ~kGroupBit] == 0) {
+    sink_->transfer_done(groups_.take(static_cast<std::uint32_t>(t & ~kGroupBit)));
+  }
 }
 
 void PacketNetwork::timer(std::uint32_t id) {

@@ -15,6 +15,10 @@ class PacketNetwork : public workload::NetworkBackend, public net::FlowListener 
   core::TimePs now() const override { return sim_.now(); }
   void start_transfer(std::uint32_t src, std::uint32_t dst, std::uint64_t bytes,
                       std::uint64_t token) override;
+  // The members run as concurrent flows; the group is done when they all are. One round only: the packet
+  // model is given collectives step by step (docs/models/flow.md).
+  void start_group(std::span<const workload::HostPair> members, std::uint64_t bytes_per_member,
+                   std::uint32_t rounds, std::uint64_t token) override;
   void set_timer(core::TimePs at, std::uint64_t token) override;
   void run(workload::BackendSink& sink) override;
 
@@ -25,7 +29,10 @@ class PacketNetwork : public workload::NetworkBackend, public net::FlowListener 
   static constexpr std::uint64_t kNoToken = ~std::uint64_t{0};
   net::Simulation& sim_;
   workload::BackendSink* sink_ = nullptr;
-  std::vector<std::uint64_t> flow_token_;
+  static constexpr std::uint64_t kGroupBit = std::uint64_t{1} << 63;
+  std::vector<std::uint64_t> flow_token_;  // the caller's token, or kGroupBit | slot of groups_
+  workload::TokenSlots groups_;
+  std::vector<std::uint32_t> group_left_;  // by slot of groups_: members not done
   workload::TokenSlots timers_;
 };
 

@@ -88,6 +88,10 @@ std::uint32_t flow_tuple_hash(std::uint64_t seed, std::uint64_t entropy_key, std
 inline std::uint64_t transfer_entropy_key(std::uint64_t token) {
   return (std::uint64_t{1} << 63) | token;
 }
+// The same for member `member` of a group of transfers.
+inline std::uint64_t group_entropy_key(std::uint64_t token, std::uint32_t member) {
+  return (std::uint64_t{3} << 62) | core::hash_combine(token, member) >> 2;
+}
 // Each switch salts the hash differently (as real switches seed their hash functions, against
 // polarization); multiply-shift maps it onto the `ports` equal-cost ports without a division.
 std::uint64_t switch_salt(std::uint32_t node);

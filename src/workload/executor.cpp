@@ -7,25 +7,44 @@
 
 namespace aifabric::workload {
 
+namespace {
+std::vector<double> nic_links(const std::vector<double>& nic) {
+  std::vector<double> capacity(2 * nic.size());
+  for (std::size_t h = 0; h < nic.size(); ++h) capacity[2 * h] = capacity[2 * h + 1] = nic[h];
+  return capacity;
+}
+}  // namespace
+
 IdealNetwork::IdealNetwork(std::vector<double> nic,
                            std::function<core::TimePs(std::uint32_t, std::uint32_t)> latency)
-    : latency_(std::move(latency)) {
-  links_ = std::make_unique<SharedLinks>(
-      nic, nic, [this](core::TimePs at, std::uint64_t key) { queue_.schedule(at, slots_.put(key), kLinks); });
-}
+    : fluid_(std::make_unique<flow::MaxMinFluid>(
+          nic_links(nic),
+          [this](core::TimePs at, std::uint64_t key) { queue_.schedule(at, slots_.put(key), kFluid); })),
+      latency_(std::move(latency)) {}
 
 IdealNetwork::IdealNetwork(std::vector<double> nic, core::TimePs latency)
-    : latency_([latency](std::uint32_t, std::uint32_t) { return latency; }) {
-  links_ = std::make_unique<SharedLinks>(
-      nic, nic, [this](core::TimePs at, std::uint64_t key) { queue_.schedule(at, slots_.put(key), kLinks); });
-}
+    : IdealNetwork(std::move(nic), [latency](std::uint32_t, std::uint32_t) { return latency; }) {}
 
 void IdealNetwork::start_transfer(std::uint32_t src, std::uint32_t dst, std::uint64_t bytes,
                                   std::uint64_t token) {
+  const HostPair member{src, dst};
+  start_group({&member, 1}, bytes, 1, token);
+}
+
+void IdealNetwork::start_group(std::span<const HostPair> members, std::uint64_t bytes, std::uint32_t rounds,
+                               std::uint64_t token) {
   const std::uint32_t slot = started_.put(token);
-  if (slot >= endpoints_.size()) endpoints_.resize(slot + 1);
-  endpoints_[slot] = {src, dst};
-  links_->start(queue_.now(), src, dst, static_cast<double>(bytes), slot);
+  if (slot >= delay_.size()) delay_.resize(slot + 1);
+  std::vector<std::uint32_t> path;
+  path.reserve(2 * members.size());
+  core::TimePs latency = 0;
+  for (const auto& [src, dst] : members) {
+    path.push_back(2 * src);
+    path.push_back(2 * dst + 1);
+    latency = std::max(latency, latency_(src, dst));
+  }
+  delay_[slot] = latency * rounds;
+  fluid_->start(queue_.now(), std::move(path), static_cast<double>(bytes), slot);
 }
 
 void IdealNetwork::set_timer(core::TimePs at, std::uint64_t token) {
@@ -33,6 +52,7 @@ void IdealNetwork::set_timer(core::TimePs at, std::uint64_t token) {
 }
 
 void IdealNetwork::run(BackendSink& sink) {
+  fluid_->flush(queue_.now());
   while (!queue_.empty()) {
     const core::Event e = queue_.pop();
     ++events_;
@@ -40,13 +60,12 @@ void IdealNetwork::run(BackendSink& sink) {
       case kExternal:
         sink.timer(slots_.take(e.target));
         break;
-      case kLinks: {
+      case kFluid: {
         std::uint64_t user = 0;
-        if (links_->on_timer(queue_.now(), slots_.take(e.target), user)) {
+        if (fluid_->on_timer(queue_.now(), slots_.take(e.target), user)) {
           // The last byte left the source NIC; it arrives one path latency later.
           const auto slot = static_cast<std::uint32_t>(user);
-          queue_.schedule(queue_.now() + latency_(endpoints_[slot].first, endpoints_[slot].second), slot,
-                          kArrival);
+          queue_.schedule(queue_.now() + delay_[slot], slot, kArrival);
         }
         break;
       }
@@ -56,6 +75,7 @@ void IdealNetwork::run(BackendSink& sink) {
       default:
         AIFABRIC_ASSERT(false, "unknown ideal-network event");
     }
+    if (queue_.empty() || queue_.next_time() != queue_.now()) fluid_->flush(queue_.now());
   }
 }
 
@@ -104,8 +124,8 @@ void Executor::make_ready(std::uint32_t op) {
     }
     return;
   }
-  const bool local = cluster_.server_of[o.src] == cluster_.server_of[o.dst];
-  const core::TimePs step = local ? params_.nvlink_step_ps : params_.network_step_ps;
+  const bool local = o.kind == OpKind::kTransfer && cluster_.server_of[o.src] == cluster_.server_of[o.dst];
+  const core::TimePs step = local ? params_.nvlink_step_ps : params_.network_step_ps * o.rounds;
   if (step == 0) {
     begin_transfer(op);
   } else {
@@ -115,6 +135,18 @@ void Executor::make_ready(std::uint32_t op) {
 
 void Executor::begin_transfer(std::uint32_t op) {
   const Op& o = program_.ops()[op];
+  if (o.kind == OpKind::kGroup) {
+    group_hosts_.clear();
+    for (const auto& [src, dst] : program_.members(o)) {
+      AIFABRIC_ASSERT(cluster_.server_of[src] != cluster_.server_of[dst], "group member inside a server");
+      group_hosts_.emplace_back(cluster_.host_of[src], cluster_.host_of[dst]);
+    }
+    result_.network_transfers += o.member_count;
+    const auto bytes =
+        static_cast<std::uint64_t>(std::ceil(static_cast<double>(o.bytes) / params_.network_efficiency));
+    network_.start_group(group_hosts_, bytes, o.rounds, op);
+    return;
+  }
   if (o.src == o.dst || o.bytes == 0) {
     finished_stack_.push_back(op);
   } else if (cluster_.server_of[o.src] == cluster_.server_of[o.dst]) {

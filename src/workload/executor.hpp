@@ -2,10 +2,12 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <span>
 #include <vector>
 
 #include "core/event_queue.hpp"
 #include "core/time.hpp"
+#include "flow/max_min.hpp"
 #include "workload/program.hpp"
 #include "workload/shared_links.hpp"
 
@@ -45,6 +47,8 @@ class BackendSink {
   virtual void timer(std::uint64_t token) = 0;
 };
 
+using HostPair = std::pair<std::uint32_t, std::uint32_t>;  // (source host, destination host)
+
 // The scale-out network as the executor sees it: transfers between hosts (NICs) and timers on one clock.
 // Implemented by the packet engine (api::PacketNetwork) and by IdealNetwork below.
 class NetworkBackend {
@@ -53,14 +57,18 @@ class NetworkBackend {
   virtual core::TimePs now() const = 0;
   virtual void start_transfer(std::uint32_t src_host, std::uint32_t dst_host, std::uint64_t bytes,
                               std::uint64_t token) = 0;
+  // A group of transfers in lockstep (see OpKind::kGroup), between hosts: done once, when its members
+  // are, `rounds` path latencies after its last bytes leave.
+  virtual void start_group(std::span<const HostPair> members, std::uint64_t bytes_per_member,
+                           std::uint32_t rounds, std::uint64_t token) = 0;
   virtual void set_timer(core::TimePs at, std::uint64_t token) = 0;
   // Runs until nothing is pending, reporting to `sink`.
   virtual void run(BackendSink& sink) = 0;
 };
 
 // A non-blocking, congestion-free network: each host's NIC sends and receives at its line rate times the
-// payload fraction, shared equally among its concurrent transfers, and a transfer's last byte arrives one
-// path latency after it leaves (docs/models/collectives.md).
+// payload fraction, shared max-min fairly among its concurrent transfers, and a transfer's last byte
+// arrives one path latency after it leaves (docs/models/collectives.md).
 class IdealNetwork : public NetworkBackend {
  public:
   // `latency(src, dst)`: propagation and forwarding delay of the path between two hosts.
@@ -71,19 +79,21 @@ class IdealNetwork : public NetworkBackend {
   core::TimePs now() const override { return queue_.now(); }
   void start_transfer(std::uint32_t src, std::uint32_t dst, std::uint64_t bytes,
                       std::uint64_t token) override;
+  void start_group(std::span<const HostPair> members, std::uint64_t bytes_per_member, std::uint32_t rounds,
+                   std::uint64_t token) override;
   void set_timer(core::TimePs at, std::uint64_t token) override;
   void run(BackendSink& sink) override;
   std::uint64_t events() const { return events_; }
 
  private:
-  enum Kind : std::uint32_t { kExternal, kLinks, kArrival };
+  enum Kind : std::uint32_t { kExternal, kFluid, kArrival };
 
   core::EventQueue queue_;
   TokenSlots slots_;
-  std::unique_ptr<SharedLinks> links_;
+  std::unique_ptr<flow::MaxMinFluid> fluid_;  // links 2h (host h sends) and 2h + 1 (host h receives)
   std::function<core::TimePs(std::uint32_t, std::uint32_t)> latency_;
-  TokenSlots started_;  // the caller's token of each transfer in flight; the slot is the fluid model's tag
-  std::vector<std::pair<std::uint32_t, std::uint32_t>> endpoints_;  // by slot of started_: src, dst
+  TokenSlots started_;               // the caller's token of each transfer in flight
+  std::vector<core::TimePs> delay_;  // by slot of started_: from last byte out to done
   std::uint64_t events_ = 0;
 };
 
@@ -122,6 +132,7 @@ class Executor : public BackendSink {
 
  private:
   enum Tag : std::uint64_t { kComputeDone = 1, kStepDone = 2, kNvlink = 3 };
+  std::vector<HostPair> group_hosts_;  // scratch: a group's members as hosts
   static constexpr int kTagShift = 56;
   void make_ready(std::uint32_t op);
   void finish(std::uint32_t op);

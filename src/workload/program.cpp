@@ -15,6 +15,17 @@ std::uint32_t Program::add_compute(std::uint32_t gpu, core::TimePs duration, std
   return static_cast<std::uint32_t>(ops_.size() - 1);
 }
 
+std::uint32_t Program::add_group(const std::vector<std::pair<std::uint32_t, std::uint32_t>>& members,
+                                 std::uint64_t bytes, std::uint32_t rounds, std::uint32_t tag) {
+  Op op{OpKind::kGroup, members.front().first, members.front().second, bytes, 0, tag};
+  op.rounds = rounds;
+  op.first_member = static_cast<std::uint32_t>(members_.size());
+  op.member_count = static_cast<std::uint32_t>(members.size());
+  members_.insert(members_.end(), members.begin(), members.end());
+  ops_.push_back(op);
+  return static_cast<std::uint32_t>(ops_.size() - 1);
+}
+
 void Program::depend(std::uint32_t before, std::uint32_t after) {
   if (before == kNone) return;
   edges_.emplace_back(before, after);
