@@ -23,10 +23,15 @@ BuiltJobs build(const Scenario& sc, const std::vector<std::size_t>& jobs,
   const workload::InferenceTags itags{b.tags.compute, b.tags.tp, b.program.tag("kv_cache"),
                                       b.program.tag("arrival")};
   const auto server_of = cluster_map(sc).server_of;
+  const auto params = executor_params(sc);
+  workload::IterationLayout layout;
+  layout.collective_launch_ps = core::us_to_ps(sc.cluster.gpu.collective_launch_us);
+  layout.nvlink_bytes_per_ps = params.nvlink_bytes_per_ps;
+  layout.nvlink_step_ps = params.nvlink_step_ps;
+  layout.aggregate_collectives = sc.fidelity == NetworkModel::kFlow;
   for (auto j : jobs)
-    b.finish.push_back(
-        workload::append_training_iteration(b.program, sc.jobs[j], sc.cluster.gpu, server_of,
-                                            core::us_to_ps(sc.cluster.gpu.collective_launch_us), b.tags));
+    b.finish.push_back(workload::append_training_iteration(b.program, sc.jobs[j], sc.cluster.gpu, server_of,
+                                                           layout, b.tags));
   for (auto s : services)
     b.requests.push_back(
         workload::append_inference(b.program, sc.services[s], sc.cluster.gpu, server_of, itags));

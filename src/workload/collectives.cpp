@@ -306,6 +306,19 @@ std::vector<std::uint32_t> append_collective(Program& program, const CollectiveS
         // Block of step k sent by position i: in all-reduce and reduce-scatter it is block (i - k) mod n,
         // in all-gather block (i - k) mod n of the output; sizes differ only by rounding.
         const auto order = ring_order(ch);
+        if (s.aggregate && servers.size() == n && n > 1) {
+          std::vector<std::pair<std::uint32_t, std::uint32_t>> edges(n);
+          for (std::uint32_t i = 0; i < n; ++i) edges[i] = {s.ranks[order[i]], s.ranks[order[(i + 1) % n]]};
+          // Each edge carries `steps` blocks: all n blocks of the channel's data in every full lap.
+          std::uint64_t per_edge = 0;
+          for (std::uint32_t k = 0; k < steps; ++k) per_edge += piece(data, n, (n - k % n) % n);
+          const std::uint32_t group = program.add_group(edges, per_edge, steps, tag);
+          for (std::uint32_t i = 0; i < n; ++i) {
+            program.depend(start[i], group);
+            done[i].push_back(group);
+          }
+          continue;
+        }
         std::vector<std::uint32_t> ring_start(n);
         for (std::uint32_t i = 0; i < n; ++i) ring_start[i] = start[order[i]];
         auto ends = ring(b, order, steps, ring_start, [&](std::uint32_t k, std::uint32_t i) {

@@ -42,6 +42,10 @@ struct CollectiveSpec {
   std::uint64_t chunk_bytes = 0;  // pipelining chunk of tree and pipeline algorithms; 0 = one chunk
   std::uint32_t root = 0;         // index into ranks, for broadcast and reduce
   core::TimePs launch_ps = 0;     // fixed latency before a rank's first step
+  // A ring over ranks on distinct servers becomes one group op per channel (OpKind::kGroup: every ring
+  // edge carries its steps' blocks in lockstep) instead of one op per rank and step. Exact while the
+  // edges' rates stay constant through the collective (a congestion-free fabric); for the fluid models.
+  bool aggregate = false;
 };
 
 // The algorithms each collective supports (the first is the default).

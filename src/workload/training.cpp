@@ -134,12 +134,26 @@ double iteration_flops(const TrainingJob& job) {
   return 3.0 * (m.layers * m.layer_forward_flops(tokens) + 2.0 * m.hidden * m.vocab * tokens);
 }
 
+core::TimePs nvlink_ring_allreduce_ps(std::uint64_t bytes, std::uint32_t ranks,
+                                      const IterationLayout& layout) {
+  if (ranks < 2) return 0;
+  // Blocks differ by at most one byte; the largest sets each step's pace.
+  const std::uint64_t block = (bytes + ranks - 1) / ranks;
+  const auto transfer =
+      static_cast<core::TimePs>(std::ceil(static_cast<double>(block) / layout.nvlink_bytes_per_ps));
+  return layout.collective_launch_ps +
+         2 * static_cast<core::TimePs>(ranks - 1) * (layout.nvlink_step_ps + transfer);
+}
+
 std::vector<std::uint32_t> append_training_iteration(Program& program, const TrainingJob& job,
                                                      const GpuSpec& gpu,
                                                      const std::vector<std::uint32_t>& server_of,
-                                                     core::TimePs launch_ps, const TrainingTags& tags) {
+                                                     const IterationLayout& layout,
+                                                     const TrainingTags& tags) {
   const auto& m = job.model;
   const auto& p = job.par;
+  const core::TimePs launch_ps = layout.collective_launch_ps;
+  const bool compact = layout.compact && !(m.experts > 0 && p.ep > 1);
   const double tokens = static_cast<double>(p.micro_batch_size) * m.seq_len;  // one micro-batch
   // Each TP rank does 1/tp of a layer's work at the GPU's achieved rate.
   const double flops_per_ps = gpu.peak_tflops * 1e12 * job.gpu_efficiency / 1e12;
@@ -166,6 +180,7 @@ std::vector<std::uint32_t> append_training_iteration(Program& program, const Tra
     spec.ranks = std::move(ranks);
     spec.bytes = bytes;
     spec.launch_ps = launch_ps;
+    spec.aggregate = layout.aggregate_collectives;
     return append_collective(program, spec, server_of, start, tag);
   };
   // One phase of a layer on every TP rank of a stage: compute, then the TP all-reduce (and, for MoE
@@ -254,15 +269,46 @@ std::vector<std::uint32_t> append_training_iteration(Program& program, const Tra
           const bool needs_input = st.forward ? s > 0 : s + 1 < p.pp;
           if (needs_input && inbox[0] == kNone) break;  // the neighbour has not produced it yet
           std::vector<std::uint32_t> last = stream[s];
-          if (needs_input)
+          if (needs_input && !compact)
             for (std::uint32_t t = 0; t < p.tp; ++t) {
               const std::uint32_t join = program.add_compute(gpu_of(job, t, d, s), 0, tags.compute);
               program.depend(last[t], join);
               program.depend(inbox[t], join);
               last[t] = join;
             }
-          for (std::uint32_t l = 0; l < layers_per_stage; ++l) {
-            const double scale = st.forward ? 1.0 : 2.0;  // backward costs twice the forward
+          const double scale = st.forward ? 1.0 : 2.0;  // backward costs twice the forward
+          if (compact) {
+            // Segments of consecutive layers: the whole stage, or in the last backward one per gradient
+            // bucket (from the last layer down), so each bucket's reduction can start when it is ready.
+            const bool last_backward = !st.forward && st.mb + 1 == p.micro_batches;
+            const std::uint32_t segments = last_backward ? p.dp_buckets : 1;
+            for (std::uint32_t k = 0; k < segments; ++k) {
+              const std::uint32_t bucket = p.dp_buckets - 1 - k;
+              auto first = [&](std::uint32_t b) {
+                return (b * layers_per_stage + p.dp_buckets - 1) / p.dp_buckets;
+              };
+              const std::uint32_t layers =
+                  last_backward ? first(bucket + 1) - first(bucket) : layers_per_stage;
+              core::TimePs work = layers * (compute_ps(scale * attn_flops) + compute_ps(scale * mlp_flops));
+              if (s + 1 == p.pp && st.forward) work += compute_ps(3.0 * head_flops);
+              const core::TimePs tp_ps =
+                  2 * layers * nvlink_ring_allreduce_ps(activation_bytes, p.tp, layout);
+              for (std::uint32_t t = 0; t < p.tp; ++t) {
+                const std::uint32_t gpu_id = gpu_of(job, t, d, s);
+                const std::uint32_t c = program.add_compute(gpu_id, work, tags.compute);
+                program.depend(last[t], c);
+                if (k == 0 && needs_input) program.depend(inbox[t], c);
+                last[t] = c;
+                if (tp_ps > 0) {
+                  const std::uint32_t x = program.add_compute(gpu_id, tp_ps, tags.tp);
+                  program.depend(c, x);
+                  last[t] = x;
+                }
+              }
+              if (last_backward) grad_ready[s][bucket] = last;
+            }
+          }
+          for (std::uint32_t l = 0; l < (compact ? 0 : layers_per_stage); ++l) {
             if (st.forward) {
               phase(d, s, last, compute_ps(scale * attn_flops), false);
               phase(d, s, last, compute_ps(scale * mlp_flops), true);
@@ -278,7 +324,7 @@ std::vector<std::uint32_t> append_training_iteration(Program& program, const Tra
               if (st.mb + 1 == p.micro_batches && layer == first_layer) grad_ready[s][bucket] = last;
             }
           }
-          if (s + 1 == p.pp && st.forward)  // the output layer and loss on the last stage
+          if (!compact && s + 1 == p.pp && st.forward)  // the output layer and loss on the last stage
             for (std::uint32_t t = 0; t < p.tp; ++t) {
               const std::uint32_t op =
                   program.add_compute(gpu_of(job, t, d, s), compute_ps(3.0 * head_flops), tags.compute);
@@ -291,7 +337,19 @@ std::vector<std::uint32_t> append_training_iteration(Program& program, const Tra
           if (sends) {
             const std::uint32_t to = st.forward ? s + 1 : s - 1;
             auto& out = st.forward ? fwd_in[to][st.mb] : bwd_in[to][st.mb];
+            std::vector<std::pair<std::uint32_t, std::uint32_t>> members;
             for (std::uint32_t t = 0; t < p.tp; ++t) {
+              const std::uint32_t from = gpu_of(job, t, d, s), dest = gpu_of(job, t, d, to);
+              if (server_of[from] != server_of[dest]) members.emplace_back(from, dest);
+            }
+            if (compact && members.size() == p.tp) {
+              const std::uint32_t group = program.add_group(members, activation_bytes / p.tp, 1, tags.pp);
+              for (std::uint32_t t = 0; t < p.tp; ++t) {
+                program.depend(last[t], group);
+                out[t] = group;
+              }
+            }
+            for (std::uint32_t t = 0; t < (compact && members.size() == p.tp ? 0 : p.tp); ++t) {
               out[t] = program.add_transfer(gpu_of(job, t, d, s), gpu_of(job, t, d, to),
                                             activation_bytes / p.tp, tags.pp);
               program.depend(last[t], out[t]);

@@ -69,14 +69,32 @@ struct TrainingTags {
   std::uint32_t compute, tp, pp, dp, ep;
 };
 
+// How an iteration is laid out as ops.
+struct IterationLayout {
+  core::TimePs collective_launch_ps = 0;
+  // Compact: when no layer talks over the network (no expert all-to-all), a stage's layers for one
+  // micro-batch are one compute op and one tensor-parallel op per GPU (per gradient bucket in the last
+  // backward), the tensor-parallel all-reduces in closed form over NVLink (below), and a pipeline send
+  // is one group of its TP ranks' transfers. Same times as the per-layer ops while nothing else uses
+  // those GPUs' NVLink; about 60x fewer ops.
+  bool compact = true;
+  double nvlink_bytes_per_ps = 0;      // per GPU and direction, for the closed form
+  core::TimePs nvlink_step_ps = 0;     // per ring step
+  bool aggregate_collectives = false;  // CollectiveSpec::aggregate for the data-parallel rings
+};
+
+// A ring all-reduce of `bytes` over `ranks` GPUs of one server, each sending to the next over its own
+// NVLink at full rate: launch + 2 (ranks - 1) x (step latency + one block's transfer).
+core::TimePs nvlink_ring_allreduce_ps(std::uint64_t bytes, std::uint32_t ranks,
+                                      const IterationLayout& layout);
+
 // Appends one iteration (1F1B pipeline schedule, tensor-parallel all-reduces per layer, point-to-point
 // activations between stages, bucketed data-parallel gradient reduction overlapping the backward pass,
 // expert-parallel all-to-alls). Returns the ops that finish the iteration, one per GPU.
 std::vector<std::uint32_t> append_training_iteration(Program& program, const TrainingJob& job,
                                                      const GpuSpec& gpu,
                                                      const std::vector<std::uint32_t>& server_of,
-                                                     core::TimePs collective_launch_ps,
-                                                     const TrainingTags& tags);
+                                                     const IterationLayout& layout, const TrainingTags& tags);
 
 // FLOPs of one iteration on the whole job (forward + backward = 3 x forward), for model FLOPs utilization.
 double iteration_flops(const TrainingJob& job);
