@@ -124,11 +124,15 @@ void MaxMinFluid::fill() {
   outside_.assign(n, 0.0);
   unfrozen_.assign(n, 0);
   for (std::size_t i = 0; i < n; ++i) outside_[i] = load_[links_[i]];
+  // Each inside flow's path as positions in links_, looked up once.
+  positions_.clear();
   for (auto id : flows_in_) {
     Flow& f = flows_[id];
     f.frozen = false;
+    f.first_position = static_cast<std::uint32_t>(positions_.size());
     for (auto l : f.path) {
       const std::uint32_t i = link_pos_[l];
+      positions_.push_back(i);
       outside_[i] -= f.old_rate;
       ++unfrozen_[i];
     }
@@ -146,17 +150,23 @@ void MaxMinFluid::fill() {
   while (!heap.empty()) {
     const auto [share, i] = heap.top();
     heap.pop();
-    if (unfrozen_[i] == 0 || share != share_of(i)) continue;  // stale entry
+    if (unfrozen_[i] == 0) continue;
+    // Freezing flows elsewhere only raises a link's share ((r - x) / (u - 1) >= r / u when x <= r / u), so
+    // entries are refreshed lazily: one that fell behind goes back with its current share.
+    const double current = share_of(i);
+    if (share != current) {
+      heap.emplace(current, i);
+      continue;
+    }
     for (auto id : on_link_[links_[i]]) {
       Flow& f = flows_[id];
       if (flow_mark_[id] != epoch_ || f.frozen) continue;
       f.frozen = true;
       f.rate = std::max(share, 0.0);
-      for (auto l : f.path) {
-        const std::uint32_t j = link_pos_[l];
-        residual_[j] -= f.rate;
-        --unfrozen_[j];
-        if (unfrozen_[j] > 0) heap.emplace(share_of(j), j);
+      const std::uint32_t* position = positions_.data() + f.first_position;
+      for (std::size_t k = 0; k < f.path.size(); ++k) {
+        residual_[position[k]] -= f.rate;
+        --unfrozen_[position[k]];
       }
     }
   }

@@ -52,6 +52,7 @@ class MaxMinFluid {
     bool frozen = false;
     bool fresh = false;  // started since the last flush: needs its first timer
     std::uint64_t user = 0;
+    std::uint32_t first_position = 0;  // during a solve: where its path starts in positions_
   };
   void settle(core::TimePs now, Flow& f);
   bool saturated(std::uint32_t link, double load) const;
@@ -74,7 +75,7 @@ class MaxMinFluid {
   std::vector<std::uint32_t> link_mark_, link_pos_, expanded_mark_, flow_mark_;
   std::vector<std::uint32_t> links_, flows_in_;
   std::vector<double> outside_, residual_;
-  std::vector<std::uint32_t> unfrozen_, inside_count_;
+  std::vector<std::uint32_t> unfrozen_, inside_count_, positions_;
   std::uint32_t epoch_ = 0;
   std::size_t active_ = 0;
   std::uint64_t solves_ = 0, solved_flows_ = 0;
