@@ -6,19 +6,32 @@
 
 namespace aifabric::api {
 
-FlowNetwork::FlowNetwork(const Scenario& sc) : sc_(sc), routing_(sc.topology) {
-  const auto& t = sc.topology;
+namespace {
+
+std::uint32_t smallest_mtu(const topo::TopologySpec& t) {
   std::uint32_t mtu = t.links.front().params.mtu_bytes;
   for (const auto& l : t.links) mtu = std::min(mtu, l.params.mtu_bytes);
-  wire_ = mtu + sc.fabric.framing.header_bytes + sc.fabric.framing.gap_bytes;
-  // Each direction of each link carries payload at its rate times the payload fraction of a full packet.
+  return mtu;
+}
+
+double full_packet_wire_bytes(const Scenario& sc) {
+  return smallest_mtu(sc.topology) + sc.fabric.framing.header_bytes + sc.fabric.framing.gap_bytes;
+}
+
+// Each direction of each link carries payload at its rate times the payload fraction of a full packet.
+std::vector<double> link_capacities(const Scenario& sc) {
+  const auto& t = sc.topology;
+  const double fraction = smallest_mtu(t) / full_packet_wire_bytes(sc);
   std::vector<double> capacity(t.links.size() * 2);
   for (std::uint32_t i = 0; i < t.links.size(); ++i)
-    capacity[2 * i] = capacity[2 * i + 1] = t.links[i].params.rate_gbps * 1e9 / 8.0 / 1e12 * mtu / wire_;
-  fluid_ = std::make_unique<flow::MaxMinFluid>(
-      std::move(capacity),
-      [this](core::TimePs at, std::uint64_t key) { queue_.schedule(at, slots_.put(key), kFluid); });
+    capacity[2 * i] = capacity[2 * i + 1] = t.links[i].params.rate_gbps * 1e9 / 8.0 / 1e12 * fraction;
+  return capacity;
 }
+
+}  // namespace
+
+FlowNetwork::FlowNetwork(const Scenario& sc)
+    : FluidNetwork(link_capacities(sc)), sc_(sc), routing_(sc.topology), wire_(full_packet_wire_bytes(sc)) {}
 
 core::TimePs FlowNetwork::path_latency(std::uint64_t entropy_key, std::uint32_t src, std::uint32_t dst,
                                        std::vector<std::uint32_t>* ports) {
@@ -32,7 +45,7 @@ core::TimePs FlowNetwork::path_latency(std::uint64_t entropy_key, std::uint32_t 
     std::size_t best = pick;
     for (std::size_t k = 1; k < hops.size(); ++k) {
       const std::size_t c = (pick + k) % hops.size();
-      if (fluid_->flows_on(hops[c]) < fluid_->flows_on(hops[best])) best = c;
+      if (fluid().flows_on(hops[c]) < fluid().flows_on(hops[best])) best = c;
     }
     return best;
   };
@@ -53,10 +66,7 @@ void FlowNetwork::start_keyed(std::uint64_t entropy_key, std::uint32_t src, std:
                               std::uint64_t bytes, std::uint64_t token) {
   std::vector<std::uint32_t> path;
   const core::TimePs latency = path_latency(entropy_key, src, dst, &path);
-  const std::uint32_t s = started_.put(token);
-  if (s >= latency_.size()) latency_.resize(s + 1);
-  latency_[s] = latency;
-  fluid_->start(queue_.now(), std::move(path), static_cast<double>(bytes), s);
+  start_fluid(std::move(path), bytes, latency, token);
 }
 
 void FlowNetwork::start_group(std::span<const workload::HostPair> members, std::uint64_t bytes,
@@ -67,39 +77,7 @@ void FlowNetwork::start_group(std::span<const workload::HostPair> members, std::
   for (std::uint32_t j = 0; j < members.size(); ++j)
     latency = std::max(
         latency, path_latency(net::group_entropy_key(token, j), members[j].first, members[j].second, &path));
-  const std::uint32_t s = started_.put(token);
-  if (s >= latency_.size()) latency_.resize(s + 1);
-  latency_[s] = latency * rounds;
-  fluid_->start(queue_.now(), std::move(path), static_cast<double>(bytes), s);
-}
-
-void FlowNetwork::set_timer(core::TimePs at, std::uint64_t token) {
-  queue_.schedule(at, slots_.put(token), kExternal);
-}
-
-void FlowNetwork::run(workload::BackendSink& sink) {
-  fluid_->flush(queue_.now());
-  while (!queue_.empty()) {
-    const core::Event e = queue_.pop();
-    ++events_;
-    switch (e.kind) {
-      case kExternal:
-        sink.timer(slots_.take(e.target));
-        break;
-      case kFluid: {
-        std::uint64_t user = 0;
-        if (fluid_->on_timer(queue_.now(), slots_.take(e.target), user)) {
-          const auto s = static_cast<std::uint32_t>(user);
-          queue_.schedule(queue_.now() + latency_[s], s, kArrival);
-        }
-        break;
-      }
-      default:
-        sink.transfer_done(started_.take(e.target));  // arrival of a started transfer
-    }
-    // Everything that happens at this instant is in: solve the rates once for all of it.
-    if (queue_.empty() || queue_.next_time() != queue_.now()) fluid_->flush(queue_.now());
-  }
+  start_fluid(std::move(path), bytes, latency * rounds, token);
 }
 
 }  // namespace aifabric::api

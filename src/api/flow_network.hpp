@@ -1,11 +1,8 @@
 #pragma once
 #include <cstdint>
-#include <memory>
 #include <vector>
 
 #include "api/scenario.hpp"
-#include "core/event_queue.hpp"
-#include "flow/max_min.hpp"
 #include "net/routing.hpp"
 #include "workload/executor.hpp"
 
@@ -16,24 +13,20 @@ namespace aifabric::api {
 // flows at each hop), sharing every link of its path max-min fairly with the others; its last
 // byte arrives one path latency after it leaves. No packets, queues, PFC or congestion control: what is
 // left is bandwidth sharing, which dominates at scale and costs a few events per transfer.
-class FlowNetwork : public workload::NetworkBackend {
+class FlowNetwork : public workload::FluidNetwork {
  public:
   explicit FlowNetwork(const Scenario& scenario);
-  core::TimePs now() const override { return queue_.now(); }
   void start_transfer(std::uint32_t src, std::uint32_t dst, std::uint64_t bytes,
                       std::uint64_t token) override;
   void start_group(std::span<const workload::HostPair> members, std::uint64_t bytes_per_member,
                    std::uint32_t rounds, std::uint64_t token) override;
-  void set_timer(core::TimePs at, std::uint64_t token) override;
-  void run(workload::BackendSink& sink) override;
   // Starts a transfer whose ECMP hash is that of the scenario's flow `flow_index` (a `simulate` flow
   // list), so it takes the path the packet engine gives that flow.
   void start_flow(std::uint32_t flow_index, std::uint32_t src, std::uint32_t dst, std::uint64_t bytes,
                   std::uint64_t token);
   double wire_bytes() const { return wire_; }
-  std::uint64_t events() const { return events_; }
   // Bytes each directed link (port 2i = link i a->b, 2i+1 = b->a) has carried, payload.
-  double carried_bytes(std::uint32_t port) const { return fluid_->carried_bytes(port); }
+  double carried_bytes(std::uint32_t port) const { return fluid().carried_bytes(port); }
   // The path a transfer with this ECMP entropy key takes (its egress ports into `ports`) and its latency.
   core::TimePs path_latency(std::uint64_t entropy_key, std::uint32_t src, std::uint32_t dst,
                             std::vector<std::uint32_t>* ports);
@@ -41,17 +34,9 @@ class FlowNetwork : public workload::NetworkBackend {
  private:
   void start_keyed(std::uint64_t entropy_key, std::uint32_t src, std::uint32_t dst, std::uint64_t bytes,
                    std::uint64_t token);
-  enum Kind : std::uint32_t { kExternal, kFluid, kArrival };
-
   const Scenario& sc_;
   net::Routing routing_;
-  core::EventQueue queue_;
-  std::unique_ptr<flow::MaxMinFluid> fluid_;
-  workload::TokenSlots slots_;         // timers: external tokens and fluid keys
-  workload::TokenSlots started_;       // the caller's token of each transfer in flight
-  std::vector<core::TimePs> latency_;  // by slot of started_: the transfer's path latency
-  double wire_ = 0;                    // wire bytes of a full packet
-  std::uint64_t events_ = 0;
+  double wire_ = 0;  // wire bytes of a full packet
 };
 
 }  // namespace aifabric::api

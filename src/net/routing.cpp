@@ -12,6 +12,12 @@ namespace {
 constexpr std::uint32_t kNone = std::numeric_limits<std::uint32_t>::max();
 // Beyond this many switch x ToR entries a layered fabric is routed from its structure at lookup time.
 constexpr std::size_t kMaxTableEntries = std::size_t{1} << 22;
+
+// The node at the far end of egress port `port`.
+std::uint32_t peer_node(const topo::TopologySpec& spec, std::uint32_t port) {
+  const auto& l = spec.links[port / 2];
+  return port % 2 == 0 ? l.b : l.a;
+}
 }  // namespace
 
 Routing::Routing(const topo::TopologySpec& spec, Method method) {
@@ -21,10 +27,7 @@ Routing::Routing(const topo::TopologySpec& spec, Method method) {
     out_ports[spec.links[i].a].push_back(2 * i);
     out_ports[spec.links[i].b].push_back(2 * i + 1);
   }
-  auto peer = [&](std::uint32_t port) {
-    const auto& l = spec.links[port / 2];
-    return port % 2 == 0 ? l.b : l.a;
-  };
+  auto peer = [&](std::uint32_t port) { return peer_node(spec, port); };
   tor_of_host_.resize(spec.hosts.size());
   host_port_.resize(spec.hosts.size());
   host_route_.resize(spec.hosts.size());
@@ -65,10 +68,7 @@ Routing::Routing(const topo::TopologySpec& spec, Method method) {
 void Routing::build_structure(const topo::TopologySpec& spec,
                               const std::vector<std::vector<std::uint32_t>>& out_ports,
                               const std::vector<std::uint32_t>& switches) {
-  auto peer = [&](std::uint32_t port) {
-    const auto& l = spec.links[port / 2];
-    return port % 2 == 0 ? l.b : l.a;
-  };
+  auto peer = [&](std::uint32_t port) { return peer_node(spec, port); };
   // A switch-to-switch link goes up towards the endpoint of the tier it is named after.
   auto goes_up = [&](std::uint32_t port) { return spec.nodes[peer(port)].tier == spec.links[port / 2].tier; };
   const std::size_t count = switches.size();
@@ -165,10 +165,7 @@ void Routing::build_search(const topo::TopologySpec& spec,
                            const std::vector<std::vector<std::uint32_t>>& out_ports,
                            const std::vector<std::uint32_t>& switches,
                            const std::vector<std::uint32_t>& tors) {
-  auto peer = [&](std::uint32_t port) {
-    const auto& l = spec.links[port / 2];
-    return port % 2 == 0 ? l.b : l.a;
-  };
+  auto peer = [&](std::uint32_t port) { return peer_node(spec, port); };
   const std::size_t n = spec.nodes.size();
   table_.resize(switches.size() * tors.size());
   std::vector<std::uint32_t> dist(n);

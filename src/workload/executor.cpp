@@ -15,44 +15,24 @@ std::vector<double> nic_links(const std::vector<double>& nic) {
 }
 }  // namespace
 
-IdealNetwork::IdealNetwork(std::vector<double> nic,
-                           std::function<core::TimePs(std::uint32_t, std::uint32_t)> latency)
-    : fluid_(std::make_unique<flow::MaxMinFluid>(
-          nic_links(nic),
-          [this](core::TimePs at, std::uint64_t key) { queue_.schedule(at, slots_.put(key), kFluid); })),
-      latency_(std::move(latency)) {}
+FluidNetwork::FluidNetwork(std::vector<double> capacity)
+    : fluid_(std::move(capacity),
+             [this](core::TimePs at, std::uint64_t key) { queue_.schedule(at, slots_.put(key), kFluid); }) {}
 
-IdealNetwork::IdealNetwork(std::vector<double> nic, core::TimePs latency)
-    : IdealNetwork(std::move(nic), [latency](std::uint32_t, std::uint32_t) { return latency; }) {}
-
-void IdealNetwork::start_transfer(std::uint32_t src, std::uint32_t dst, std::uint64_t bytes,
-                                  std::uint64_t token) {
-  const HostPair member{src, dst};
-  start_group({&member, 1}, bytes, 1, token);
-}
-
-void IdealNetwork::start_group(std::span<const HostPair> members, std::uint64_t bytes, std::uint32_t rounds,
+void FluidNetwork::start_fluid(std::vector<std::uint32_t> path, std::uint64_t bytes, core::TimePs delay,
                                std::uint64_t token) {
   const std::uint32_t slot = started_.put(token);
   if (slot >= delay_.size()) delay_.resize(slot + 1);
-  std::vector<std::uint32_t> path;
-  path.reserve(2 * members.size());
-  core::TimePs latency = 0;
-  for (const auto& [src, dst] : members) {
-    path.push_back(2 * src);
-    path.push_back(2 * dst + 1);
-    latency = std::max(latency, latency_(src, dst));
-  }
-  delay_[slot] = latency * rounds;
-  fluid_->start(queue_.now(), std::move(path), static_cast<double>(bytes), slot);
+  delay_[slot] = delay;
+  fluid_.start(queue_.now(), std::move(path), static_cast<double>(bytes), slot);
 }
 
-void IdealNetwork::set_timer(core::TimePs at, std::uint64_t token) {
+void FluidNetwork::set_timer(core::TimePs at, std::uint64_t token) {
   queue_.schedule(at, slots_.put(token), kExternal);
 }
 
-void IdealNetwork::run(BackendSink& sink) {
-  fluid_->flush(queue_.now());
+void FluidNetwork::run(BackendSink& sink) {
+  fluid_.flush(queue_.now());
   while (!queue_.empty()) {
     const core::Event e = queue_.pop();
     ++events_;
@@ -62,8 +42,7 @@ void IdealNetwork::run(BackendSink& sink) {
         break;
       case kFluid: {
         std::uint64_t user = 0;
-        if (fluid_->on_timer(queue_.now(), slots_.take(e.target), user)) {
-          // The last byte left the source NIC; it arrives one path latency later.
+        if (fluid_.on_timer(queue_.now(), slots_.take(e.target), user)) {
           const auto slot = static_cast<std::uint32_t>(user);
           queue_.schedule(queue_.now() + delay_[slot], slot, kArrival);
         }
@@ -73,10 +52,37 @@ void IdealNetwork::run(BackendSink& sink) {
         sink.transfer_done(started_.take(e.target));
         break;
       default:
-        AIFABRIC_ASSERT(false, "unknown ideal-network event");
+        AIFABRIC_ASSERT(false, "unknown fluid-network event");
     }
-    if (queue_.empty() || queue_.next_time() != queue_.now()) fluid_->flush(queue_.now());
+    // Everything that happens at this instant is in: solve the rates once for all of it.
+    if (queue_.empty() || queue_.next_time() != queue_.now()) fluid_.flush(queue_.now());
   }
+}
+
+IdealNetwork::IdealNetwork(const std::vector<double>& nic,
+                           std::function<core::TimePs(std::uint32_t, std::uint32_t)> latency)
+    : FluidNetwork(nic_links(nic)), latency_(std::move(latency)) {}
+
+IdealNetwork::IdealNetwork(const std::vector<double>& nic, core::TimePs latency)
+    : IdealNetwork(nic, [latency](std::uint32_t, std::uint32_t) { return latency; }) {}
+
+void IdealNetwork::start_transfer(std::uint32_t src, std::uint32_t dst, std::uint64_t bytes,
+                                  std::uint64_t token) {
+  const HostPair member{src, dst};
+  start_group({&member, 1}, bytes, 1, token);
+}
+
+void IdealNetwork::start_group(std::span<const HostPair> members, std::uint64_t bytes, std::uint32_t rounds,
+                               std::uint64_t token) {
+  std::vector<std::uint32_t> path;
+  path.reserve(2 * members.size());
+  core::TimePs latency = 0;
+  for (const auto& [src, dst] : members) {
+    path.push_back(2 * src);
+    path.push_back(2 * dst + 1);
+    latency = std::max(latency, latency_(src, dst));
+  }
+  start_fluid(std::move(path), bytes, latency * rounds, token);
 }
 
 Executor::Executor(const Program& program, const ClusterMap& cluster, const ExecutorParams& params,

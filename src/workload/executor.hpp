@@ -66,35 +66,52 @@ class NetworkBackend {
   virtual void run(BackendSink& sink) = 0;
 };
 
-// A non-blocking, congestion-free network: each host's NIC sends and receives at its line rate times the
-// payload fraction, shared max-min fairly among its concurrent transfers, and a transfer's last byte
-// arrives one path latency after it leaves (docs/models/collectives.md).
-class IdealNetwork : public NetworkBackend {
+// What the fluid backends share: one clock for the caller's timers and a flow::MaxMinFluid over some
+// links; a transfer (or group) is one fluid flow, done a fixed delay after its last byte leaves. The
+// rates are solved once per instant, after every event at that time.
+class FluidNetwork : public NetworkBackend {
  public:
-  // `latency(src, dst)`: propagation and forwarding delay of the path between two hosts.
-  IdealNetwork(std::vector<double> nic_payload_bytes_per_ps,
-               std::function<core::TimePs(std::uint32_t, std::uint32_t)> latency);
-  // Same latency between every pair of distinct hosts.
-  IdealNetwork(std::vector<double> nic_payload_bytes_per_ps, core::TimePs latency);
+  explicit FluidNetwork(std::vector<double> link_payload_bytes_per_ps);
   core::TimePs now() const override { return queue_.now(); }
-  void start_transfer(std::uint32_t src, std::uint32_t dst, std::uint64_t bytes,
-                      std::uint64_t token) override;
-  void start_group(std::span<const HostPair> members, std::uint64_t bytes_per_member, std::uint32_t rounds,
-                   std::uint64_t token) override;
   void set_timer(core::TimePs at, std::uint64_t token) override;
   void run(BackendSink& sink) override;
   std::uint64_t events() const { return events_; }
+
+ protected:
+  // Moves `bytes` over the links of `path`; the caller's `token` is done `delay` after the last byte left.
+  void start_fluid(std::vector<std::uint32_t> path, std::uint64_t bytes, core::TimePs delay,
+                   std::uint64_t token);
+  const flow::MaxMinFluid& fluid() const { return fluid_; }
 
  private:
   enum Kind : std::uint32_t { kExternal, kFluid, kArrival };
 
   core::EventQueue queue_;
-  TokenSlots slots_;
-  std::unique_ptr<flow::MaxMinFluid> fluid_;  // links 2h (host h sends) and 2h + 1 (host h receives)
-  std::function<core::TimePs(std::uint32_t, std::uint32_t)> latency_;
+  TokenSlots slots_;  // timers: the caller's tokens and the fluid model's keys
+  flow::MaxMinFluid fluid_;
   TokenSlots started_;               // the caller's token of each transfer in flight
   std::vector<core::TimePs> delay_;  // by slot of started_: from last byte out to done
   std::uint64_t events_ = 0;
+};
+
+// A non-blocking, congestion-free network: each host's NIC sends and receives at its line rate times the
+// payload fraction, shared max-min fairly among its concurrent transfers, and a transfer's last byte
+// arrives one path latency after it leaves (docs/models/collectives.md). Links 2h and 2h + 1 are host
+// h's sending and receiving sides.
+class IdealNetwork : public FluidNetwork {
+ public:
+  // `latency(src, dst)`: propagation and forwarding delay of the path between two hosts.
+  IdealNetwork(const std::vector<double>& nic_payload_bytes_per_ps,
+               std::function<core::TimePs(std::uint32_t, std::uint32_t)> latency);
+  // Same latency between every pair of distinct hosts.
+  IdealNetwork(const std::vector<double>& nic_payload_bytes_per_ps, core::TimePs latency);
+  void start_transfer(std::uint32_t src, std::uint32_t dst, std::uint64_t bytes,
+                      std::uint64_t token) override;
+  void start_group(std::span<const HostPair> members, std::uint64_t bytes_per_member, std::uint32_t rounds,
+                   std::uint64_t token) override;
+
+ private:
+  std::function<core::TimePs(std::uint32_t, std::uint32_t)> latency_;
 };
 
 // Where each GPU sits: its server (for the scale-up domain) and its NIC's host index in the topology.
