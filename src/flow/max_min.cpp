@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <queue>
 
 #include "core/error.hpp"
 
@@ -142,26 +141,31 @@ void MaxMinFluid::fill() {
     outside_[i] = std::max(0.0, outside_[i]);
     residual_[i] = capacity_[links_[i]] - outside_[i];
   }
-  using Entry = std::pair<double, std::uint32_t>;  // (fair share, link position)
   auto share_of = [&](std::uint32_t i) { return std::max(residual_[i], 0.0) / unfrozen_[i]; };
-  std::priority_queue<Entry, std::vector<Entry>, std::greater<>> heap;
+  heap_.clear();
   for (std::uint32_t i = 0; i < n; ++i)
-    if (unfrozen_[i] > 0) heap.emplace(share_of(i), i);
-  while (!heap.empty()) {
-    const auto [share, i] = heap.top();
-    heap.pop();
+    if (unfrozen_[i] > 0) heap_.emplace_back(share_of(i), i);
+  std::make_heap(heap_.begin(), heap_.end(), std::greater<>{});
+  std::size_t left = flows_in_.size();
+  while (left > 0) {
+    AIFABRIC_ASSERT(!heap_.empty(), "max-min fill ran out of links with unfrozen flows");
+    std::pop_heap(heap_.begin(), heap_.end(), std::greater<>{});
+    const auto [share, i] = heap_.back();
+    heap_.pop_back();
     if (unfrozen_[i] == 0) continue;
     // Freezing flows elsewhere only raises a link's share ((r - x) / (u - 1) >= r / u when x <= r / u), so
     // entries are refreshed lazily: one that fell behind goes back with its current share.
     const double current = share_of(i);
     if (share != current) {
-      heap.emplace(current, i);
+      heap_.emplace_back(current, i);
+      std::push_heap(heap_.begin(), heap_.end(), std::greater<>{});
       continue;
     }
     for (auto id : on_link_[links_[i]]) {
       Flow& f = flows_[id];
       if (flow_mark_[id] != epoch_ || f.frozen) continue;
       f.frozen = true;
+      --left;
       f.rate = std::max(share, 0.0);
       const std::uint32_t* position = positions_.data() + f.first_position;
       for (std::size_t k = 0; k < f.path.size(); ++k) {

@@ -76,6 +76,7 @@ class MaxMinFluid {
   std::vector<std::uint32_t> links_, flows_in_;
   std::vector<double> outside_, residual_;
   std::vector<std::uint32_t> unfrozen_, inside_count_, positions_;
+  std::vector<std::pair<double, std::uint32_t>> heap_;  // (fair share, link position), a min-heap
   std::uint32_t epoch_ = 0;
   std::size_t active_ = 0;
   std::uint64_t solves_ = 0, solved_flows_ = 0;
