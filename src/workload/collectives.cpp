@@ -3,7 +3,6 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <functional>
 #include <map>
 
 namespace aifabric::workload {
@@ -35,30 +34,21 @@ struct Builder {
   }
 };
 
-// Ring over `order` (indices into ranks) for `steps` steps; block of step k sent by position i has
-// size(k, i). A send waits only for the block received in the previous step: like NCCL, a rank keeps
-// several steps in flight, so a slow (network) hop's latency does not hold back its next send, which
-// instead shares the link with it.
-// Returns, per position, [last send, last receive].
-std::vector<std::pair<std::uint32_t, std::uint32_t>> ring(
-    Builder& b, const std::vector<std::uint32_t>& order, std::uint32_t steps,
-    const std::vector<std::uint32_t>& start,
-    const std::function<std::uint64_t(std::uint32_t, std::uint32_t)>& size) {
+// Ring over `order` (indices into ranks) for `steps` steps over `data` (Program::add_ring); position i
+// joins when op `start[i]` has finished. Returns, per position, the op after which its last send and last
+// receive are done.
+std::vector<std::uint32_t> ring(Builder& b, const std::vector<std::uint32_t>& order, std::uint32_t steps,
+                                std::uint64_t data, const std::vector<std::uint32_t>& start) {
   const auto m = static_cast<std::uint32_t>(order.size());
-  std::vector<std::uint32_t> prev(m), cur(m);
-  for (std::uint32_t i = 0; i < m; ++i) prev[i] = kNone;
-  for (std::uint32_t k = 0; k < steps; ++k) {
-    for (std::uint32_t i = 0; i < m; ++i) {
-      const std::uint32_t incoming = k == 0 ? start[(i + m - 1) % m] : prev[(i + m - 1) % m];
-      const std::uint32_t own = k == 0 ? start[i] : kNone;
-      cur[i] = b.send(order[i], order[(i + 1) % m], size(k, i), {own, incoming});
-      if (k == 0) b.p.depend(start[(i + 1) % m], cur[i]);  // the receiver must have joined too
-    }
-    std::swap(prev, cur);
+  if (m < 2 || steps == 0) return start;
+  std::vector<std::uint32_t> gpus(m);
+  for (std::uint32_t i = 0; i < m; ++i) gpus[i] = b.s.ranks[order[i]];
+  const std::uint32_t r = b.p.add_ring(gpus, steps, data, b.tag);
+  std::vector<std::uint32_t> out(m);
+  for (std::uint32_t i = 0; i < m; ++i) {
+    b.p.depend(start[i], b.p.ring_entry(r, i));
+    out[i] = b.p.ring_exit(r, i);
   }
-  std::vector<std::pair<std::uint32_t, std::uint32_t>> out(m);
-  for (std::uint32_t i = 0; i < m; ++i)
-    out[i] = {steps ? prev[i] : start[i], steps ? prev[(i + m - 1) % m] : start[i]};
   return out;
 }
 
@@ -321,13 +311,8 @@ std::vector<std::uint32_t> append_collective(Program& program, const CollectiveS
         }
         std::vector<std::uint32_t> ring_start(n);
         for (std::uint32_t i = 0; i < n; ++i) ring_start[i] = start[order[i]];
-        auto ends = ring(b, order, steps, ring_start, [&](std::uint32_t k, std::uint32_t i) {
-          return piece(data, n, (i + n - k % n) % n);
-        });
-        for (std::uint32_t i = 0; i < n; ++i) {
-          done[order[i]].push_back(ends[i].first);
-          done[order[i]].push_back(ends[i].second);
-        }
+        const auto ends = ring(b, order, steps, data, ring_start);
+        for (std::uint32_t i = 0; i < n; ++i) done[order[i]].push_back(ends[i]);
       }
     } else if (s.algorithm == Algorithm::kTree) {
       // Double binary tree: two trees, each reducing then broadcasting half of the data; a rank that is a
@@ -370,11 +355,8 @@ std::vector<std::uint32_t> append_collective(Program& program, const CollectiveS
         const auto& order = local[srv];
         std::vector<std::uint32_t> st(g);
         for (std::uint32_t j = 0; j < g; ++j) st[j] = start[order[j]];
-        auto ends = ring(b, order, g - 1, st, [&](std::uint32_t k, std::uint32_t j) {
-          return piece(data, g, (j + g - k % g) % g);
-        });
-        for (std::uint32_t j = 0; j < g; ++j)
-          after_rs[order[j]] = b.join(order[j], {ends[j].first, ends[j].second});
+        const auto ends = ring(b, order, g - 1, data, st);
+        for (std::uint32_t j = 0; j < g; ++j) after_rs[order[j]] = ends[j];
       }
       for (std::uint32_t j = 0; j < g; ++j) {  // inter-server all-reduce per rail: local index j
         std::vector<std::uint32_t> order(ns), st(ns);
@@ -383,23 +365,15 @@ std::vector<std::uint32_t> append_collective(Program& program, const CollectiveS
           st[v] = after_rs[order[v]];
         }
         const std::uint64_t shard = piece(data, g, j);
-        auto ends = ring(b, order, 2 * (ns - 1), st, [&](std::uint32_t k, std::uint32_t v) {
-          return piece(shard, ns, (v + ns - k % ns) % ns);
-        });
-        for (std::uint32_t v = 0; v < ns; ++v)
-          after_ar[order[v]] = b.join(order[v], {ends[v].first, ends[v].second});
+        const auto ends = ring(b, order, 2 * (ns - 1), shard, st);
+        for (std::uint32_t v = 0; v < ns; ++v) after_ar[order[v]] = ends[v];
       }
       for (auto srv : servers) {  // intra-server all-gather
         const auto& order = local[srv];
         std::vector<std::uint32_t> st(g);
         for (std::uint32_t j = 0; j < g; ++j) st[j] = after_ar[order[j]];
-        auto ends = ring(b, order, g - 1, st, [&](std::uint32_t k, std::uint32_t j) {
-          return piece(data, g, (j + g - k % g) % g);
-        });
-        for (std::uint32_t j = 0; j < g; ++j) {
-          done[order[j]].push_back(ends[j].first);
-          done[order[j]].push_back(ends[j].second);
-        }
+        const auto ends = ring(b, order, g - 1, data, st);
+        for (std::uint32_t j = 0; j < g; ++j) done[order[j]].push_back(ends[j]);
       }
     } else if (s.algorithm == Algorithm::kPipeline) {
       // Broadcast: a chain from the root through the channel's ring order (so that channels cross between

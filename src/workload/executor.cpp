@@ -103,7 +103,11 @@ ExecutionResult Executor::run() {
   result_ = ExecutionResult{};
   result_.start_ps.assign(ops.size(), -1);
   result_.finish_ps.assign(ops.size(), -1);
-  for (std::uint32_t i = 0; i < ops.size(); ++i) waiting_[i] = ops[i].predecessors;
+  // A ring's exit also waits for its position's last send and last receive.
+  for (std::uint32_t i = 0; i < ops.size(); ++i)
+    waiting_[i] = ops[i].predecessors + (ops[i].kind == OpKind::kRingExit ? 2 : 0);
+  ring_joined_.assign(
+      program_.rings().empty() ? 0 : program_.rings().back().first_gpu + program_.rings().back().size, 0);
   for (std::uint32_t i = 0; i < ops.size(); ++i)
     if (waiting_[i] == 0) make_ready(i);
   drain();
@@ -122,6 +126,10 @@ void Executor::make_ready(std::uint32_t op) {
   const Op& o = program_.ops()[op];
   const core::TimePs now = network_.now();
   result_.start_ps[op] = now;
+  if (o.kind == OpKind::kRingEntry || o.kind == OpKind::kRingExit) {
+    finished_stack_.push_back(op);
+    return;
+  }
   if (o.kind == OpKind::kCompute) {
     if (o.duration == 0) {
       finished_stack_.push_back(op);
@@ -173,18 +181,100 @@ void Executor::finish(std::uint32_t op) {
     const std::uint32_t next = program_.successor(o.first_successor + k);
     if (--waiting_[next] == 0) make_ready(next);
   }
+  if (o.kind == OpKind::kRingEntry) ring_joined(o);
 }
 
 void Executor::drain() {
-  while (!finished_stack_.empty()) {
+  while (!finished_stack_.empty() || !sent_stack_.empty()) {
+    if (!sent_stack_.empty()) {
+      const std::uint64_t send = sent_stack_.back();
+      sent_stack_.pop_back();
+      send_done(send);
+      continue;
+    }
     const std::uint32_t op = finished_stack_.back();
     finished_stack_.pop_back();
     finish(op);
   }
 }
 
+const RingSpec& Executor::ring_of(std::uint64_t send) const {
+  const auto& rings = program_.rings();
+  const auto it = std::upper_bound(rings.begin(), rings.end(), send,
+                                   [](std::uint64_t s, const RingSpec& r) { return s < r.first_send; });
+  return *(it - 1);
+}
+
+void Executor::ring_joined(const Op& entry) {
+  const RingSpec& ring = program_.ring(entry.ring);
+  const std::uint32_t m = ring.size;
+  ring_joined_[ring.first_gpu + entry.position] = 1;
+  auto joined = [&](std::uint32_t i) { return ring_joined_[ring.first_gpu + i % m] != 0; };
+  // Send (0, i) needs positions i - 1 (whose block it is), i and i + 1 (the receiver); this entry is the last
+  // of them for at most the three positions around it.
+  for (std::uint32_t d = 0; d < std::min<std::uint32_t>(m, 3); ++d) {
+    const std::uint32_t i = (entry.position + m - 1 + d) % m;
+    if (joined(i + m - 1) && joined(i) && joined(i + 1)) ready_send(ring, 0, i);
+  }
+}
+
+void Executor::ready_send(const RingSpec& ring, std::uint32_t k, std::uint32_t i) {
+  const std::uint64_t send = ring.first_send + static_cast<std::uint64_t>(k) * ring.size + i;
+  const std::uint32_t src = program_.ring_gpu(ring, i);
+  const std::uint32_t dst = program_.ring_gpu(ring, (i + 1) % ring.size);
+  const core::TimePs step =
+      cluster_.server_of[src] == cluster_.server_of[dst] ? params_.nvlink_step_ps : params_.network_step_ps;
+  if (step == 0) {
+    begin_send(send);
+  } else {
+    network_.set_timer(network_.now() + step, (kRingStep << kTagShift) | send);
+  }
+}
+
+void Executor::begin_send(std::uint64_t send) {
+  const RingSpec& ring = ring_of(send);
+  const auto k = static_cast<std::uint32_t>((send - ring.first_send) / ring.size);
+  const auto i = static_cast<std::uint32_t>((send - ring.first_send) % ring.size);
+  const std::uint32_t src = program_.ring_gpu(ring, i);
+  const std::uint32_t dst = program_.ring_gpu(ring, (i + 1) % ring.size);
+  const std::uint64_t bytes = Program::ring_block(ring, k, i);
+  const std::uint64_t token = (kRingSend << kTagShift) | send;
+  if (bytes == 0) {
+    sent_stack_.push_back(send);
+  } else if (cluster_.server_of[src] == cluster_.server_of[dst]) {
+    ++result_.nvlink_transfers;
+    nvlink_.start(network_.now(), src, dst, static_cast<double>(bytes), token);
+  } else {
+    ++result_.network_transfers;
+    network_.start_transfer(
+        cluster_.host_of[src], cluster_.host_of[dst],
+        static_cast<std::uint64_t>(std::ceil(static_cast<double>(bytes) / params_.network_efficiency)),
+        token);
+  }
+}
+
+void Executor::send_done(std::uint64_t send) {
+  const RingSpec& ring = ring_of(send);
+  const auto k = static_cast<std::uint32_t>((send - ring.first_send) / ring.size);
+  const auto i = static_cast<std::uint32_t>((send - ring.first_send) % ring.size);
+  if (k + 1 < ring.steps) {
+    ready_send(ring, k + 1, (i + 1) % ring.size);
+    return;
+  }
+  // The last step: position i has sent its last block and position i + 1 has received its last.
+  const auto r = static_cast<std::uint32_t>(&ring - program_.rings().data());
+  for (const std::uint32_t p : {i, (i + 1) % ring.size}) {
+    const std::uint32_t exit = program_.ring_exit(r, p);
+    if (--waiting_[exit] == 0) make_ready(exit);
+  }
+}
+
 void Executor::transfer_done(std::uint64_t token) {
-  finish(static_cast<std::uint32_t>(token));
+  if ((token >> kTagShift) == kRingSend) {
+    send_done(token & kValueMask);
+  } else {
+    finish(static_cast<std::uint32_t>(token));
+  }
   drain();
 }
 
@@ -200,9 +290,17 @@ void Executor::timer(std::uint64_t token) {
       break;
     case kNvlink: {
       std::uint64_t user = 0;
-      if (nvlink_.on_timer(network_.now(), value, user)) finish(static_cast<std::uint32_t>(user));
+      if (!nvlink_.on_timer(network_.now(), value, user)) break;
+      if ((user >> kTagShift) == kRingSend) {
+        send_done(user & kValueMask);
+      } else {
+        finish(static_cast<std::uint32_t>(user));
+      }
       break;
     }
+    case kRingStep:
+      begin_send(value);
+      break;
     default:
       AIFABRIC_ASSERT(false, "unknown executor timer");
   }

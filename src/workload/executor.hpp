@@ -148,13 +148,23 @@ class Executor : public BackendSink {
   void timer(std::uint64_t token) override;
 
  private:
-  enum Tag : std::uint64_t { kComputeDone = 1, kStepDone = 2, kNvlink = 3 };
+  // A token is an op index, or a tag in the top byte with what it refers to below it: an op, or the number
+  // of a ring send (RingSpec::first_send).
+  enum Tag : std::uint64_t { kComputeDone = 1, kStepDone = 2, kNvlink = 3, kRingSend = 4, kRingStep = 5 };
   std::vector<HostPair> group_hosts_;  // scratch: a group's members as hosts
   static constexpr int kTagShift = 56;
+  static constexpr std::uint64_t kValueMask = (std::uint64_t{1} << kTagShift) - 1;
   void make_ready(std::uint32_t op);
   void finish(std::uint32_t op);
   void drain();
   void begin_transfer(std::uint32_t op);
+  // Rings, expanded as they run: a position joins when its entry op finishes; a send is ready when the
+  // block it forwards has arrived.
+  void ring_joined(const Op& entry);
+  void ready_send(const RingSpec& ring, std::uint32_t k, std::uint32_t i);
+  void begin_send(std::uint64_t send);
+  void send_done(std::uint64_t send);
+  const RingSpec& ring_of(std::uint64_t send) const;
 
   const Program& program_;
   const ClusterMap& cluster_;
@@ -163,6 +173,8 @@ class Executor : public BackendSink {
   SharedLinks nvlink_;
   std::vector<std::uint32_t> waiting_;  // predecessors not yet finished, per op
   std::vector<std::uint32_t> finished_stack_;
+  std::vector<std::uint64_t> sent_stack_;  // ring sends with nothing to move, done at once
+  std::vector<std::uint8_t> ring_joined_;  // per ring position (indexed like the program's ring GPUs)
   ExecutionResult result_;
 };
 

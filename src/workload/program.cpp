@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "core/error.hpp"
+
 namespace aifabric::workload {
 
 std::uint32_t Program::add_transfer(std::uint32_t src, std::uint32_t dst, std::uint64_t bytes,
@@ -24,6 +26,31 @@ std::uint32_t Program::add_group(const std::vector<std::pair<std::uint32_t, std:
   members_.insert(members_.end(), members.begin(), members.end());
   ops_.push_back(op);
   return static_cast<std::uint32_t>(ops_.size() - 1);
+}
+
+std::uint32_t Program::add_ring(const std::vector<std::uint32_t>& gpus, std::uint32_t steps,
+                                std::uint64_t data, std::uint32_t tag) {
+  AIFABRIC_ASSERT(gpus.size() >= 2 && steps >= 1, "a ring needs two positions and a step");
+  const auto m = static_cast<std::uint32_t>(gpus.size());
+  const auto r = static_cast<std::uint32_t>(rings_.size());
+  rings_.push_back(RingSpec{static_cast<std::uint32_t>(ring_gpus_.size()), m, steps, data, tag,
+                            static_cast<std::uint32_t>(ops_.size()), ring_sends_});
+  ring_gpus_.insert(ring_gpus_.end(), gpus.begin(), gpus.end());
+  ring_sends_ += static_cast<std::uint64_t>(steps) * m;
+  for (const auto kind : {OpKind::kRingEntry, OpKind::kRingExit})
+    for (std::uint32_t i = 0; i < m; ++i) {
+      Op op{kind, gpus[i], gpus[i], 0, 0, tag};
+      op.ring = r;
+      op.position = i;
+      ops_.push_back(op);
+    }
+  return r;
+}
+
+std::uint64_t Program::ring_block(const RingSpec& ring, std::uint32_t k, std::uint32_t i) {
+  const std::uint64_t m = ring.size;
+  const std::uint64_t block = (i + m - k % m) % m;
+  return ring.data * (block + 1) / m - ring.data * block / m;
 }
 
 void Program::depend(std::uint32_t before, std::uint32_t after) {

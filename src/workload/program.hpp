@@ -8,7 +8,7 @@
 
 namespace aifabric::workload {
 
-enum class OpKind : std::uint8_t { kTransfer, kCompute, kGroup };
+enum class OpKind : std::uint8_t { kTransfer, kCompute, kGroup, kRingEntry, kRingExit };
 
 // One node of a workload's dependency graph: a transfer of `bytes` from GPU `src` to GPU `dst`, or
 // `duration` of work on GPU `src` (a zero-duration compute op is a join point), or a group: transfers
@@ -17,6 +17,8 @@ enum class OpKind : std::uint8_t { kTransfer, kCompute, kGroup };
 // its steps' blocks; the tensor-parallel ranks of a pipeline send: one round). A group's members are
 // program.members(op); `src` is the first member's source GPU. An op starts when all its predecessors
 // have finished. `tag` names what the op belongs to, for the time breakdown.
+// A ring (add_ring) is not expanded into ops: it has one entry and one exit op per position (zero work on
+// that position's GPU, `ring` and `position` set), and the executor runs its steps as they become ready.
 struct Op {
   OpKind kind;
   std::uint32_t src;
@@ -30,6 +32,23 @@ struct Op {
   std::uint32_t first_successor = 0;
   std::uint32_t successors = 0;
   std::uint32_t predecessors = 0;
+  std::uint32_t ring = 0;      // ring entries and exits: the ring's index
+  std::uint32_t position = 0;  // ring entries and exits: the position in the ring
+};
+
+// A ring over `gpus` in order for `steps` steps: in step k, position i sends its block to position i + 1
+// (mod m), block (i - k) mod m of `data` split into m near-equal blocks (reduce-scatter, all-gather and,
+// with 2(m - 1) steps, all-reduce). Send (k, i) waits for send (k - 1, i - 1), the block it forwards, and
+// not for its own previous send: like NCCL, a rank keeps several steps in flight. Send (0, i) waits for
+// the entries of positions i - 1, i and i + 1; exit i follows position i's last send and last receive.
+struct RingSpec {
+  std::uint32_t first_gpu;  // index into the program's ring GPUs
+  std::uint32_t size;       // m, at least 2
+  std::uint32_t steps;      // at least 1
+  std::uint64_t data;
+  std::uint32_t tag;
+  std::uint32_t first_entry;  // op of position 0's entry; the entries, then the exits, are consecutive
+  std::uint64_t first_send;   // numbering of every ring's sends, (k, i) is first_send + k * m + i
 };
 
 // A dependency graph of ops in compressed form. Build with add_*/depend, then finalize() once.
@@ -43,6 +62,23 @@ class Program {
   std::span<const std::pair<std::uint32_t, std::uint32_t>> members(const Op& op) const {
     return {members_.data() + op.first_member, op.member_count};
   }
+  // A ring (see RingSpec) over at least two GPUs, for at least one step; returns its index.
+  std::uint32_t add_ring(const std::vector<std::uint32_t>& gpus, std::uint32_t steps, std::uint64_t data,
+                         std::uint32_t tag);
+  const RingSpec& ring(std::uint32_t r) const { return rings_[r]; }
+  std::uint32_t ring_entry(std::uint32_t r, std::uint32_t position) const {
+    return rings_[r].first_entry + position;
+  }
+  std::uint32_t ring_exit(std::uint32_t r, std::uint32_t position) const {
+    return rings_[r].first_entry + rings_[r].size + position;
+  }
+  std::uint32_t ring_gpu(const RingSpec& ring, std::uint32_t position) const {
+    return ring_gpus_[ring.first_gpu + position];
+  }
+  const std::vector<RingSpec>& rings() const { return rings_; }
+  std::uint64_t ring_sends() const { return ring_sends_; }  // sends of all rings together
+  // Bytes of ring send (k, i).
+  static std::uint64_t ring_block(const RingSpec& ring, std::uint32_t k, std::uint32_t i);
   // `after` starts only when `before` has finished. kNone as `before` is ignored.
   void depend(std::uint32_t before, std::uint32_t after);
   void finalize();
@@ -61,6 +97,9 @@ class Program {
   std::vector<std::pair<std::uint32_t, std::uint32_t>> edges_;
   std::vector<std::pair<std::uint32_t, std::uint32_t>> members_;
   std::vector<std::uint32_t> successors_;
+  std::vector<RingSpec> rings_;
+  std::vector<std::uint32_t> ring_gpus_;
+  std::uint64_t ring_sends_ = 0;
   std::vector<std::string> tags_;
 };
 

@@ -138,6 +138,46 @@ TEST(AlphaBeta, HierarchicalAllReduce) {
     }
 }
 
+TEST(RingProgram, StepsRunWithoutAnOpPerRankAndStep) {
+  // A 2,048-rank ring all-reduce, 8 ranks per server: one entry and one exit op per rank, and the executor
+  // runs all 2(n - 1) n sends, one in g = 8 of them between servers. A send waits only for the block it
+  // forwards, so the time is the chain of 2(n - 1) hops, one in g over the network and the others over
+  // NVLink, while the NIC's bytes (2 S / B = 2.6 ms) fit inside it:
+  // T = 2(n - 1)/g ((alpha + S/(n B)) + (g - 1)(alpha_nv + S/(n B_nv))).
+  const std::uint32_t n = 2048, g = 8;
+  const std::uint64_t bytes = 64'000'000;
+  ClusterMap cluster;
+  CollectiveSpec spec;
+  spec.bytes = bytes;
+  for (std::uint32_t r = 0; r < n; ++r) {
+    cluster.server_of.push_back(r / g);
+    cluster.host_of.push_back(r);
+    spec.ranks.push_back(r);
+  }
+  Program p;
+  append_collective(p, spec, cluster.server_of, {}, p.tag("collective"));
+  p.finalize();
+  EXPECT_LE(p.size(), 3u * n);
+  ASSERT_EQ(p.rings().size(), 1u);
+  EXPECT_EQ(p.ring_sends(), 2ull * (n - 1) * n);
+  IdealNetwork net(std::vector<double>(n, kBytesPerPs), 0);
+  Executor ex(p, cluster, ExecutorParams{kNvBytesPerPs, kAlphaNv, kAlpha}, net);
+  const auto r = ex.run();
+  ASSERT_TRUE(r.complete);
+  EXPECT_EQ(r.network_transfers, 2ull * (n - 1) * (n / g));
+  EXPECT_EQ(r.nvlink_transfers, 2ull * (n - 1) * n - r.network_transfers);
+  const double block = static_cast<double>(bytes) / n;
+  expect_close(core::ps_to_sec(r.makespan_ps),
+               2.0 * (n - 1) / g * ((a + block / B) + (g - 1) * (a_nv + block / B_nv)), "2,048-rank ring");
+}
+
+TEST(RingProgram, TwoRanksAndEmptyBlocks) {
+  // Two ranks (each the other's sender and receiver) and fewer bytes than ranks (empty blocks take only
+  // the step latency) both finish: T = 2(n - 1) alpha + the one-byte blocks' time.
+  expect_close(run(Collective::kAllReduce, Algorithm::kRing, 2, 1'000'000), 2 * (a + 0.5e6 / B), "2 ranks");
+  expect_close(run(Collective::kAllReduce, Algorithm::kRing, 64, 8), 2 * 63 * (a + 1 / B), "8 bytes");
+}
+
 TEST(AlphaBeta, ChannelsSplitTheDataWithoutChangingTheBandwidthTerm) {
   // Four rings share each NIC four ways and carry a quarter of the data each: the bandwidth term is
   // unchanged.
