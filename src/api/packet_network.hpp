@@ -11,7 +11,8 @@ namespace aifabric::api {
 // runs, each timer an engine event, so compute, NVLink and network events share one ordered clock.
 class PacketNetwork : public workload::NetworkBackend, public net::FlowListener {
  public:
-  explicit PacketNetwork(net::Simulation& sim) : sim_(sim) {}
+  // Completed transfers' records are recycled (Simulation::recycle_finished_flows).
+  explicit PacketNetwork(net::Simulation& sim) : sim_(sim) { sim_.recycle_finished_flows(); }
   core::TimePs now() const override { return sim_.now(); }
   void start_transfer(std::uint32_t src, std::uint32_t dst, std::uint64_t bytes,
                       std::uint64_t token) override;

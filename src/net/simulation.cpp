@@ -148,9 +148,19 @@ Simulation::Simulation(const topo::TopologySpec& spec, const FabricConfig& fabri
 }
 
 std::uint32_t Simulation::add_flow(const workload::FlowSpec& spec) {
-  const auto i = static_cast<std::uint32_t>(flows_.size());
-  flows_.emplace_back();
-  Flow& f = flows_.back();
+  std::uint32_t i;
+  if (!free_flows_.empty()) {
+    i = free_flows_.back();
+    free_flows_.pop_back();
+    std::vector<std::uint64_t> received = std::move(flows_[i].received);  // keeps its capacity
+    flows_[i] = Flow{};
+    flows_[i].received = std::move(received);
+  } else {
+    i = static_cast<std::uint32_t>(flows_.size());
+    flows_.emplace_back();
+  }
+  ++added_;
+  Flow& f = flows_[i];
   f.spec = spec;
   f.spec.start_ps = std::max(spec.start_ps, events_.now());
   f.packets = static_cast<std::uint32_t>((f.spec.size_bytes + payload_mtu_ - 1) / payload_mtu_);
@@ -161,6 +171,7 @@ std::uint32_t Simulation::add_flow(const workload::FlowSpec& spec) {
   f.tuple_hash[1] = flow_tuple_hash(opt_.seed, key, f.spec.src, f.spec.dst, true);
   if (cfg_.out_of_order_receiver()) f.received.assign((f.packets + 63) / 64, 0);
   compute_ideal(f);
+  ++f.holds;  // until it starts
   events_.schedule(f.spec.start_ps, i, kFlowStart);
   arm_periodic();
   return i;
@@ -168,7 +179,7 @@ std::uint32_t Simulation::add_flow(const workload::FlowSpec& spec) {
 
 void Simulation::arm_periodic() {
   // Sampling and checks run while flows are unfinished; a flow added later re-arms them.
-  if (completed_ >= flows_.size()) return;
+  if (completed_ >= added_) return;
   if (opt_.sample_interval_ps > 0 && !sample_armed_) {
     sample_armed_ = true;
     events_.schedule(events_.now() + opt_.sample_interval_ps, 0, kSample);
@@ -219,7 +230,7 @@ std::uint32_t Simulation::alloc_packet() {
 
 void Simulation::run_until(core::TimePs limit) {
   // With a listener, more flows may come: run until nothing is pending; without, until every flow is done.
-  while (!stalled_ && !events_.empty() && (listener_ != nullptr || completed_ < flows_.size()) &&
+  while (!stalled_ && !events_.empty() && (listener_ != nullptr || completed_ < added_) &&
          events_.next_time() <= limit) {
     const core::Event e = events_.pop();
     // The engine is bound by memory latency: start loading the next event's port while this one runs.
@@ -232,14 +243,14 @@ void Simulation::run_until(core::TimePs limit) {
     ++events_processed_;
     dispatch(e);
   }
-  end_ps_ = completed_ == flows_.size() || events_.empty() || stalled_ ? events_.now()
-                                                                       : std::max(events_.now(), limit);
+  end_ps_ =
+      completed_ == added_ || events_.empty() || stalled_ ? events_.now() : std::max(events_.now(), limit);
 }
 
 RunStats Simulation::run() {
   run_until(opt_.stop_ps > 0 ? opt_.stop_ps : cc::kNever);
   RunStats stats;
-  const bool done = completed_ == flows_.size();
+  const bool done = completed_ == added_;
   stats.events = events_processed_;
   stats.stalled = !done && (stalled_ || events_.empty());
   stats.stopped_early = !done && !stats.stalled;
@@ -265,6 +276,7 @@ void Simulation::dispatch(const core::Event& e) {
       break;
     case kFlowStart:
       on_flow_start(e.target);
+      unhold(e.target);
       break;
     case kFlowTimer:
       on_flow_timer(e.target);
@@ -510,7 +522,9 @@ void Simulation::switch_receive(std::uint32_t sw_index, std::uint32_t id, std::u
       ++k.drops[c];
       k.drop_bytes[c] += w;
       if (p.kind == PacketKind::kData) ledger_.dropped += p.payload;
+      const std::uint32_t fid = p.flow;
       free_packet(id);
+      unhold(fid);
       return;
     }
   }
@@ -607,6 +621,7 @@ std::uint32_t Simulation::nic_next_data(std::uint32_t host_id) {
     const std::uint32_t wire = payload + cfg_.framing.header_bytes + cfg_.framing.gap_bytes;
     if (cfg_.credit_based() && pt.credits[kData] < static_cast<std::int64_t>(wire)) return kNoPacket;
     const std::uint32_t id = alloc_packet();
+    ++f.holds;
     Packet& p = pool_[id];
     p = Packet{};
     p.flow = fid;
@@ -674,7 +689,7 @@ void Simulation::on_flow_start(std::uint32_t fid) {
   f.last_progress_ps = now;
   last_delivery_ps_ = std::max(last_delivery_ps_, now);
   activate(fid);
-  if (cfg_.transport.rto_ps > 0) events_.schedule(now + cfg_.transport.rto_ps, fid, kRto);
+  if (cfg_.transport.rto_ps > 0) arm_rto(fid, now + cfg_.transport.rto_ps);
   kick_flow(fid);
 }
 
@@ -697,9 +712,14 @@ void Simulation::on_flow_timer(std::uint32_t fid) {
   arm_rate_timer(fid);
 }
 
+void Simulation::arm_rto(std::uint32_t fid, core::TimePs at) {
+  flows_[fid].rto_ps = at;
+  events_.schedule(at, fid, kRto);
+}
+
 void Simulation::on_rto(std::uint32_t fid) {
   Flow& f = flows_[fid];
-  if (f.snd_una >= f.packets) return;
+  if (events_.now() != f.rto_ps || f.snd_una >= f.packets) return;  // not this flow's (recycled record)
   const core::TimePs now = events_.now();
   // Nothing delivered anywhere for ten timeouts (and at least 10 ms) while flows wait: the fabric is
   // deadlocked (a PFC cycle, for instance). Stop and report it rather than spin until the stop time.
@@ -715,13 +735,14 @@ void Simulation::on_rto(std::uint32_t fid) {
     activate(fid);
     kick_flow(fid);
   }
-  events_.schedule(f.last_progress_ps + cfg_.transport.rto_ps, fid, kRto);
+  arm_rto(fid, f.last_progress_ps + cfg_.transport.rto_ps);
 }
 
 void Simulation::send_control(std::uint32_t from_host, std::uint32_t fid, PacketKind kind,
                               std::uint32_t psn) {
-  const Flow& f = flows_[fid];
+  Flow& f = flows_[fid];
   const std::uint32_t id = alloc_packet();
+  ++f.holds;
   Packet& p = pool_[id];
   p = Packet{};
   p.flow = fid;
@@ -786,6 +807,15 @@ void Simulation::host_receive(std::uint32_t host, std::uint32_t id) {
     default:
       AIFABRIC_ASSERT(false, fmt::format("link frame delivered to host at t={} ps", now));
   }
+  unhold(p.flow);
+}
+
+void Simulation::unhold(std::uint32_t fid) {
+  Flow& f = flows_[fid];
+  --f.holds;
+  // Nothing refers to a finished, fully acknowledged flow any more: its record may hold the next flow.
+  if (recycle_ && f.holds == 0 && f.finish_ps >= 0 && f.snd_una >= f.packets && !f.active)
+    free_flows_.push_back(fid);
 }
 
 void Simulation::receive_data(Flow& f, std::uint32_t fid, const Packet& p) {
@@ -907,6 +937,7 @@ ByteLedger Simulation::ledger() const {
 }
 
 std::vector<FlowResult> Simulation::flow_results() const {
+  AIFABRIC_ASSERT(!recycle_, "flow results asked of a simulation that recycles flow records");
   std::vector<FlowResult> out;
   out.reserve(flows_.size());
   for (std::uint32_t i = 0; i < flows_.size(); ++i) {

@@ -41,6 +41,12 @@ class Simulation {
   std::uint32_t add_flow(const workload::FlowSpec& spec);
   void set_timer(core::TimePs at, std::uint32_t id);
   void set_listener(FlowListener* listener) { listener_ = listener; }
+  // From now on, a flow's record is reused for a later add_flow once the flow has finished and nothing in
+  // flight refers to it, so memory follows the flows in flight rather than all flows ever added (a
+  // collective of millions of transfers). flow_results() is then unavailable; the listener has been told
+  // of every completion.
+  void recycle_finished_flows() { recycle_ = true; }
+  std::size_t flow_records() const { return flows_.size(); }
   core::TimePs now() const { return events_.now(); }
 
   // Runs until every flow completes (with a listener: until nothing is pending), the stop time passes, or
@@ -146,6 +152,7 @@ class Simulation {
     std::uint32_t last_wire = 0;
     bool active = false;
     core::TimePs timer_ps = cc::kNever;  // pending DCQCN timer event
+    core::TimePs rto_ps = cc::kNever;    // pending retransmission timeout event
     cc::DcqcnReactionPoint rp;
     std::uint64_t retransmitted = 0;
     std::uint64_t cnps = 0;
@@ -158,6 +165,9 @@ class Simulation {
     core::TimePs finish_ps = -1;
     core::TimePs ideal_ps = 0;
     std::uint64_t delivered_bytes = 0;  // distinct payload bytes accepted by the receiver
+    // Packets in flight for this flow, and its start event. Its timer events need no hold: each checks
+    // that it is the one the flow armed, so a stale one finds a recycled record's own time instead.
+    std::uint32_t holds = 0;
   };
   // packet pool
   std::uint32_t alloc_packet();
@@ -185,6 +195,8 @@ class Simulation {
   core::TimePs ser_ps(const Port& pt, std::uint64_t bytes) const;
   std::uint32_t ecmp_port(std::uint32_t sw_index, const Packet& p) const;
   void activate(std::uint32_t flow);
+  void arm_rto(std::uint32_t flow, core::TimePs at);
+  void unhold(std::uint32_t flow);
   void arm_rate_timer(std::uint32_t flow);
   void on_flow_start(std::uint32_t flow);
   void on_flow_timer(std::uint32_t flow);
@@ -213,7 +225,10 @@ class Simulation {
   std::vector<std::uint32_t> host_of_;    // node -> host index
   std::vector<Switch> switches_;
   std::vector<Host> hosts_;
-  std::deque<Flow> flows_;  // a deque: flows added while running must not move the others
+  std::deque<Flow> flows_;                 // a deque: flows added while running must not move the others
+  std::vector<std::uint32_t> free_flows_;  // records to reuse (recycle_finished_flows)
+  std::uint64_t added_ = 0;                // flows added in all
+  bool recycle_ = false;
   std::uint32_t payload_mtu_ = 0;
   std::uint32_t max_wire_ = 0;  // wire bytes of a full data packet
   std::uint64_t completed_ = 0;
