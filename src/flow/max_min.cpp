@@ -18,16 +18,20 @@ MaxMinFluid::MaxMinFluid(std::vector<double> capacity,
       set_timer_(std::move(set_timer)),
       on_link_(capacity_.size()),
       carried_(capacity_.size(), 0.0),
+      carried_since_(capacity_.size(), 0),
       load_(capacity_.size(), 0.0),
       link_mark_(capacity_.size(), 0),
       link_pos_(capacity_.size(), 0),
       expanded_mark_(capacity_.size(), 0) {}
 
 void MaxMinFluid::settle(core::TimePs now, Flow& f) {
-  const double moved = std::min(f.remaining, f.rate * static_cast<double>(now - f.since));
-  f.remaining -= moved;
-  for (auto l : f.path) carried_[l] += moved;
+  f.remaining -= std::min(f.remaining, f.rate * static_cast<double>(now - f.since));
   f.since = now;
+}
+
+void MaxMinFluid::account(std::uint32_t link, core::TimePs now) {
+  carried_[link] += load_[link] * static_cast<double>(now - carried_since_[link]);
+  carried_since_[link] = now;
 }
 
 bool MaxMinFluid::saturated(std::uint32_t link, double load) const {
@@ -63,6 +67,7 @@ bool MaxMinFluid::on_timer(core::TimePs now, std::uint64_t key, std::uint64_t& u
   ++f.generation;
   user = f.user;
   for (auto l : f.path) {
+    account(l, now);
     auto& v = on_link_[l];
     v.erase(std::find(v.begin(), v.end(), id));
     // Flows on a link that had spare capacity were not held back by it: only a saturated link's flows
@@ -222,8 +227,10 @@ void MaxMinFluid::flush(core::TimePs now) {
     gather(now, stack);
   }
   solved_flows_ += flows_in_.size();
-  for (std::size_t i = 0; i < links_.size(); ++i)
+  for (std::size_t i = 0; i < links_.size(); ++i) {
+    account(links_[i], now);
     load_[links_[i]] = on_link_[links_[i]].empty() ? 0.0 : capacity_[links_[i]] - residual_[i];
+  }
   for (auto id : flows_in_) {
     Flow& f = flows_[id];
     if (!f.fresh && std::fabs(f.rate - f.old_rate) <= kSameRate * f.old_rate) {

@@ -35,6 +35,7 @@ class MaxMinFluid {
 
   std::size_t active() const { return active_; }
   double rate(std::uint64_t user) const;  // current rate of the live flow with this user tag (tests)
+  // Bytes carried by the link up to its last change of load (all of them once no flow is left).
   double carried_bytes(std::uint32_t link) const { return carried_[link]; }
   std::size_t flows_on(std::uint32_t link) const { return on_link_[link].size(); }
   std::uint64_t solves() const { return solves_; }
@@ -55,6 +56,7 @@ class MaxMinFluid {
     std::uint32_t first_position = 0;  // during a solve: where its path starts in positions_
   };
   void settle(core::TimePs now, Flow& f);
+  void account(std::uint32_t link, core::TimePs now);
   bool saturated(std::uint32_t link, double load) const;
   void add_link(std::uint32_t link);
   void gather(core::TimePs now, std::vector<std::uint32_t>& stack);
@@ -65,10 +67,13 @@ class MaxMinFluid {
   std::vector<Flow> flows_;
   std::vector<std::uint32_t> free_;
   std::vector<std::vector<std::uint32_t>> on_link_;  // live flows per link, once per crossing
-  std::vector<double> carried_;                      // bytes moved per link so far
-  std::vector<double> load_;                         // sum of the rates crossing each link
-  std::vector<std::uint32_t> fresh_;                 // flows started since the last flush
-  std::vector<std::uint32_t> freed_;                 // saturated links a flow left since the last flush
+  // Bytes moved per link up to carried_since_: the integral of its load, brought up to date whenever the
+  // load changes (so once every flow has ended, exact).
+  std::vector<double> carried_;
+  std::vector<core::TimePs> carried_since_;
+  std::vector<double> load_;          // sum of the rates crossing each link
+  std::vector<std::uint32_t> fresh_;  // flows started since the last flush
+  std::vector<std::uint32_t> freed_;  // saturated links a flow left since the last flush
   // Scratch for the solve, reused: the links and flows of the current solve, and per link its position
   // in `links_`, whether all its flows are in (expanded), the rates of the flows left out, the residual
   // capacity and the members not yet frozen.

@@ -59,6 +59,8 @@ INSTANTIATE_TEST_SUITE_P(
              RAIL("roce", "4") "collective: {op: all_reduce, algorithm: hierarchical}\n", 256'000'000, 0.05},
         Case{"ring_all_reduce_oversubscribed_2_to_1",
              LEAF_SPINE("2", "16") "collective: {op: all_reduce, algorithm: ring}\n", 64'000'000, 0.15},
+        Case{"ring_all_reduce_oversubscribed_4_to_1",
+             LEAF_SPINE("4", "16") "collective: {op: all_reduce, algorithm: ring}\n", 64'000'000, 0.15},
         Case{"pairwise_alltoall_oversubscribed_2_to_1",
              LEAF_SPINE("2", "8") "collective: {op: alltoall, algorithm: pairwise}\n", 64'000'000, 0.15},
         Case{
