@@ -64,6 +64,13 @@ int collective(const std::string& scenario, const std::string& out, const std::s
     aifabric::io::write_file_atomic(out + "/collective.csv", aifabric::io::collective_csv(sc, rows));
     std::cout << "results      " << out << "/collective.csv\n";
   }
+  for (const auto& row : rows)
+    if (!row.complete) {
+      std::cerr << "error: the " << row.bytes
+                << "-byte collective did not complete: the run reached stop_time_us or the fabric "
+                   "deadlocked; its time is a floor\n";
+      return 1;
+    }
   return 0;
 }
 

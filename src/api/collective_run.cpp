@@ -88,6 +88,7 @@ CollectiveRow run_collective(const Scenario& sc, const workload::CollectiveSpec&
   row.bytes = spec.bytes;
   row.time_ps = e.result.makespan_ps;
   row.events = e.events;
+  row.complete = e.result.complete;
   const double seconds = core::ps_to_sec(row.time_ps);
   row.algbw_gbytes_per_s = seconds > 0 ? static_cast<double>(spec.bytes) / seconds / 1e9 : 0;
   row.busbw_gbytes_per_s =

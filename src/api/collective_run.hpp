@@ -33,6 +33,7 @@ struct CollectiveRow {
   double algbw_gbytes_per_s = 0;
   double busbw_gbytes_per_s = 0;
   std::uint64_t events = 0;
+  bool complete = true;  // false when the run stopped first (stop time, deadlock): time_ps is then a floor
 };
 
 // One collective of `spec.bytes` on its own, timed from the first rank's start to the last rank's end.

@@ -14,15 +14,9 @@ constexpr double kSameRate = 1e-12;      // relative change below which a flow k
 
 MaxMinFluid::MaxMinFluid(std::vector<double> capacity,
                          std::function<void(core::TimePs, std::uint64_t)> set_timer)
-    : capacity_(std::move(capacity)),
-      set_timer_(std::move(set_timer)),
-      on_link_(capacity_.size()),
-      carried_(capacity_.size(), 0.0),
-      carried_since_(capacity_.size(), 0),
-      load_(capacity_.size(), 0.0),
-      link_mark_(capacity_.size(), 0),
-      link_pos_(capacity_.size(), 0),
-      expanded_mark_(capacity_.size(), 0) {}
+    : set_timer_(std::move(set_timer)), link_(capacity.size()) {
+  for (std::size_t l = 0; l < capacity.size(); ++l) link_[l].capacity = capacity[l];
+}
 
 void MaxMinFluid::settle(core::TimePs now, Flow& f) {
   f.remaining -= std::min(f.remaining, f.rate * static_cast<double>(now - f.since));
@@ -30,12 +24,12 @@ void MaxMinFluid::settle(core::TimePs now, Flow& f) {
 }
 
 void MaxMinFluid::account(std::uint32_t link, core::TimePs now) {
-  carried_[link] += load_[link] * static_cast<double>(now - carried_since_[link]);
-  carried_since_[link] = now;
+  link_[link].carried += link_[link].load * static_cast<double>(now - link_[link].since);
+  link_[link].since = now;
 }
 
 bool MaxMinFluid::saturated(std::uint32_t link, double load) const {
-  return load >= capacity_[link] * kSaturated;
+  return load >= link_[link].capacity * kSaturated;
 }
 
 void MaxMinFluid::start(core::TimePs now, std::vector<std::uint32_t> path, double bytes, std::uint64_t user) {
@@ -51,7 +45,7 @@ void MaxMinFluid::start(core::TimePs now, std::vector<std::uint32_t> path, doubl
   Flow& f = flows_[id];
   const std::uint32_t generation = f.generation;
   f = Flow{std::move(path), bytes, 0, 0, now, generation, true, false, true, user};
-  for (auto l : f.path) on_link_[l].push_back(id);
+  for (auto l : f.path) link_[l].flows.push_back(id);
   fresh_.push_back(id);
   ++active_;
 }
@@ -68,12 +62,12 @@ bool MaxMinFluid::on_timer(core::TimePs now, std::uint64_t key, std::uint64_t& u
   user = f.user;
   for (auto l : f.path) {
     account(l, now);
-    auto& v = on_link_[l];
+    auto& v = link_[l].flows;
     v.erase(std::find(v.begin(), v.end(), id));
     // Flows on a link that had spare capacity were not held back by it: only a saturated link's flows
     // may speed up.
-    if (saturated(l, load_[l]) && !v.empty()) freed_.push_back(l);
-    load_[l] = v.empty() ? 0.0 : std::max(0.0, load_[l] - f.rate);
+    if (saturated(l, link_[l].load) && !v.empty()) freed_.push_back(l);
+    link_[l].load = v.empty() ? 0.0 : std::max(0.0, link_[l].load - f.rate);
   }
   f.path.clear();
   f.rate = 0;
@@ -89,9 +83,9 @@ double MaxMinFluid::rate(std::uint64_t user) const {
 }
 
 void MaxMinFluid::add_link(std::uint32_t l) {
-  if (link_mark_[l] == epoch_) return;
-  link_mark_[l] = epoch_;
-  link_pos_[l] = static_cast<std::uint32_t>(links_.size());
+  if (link_[l].mark == epoch_) return;
+  link_[l].mark = epoch_;
+  link_[l].pos = static_cast<std::uint32_t>(links_.size());
   links_.push_back(l);
 }
 
@@ -101,7 +95,7 @@ void MaxMinFluid::gather(core::TimePs now, std::vector<std::uint32_t>& stack) {
   while (!stack.empty()) {
     const std::uint32_t l = stack.back();
     stack.pop_back();
-    for (auto id : on_link_[l]) {
+    for (auto id : link_[l].flows) {
       if (flow_mark_[id] == epoch_) continue;
       flow_mark_[id] = epoch_;
       flows_in_.push_back(id);
@@ -110,8 +104,8 @@ void MaxMinFluid::gather(core::TimePs now, std::vector<std::uint32_t>& stack) {
       f.old_rate = f.rate;
       for (auto other : f.path) {
         add_link(other);
-        if (expanded_mark_[other] != epoch_ && saturated(other, load_[other])) {
-          expanded_mark_[other] = epoch_;
+        if (link_[other].expanded != epoch_ && saturated(other, link_[other].load)) {
+          link_[other].expanded = epoch_;
           stack.push_back(other);
         }
       }
@@ -127,7 +121,7 @@ void MaxMinFluid::fill() {
   residual_.assign(n, 0.0);
   outside_.assign(n, 0.0);
   unfrozen_.assign(n, 0);
-  for (std::size_t i = 0; i < n; ++i) outside_[i] = load_[links_[i]];
+  for (std::size_t i = 0; i < n; ++i) outside_[i] = link_[links_[i]].load;
   // Each inside flow's path as positions in links_, looked up once.
   positions_.clear();
   for (auto id : flows_in_) {
@@ -135,7 +129,7 @@ void MaxMinFluid::fill() {
     f.frozen = false;
     f.first_position = static_cast<std::uint32_t>(positions_.size());
     for (auto l : f.path) {
-      const std::uint32_t i = link_pos_[l];
+      const std::uint32_t i = link_[l].pos;
       positions_.push_back(i);
       outside_[i] -= f.old_rate;
       ++unfrozen_[i];
@@ -144,7 +138,7 @@ void MaxMinFluid::fill() {
   inside_count_ = unfrozen_;
   for (std::size_t i = 0; i < n; ++i) {
     outside_[i] = std::max(0.0, outside_[i]);
-    residual_[i] = capacity_[links_[i]] - outside_[i];
+    residual_[i] = link_[links_[i]].capacity - outside_[i];
   }
   auto share_of = [&](std::uint32_t i) { return std::max(residual_[i], 0.0) / unfrozen_[i]; };
   heap_.clear();
@@ -166,7 +160,7 @@ void MaxMinFluid::fill() {
       std::push_heap(heap_.begin(), heap_.end(), std::greater<>{});
       continue;
     }
-    for (auto id : on_link_[links_[i]]) {
+    for (auto id : link_[links_[i]].flows) {
       Flow& f = flows_[id];
       if (flow_mark_[id] != epoch_ || f.frozen) continue;
       f.frozen = true;
@@ -190,8 +184,8 @@ void MaxMinFluid::flush(core::TimePs now) {
   std::vector<std::uint32_t> stack;
   for (auto l : freed_) {
     add_link(l);
-    if (expanded_mark_[l] != epoch_) {
-      expanded_mark_[l] = epoch_;
+    if (link_[l].expanded != epoch_) {
+      link_[l].expanded = epoch_;
       stack.push_back(l);
     }
   }
@@ -202,8 +196,8 @@ void MaxMinFluid::flush(core::TimePs now) {
     flows_[id].old_rate = 0;
     for (auto l : flows_[id].path) {
       add_link(l);
-      if (expanded_mark_[l] != epoch_ && saturated(l, load_[l])) {
-        expanded_mark_[l] = epoch_;
+      if (link_[l].expanded != epoch_ && saturated(l, link_[l].load)) {
+        link_[l].expanded = epoch_;
         stack.push_back(l);
       }
     }
@@ -217,9 +211,9 @@ void MaxMinFluid::flush(core::TimePs now) {
     // A link the new rates fill, shared with flows left out: they must join, and the solve repeats.
     for (std::size_t i = 0; i < links_.size(); ++i) {
       const std::uint32_t l = links_[i];
-      if (expanded_mark_[l] == epoch_ || inside_count_[i] == on_link_[l].size()) continue;
-      if (saturated(l, capacity_[l] - residual_[i])) {
-        expanded_mark_[l] = epoch_;
+      if (link_[l].expanded == epoch_ || inside_count_[i] == link_[l].flows.size()) continue;
+      if (saturated(l, link_[l].capacity - residual_[i])) {
+        link_[l].expanded = epoch_;
         stack.push_back(l);
       }
     }
@@ -229,7 +223,7 @@ void MaxMinFluid::flush(core::TimePs now) {
   solved_flows_ += flows_in_.size();
   for (std::size_t i = 0; i < links_.size(); ++i) {
     account(links_[i], now);
-    load_[links_[i]] = on_link_[links_[i]].empty() ? 0.0 : capacity_[links_[i]] - residual_[i];
+    link_[links_[i]].load = link_[links_[i]].flows.empty() ? 0.0 : link_[links_[i]].capacity - residual_[i];
   }
   for (auto id : flows_in_) {
     Flow& f = flows_[id];

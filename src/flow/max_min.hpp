@@ -36,8 +36,8 @@ class MaxMinFluid {
   std::size_t active() const { return active_; }
   double rate(std::uint64_t user) const;  // current rate of the live flow with this user tag (tests)
   // Bytes carried by the link up to its last change of load (all of them once no flow is left).
-  double carried_bytes(std::uint32_t link) const { return carried_[link]; }
-  std::size_t flows_on(std::uint32_t link) const { return on_link_[link].size(); }
+  double carried_bytes(std::uint32_t link) const { return link_[link].carried; }
+  std::size_t flows_on(std::uint32_t link) const { return link_[link].flows.size(); }
   std::uint64_t solves() const { return solves_; }
   std::uint64_t solved_flows() const { return solved_flows_; }  // flows visited by all solves
 
@@ -62,22 +62,28 @@ class MaxMinFluid {
   void gather(core::TimePs now, std::vector<std::uint32_t>& stack);
   void fill();
 
-  std::vector<double> capacity_;
   std::function<void(core::TimePs, std::uint64_t)> set_timer_;
   std::vector<Flow> flows_;
   std::vector<std::uint32_t> free_;
-  std::vector<std::vector<std::uint32_t>> on_link_;  // live flows per link, once per crossing
-  // Bytes moved per link up to carried_since_: the integral of its load, brought up to date whenever the
-  // load changes (so once every flow has ended, exact).
-  std::vector<double> carried_;
-  std::vector<core::TimePs> carried_since_;
-  std::vector<double> load_;          // sum of the rates crossing each link
+  // What a solve reads of a link, kept together (one or two cache lines per link visited).
+  struct Link {
+    std::vector<std::uint32_t> flows;  // live flows, once per crossing
+    double capacity = 0;
+    double load = 0;  // sum of the rates crossing it
+    // Bytes moved up to `since`: the integral of the load, brought up to date whenever the load changes
+    // (so, once every flow has ended, exact).
+    double carried = 0;
+    core::TimePs since = 0;
+    // During a solve: whether it is in (mark == epoch_), its position in links_, whether all its flows
+    // are in (expanded == epoch_).
+    std::uint32_t mark = 0, pos = 0, expanded = 0;
+  };
+  std::vector<Link> link_;
   std::vector<std::uint32_t> fresh_;  // flows started since the last flush
   std::vector<std::uint32_t> freed_;  // saturated links a flow left since the last flush
-  // Scratch for the solve, reused: the links and flows of the current solve, and per link its position
-  // in `links_`, whether all its flows are in (expanded), the rates of the flows left out, the residual
-  // capacity and the members not yet frozen.
-  std::vector<std::uint32_t> link_mark_, link_pos_, expanded_mark_, flow_mark_;
+  // Scratch for the solve, reused: the links and flows of the current solve, and per link position in it
+  // the rates of the flows left out, the residual capacity and the members not yet frozen.
+  std::vector<std::uint32_t> flow_mark_;
   std::vector<std::uint32_t> links_, flows_in_;
   std::vector<double> outside_, residual_;
   std::vector<std::uint32_t> unfrozen_, inside_count_, positions_;
