@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include "core/error.hpp"
 
@@ -10,6 +11,7 @@ namespace {
 constexpr std::uint32_t kGenerationMask = 0xffffff;
 constexpr double kSaturated = 1 - 1e-9;  // a link this full is a bottleneck
 constexpr double kSameRate = 1e-12;      // relative change below which a flow keeps its timer
+constexpr std::size_t kScanFlows = 32;   // solves with at most this many flows find bottlenecks by scans
 }  // namespace
 
 MaxMinFluid::MaxMinFluid(std::vector<double> capacity,
@@ -141,11 +143,44 @@ void MaxMinFluid::fill() {
     residual_[i] = link_[links_[i]].capacity - outside_[i];
   }
   auto share_of = [&](std::uint32_t i) { return std::max(residual_[i], 0.0) / unfrozen_[i]; };
+  std::size_t left = flows_in_.size();
+  // Fixes the rate of the unfrozen members of the link at position i, its share.
+  auto freeze = [&](std::uint32_t i, double share) {
+    for (auto id : link_[links_[i]].flows) {
+      Flow& f = flows_[id];
+      if (flow_mark_[id] != epoch_ || f.frozen) continue;
+      f.frozen = true;
+      --left;
+      f.rate = std::max(share, 0.0);
+      const std::uint32_t* position = positions_.data() + f.first_position;
+      for (std::size_t k = 0; k < f.path.size(); ++k) {
+        residual_[position[k]] -= f.rate;
+        --unfrozen_[position[k]];
+      }
+    }
+  };
+  // Both ways below take the link of smallest (share, position) each time (the heap up to rounding: a
+  // share that rounding lowered is refreshed late). Few flows freeze in few rounds, and then a scan over
+  // the links per round beats keeping a heap.
+  if (flows_in_.size() <= kScanFlows) {
+    while (left > 0) {
+      double best = std::numeric_limits<double>::infinity();
+      std::uint32_t at = 0;
+      for (std::uint32_t i = 0; i < n; ++i)
+        if (unfrozen_[i] > 0 && share_of(i) < best) {
+          best = share_of(i);
+          at = i;
+        }
+      AIFABRIC_ASSERT(best < std::numeric_limits<double>::infinity(),
+                      "max-min fill ran out of links with unfrozen flows");
+      freeze(at, best);
+    }
+    return;
+  }
   heap_.clear();
   for (std::uint32_t i = 0; i < n; ++i)
     if (unfrozen_[i] > 0) heap_.emplace_back(share_of(i), i);
   std::make_heap(heap_.begin(), heap_.end(), std::greater<>{});
-  std::size_t left = flows_in_.size();
   while (left > 0) {
     AIFABRIC_ASSERT(!heap_.empty(), "max-min fill ran out of links with unfrozen flows");
     std::pop_heap(heap_.begin(), heap_.end(), std::greater<>{});
@@ -160,18 +195,7 @@ void MaxMinFluid::fill() {
       std::push_heap(heap_.begin(), heap_.end(), std::greater<>{});
       continue;
     }
-    for (auto id : link_[links_[i]].flows) {
-      Flow& f = flows_[id];
-      if (flow_mark_[id] != epoch_ || f.frozen) continue;
-      f.frozen = true;
-      --left;
-      f.rate = std::max(share, 0.0);
-      const std::uint32_t* position = positions_.data() + f.first_position;
-      for (std::size_t k = 0; k < f.path.size(); ++k) {
-        residual_[position[k]] -= f.rate;
-        --unfrozen_[position[k]];
-      }
-    }
+    freeze(i, share);
   }
 }
 

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <map>
 
 #include "core/rng.hpp"
@@ -123,10 +124,10 @@ TEST(MaxMin, AGangIsChargedOncePerMember) {
   EXPECT_DOUBLE_EQ(h.fluid.rate(2), 1.0 / 3);
 }
 
-TEST(MaxMin, IncrementalSolvesMatchAFullSolveAfterEveryChange) {
-  // Random flows (some gangs) on 40 links of mixed capacity start in batches and run to completion; at
-  // every instant something started, the live flows' rates equal a from-scratch water-filling within 1e-9
-  // relative.
+// Random flows (some gangs) on 40 links of mixed capacity start in batches of 1 to `most_starts` and run
+// to completion; at every instant something started, the live flows' rates equal a from-scratch
+// water-filling within 1e-9 relative. Returns the mean number of flows per solve.
+double check_against_full_solves(std::uint64_t most_starts) {
   core::Rng rng(7, 1);
   std::vector<double> capacity(40);
   for (auto& c : capacity) c = 0.5 + static_cast<double>(rng.below(4));
@@ -143,7 +144,7 @@ TEST(MaxMin, IncrementalSolvesMatchAFullSolveAfterEveryChange) {
         live_paths.erase(live_paths.begin() + (it - live_users.begin()));
         live_users.erase(it);
       }
-    const int starts = 1 + static_cast<int>(rng.below(4));
+    const int starts = 1 + static_cast<int>(rng.below(most_starts));
     for (int k = 0; k < starts; ++k) {
       std::vector<std::uint32_t> path;
       const auto hops = 1 + rng.below(4);
@@ -155,11 +156,19 @@ TEST(MaxMin, IncrementalSolvesMatchAFullSolveAfterEveryChange) {
     }
     h.fluid.flush(now);
     const auto expect = reference_rates(capacity, live_paths);
-    for (std::size_t f = 0; f < live_users.size(); ++f)
-      ASSERT_NEAR(h.fluid.rate(live_users[f]), expect[f], 1e-9 * expect[f])
+    for (std::size_t f = 0; f < live_users.size(); ++f) {
+      EXPECT_NEAR(h.fluid.rate(live_users[f]), expect[f], 1e-9 * expect[f])
           << "round " << round << ", flow " << live_users[f];
+      if (std::fabs(h.fluid.rate(live_users[f]) - expect[f]) > 1e-9 * expect[f]) return 0;
+    }
   }
   EXPECT_GT(next_user - live_users.size(), 300u) << "most flows completed";
+  return static_cast<double>(h.fluid.solved_flows()) / static_cast<double>(h.fluid.solves());
+}
+
+TEST(MaxMin, IncrementalSolvesMatchAFullSolveAfterEveryChange) {
+  // The first solves hold a few flows (bottlenecks found by scans); the mean is above 32 (found by a heap).
+  EXPECT_GT(check_against_full_solves(4), 32);
 }
 
 TEST(MaxMin, ASolveStopsAtLinksWithSpareCapacity) {
