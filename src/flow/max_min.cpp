@@ -30,8 +30,8 @@ void MaxMinFluid::account(std::uint32_t link, core::TimePs now) {
   link_[link].since = now;
 }
 
-bool MaxMinFluid::saturated(std::uint32_t link, double load) const {
-  return load >= link_[link].capacity * kSaturated;
+bool MaxMinFluid::saturated(double capacity, double load) {
+  return load >= capacity * kSaturated;
 }
 
 void MaxMinFluid::start(core::TimePs now, std::vector<std::uint32_t> path, double bytes, std::uint64_t user) {
@@ -68,7 +68,7 @@ bool MaxMinFluid::on_timer(core::TimePs now, std::uint64_t key, std::uint64_t& u
     v.erase(std::find(v.begin(), v.end(), id));
     // Flows on a link that had spare capacity were not held back by it: only a saturated link's flows
     // may speed up.
-    if (saturated(l, link_[l].load) && !v.empty()) freed_.push_back(l);
+    if (saturated(link_[l].capacity, link_[l].load) && !v.empty()) freed_.push_back(l);
     link_[l].load = v.empty() ? 0.0 : std::max(0.0, link_[l].load - f.rate);
   }
   f.path.clear();
@@ -84,64 +84,69 @@ double MaxMinFluid::rate(std::uint64_t user) const {
   return 0;
 }
 
-void MaxMinFluid::add_link(std::uint32_t l) {
-  if (link_[l].mark == epoch_) return;
-  link_[l].mark = epoch_;
-  link_[l].pos = static_cast<std::uint32_t>(links_.size());
+std::uint32_t MaxMinFluid::add_link(std::uint32_t l) {
+  Link& k = link_[l];
+  if (k.mark == epoch_) return k.pos;
+  k.mark = epoch_;
+  k.pos = static_cast<std::uint32_t>(links_.size());
   links_.push_back(l);
+  at_capacity_.push_back(k.capacity);
+  at_load_.push_back(k.load);
+  at_flows_.push_back(static_cast<std::uint32_t>(k.flows.size()));
+  at_expanded_.push_back(k.expanded == epoch_ ? 1 : 0);
+  return k.pos;
+}
+
+void MaxMinFluid::expand(std::uint32_t l, std::uint32_t i, std::vector<std::uint32_t>& stack) {
+  link_[l].expanded = epoch_;
+  at_expanded_[i] = 1;
+  stack.push_back(l);
+}
+
+void MaxMinFluid::admit(core::TimePs now, std::uint32_t id, std::vector<std::uint32_t>& stack) {
+  // The flow joins the solve with its path as positions in links_; every saturated link it crosses is
+  // expanded (all its flows join too).
+  flow_mark_[id] = epoch_;
+  flows_in_.push_back(id);
+  Flow& f = flows_[id];
+  settle(now, f);
+  f.old_rate = f.fresh ? 0 : f.rate;
+  f.first_position = static_cast<std::uint32_t>(positions_.size());
+  for (auto l : f.path) {
+    const std::uint32_t i = add_link(l);
+    positions_.push_back(i);
+    if (!at_expanded_[i] && saturated(at_capacity_[i], at_load_[i])) expand(l, i, stack);
+  }
 }
 
 void MaxMinFluid::gather(core::TimePs now, std::vector<std::uint32_t>& stack) {
-  // Every flow on an expanded link joins the solve; so do, through them, the flows of every link they
-  // cross that is saturated.
   while (!stack.empty()) {
     const std::uint32_t l = stack.back();
     stack.pop_back();
-    for (auto id : link_[l].flows) {
-      if (flow_mark_[id] == epoch_) continue;
-      flow_mark_[id] = epoch_;
-      flows_in_.push_back(id);
-      Flow& f = flows_[id];
-      settle(now, f);
-      f.old_rate = f.rate;
-      for (auto other : f.path) {
-        add_link(other);
-        if (link_[other].expanded != epoch_ && saturated(other, link_[other].load)) {
-          link_[other].expanded = epoch_;
-          stack.push_back(other);
-        }
-      }
-    }
+    for (auto id : link_[l].flows)
+      if (flow_mark_[id] != epoch_) admit(now, id, stack);
   }
 }
 
 void MaxMinFluid::fill() {
   // Progressive filling of the flows in the solve, on what the flows left out leave of each link: the
   // link with the smallest fair share (residual / members not yet frozen) fixes the rate of its members;
-  // their rates come off every link they cross; repeat.
+  // their rates come off every link they cross; repeat. Everything is by position in links_.
   const std::size_t n = links_.size();
-  residual_.assign(n, 0.0);
-  outside_.assign(n, 0.0);
+  outside_.assign(at_load_.begin(), at_load_.end());
   unfrozen_.assign(n, 0);
-  for (std::size_t i = 0; i < n; ++i) outside_[i] = link_[links_[i]].load;
-  // Each inside flow's path as positions in links_, looked up once.
-  positions_.clear();
   for (auto id : flows_in_) {
     Flow& f = flows_[id];
     f.frozen = false;
-    f.first_position = static_cast<std::uint32_t>(positions_.size());
-    for (auto l : f.path) {
-      const std::uint32_t i = link_[l].pos;
-      positions_.push_back(i);
-      outside_[i] -= f.old_rate;
-      ++unfrozen_[i];
+    const std::uint32_t* position = positions_.data() + f.first_position;
+    for (std::size_t k = 0; k < f.path.size(); ++k) {
+      outside_[position[k]] -= f.old_rate;
+      ++unfrozen_[position[k]];
     }
   }
   inside_count_ = unfrozen_;
-  for (std::size_t i = 0; i < n; ++i) {
-    outside_[i] = std::max(0.0, outside_[i]);
-    residual_[i] = link_[links_[i]].capacity - outside_[i];
-  }
+  residual_.resize(n);
+  for (std::size_t i = 0; i < n; ++i) residual_[i] = at_capacity_[i] - std::max(0.0, outside_[i]);
   auto share_of = [&](std::uint32_t i) { return std::max(residual_[i], 0.0) / unfrozen_[i]; };
   std::size_t left = flows_in_.size();
   // Fixes the rate of the unfrozen members of the link at position i, its share.
@@ -204,28 +209,19 @@ void MaxMinFluid::flush(core::TimePs now) {
   ++solves_;
   ++epoch_;
   links_.clear();
+  at_capacity_.clear();
+  at_load_.clear();
+  at_flows_.clear();
+  at_expanded_.clear();
   flows_in_.clear();
+  positions_.clear();
   std::vector<std::uint32_t> stack;
   for (auto l : freed_) {
-    add_link(l);
-    if (link_[l].expanded != epoch_) {
-      link_[l].expanded = epoch_;
-      stack.push_back(l);
-    }
+    const std::uint32_t i = add_link(l);
+    if (!at_expanded_[i]) expand(l, i, stack);
   }
-  for (auto id : fresh_) {
-    if (!flows_[id].live || flow_mark_[id] == epoch_) continue;
-    flow_mark_[id] = epoch_;
-    flows_in_.push_back(id);
-    flows_[id].old_rate = 0;
-    for (auto l : flows_[id].path) {
-      add_link(l);
-      if (link_[l].expanded != epoch_ && saturated(l, link_[l].load)) {
-        link_[l].expanded = epoch_;
-        stack.push_back(l);
-      }
-    }
-  }
+  for (auto id : fresh_)
+    if (flows_[id].live && flow_mark_[id] != epoch_) admit(now, id, stack);
   freed_.clear();
   fresh_.clear();
   gather(now, stack);
@@ -233,13 +229,9 @@ void MaxMinFluid::flush(core::TimePs now) {
     if (flows_in_.empty()) break;
     fill();
     // A link the new rates fill, shared with flows left out: they must join, and the solve repeats.
-    for (std::size_t i = 0; i < links_.size(); ++i) {
-      const std::uint32_t l = links_[i];
-      if (link_[l].expanded == epoch_ || inside_count_[i] == link_[l].flows.size()) continue;
-      if (saturated(l, link_[l].capacity - residual_[i])) {
-        link_[l].expanded = epoch_;
-        stack.push_back(l);
-      }
+    for (std::uint32_t i = 0; i < links_.size(); ++i) {
+      if (at_expanded_[i] || inside_count_[i] == at_flows_[i]) continue;
+      if (saturated(at_capacity_[i], at_capacity_[i] - residual_[i])) expand(links_[i], i, stack);
     }
     if (stack.empty()) break;
     gather(now, stack);
@@ -247,7 +239,7 @@ void MaxMinFluid::flush(core::TimePs now) {
   solved_flows_ += flows_in_.size();
   for (std::size_t i = 0; i < links_.size(); ++i) {
     account(links_[i], now);
-    link_[links_[i]].load = link_[links_[i]].flows.empty() ? 0.0 : link_[links_[i]].capacity - residual_[i];
+    link_[links_[i]].load = at_flows_[i] == 0 ? 0.0 : at_capacity_[i] - residual_[i];
   }
   for (auto id : flows_in_) {
     Flow& f = flows_[id];

@@ -57,8 +57,10 @@ class MaxMinFluid {
   };
   void settle(core::TimePs now, Flow& f);
   void account(std::uint32_t link, core::TimePs now);
-  bool saturated(std::uint32_t link, double load) const;
-  void add_link(std::uint32_t link);
+  static bool saturated(double capacity, double load);
+  std::uint32_t add_link(std::uint32_t link);  // returns its position in links_
+  void expand(std::uint32_t link, std::uint32_t position, std::vector<std::uint32_t>& stack);
+  void admit(core::TimePs now, std::uint32_t flow, std::vector<std::uint32_t>& stack);
   void gather(core::TimePs now, std::vector<std::uint32_t>& stack);
   void fill();
 
@@ -81,8 +83,13 @@ class MaxMinFluid {
   std::vector<Link> link_;
   std::vector<std::uint32_t> fresh_;  // flows started since the last flush
   std::vector<std::uint32_t> freed_;  // saturated links a flow left since the last flush
-  // Scratch for the solve, reused: the links and flows of the current solve, and per link position in it
-  // the rates of the flows left out, the residual capacity and the members not yet frozen.
+  // Scratch for the solve, reused: the links and flows of the current solve; per position in links_, the
+  // link's capacity, load, live flows and whether all of them are in, copied when the link joins (so the
+  // solve reads links in order, not scattered over the fabric), and the rates of the flows left out, the
+  // residual capacity and the members not yet frozen; each flow's path as positions.
+  std::vector<double> at_capacity_, at_load_;
+  std::vector<std::uint32_t> at_flows_;
+  std::vector<std::uint8_t> at_expanded_;
   std::vector<std::uint32_t> flow_mark_;
   std::vector<std::uint32_t> links_, flows_in_;
   std::vector<double> outside_, residual_;
