@@ -6,6 +6,8 @@
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
+#include <memory>
+#include <mutex>
 
 #include "api/parallel.hpp"
 #include "api/run.hpp"
@@ -26,9 +28,28 @@ void make_folder(const std::string& dir) {
                                      "cannot create output folder: " + ec.message());
 }
 
+// A long run shows it is alive: a line on stderr at most every 10 s of wall time, from the first 10 s on.
+void show_progress(aifabric::api::Scenario& sc) {
+  struct State {
+    std::mutex mutex;
+    std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now(), last = start;
+  };
+  auto state = std::make_shared<State>();
+  sc.run.progress = [state](aifabric::core::TimePs simulated_ps, std::uint64_t events) {
+    const std::lock_guard<std::mutex> lock(state->mutex);
+    const auto now = std::chrono::steady_clock::now();
+    if (now - state->last < std::chrono::seconds(10)) return;
+    state->last = now;
+    std::cerr << fmt::format("running      {:.3f} ms simulated, {} events, {:.0f} s\n",
+                             aifabric::core::ps_to_us(simulated_ps) / 1e3, events,
+                             std::chrono::duration<double>(now - state->start).count());
+  };
+}
+
 int simulate(const std::string& scenario, const std::string& out, std::int64_t seed,
              const std::string& fidelity) {
   auto sc = aifabric::io::load_scenario(scenario, seed);
+  show_progress(sc);
   if (fidelity == "flow") sc.fidelity = aifabric::api::NetworkModel::kFlow;
   if (fidelity == "packet") sc.fidelity = aifabric::api::NetworkModel::kPacket;
   if (sc.flows.empty())
@@ -45,6 +66,7 @@ int simulate(const std::string& scenario, const std::string& out, std::int64_t s
 
 int collective(const std::string& scenario, const std::string& out, const std::string& network) {
   auto sc = aifabric::io::load_scenario(scenario);
+  show_progress(sc);
   if (!sc.collective.present)
     throw aifabric::core::InputError(aifabric::core::Location{sc.source, 0, 0, "collective"},
                                      "this scenario has no collective section (see `aifabric params`)");
@@ -76,6 +98,7 @@ int collective(const std::string& scenario, const std::string& out, const std::s
 
 int assess(const std::string& scenario, const std::string& out, const std::string& fidelity) {
   auto sc = aifabric::io::load_scenario(scenario);
+  show_progress(sc);
   if (fidelity == "flow") sc.fidelity = aifabric::api::NetworkModel::kFlow;
   if (fidelity == "packet") sc.fidelity = aifabric::api::NetworkModel::kPacket;
   if (sc.jobs.empty() && sc.services.empty())

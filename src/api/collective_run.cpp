@@ -45,7 +45,9 @@ std::unique_ptr<workload::IdealNetwork> ideal_network(const Scenario& sc) {
     return walk_path(t, *routing, src, dst, wire,
                      [](std::uint32_t, std::span<const std::uint32_t>) { return 0; });
   };
-  return std::make_unique<workload::IdealNetwork>(std::move(nic), latency);
+  auto net = std::make_unique<workload::IdealNetwork>(std::move(nic), latency);
+  net->set_progress(sc.run.progress);
+  return net;
 }
 
 Execution execute(const Scenario& sc, const workload::Program& program, NetworkModel model,

@@ -31,7 +31,9 @@ std::vector<double> link_capacities(const Scenario& sc) {
 }  // namespace
 
 FlowNetwork::FlowNetwork(const Scenario& sc)
-    : FluidNetwork(link_capacities(sc)), sc_(sc), routing_(sc.topology), wire_(full_packet_wire_bytes(sc)) {}
+    : FluidNetwork(link_capacities(sc)), sc_(sc), routing_(sc.topology), wire_(full_packet_wire_bytes(sc)) {
+  set_progress(sc.run.progress);
+}
 
 core::TimePs FlowNetwork::path_latency(std::uint64_t entropy_key, std::uint32_t src, std::uint32_t dst,
                                        std::vector<std::uint32_t>* ports) {

@@ -1,5 +1,6 @@
 #pragma once
 #include <cstdint>
+#include <functional>
 
 #include "cc/dcqcn.hpp"
 #include "core/time.hpp"
@@ -71,6 +72,10 @@ struct RunOptions {
   core::TimePs stop_ps = 0;             // hard stop; 0 = none (the run ends when every flow completes)
   core::TimePs sample_interval_ps = 0;  // time-series sampling; 0 = off
   core::TimePs check_interval_ps = 0;   // invariant checks (conservation, buffers, credits); 0 = off
+  // Called every kProgressEvents events with the simulated time and the events so far, for a caller that
+  // shows a long run's progress; empty = none. Not a scenario value.
+  std::function<void(core::TimePs simulated_ps, std::uint64_t events)> progress;
+  static constexpr std::uint64_t kProgressEvents = std::uint64_t{1} << 20;
 };
 
 }  // namespace aifabric::net

@@ -242,6 +242,8 @@ void Simulation::run_until(core::TimePs limit) {
         0x100000001b3ull;
     ++events_processed_;
     dispatch(e);
+    if (events_processed_ % RunOptions::kProgressEvents == 0 && opt_.progress)
+      opt_.progress(events_.now(), events_processed_);
   }
   end_ps_ =
       completed_ == added_ || events_.empty() || stalled_ ? events_.now() : std::max(events_.now(), limit);

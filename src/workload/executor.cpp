@@ -56,6 +56,7 @@ void FluidNetwork::run(BackendSink& sink) {
     }
     // Everything that happens at this instant is in: solve the rates once for all of it.
     if (queue_.empty() || queue_.next_time() != queue_.now()) fluid_.flush(queue_.now());
+    if (events_ % kProgressEvents == 0 && progress_) progress_(queue_.now(), events_);
   }
 }
 

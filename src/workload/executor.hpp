@@ -76,6 +76,11 @@ class FluidNetwork : public NetworkBackend {
   void set_timer(core::TimePs at, std::uint64_t token) override;
   void run(BackendSink& sink) override;
   std::uint64_t events() const { return events_; }
+  // Called every kProgressEvents events with the simulated time and the events so far.
+  void set_progress(std::function<void(core::TimePs, std::uint64_t)> progress) {
+    progress_ = std::move(progress);
+  }
+  static constexpr std::uint64_t kProgressEvents = std::uint64_t{1} << 16;
 
  protected:
   // Moves `bytes` over the links of `path`; the caller's `token` is done `delay` after the last byte left.
@@ -92,6 +97,7 @@ class FluidNetwork : public NetworkBackend {
   TokenSlots started_;               // the caller's token of each transfer in flight
   std::vector<core::TimePs> delay_;  // by slot of started_: from last byte out to done
   std::uint64_t events_ = 0;
+  std::function<void(core::TimePs, std::uint64_t)> progress_;
 };
 
 // A non-blocking, congestion-free network: each host's NIC sends and receives at its line rate times the

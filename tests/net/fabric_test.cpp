@@ -124,6 +124,23 @@ traffic: [{kind: incast, receiver: 15, senders: 1, size_bytes: 1KB}]
   EXPECT_LE(records[1], 24u);
 }
 
+TEST(Fabric, ProgressIsReportedEveryMillionEventsWithoutChangingTheRun) {
+  // The progress hook sees the simulated time rise, once per 2^20 events; the run is the same as without.
+  auto sc = io::load_scenario("example:fat_tree_permutation");
+  const auto plain = testing::make_simulation(sc).run();
+  std::vector<std::pair<core::TimePs, std::uint64_t>> calls;
+  sc.run.progress = [&](core::TimePs t, std::uint64_t events) { calls.emplace_back(t, events); };
+  const auto watched = testing::make_simulation(sc).run();
+  EXPECT_EQ(watched.fingerprint, plain.fingerprint);
+  ASSERT_EQ(calls.size(), plain.events / net::RunOptions::kProgressEvents);
+  ASSERT_GE(calls.size(), 2u);
+  for (std::size_t i = 0; i < calls.size(); ++i) {
+    EXPECT_EQ(calls[i].second, (i + 1) * net::RunOptions::kProgressEvents);
+    if (i > 0) EXPECT_GE(calls[i].first, calls[i - 1].first);
+  }
+  EXPECT_LE(calls.back().first, watched.end_ps);
+}
+
 TEST(Fabric, SharedBufferIsNeverExceeded) {
   // 31-to-1 incast into a lossy 4 MB shared buffer, and a lossless one: peaks stay within the buffer.
   for (const char* fabric : {"{kind: ethernet}", "{kind: roce}"}) {

@@ -161,9 +161,15 @@ TEST(RingProgram, StepsRunWithoutAnOpPerRankAndStep) {
   ASSERT_EQ(p.rings().size(), 1u);
   EXPECT_EQ(p.ring_sends(), 2ull * (n - 1) * n);
   IdealNetwork net(std::vector<double>(n, kBytesPerPs), 0);
+  std::uint64_t calls = 0;
+  net.set_progress([&](core::TimePs, std::uint64_t events) {
+    EXPECT_EQ(events, ++calls * FluidNetwork::kProgressEvents);
+  });
   Executor ex(p, cluster, ExecutorParams{kNvBytesPerPs, kAlphaNv, kAlpha}, net);
   const auto r = ex.run();
   ASSERT_TRUE(r.complete);
+  EXPECT_GT(calls, 0u);
+  EXPECT_EQ(calls, net.events() / FluidNetwork::kProgressEvents);
   EXPECT_EQ(r.network_transfers, 2ull * (n - 1) * (n / g));
   EXPECT_EQ(r.nvlink_transfers, 2ull * (n - 1) * n - r.network_transfers);
   const double block = static_cast<double>(bytes) / n;
