@@ -136,7 +136,9 @@ TEST(Fabric, ProgressIsReportedEveryMillionEventsWithoutChangingTheRun) {
   ASSERT_GE(calls.size(), 2u);
   for (std::size_t i = 0; i < calls.size(); ++i) {
     EXPECT_EQ(calls[i].second, (i + 1) * net::RunOptions::kProgressEvents);
-    if (i > 0) EXPECT_GE(calls[i].first, calls[i - 1].first);
+    if (i > 0) {
+      EXPECT_GE(calls[i].first, calls[i - 1].first);
+    }
   }
   EXPECT_LE(calls.back().first, watched.end_ps);
 }
