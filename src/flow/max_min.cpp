@@ -148,7 +148,9 @@ void MaxMinFluid::fill() {
   residual_.resize(n);
   for (std::size_t i = 0; i < n; ++i) residual_[i] = at_capacity_[i] - std::max(0.0, outside_[i]);
   auto share_of = [&](std::uint32_t i) { return std::max(residual_[i], 0.0) / unfrozen_[i]; };
-  std::size_t left = flows_in_.size();
+  // Flows left to freeze (one with an empty path crosses no link: nothing limits it, and it moves no bytes).
+  std::size_t left = 0;
+  for (auto id : flows_in_) left += flows_[id].path.empty() ? 0 : 1;
   // Fixes the rate of the unfrozen members of the link at position i, its share.
   auto freeze = [&](std::uint32_t i, double share) {
     for (auto id : link_[links_[i]].flows) {

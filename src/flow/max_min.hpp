@@ -73,7 +73,8 @@ class MaxMinFluid {
     double capacity = 0;
     double load = 0;  // sum of the rates crossing it
     // Bytes moved up to `since`: the integral of the load, brought up to date whenever the load changes
-    // (so, once every flow has ended, exact).
+    // (so, once every flow has ended, the bytes moved plus at most one picosecond of each flow's rate,
+    // from rounding completion times up).
     double carried = 0;
     core::TimePs since = 0;
     // During a solve: whether it is in (mark == epoch_), its position in links_, whether all its flows

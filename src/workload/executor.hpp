@@ -160,6 +160,7 @@ class Executor : public BackendSink {
   std::vector<HostPair> group_hosts_;  // scratch: a group's members as hosts
   static constexpr int kTagShift = 56;
   static constexpr std::uint64_t kValueMask = (std::uint64_t{1} << kTagShift) - 1;
+  static_assert(Program::kMaxRingSends - 1 <= kValueMask);
   void make_ready(std::uint32_t op);
   void finish(std::uint32_t op);
   void drain();

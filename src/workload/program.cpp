@@ -37,6 +37,7 @@ std::uint32_t Program::add_ring(const std::vector<std::uint32_t>& gpus, std::uin
                             static_cast<std::uint32_t>(ops_.size()), ring_sends_});
   ring_gpus_.insert(ring_gpus_.end(), gpus.begin(), gpus.end());
   ring_sends_ += static_cast<std::uint64_t>(steps) * m;
+  AIFABRIC_ASSERT(ring_sends_ < kMaxRingSends, "ring sends beyond what a token can number");
   for (const auto kind : {OpKind::kRingEntry, OpKind::kRingExit})
     for (std::uint32_t i = 0; i < m; ++i) {
       Op op{kind, gpus[i], gpus[i], 0, 0, tag};

@@ -91,6 +91,8 @@ class Program {
   std::size_t size() const { return ops_.size(); }
 
   static constexpr std::uint32_t kNone = 0xffffffffu;
+  // Ring sends of a program are numbered below this (the executor's tokens keep 56 bits for them).
+  static constexpr std::uint64_t kMaxRingSends = std::uint64_t{1} << 56;
 
  private:
   std::vector<Op> ops_;

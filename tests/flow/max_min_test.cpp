@@ -70,6 +70,17 @@ TEST(MaxMin, RatesFollowStartsAndEndsAndBytesAreConserved) {
   EXPECT_EQ(h.fluid.active(), 0u);
 }
 
+TEST(MaxMin, AnEmptyFlowOnNoLinkFinishesAtOnceBesideOthers) {
+  // Nothing to move and no link to cross: done at its start, while a flow on a link gets the link.
+  Harness h({1.0});
+  h.start(0, {0}, 1000, 1);
+  h.start(100, {}, 0, 2);
+  const auto done = h.finish(2);
+  ASSERT_EQ(done.size(), 2u);
+  EXPECT_EQ(done[0], std::make_pair(std::uint64_t{2}, core::TimePs{100}));
+  EXPECT_EQ(done[1], std::make_pair(std::uint64_t{1}, core::TimePs{1000}));
+}
+
 TEST(MaxMin, UnrelatedFlowsAreNotResolved) {
   // Two disjoint links: starting a flow on one leaves the other's flow and timer alone.
   Harness h({1.0, 1.0});
