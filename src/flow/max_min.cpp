@@ -110,7 +110,7 @@ void MaxMinFluid::admit(core::TimePs now, std::uint32_t id, std::vector<std::uin
   flows_in_.push_back(id);
   Flow& f = flows_[id];
   settle(now, f);
-  f.old_rate = f.fresh ? 0 : f.rate;
+  f.old_rate = f.rate;  // 0 for a flow started since the last solve
   f.first_position = static_cast<std::uint32_t>(positions_.size());
   for (auto l : f.path) {
     const std::uint32_t i = add_link(l);

@@ -107,8 +107,7 @@ ExecutionResult Executor::run() {
   // A ring's exit also waits for its position's last send and last receive.
   for (std::uint32_t i = 0; i < ops.size(); ++i)
     waiting_[i] = ops[i].predecessors + (ops[i].kind == OpKind::kRingExit ? 2 : 0);
-  ring_joined_.assign(
-      program_.rings().empty() ? 0 : program_.rings().back().first_gpu + program_.rings().back().size, 0);
+  ring_joined_.assign(program_.ring_positions(), 0);
   for (std::uint32_t i = 0; i < ops.size(); ++i)
     if (waiting_[i] == 0) make_ready(i);
   drain();
@@ -139,8 +138,8 @@ void Executor::make_ready(std::uint32_t op) {
     }
     return;
   }
-  const bool local = o.kind == OpKind::kTransfer && cluster_.server_of[o.src] == cluster_.server_of[o.dst];
-  const core::TimePs step = local ? params_.nvlink_step_ps : params_.network_step_ps * o.rounds;
+  const core::TimePs step =
+      o.kind == OpKind::kGroup ? params_.network_step_ps * o.rounds : step_ps(o.src, o.dst);
   if (step == 0) {
     begin_transfer(op);
   } else {
@@ -157,22 +156,31 @@ void Executor::begin_transfer(std::uint32_t op) {
       group_hosts_.emplace_back(cluster_.host_of[src], cluster_.host_of[dst]);
     }
     result_.network_transfers += o.member_count;
-    const auto bytes =
-        static_cast<std::uint64_t>(std::ceil(static_cast<double>(o.bytes) / params_.network_efficiency));
-    network_.start_group(group_hosts_, bytes, o.rounds, op);
+    network_.start_group(group_hosts_, on_wire(o.bytes), o.rounds, op);
     return;
   }
-  if (o.src == o.dst || o.bytes == 0) {
-    finished_stack_.push_back(op);
-  } else if (cluster_.server_of[o.src] == cluster_.server_of[o.dst]) {
+  if (!move(o.src, o.dst, o.bytes, op)) finished_stack_.push_back(op);
+}
+
+core::TimePs Executor::step_ps(std::uint32_t src, std::uint32_t dst) const {
+  return cluster_.server_of[src] == cluster_.server_of[dst] ? params_.nvlink_step_ps
+                                                            : params_.network_step_ps;
+}
+
+std::uint64_t Executor::on_wire(std::uint64_t bytes) const {
+  return static_cast<std::uint64_t>(std::ceil(static_cast<double>(bytes) / params_.network_efficiency));
+}
+
+bool Executor::move(std::uint32_t src, std::uint32_t dst, std::uint64_t bytes, std::uint64_t token) {
+  if (src == dst || bytes == 0) return false;
+  if (cluster_.server_of[src] == cluster_.server_of[dst]) {
     ++result_.nvlink_transfers;
-    nvlink_.start(network_.now(), o.src, o.dst, static_cast<double>(o.bytes), op);
+    nvlink_.start(network_.now(), src, dst, static_cast<double>(bytes), token);
   } else {
     ++result_.network_transfers;
-    const auto bytes =
-        static_cast<std::uint64_t>(std::ceil(static_cast<double>(o.bytes) / params_.network_efficiency));
-    network_.start_transfer(cluster_.host_of[o.src], cluster_.host_of[o.dst], bytes, op);
+    network_.start_transfer(cluster_.host_of[src], cluster_.host_of[dst], on_wire(bytes), token);
   }
+  return true;
 }
 
 void Executor::finish(std::uint32_t op) {
@@ -199,11 +207,14 @@ void Executor::drain() {
   }
 }
 
-const RingSpec& Executor::ring_of(std::uint64_t send) const {
+Executor::RingSend Executor::locate(std::uint64_t send) const {
   const auto& rings = program_.rings();
   const auto it = std::upper_bound(rings.begin(), rings.end(), send,
                                    [](std::uint64_t s, const RingSpec& r) { return s < r.first_send; });
-  return *(it - 1);
+  const RingSpec& ring = *(it - 1);
+  const std::uint64_t n = send - ring.first_send;
+  return {ring, static_cast<std::uint32_t>(it - 1 - rings.begin()), static_cast<std::uint32_t>(n / ring.size),
+          static_cast<std::uint32_t>(n % ring.size)};
 }
 
 void Executor::ring_joined(const Op& entry) {
@@ -221,10 +232,7 @@ void Executor::ring_joined(const Op& entry) {
 
 void Executor::ready_send(const RingSpec& ring, std::uint32_t k, std::uint32_t i) {
   const std::uint64_t send = ring.first_send + static_cast<std::uint64_t>(k) * ring.size + i;
-  const std::uint32_t src = program_.ring_gpu(ring, i);
-  const std::uint32_t dst = program_.ring_gpu(ring, (i + 1) % ring.size);
-  const core::TimePs step =
-      cluster_.server_of[src] == cluster_.server_of[dst] ? params_.nvlink_step_ps : params_.network_step_ps;
+  const core::TimePs step = step_ps(program_.ring_gpu(ring, i), program_.ring_gpu(ring, (i + 1) % ring.size));
   if (step == 0) {
     begin_send(send);
   } else {
@@ -233,55 +241,42 @@ void Executor::ready_send(const RingSpec& ring, std::uint32_t k, std::uint32_t i
 }
 
 void Executor::begin_send(std::uint64_t send) {
-  const RingSpec& ring = ring_of(send);
-  const auto k = static_cast<std::uint32_t>((send - ring.first_send) / ring.size);
-  const auto i = static_cast<std::uint32_t>((send - ring.first_send) % ring.size);
-  const std::uint32_t src = program_.ring_gpu(ring, i);
-  const std::uint32_t dst = program_.ring_gpu(ring, (i + 1) % ring.size);
+  const auto [ring, r, k, i] = locate(send);
   const std::uint64_t bytes = Program::ring_block(ring, k, i);
-  const std::uint64_t token = (kRingSend << kTagShift) | send;
-  if (bytes == 0) {
+  if (!move(program_.ring_gpu(ring, i), program_.ring_gpu(ring, (i + 1) % ring.size), bytes,
+            (kRingSend << kTagShift) | send))
     sent_stack_.push_back(send);
-  } else if (cluster_.server_of[src] == cluster_.server_of[dst]) {
-    ++result_.nvlink_transfers;
-    nvlink_.start(network_.now(), src, dst, static_cast<double>(bytes), token);
-  } else {
-    ++result_.network_transfers;
-    network_.start_transfer(
-        cluster_.host_of[src], cluster_.host_of[dst],
-        static_cast<std::uint64_t>(std::ceil(static_cast<double>(bytes) / params_.network_efficiency)),
-        token);
-  }
 }
 
 void Executor::send_done(std::uint64_t send) {
-  const RingSpec& ring = ring_of(send);
-  const auto k = static_cast<std::uint32_t>((send - ring.first_send) / ring.size);
-  const auto i = static_cast<std::uint32_t>((send - ring.first_send) % ring.size);
+  const auto [ring, r, k, i] = locate(send);
   if (k + 1 < ring.steps) {
     ready_send(ring, k + 1, (i + 1) % ring.size);
     return;
   }
   // The last step: position i has sent its last block and position i + 1 has received its last.
-  const auto r = static_cast<std::uint32_t>(&ring - program_.rings().data());
   for (const std::uint32_t p : {i, (i + 1) % ring.size}) {
     const std::uint32_t exit = program_.ring_exit(r, p);
     if (--waiting_[exit] == 0) make_ready(exit);
   }
 }
 
-void Executor::transfer_done(std::uint64_t token) {
+void Executor::moved(std::uint64_t token) {
   if ((token >> kTagShift) == kRingSend) {
     send_done(token & kValueMask);
   } else {
     finish(static_cast<std::uint32_t>(token));
   }
+}
+
+void Executor::transfer_done(std::uint64_t token) {
+  moved(token);
   drain();
 }
 
 void Executor::timer(std::uint64_t token) {
   const std::uint64_t tag = token >> kTagShift;
-  const std::uint64_t value = token & ((std::uint64_t{1} << kTagShift) - 1);
+  const std::uint64_t value = token & kValueMask;
   switch (tag) {
     case kComputeDone:
       finish(static_cast<std::uint32_t>(value));
@@ -291,12 +286,7 @@ void Executor::timer(std::uint64_t token) {
       break;
     case kNvlink: {
       std::uint64_t user = 0;
-      if (!nvlink_.on_timer(network_.now(), value, user)) break;
-      if ((user >> kTagShift) == kRingSend) {
-        send_done(user & kValueMask);
-      } else {
-        finish(static_cast<std::uint32_t>(user));
-      }
+      if (nvlink_.on_timer(network_.now(), value, user)) moved(user);
       break;
     }
     case kRingStep:

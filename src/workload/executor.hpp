@@ -165,13 +165,23 @@ class Executor : public BackendSink {
   void finish(std::uint32_t op);
   void drain();
   void begin_transfer(std::uint32_t op);
+  core::TimePs step_ps(std::uint32_t src_gpu, std::uint32_t dst_gpu) const;  // latency of one step
+  std::uint64_t on_wire(std::uint64_t bytes) const;  // what a transfer puts on the network
+  // Starts moving `bytes` between GPUs (NVLink inside a server, else the network), done under `token`;
+  // false when there is nothing to move.
+  bool move(std::uint32_t src_gpu, std::uint32_t dst_gpu, std::uint64_t bytes, std::uint64_t token);
+  void moved(std::uint64_t token);  // a transfer started by move() is done
   // Rings, expanded as they run: a position joins when its entry op finishes; a send is ready when the
   // block it forwards has arrived.
   void ring_joined(const Op& entry);
   void ready_send(const RingSpec& ring, std::uint32_t k, std::uint32_t i);
   void begin_send(std::uint64_t send);
   void send_done(std::uint64_t send);
-  const RingSpec& ring_of(std::uint64_t send) const;
+  struct RingSend {
+    const RingSpec& ring;
+    std::uint32_t r, k, i;  // ring index, step, position
+  };
+  RingSend locate(std::uint64_t send) const;
 
   const Program& program_;
   const ClusterMap& cluster_;

@@ -76,7 +76,8 @@ class Program {
     return ring_gpus_[ring.first_gpu + position];
   }
   const std::vector<RingSpec>& rings() const { return rings_; }
-  std::uint64_t ring_sends() const { return ring_sends_; }  // sends of all rings together
+  std::size_t ring_positions() const { return ring_gpus_.size(); }  // of all rings together
+  std::uint64_t ring_sends() const { return ring_sends_; }          // sends of all rings together
   // Bytes of ring send (k, i).
   static std::uint64_t ring_block(const RingSpec& ring, std::uint32_t k, std::uint32_t i);
   // `after` starts only when `before` has finished. kNone as `before` is ignored.
