@@ -14,7 +14,8 @@
 #include <vector>
 
 #include "api/assess.hpp"
-#include "api/collective_run.hpp"
+#include "api/collective_sweep.hpp"
+#include "api/execute.hpp"
 #include "api/run.hpp"
 #include "core/rng.hpp"
 #include "io/scenario_loader.hpp"

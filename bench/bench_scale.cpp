@@ -20,7 +20,8 @@
 #include <vector>
 
 #include "api/assess.hpp"
-#include "api/collective_run.hpp"
+#include "api/collective_sweep.hpp"
+#include "api/execute.hpp"
 #include "io/scenario_loader.hpp"
 
 using namespace aifabric;

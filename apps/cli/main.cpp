@@ -8,6 +8,7 @@
 #include <iostream>
 #include <memory>
 
+#include "api/collective_sweep.hpp"
 #include "api/parallel.hpp"
 #include "api/run.hpp"
 #include "core/error.hpp"
@@ -71,13 +72,7 @@ int collective(const std::string& scenario, const std::string& out, const std::s
   if (network == "ideal") sc.collective.network = aifabric::api::NetworkModel::kIdeal;
   if (network == "packet") sc.collective.network = aifabric::api::NetworkModel::kPacket;
   if (network == "flow") sc.collective.network = aifabric::api::NetworkModel::kFlow;
-  std::vector<aifabric::api::CollectiveRow> rows;
-  for (std::uint64_t bytes = sc.collective.min_bytes; bytes <= sc.collective.max_bytes;
-       bytes *= sc.collective.step_factor) {
-    auto spec = sc.collective.spec;
-    spec.bytes = bytes;
-    rows.push_back(aifabric::api::run_collective(sc, spec, sc.collective.network));
-  }
+  const auto rows = aifabric::api::run_collective_sweep(sc, sc.collective.network);
   std::cout << aifabric::io::collective_table(sc, rows);
   if (!out.empty()) {
     make_folder(out);

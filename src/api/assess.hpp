@@ -4,7 +4,8 @@
 #include <string>
 #include <vector>
 
-#include "api/collective_run.hpp"
+#include "api/collective_sweep.hpp"
+#include "api/execute.hpp"
 #include "api/scenario.hpp"
 
 namespace aifabric::api {

@@ -7,7 +7,7 @@
 #include <cmath>
 #include <numeric>
 
-#include "api/flow_network.hpp"
+#include "flow/flow_network.hpp"
 #include "net/ideal.hpp"
 
 namespace aifabric::api {
@@ -48,12 +48,13 @@ namespace {
 // `simulate` at flow level: every flow of the scenario as a fluid flow on its packet-engine path.
 // Queues, marks, pauses and drops do not exist there; ports report bytes and utilization.
 void run_flow_level(const Scenario& sc, Result& r) {
-  FlowNetwork net(sc);
-  struct Sink : workload::BackendSink {
-    FlowNetwork& net;
+  flow::FlowNetwork net(sc.topology, sc.fabric.load_balancing, sc.run.seed, sc.full_packet_wire_bytes());
+  net.set_progress(sc.run.progress);
+  struct Sink : backend::BackendSink {
+    flow::FlowNetwork& net;
     const Scenario& sc;
     std::vector<core::TimePs> finish;
-    Sink(FlowNetwork& n, const Scenario& s) : net(n), sc(s), finish(s.flows.size(), -1) {}
+    Sink(flow::FlowNetwork& n, const Scenario& s) : net(n), sc(s), finish(s.flows.size(), -1) {}
     void transfer_done(std::uint64_t token) override { finish[token] = net.now(); }
     void timer(std::uint64_t token) override {
       const auto& f = sc.flows[token];
@@ -63,8 +64,7 @@ void run_flow_level(const Scenario& sc, Result& r) {
   for (std::uint32_t i = 0; i < sc.flows.size(); ++i) net.set_timer(sc.flows[i].start_ps, i);
   net.run(sink);
   const auto& t = sc.topology;
-  std::uint32_t mtu = t.links.front().params.mtu_bytes;
-  for (const auto& l : t.links) mtu = std::min(mtu, l.params.mtu_bytes);
+  const std::uint32_t mtu = t.smallest_mtu();
   const double overhead = net.wire_bytes() - mtu;
   core::TimePs end = 0;
   std::uint64_t fingerprint = 0xcbf29ce484222325ull;

@@ -43,7 +43,7 @@ struct Scenario {
   std::string source;  // file it came from, or "example:<name>"
   topo::TopologySpec topology;
   net::FabricConfig fabric;
-  std::vector<workload::FlowSpec> flows;
+  std::vector<backend::FlowSpec> flows;
   net::RunOptions run;
   std::uint32_t top_ports = 5;  // hottest ports listed in the summary
   Cluster cluster;
@@ -51,6 +51,11 @@ struct Scenario {
   CollectiveSweep collective;
   std::vector<workload::TrainingJob> jobs;
   std::vector<workload::InferenceService> services;
+
+  // Bytes on the wire of a full data packet: the topology's smallest MTU with the fabric's framing.
+  std::uint32_t full_packet_wire_bytes() const {
+    return fabric.framing.data_wire_bytes(topology.smallest_mtu());
+  }
 };
 
 }  // namespace aifabric::api

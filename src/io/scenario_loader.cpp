@@ -561,16 +561,16 @@ net::FabricConfig load_fabric(const YAML::Node& node, const ParseContext& ctx) {
         fmt::format("must not exceed xoff_bytes ({}), got {}", f.pfc.xoff_bytes, f.pfc.xon_bytes));
   switch (top.load_balancing) {
     case Auto::kAuto:
-      f.load_balancing = ib ? net::LoadBalancing::kAdaptive : net::LoadBalancing::kEcmp;
+      f.load_balancing = ib ? routing::LoadBalancing::kAdaptive : routing::LoadBalancing::kEcmp;
       break;
     case Auto::kA:
-      f.load_balancing = net::LoadBalancing::kEcmp;
+      f.load_balancing = routing::LoadBalancing::kEcmp;
       break;
     case Auto::kB:
-      f.load_balancing = net::LoadBalancing::kSpray;
+      f.load_balancing = routing::LoadBalancing::kSpray;
       break;
     case Auto::kC:
-      f.load_balancing = net::LoadBalancing::kAdaptive;
+      f.load_balancing = routing::LoadBalancing::kAdaptive;
       break;
   }
   f.cc = (top.cc == Auto::kA || (top.cc == Auto::kAuto && roce)) ? net::CongestionControl::kDcqcn
@@ -782,12 +782,12 @@ std::uint32_t host_ref(const YAML::Node& n, const topo::TopologySpec& t, const P
   throw InputError(ctx.at(n, field), fmt::format("no host named '{}'", n.Scalar()));
 }
 
-std::vector<workload::FlowSpec> load_traffic(const YAML::Node& node, const topo::TopologySpec& topology,
+std::vector<backend::FlowSpec> load_traffic(const YAML::Node& node, const topo::TopologySpec& topology,
                                              std::uint64_t seed, const ParseContext& ctx) {
   if (!node) throw InputError(ctx.at(node, "traffic"), "missing; expected a list of traffic generators");
   if (!node.IsSequence()) throw InputError(ctx.at(node, "traffic"), "expected a list of traffic generators");
   const auto n_hosts = static_cast<std::uint32_t>(topology.hosts.size());
-  std::vector<workload::FlowSpec> flows;
+  std::vector<backend::FlowSpec> flows;
   for (std::size_t i = 0; i < node.size(); ++i) {
     const YAML::Node g = node[i];
     const std::string f = fmt::format("traffic[{}]", i);
@@ -822,7 +822,7 @@ std::vector<workload::FlowSpec> load_traffic(const YAML::Node& node, const topo:
                        fmt::format("hosts [{}, {}) exceed the topology's {} hosts", range.first,
                                    static_cast<std::uint64_t>(range.first) + range.count, n_hosts));
     core::Rng rng(seed, core::hash_combine(3, i));
-    std::vector<workload::FlowSpec> add;
+    std::vector<backend::FlowSpec> add;
     if (kind == "flows") {
       const YAML::Node list = g["flows"];
       if (!list || !list.IsSequence() || list.size() == 0)
@@ -832,7 +832,7 @@ std::vector<workload::FlowSpec> load_traffic(const YAML::Node& node, const topo:
         const std::string ff = fmt::format("{}.flows[{}]", f, j);
         require_map(list[j], ctx, ff);
         reject_unknown_keys(list[j], {"src", "dst", "size_bytes", "start_us"}, ctx, ff);
-        workload::FlowSpec fs;
+        backend::FlowSpec fs;
         fs.src = host_ref(list[j]["src"], topology, ctx, ff + ".src");
         fs.dst = host_ref(list[j]["dst"], topology, ctx, ff + ".dst");
         if (fs.src == fs.dst)

@@ -25,13 +25,13 @@ const char* kind_name(net::FabricKind k) {
   }
   return "?";
 }
-const char* lb_name(net::LoadBalancing l) {
+const char* lb_name(routing::LoadBalancing l) {
   switch (l) {
-    case net::LoadBalancing::kEcmp:
+    case routing::LoadBalancing::kEcmp:
       return "ecmp";
-    case net::LoadBalancing::kSpray:
+    case routing::LoadBalancing::kSpray:
       return "spray";
-    case net::LoadBalancing::kAdaptive:
+    case routing::LoadBalancing::kAdaptive:
       return "adaptive";
   }
   return "?";

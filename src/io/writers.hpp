@@ -2,7 +2,8 @@
 #include <string>
 
 #include "api/assess.hpp"
-#include "api/collective_run.hpp"
+#include "api/collective_sweep.hpp"
+#include "api/execute.hpp"
 #include "api/result.hpp"
 #include "api/scenario.hpp"
 

@@ -4,6 +4,7 @@
 
 #include "cc/dcqcn.hpp"
 #include "core/time.hpp"
+#include "routing/routing.hpp"
 
 namespace aifabric::net {
 
@@ -13,7 +14,6 @@ enum TrafficClass : std::uint8_t { kControl = 0, kData = 1 };
 inline constexpr int kClasses = 2;
 
 enum class FabricKind : std::uint8_t { kRoce, kInfiniband, kEthernet };
-enum class LoadBalancing : std::uint8_t { kEcmp, kSpray, kAdaptive };
 enum class Scheduler : std::uint8_t { kStrict, kDwrr };
 enum class CongestionControl : std::uint8_t { kNone, kDcqcn };
 
@@ -45,11 +45,16 @@ struct Framing {
   std::uint32_t control_bytes = 0;     // ACK / NACK frame
   std::uint32_t cnp_bytes = 0;         // congestion notification packet
   std::uint32_t link_frame_bytes = 0;  // PFC pause frame or IB flow-control packet
+
+  // Bytes on the wire of a data packet carrying `payload_bytes`.
+  std::uint32_t data_wire_bytes(std::uint32_t payload_bytes) const {
+    return payload_bytes + header_bytes + gap_bytes;
+  }
 };
 
 struct FabricConfig {
   FabricKind kind = FabricKind::kRoce;
-  LoadBalancing load_balancing = LoadBalancing::kEcmp;
+  routing::LoadBalancing load_balancing = routing::LoadBalancing::kEcmp;
   Scheduler scheduler = Scheduler::kStrict;
   std::uint32_t dwrr_quantum_bytes[kClasses] = {0, 0};
   CongestionControl cc = CongestionControl::kDcqcn;
@@ -63,7 +68,7 @@ struct FabricConfig {
 
   bool lossless() const { return kind == FabricKind::kInfiniband || pfc.enabled; }
   bool credit_based() const { return kind == FabricKind::kInfiniband; }
-  bool out_of_order_receiver() const { return load_balancing != LoadBalancing::kEcmp; }
+  bool out_of_order_receiver() const { return load_balancing != routing::LoadBalancing::kEcmp; }
 };
 
 // Engine knobs that are not part of the modelled network.

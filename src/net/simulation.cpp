@@ -44,7 +44,7 @@ std::vector<std::string> port_names(const topo::TopologySpec& spec) {
 }
 
 Simulation::Simulation(const topo::TopologySpec& spec, const FabricConfig& fabric,
-                       std::vector<workload::FlowSpec> flows, const RunOptions& options)
+                       std::vector<backend::FlowSpec> flows, const RunOptions& options)
     : cfg_(fabric), opt_(options), spec_(spec), routing_(spec_) {
   const std::size_t n_nodes = spec_.nodes.size();
   switch_of_.assign(n_nodes, kNoPacket);
@@ -59,13 +59,12 @@ Simulation::Simulation(const topo::TopologySpec& spec, const FabricConfig& fabri
     if (spec_.nodes[v].kind != topo::NodeKind::kSwitch) continue;
     switch_of_[v] = static_cast<std::uint32_t>(switches_.size());
     const auto& sp = spec_.nodes[v].sw;
-    switches_.push_back(Switch{sp.buffer_bytes, sp.buffer_mode, 0, 0, switch_salt(v), 0,
+    switches_.push_back(Switch{sp.buffer_bytes, sp.buffer_mode, 0, 0, routing::switch_salt(v), 0,
                                core::Rng(opt_.seed, core::hash_combine(1, v))});
   }
 
-  payload_mtu_ = spec_.links.front().params.mtu_bytes;
-  for (const auto& l : spec_.links) payload_mtu_ = std::min(payload_mtu_, l.params.mtu_bytes);
-  const std::uint32_t max_wire = payload_mtu_ + cfg_.framing.header_bytes + cfg_.framing.gap_bytes;
+  payload_mtu_ = spec_.smallest_mtu();
+  const std::uint32_t max_wire = cfg_.framing.data_wire_bytes(payload_mtu_);
   max_wire_ = max_wire;
   // The watchdog waits ten timeouts, at least 10 ms, and at least ten packets at the minimum DCQCN rate.
   stall_after_ps_ = std::max<core::TimePs>(10 * cfg_.transport.rto_ps, 10 * core::kPsPerMs);
@@ -147,7 +146,7 @@ Simulation::Simulation(const topo::TopologySpec& spec, const FabricConfig& fabri
   arm_periodic();
 }
 
-std::uint32_t Simulation::add_flow(const workload::FlowSpec& spec) {
+std::uint32_t Simulation::add_flow(const backend::FlowSpec& spec) {
   std::uint32_t i;
   if (!free_flows_.empty()) {
     i = free_flows_.back();
@@ -166,9 +165,9 @@ std::uint32_t Simulation::add_flow(const workload::FlowSpec& spec) {
   f.packets = static_cast<std::uint32_t>((f.spec.size_bytes + payload_mtu_ - 1) / payload_mtu_);
   f.payload_last = static_cast<std::uint32_t>(f.spec.size_bytes -
                                               static_cast<std::uint64_t>(f.packets - 1) * payload_mtu_);
-  const std::uint64_t key = spec.entropy_key == workload::FlowSpec::kByIndex ? i : spec.entropy_key;
-  f.tuple_hash[0] = flow_tuple_hash(opt_.seed, key, f.spec.src, f.spec.dst, false);
-  f.tuple_hash[1] = flow_tuple_hash(opt_.seed, key, f.spec.src, f.spec.dst, true);
+  const std::uint64_t key = spec.entropy_key == backend::FlowSpec::kByIndex ? i : spec.entropy_key;
+  f.tuple_hash[0] = routing::flow_tuple_hash(opt_.seed, key, f.spec.src, f.spec.dst, false);
+  f.tuple_hash[1] = routing::flow_tuple_hash(opt_.seed, key, f.spec.src, f.spec.dst, true);
   if (cfg_.out_of_order_receiver()) f.received.assign((f.packets + 63) / 64, 0);
   compute_ideal(f);
   ++f.holds;  // until it starts
@@ -204,8 +203,8 @@ void Simulation::compute_ideal(Flow& f) {
   probe.src_host = f.spec.src;
   probe.dst_host = f.spec.dst;
   probe.hash = f.tuple_hash[0];
-  const std::uint32_t full = payload_mtu_ + cfg_.framing.header_bytes + cfg_.framing.gap_bytes;
-  const std::uint32_t last = f.payload_last + cfg_.framing.header_bytes + cfg_.framing.gap_bytes;
+  const std::uint32_t full = cfg_.framing.data_wire_bytes(payload_mtu_);
+  const std::uint32_t last = cfg_.framing.data_wire_bytes(f.payload_last);
   std::vector<PathHop> hops;
   std::uint32_t port = routing_.host_port(f.spec.src);
   const std::uint32_t dst_node = spec_.hosts[f.spec.dst];
@@ -468,7 +467,7 @@ void Simulation::on_arrive(std::uint32_t port) {
 std::uint32_t Simulation::ecmp_port(std::uint32_t sw, const Packet& p) const {
   const auto hops = routing_.next_hops_at(sw, p.dst_host);
   if (hops.size() == 1) return hops[0];
-  return hops[ecmp_pick(switches_[sw].salt, p.hash, hops.size())];
+  return hops[routing::ecmp_pick(switches_[sw].salt, p.hash, hops.size())];
 }
 
 std::uint32_t Simulation::route(std::uint32_t sw_index, const Packet& p) {
@@ -476,11 +475,11 @@ std::uint32_t Simulation::route(std::uint32_t sw_index, const Packet& p) {
   if (hops.size() == 1) return hops[0];
   Switch& sw = switches_[sw_index];
   switch (cfg_.load_balancing) {
-    case LoadBalancing::kEcmp:
+    case routing::LoadBalancing::kEcmp:
       return ecmp_port(sw_index, p);
-    case LoadBalancing::kSpray:
+    case routing::LoadBalancing::kSpray:
       return hops[sw.spray_counter++ % hops.size()];
-    case LoadBalancing::kAdaptive: {
+    case routing::LoadBalancing::kAdaptive: {
       // The port with the fewest queued bytes; loads within one full packet of each other count as equal
       // and go round robin, so with short queues adaptive routing spreads like spraying and it steers only
       // around real queues. A port out of credits is as loaded as its whole credit window.
@@ -620,7 +619,7 @@ std::uint32_t Simulation::nic_next_data(std::uint32_t host_id) {
       continue;
     }
     const std::uint32_t payload = flow_payload(f, f.snd_nxt);
-    const std::uint32_t wire = payload + cfg_.framing.header_bytes + cfg_.framing.gap_bytes;
+    const std::uint32_t wire = cfg_.framing.data_wire_bytes(payload);
     if (cfg_.credit_based() && pt.credits[kData] < static_cast<std::int64_t>(wire)) return kNoPacket;
     const std::uint32_t id = alloc_packet();
     ++f.holds;

@@ -11,9 +11,9 @@
 #include "net/config.hpp"
 #include "net/packet.hpp"
 #include "net/results.hpp"
-#include "net/routing.hpp"
+#include "routing/routing.hpp"
 #include "topo/topology_spec.hpp"
-#include "workload/traffic.hpp"
+#include "backend/flow_spec.hpp"
 
 namespace aifabric::net {
 
@@ -35,10 +35,10 @@ class FlowListener {
 class Simulation {
  public:
   Simulation(const topo::TopologySpec& spec, const FabricConfig& fabric,
-             std::vector<workload::FlowSpec> flows, const RunOptions& options);
+             std::vector<backend::FlowSpec> flows, const RunOptions& options);
 
   // Flows and timers added while running. Flow ids count up from the flows given to the constructor.
-  std::uint32_t add_flow(const workload::FlowSpec& spec);
+  std::uint32_t add_flow(const backend::FlowSpec& spec);
   void set_timer(core::TimePs at, std::uint32_t id);
   void set_listener(FlowListener* listener) { listener_ = listener; }
   // From now on, a flow's record is reused for a later add_flow once the flow has finished and nothing in
@@ -142,7 +142,7 @@ class Simulation {
     core::TimePs wake_ps = cc::kNever;
   };
   struct Flow {
-    workload::FlowSpec spec;
+    backend::FlowSpec spec;
     std::uint32_t packets;
     std::uint32_t payload_last;
     std::uint32_t tuple_hash[2];  // ECMP hash of the flow's 5-tuple: data direction, reverse direction
@@ -214,7 +214,7 @@ class Simulation {
   FabricConfig cfg_;
   RunOptions opt_;
   topo::TopologySpec spec_;
-  Routing routing_;
+  routing::Routing routing_;
   core::EventQueue events_;
   std::vector<Packet> pool_;
   std::vector<std::uint32_t> free_;

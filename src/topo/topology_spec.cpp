@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <queue>
 #include <unordered_set>
 
@@ -20,6 +21,12 @@ std::uint32_t TopologySpec::add_node(std::string name, NodeKind node_kind, std::
 void TopologySpec::add_link(std::uint32_t a, std::uint32_t b, const LinkParams& p, std::string tier,
                             std::string field) {
   links.push_back(LinkSpec{a, b, p, std::move(tier), std::move(field)});
+}
+
+std::uint32_t TopologySpec::smallest_mtu() const {
+  std::uint32_t mtu = links.empty() ? 0 : links.front().params.mtu_bytes;
+  for (const auto& l : links) mtu = std::min(mtu, l.params.mtu_bytes);
+  return mtu;
 }
 
 void validate(const TopologySpec& spec, const std::string& prefix) {

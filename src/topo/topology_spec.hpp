@@ -57,6 +57,8 @@ struct TopologySpec {
   void add_link(std::uint32_t a, std::uint32_t b, const LinkParams& p, std::string tier,
                 std::string field = {});
   std::size_t switch_count() const { return nodes.size() - hosts.size(); }
+  // The largest payload every link carries: the smallest link MTU (the fabric's packets are this size).
+  std::uint32_t smallest_mtu() const;
 };
 
 // Checks what every engine relies on: unique names, endpoints in range, positive rates and MTUs, no self

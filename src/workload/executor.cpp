@@ -7,87 +7,8 @@
 
 namespace aifabric::workload {
 
-namespace {
-std::vector<double> nic_links(const std::vector<double>& nic) {
-  std::vector<double> capacity(2 * nic.size());
-  for (std::size_t h = 0; h < nic.size(); ++h) capacity[2 * h] = capacity[2 * h + 1] = nic[h];
-  return capacity;
-}
-}  // namespace
-
-FluidNetwork::FluidNetwork(std::vector<double> capacity)
-    : fluid_(std::move(capacity),
-             [this](core::TimePs at, std::uint64_t key) { queue_.schedule(at, slots_.put(key), kFluid); }) {}
-
-void FluidNetwork::start_fluid(std::vector<std::uint32_t> path, std::uint64_t bytes, core::TimePs delay,
-                               std::uint64_t token) {
-  const std::uint32_t slot = started_.put(token);
-  if (slot >= delay_.size()) delay_.resize(slot + 1);
-  delay_[slot] = delay;
-  fluid_.start(queue_.now(), std::move(path), static_cast<double>(bytes), slot);
-}
-
-void FluidNetwork::set_timer(core::TimePs at, std::uint64_t token) {
-  queue_.schedule(at, slots_.put(token), kExternal);
-}
-
-void FluidNetwork::run(BackendSink& sink) {
-  fluid_.flush(queue_.now());
-  while (!queue_.empty()) {
-    const core::Event e = queue_.pop();
-    ++events_;
-    switch (e.kind) {
-      case kExternal:
-        sink.timer(slots_.take(e.target));
-        break;
-      case kFluid: {
-        std::uint64_t user = 0;
-        if (fluid_.on_timer(queue_.now(), slots_.take(e.target), user)) {
-          const auto slot = static_cast<std::uint32_t>(user);
-          queue_.schedule(queue_.now() + delay_[slot], slot, kArrival);
-        }
-        break;
-      }
-      case kArrival:
-        sink.transfer_done(started_.take(e.target));
-        break;
-      default:
-        AIFABRIC_ASSERT(false, "unknown fluid-network event");
-    }
-    // Everything that happens at this instant is in: solve the rates once for all of it.
-    if (queue_.empty() || queue_.next_time() != queue_.now()) fluid_.flush(queue_.now());
-    if (events_ % kProgressEvents == 0 && progress_) progress_(queue_.now(), events_);
-  }
-}
-
-IdealNetwork::IdealNetwork(const std::vector<double>& nic,
-                           std::function<core::TimePs(std::uint32_t, std::uint32_t)> latency)
-    : FluidNetwork(nic_links(nic)), latency_(std::move(latency)) {}
-
-IdealNetwork::IdealNetwork(const std::vector<double>& nic, core::TimePs latency)
-    : IdealNetwork(nic, [latency](std::uint32_t, std::uint32_t) { return latency; }) {}
-
-void IdealNetwork::start_transfer(std::uint32_t src, std::uint32_t dst, std::uint64_t bytes,
-                                  std::uint64_t token) {
-  const HostPair member{src, dst};
-  start_group({&member, 1}, bytes, 1, token);
-}
-
-void IdealNetwork::start_group(std::span<const HostPair> members, std::uint64_t bytes, std::uint32_t rounds,
-                               std::uint64_t token) {
-  std::vector<std::uint32_t> path;
-  path.reserve(2 * members.size());
-  core::TimePs latency = 0;
-  for (const auto& [src, dst] : members) {
-    path.push_back(2 * src);
-    path.push_back(2 * dst + 1);
-    latency = std::max(latency, latency_(src, dst));
-  }
-  start_fluid(std::move(path), bytes, latency * rounds, token);
-}
-
 Executor::Executor(const Program& program, const ClusterMap& cluster, const ExecutorParams& params,
-                   NetworkBackend& network)
+                   backend::NetworkBackend& network)
     : program_(program),
       cluster_(cluster),
       params_(params),

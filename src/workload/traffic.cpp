@@ -5,7 +5,7 @@
 
 namespace aifabric::workload {
 
-std::vector<FlowSpec> permutation(HostRange hosts, std::uint64_t size_bytes, core::TimePs start_ps,
+std::vector<backend::FlowSpec> permutation(HostRange hosts, std::uint64_t size_bytes, core::TimePs start_ps,
                                   core::Rng& rng) {
   // Sattolo's algorithm yields a uniformly random cyclic permutation: no host sends to itself.
   std::vector<std::uint32_t> perm(hosts.count);
@@ -14,16 +14,16 @@ std::vector<FlowSpec> permutation(HostRange hosts, std::uint64_t size_bytes, cor
     const auto j = static_cast<std::uint32_t>(rng.below(i));
     std::swap(perm[i], perm[j]);
   }
-  std::vector<FlowSpec> flows;
+  std::vector<backend::FlowSpec> flows;
   flows.reserve(hosts.count);
   for (std::uint32_t i = 0; i < hosts.count; ++i)
     flows.push_back({hosts.first + i, perm[i], size_bytes, start_ps});
   return flows;
 }
 
-std::vector<FlowSpec> incast(HostRange hosts, std::uint32_t receiver, std::uint32_t senders,
+std::vector<backend::FlowSpec> incast(HostRange hosts, std::uint32_t receiver, std::uint32_t senders,
                              std::uint64_t size_bytes, core::TimePs start_ps) {
-  std::vector<FlowSpec> flows;
+  std::vector<backend::FlowSpec> flows;
   flows.reserve(senders);
   const std::uint32_t offset = receiver - hosts.first;
   for (std::uint32_t i = 1; i <= senders; ++i) {
@@ -32,8 +32,8 @@ std::vector<FlowSpec> incast(HostRange hosts, std::uint32_t receiver, std::uint3
   return flows;
 }
 
-std::vector<FlowSpec> all_to_all(HostRange hosts, std::uint64_t size_bytes, core::TimePs start_ps) {
-  std::vector<FlowSpec> flows;
+std::vector<backend::FlowSpec> all_to_all(HostRange hosts, std::uint64_t size_bytes, core::TimePs start_ps) {
+  std::vector<backend::FlowSpec> flows;
   flows.reserve(static_cast<std::size_t>(hosts.count) * (hosts.count - 1));
   // Ordered by shift, as pairwise exchange does, so each host's first flows go to different receivers.
   for (std::uint32_t shift = 1; shift < hosts.count; ++shift)
@@ -61,14 +61,14 @@ double cdf_sample_bytes(const std::vector<CdfPoint>& cdf, double u) {
   return cdf.back().size_bytes;
 }
 
-std::vector<FlowSpec> poisson(HostRange hosts, double load, double host_rate_gbps,
+std::vector<backend::FlowSpec> poisson(HostRange hosts, double load, double host_rate_gbps,
                               const std::vector<CdfPoint>& cdf, core::TimePs start_ps,
                               core::TimePs duration_ps, core::Rng& rng) {
   // Offered load per host = load * rate; the whole range sends count * load * rate bit/s, so flows arrive at
   // lambda = count * load * rate / (8 * mean size) per second.
   const double lambda_per_ps = hosts.count * load * host_rate_gbps * 1e9 / (8.0 * cdf_mean_bytes(cdf)) /
                                static_cast<double>(core::kPsPerSec);
-  std::vector<FlowSpec> flows;
+  std::vector<backend::FlowSpec> flows;
   double t = static_cast<double>(start_ps);
   const double end = static_cast<double>(start_ps + duration_ps);
   for (;;) {

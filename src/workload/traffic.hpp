@@ -3,23 +3,11 @@
 #include <string>
 #include <vector>
 
+#include "backend/flow_spec.hpp"
 #include "core/rng.hpp"
 #include "core/time.hpp"
 
 namespace aifabric::workload {
-
-// One message (an RDMA write) from host `src` to host `dst`. Hosts are indices into the topology's host list.
-struct FlowSpec {
-  std::uint32_t src = 0;
-  std::uint32_t dst = 0;
-  std::uint64_t size_bytes = 0;
-  core::TimePs start_ps = 0;
-  // What the flow's ECMP entropy (its UDP source port) is drawn from: by default its index among the run's
-  // flows; a workload's transfers use their op, so both network models hash a transfer alike whatever
-  // order they start same-time transfers in.
-  std::uint64_t entropy_key = kByIndex;
-  static constexpr std::uint64_t kByIndex = ~std::uint64_t{0};
-};
 
 // One point of a flow-size CDF: P(size <= size_bytes) = cdf. Points are increasing in both fields and the
 // last has cdf = 1; sizes between points are interpolated linearly (as ns-3/HPCC traffic generators do).
@@ -35,17 +23,17 @@ struct HostRange {
 };
 
 // Each host sends one flow to a distinct host, chosen by a random derangement of the range.
-std::vector<FlowSpec> permutation(HostRange hosts, std::uint64_t size_bytes, core::TimePs start_ps,
+std::vector<backend::FlowSpec> permutation(HostRange hosts, std::uint64_t size_bytes, core::TimePs start_ps,
                                   core::Rng& rng);
 // `senders` hosts (taken from the range after the receiver) each send one flow to `receiver`.
-std::vector<FlowSpec> incast(HostRange hosts, std::uint32_t receiver, std::uint32_t senders,
+std::vector<backend::FlowSpec> incast(HostRange hosts, std::uint32_t receiver, std::uint32_t senders,
                              std::uint64_t size_bytes, core::TimePs start_ps);
 // Every host sends one flow to every other host of the range.
-std::vector<FlowSpec> all_to_all(HostRange hosts, std::uint64_t size_bytes, core::TimePs start_ps);
+std::vector<backend::FlowSpec> all_to_all(HostRange hosts, std::uint64_t size_bytes, core::TimePs start_ps);
 // Uniform random (src, dst != src) pairs; arrivals are a Poisson process whose mean rate makes the offered
 // load `load` x the host link rate per host; sizes drawn from the CDF. Flows start in [start, start +
 // duration).
-std::vector<FlowSpec> poisson(HostRange hosts, double load, double host_rate_gbps,
+std::vector<backend::FlowSpec> poisson(HostRange hosts, double load, double host_rate_gbps,
                               const std::vector<CdfPoint>& cdf, core::TimePs start_ps,
                               core::TimePs duration_ps, core::Rng& rng);
 

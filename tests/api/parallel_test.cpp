@@ -39,7 +39,7 @@ TEST(Parallel, AFailingTaskIsReportedAfterTheOthersFinish) {
 TEST(Variants, OverrideNestedKeysAndListItems) {
   const std::string base = io::scenario_text("example:fat_tree_permutation");
   const auto spray = io::load_scenario_text(io::with_override(base, "fabric.load_balancing", "spray"), "v");
-  EXPECT_EQ(spray.fabric.load_balancing, net::LoadBalancing::kSpray);
+  EXPECT_EQ(spray.fabric.load_balancing, routing::LoadBalancing::kSpray);
   const auto small = io::load_scenario_text(io::with_override(base, "traffic[0].size_bytes", "1MB"), "v");
   EXPECT_EQ(small.flows.front().size_bytes, 1'000'000u);
   const auto k4 = io::load_scenario_text(io::with_override(base, "topology.k", "4"), "v");

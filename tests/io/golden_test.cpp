@@ -11,7 +11,8 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
-#include "api/collective_run.hpp"
+#include "api/collective_sweep.hpp"
+#include "api/execute.hpp"
 #include "api/run.hpp"
 #include "io/examples.hpp"
 #include "io/scenario_loader.hpp"

@@ -6,7 +6,7 @@
 #include <map>
 
 #include "core/error.hpp"
-#include "net/routing.hpp"
+#include "routing/routing.hpp"
 
 namespace aifabric::topo {
 namespace {
@@ -40,7 +40,7 @@ TEST(FatTree, EveryHostPairHasTheExpectedEqualCostPaths) {
   // k=4: inter-pod traffic leaves an edge switch over k/2 = 2 aggregation uplinks and each aggregation
   // switch over 2 core uplinks: (k/2)^2 = 4 shortest paths.
   const auto t = build_fat_tree({4, tier(100), tier(100), tier(100)}, "topology");
-  const net::Routing r(t);
+  const routing::Routing r(t);
   const std::uint32_t src_edge = r.tor_of(0);
   EXPECT_EQ(r.next_hops(src_edge, 15).size(), 2u);
   EXPECT_EQ(r.next_hops(src_edge, 1).size(), 1u) << "same edge switch: straight down";
@@ -87,7 +87,7 @@ TEST(RailOptimized, SuperPodScalableUnitPutsGpuIOnRailI) {
     EXPECT_EQ(leaf.substr(leaf.find(".rail") + 5), gpu) << a << " -> " << leaf;
   }
   // Same rail, same SU: leaf only. Different rails: up to the spines.
-  const net::Routing r(t);
+  const routing::Routing r(t);
   EXPECT_EQ(r.tor_of(0 * 8 + 3), r.tor_of(7 * 8 + 3));
   EXPECT_NE(r.tor_of(0 * 8 + 3), r.tor_of(0 * 8 + 4));
   EXPECT_EQ(r.next_hops(r.tor_of(3), 4).size(), 32u) << "every uplink of the rail leaf is an equal-cost path";
@@ -121,7 +121,7 @@ TEST(RailOptimized, CoresMustFormOnePlanePerSpine) {
 // every switch towards every host.
 void expect_structure_matches_search(const TopologySpec& t) {
   ASSERT_TRUE(t.layered);
-  const net::Routing structure(t), search(t, net::Routing::Method::kSearch);
+  const routing::Routing structure(t), search(t, routing::Routing::Method::kSearch);
   ASSERT_TRUE(structure.from_structure());
   ASSERT_FALSE(search.from_structure());
   for (std::uint32_t v = 0; v < t.nodes.size(); ++v) {
@@ -155,7 +155,7 @@ TEST(Routing, LargeLayeredFabricIsRoutedWithoutATable) {
   // be a 557k-entry table; from the structure it is the switches' down-reach.
   RailOptimizedParams p{64, 32, 8, 8, 64, 1.0, 0, tier(400), tier(400), tier(400)};
   const auto t = build_rail_optimized(p, "t");
-  const net::Routing r(t);
+  const routing::Routing r(t);
   EXPECT_TRUE(r.from_structure());
   EXPECT_LT(r.table_bytes(), std::size_t{8} << 20);
   // GPU 0 (SU 0, rail 0) to GPU 8 * 32 * 5 (SU 5, rail 0): the leaf's 32 uplinks (4 to each of 8

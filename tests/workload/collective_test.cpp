@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "workload/collectives.hpp"
+#include "flow/ideal_network.hpp"
 #include "workload/executor.hpp"
 
 namespace aifabric::workload {
@@ -35,7 +36,7 @@ double run(Collective op, Algorithm algo, std::uint32_t n, std::uint64_t bytes,
   Program p;
   append_collective(p, spec, cluster.server_of, {}, p.tag("collective"));
   p.finalize();
-  IdealNetwork net(std::vector<double>(n, kBytesPerPs), 0);
+  flow::IdealNetwork net(std::vector<double>(n, kBytesPerPs), 0);
   Executor ex(p, cluster, ExecutorParams{kNvBytesPerPs, kAlphaNv, kAlpha}, net);
   return core::ps_to_sec(ex.run().makespan_ps);
 }
@@ -160,16 +161,16 @@ TEST(RingProgram, StepsRunWithoutAnOpPerRankAndStep) {
   EXPECT_LE(p.size(), 3u * n);
   ASSERT_EQ(p.rings().size(), 1u);
   EXPECT_EQ(p.ring_sends(), 2ull * (n - 1) * n);
-  IdealNetwork net(std::vector<double>(n, kBytesPerPs), 0);
+  flow::IdealNetwork net(std::vector<double>(n, kBytesPerPs), 0);
   std::uint64_t calls = 0;
   net.set_progress([&](core::TimePs, std::uint64_t events) {
-    EXPECT_EQ(events, ++calls * FluidNetwork::kProgressEvents);
+    EXPECT_EQ(events, ++calls * flow::FluidNetwork::kProgressEvents);
   });
   Executor ex(p, cluster, ExecutorParams{kNvBytesPerPs, kAlphaNv, kAlpha}, net);
   const auto r = ex.run();
   ASSERT_TRUE(r.complete);
   EXPECT_GT(calls, 0u);
-  EXPECT_EQ(calls, net.events() / FluidNetwork::kProgressEvents);
+  EXPECT_EQ(calls, net.events() / flow::FluidNetwork::kProgressEvents);
   EXPECT_EQ(r.network_transfers, 2ull * (n - 1) * (n / g));
   EXPECT_EQ(r.nvlink_transfers, 2ull * (n - 1) * n - r.network_transfers);
   const double block = static_cast<double>(bytes) / n;

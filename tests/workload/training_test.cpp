@@ -7,7 +7,8 @@
 #include <cmath>
 
 #include "api/assess.hpp"
-#include "api/collective_run.hpp"
+#include "api/collective_sweep.hpp"
+#include "api/execute.hpp"
 #include "io/scenario_loader.hpp"
 
 namespace aifabric {

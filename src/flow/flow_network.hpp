@@ -2,23 +2,27 @@
 #include <cstdint>
 #include <vector>
 
-#include "api/scenario.hpp"
-#include "net/routing.hpp"
-#include "workload/executor.hpp"
+#include "flow/fluid_network.hpp"
+#include "routing/routing.hpp"
+#include "topo/topology_spec.hpp"
 
-namespace aifabric::api {
+namespace aifabric::flow {
 
 // The flow-level backend (docs/models/flow.md): each transfer is a fluid flow on the path the packet
 // engine's ECMP would give it (with spraying or adaptive routing: the equal-cost port carrying the fewest
 // flows at each hop), sharing every link of its path max-min fairly with the others; its last
 // byte arrives one path latency after it leaves. No packets, queues, PFC or congestion control: what is
 // left is bandwidth sharing, which dominates at scale and costs a few events per transfer.
-class FlowNetwork : public workload::FluidNetwork {
+class FlowNetwork : public FluidNetwork {
  public:
-  explicit FlowNetwork(const Scenario& scenario);
+  // `seed` draws the flows' ECMP entropy as the packet engine does; a full packet carries the topology's
+  // smallest MTU in `packet_wire_bytes` on the wire, so each link carries payload at its rate times
+  // smallest_mtu / packet_wire_bytes.
+  FlowNetwork(const topo::TopologySpec& topology, routing::LoadBalancing load_balancing, std::uint64_t seed,
+              std::uint32_t packet_wire_bytes);
   void start_transfer(std::uint32_t src, std::uint32_t dst, std::uint64_t bytes,
                       std::uint64_t token) override;
-  void start_group(std::span<const workload::HostPair> members, std::uint64_t bytes_per_member,
+  void start_group(std::span<const backend::HostPair> members, std::uint64_t bytes_per_member,
                    std::uint32_t rounds, std::uint64_t token) override;
   // Starts a transfer whose ECMP hash is that of the scenario's flow `flow_index` (a `simulate` flow
   // list), so it takes the path the packet engine gives that flow.
@@ -34,9 +38,11 @@ class FlowNetwork : public workload::FluidNetwork {
  private:
   void start_keyed(std::uint64_t entropy_key, std::uint32_t src, std::uint32_t dst, std::uint64_t bytes,
                    std::uint64_t token);
-  const Scenario& sc_;
-  net::Routing routing_;
+  const topo::TopologySpec& topology_;
+  routing::LoadBalancing load_balancing_;
+  std::uint64_t seed_;
+  routing::Routing routing_;
   double wire_ = 0;  // wire bytes of a full packet
 };
 
-}  // namespace aifabric::api
+}  // namespace aifabric::flow

@@ -1,17 +1,17 @@
-#include "api/packet_network.hpp"
+#include "net/packet_network.hpp"
 
 #include "core/error.hpp"
 
-namespace aifabric::api {
+namespace aifabric::net {
 
 void PacketNetwork::start_transfer(std::uint32_t src, std::uint32_t dst, std::uint64_t bytes,
                                    std::uint64_t token) {
-  const std::uint32_t flow = sim_.add_flow({src, dst, bytes, sim_.now(), net::transfer_entropy_key(token)});
+  const std::uint32_t flow = sim_.add_flow({src, dst, bytes, sim_.now(), routing::transfer_entropy_key(token)});
   if (flow >= flow_token_.size()) flow_token_.resize(flow + 1, kNoToken);
   flow_token_[flow] = token;
 }
 
-void PacketNetwork::start_group(std::span<const workload::HostPair> members, std::uint64_t bytes,
+void PacketNetwork::start_group(std::span<const backend::HostPair> members, std::uint64_t bytes,
                                 std::uint32_t rounds, std::uint64_t token) {
   AIFABRIC_ASSERT(rounds == 1, "the packet model runs collectives step by step");
   const std::uint32_t g = groups_.put(token);
@@ -19,7 +19,7 @@ void PacketNetwork::start_group(std::span<const workload::HostPair> members, std
   group_left_[g] = static_cast<std::uint32_t>(members.size());
   for (std::uint32_t j = 0; j < members.size(); ++j) {
     const std::uint32_t flow = sim_.add_flow(
-        {members[j].first, members[j].second, bytes, sim_.now(), net::group_entropy_key(token, j)});
+        {members[j].first, members[j].second, bytes, sim_.now(), routing::group_entropy_key(token, j)});
     if (flow >= flow_token_.size()) flow_token_.resize(flow + 1, kNoToken);
     flow_token_[flow] = kGroupBit | g;
   }
@@ -29,7 +29,7 @@ void PacketNetwork::set_timer(core::TimePs at, std::uint64_t token) {
   sim_.set_timer(at, timers_.put(token));
 }
 
-void PacketNetwork::run(workload::BackendSink& sink) {
+void PacketNetwork::run(backend::BackendSink& sink) {
   sink_ = &sink;
   sim_.set_listener(this);
   sim_.run();
@@ -52,4 +52,4 @@ void PacketNetwork::timer(std::uint32_t id) {
   sink_->timer(timers_.take(id));
 }
 
-}  // namespace aifabric::api
+}  // namespace aifabric::net

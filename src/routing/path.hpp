@@ -3,17 +3,17 @@
 #include <vector>
 
 #include "core/time.hpp"
-#include "net/routing.hpp"
+#include "routing/routing.hpp"
 #include "topo/topology_spec.hpp"
 
-namespace aifabric::api {
+namespace aifabric::routing {
 
 // Walks the path from host `src` to host `dst`; at each switch `choose(switch_node, equal_cost_ports)`
 // returns the index of the port taken. Appends the egress ports to `ports` when given, and returns the
 // path's latency for a long transfer: the links' propagation plus, at each switch, one packet of
 // `wire_bytes` stored before it is forwarded (the pipeline fill).
 template <class Choose>
-core::TimePs walk_path(const topo::TopologySpec& t, const net::Routing& routing, std::uint32_t src,
+core::TimePs walk_path(const topo::TopologySpec& t, const Routing& routing, std::uint32_t src,
                        std::uint32_t dst, double wire_bytes, Choose&& choose,
                        std::vector<std::uint32_t>* ports = nullptr) {
   core::TimePs total = 0;
@@ -32,4 +32,4 @@ core::TimePs walk_path(const topo::TopologySpec& t, const net::Routing& routing,
   }
 }
 
-}  // namespace aifabric::api
+}  // namespace aifabric::routing

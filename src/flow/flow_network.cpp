@@ -1,27 +1,16 @@
-#include "api/flow_network.hpp"
+#include "flow/flow_network.hpp"
 
 #include <algorithm>
 
-#include "api/path.hpp"
+#include "routing/path.hpp"
 
-namespace aifabric::api {
+namespace aifabric::flow {
 
 namespace {
 
-std::uint32_t smallest_mtu(const topo::TopologySpec& t) {
-  std::uint32_t mtu = t.links.front().params.mtu_bytes;
-  for (const auto& l : t.links) mtu = std::min(mtu, l.params.mtu_bytes);
-  return mtu;
-}
-
-double full_packet_wire_bytes(const Scenario& sc) {
-  return smallest_mtu(sc.topology) + sc.fabric.framing.header_bytes + sc.fabric.framing.gap_bytes;
-}
-
 // Each direction of each link carries payload at its rate times the payload fraction of a full packet.
-std::vector<double> link_capacities(const Scenario& sc) {
-  const auto& t = sc.topology;
-  const double fraction = smallest_mtu(t) / full_packet_wire_bytes(sc);
+std::vector<double> link_capacities(const topo::TopologySpec& t, std::uint32_t packet_wire_bytes) {
+  const double fraction = t.smallest_mtu() / static_cast<double>(packet_wire_bytes);
   std::vector<double> capacity(t.links.size() * 2);
   for (std::uint32_t i = 0; i < t.links.size(); ++i)
     capacity[2 * i] = capacity[2 * i + 1] = t.links[i].params.rate_gbps * 1e9 / 8.0 / 1e12 * fraction;
@@ -30,18 +19,22 @@ std::vector<double> link_capacities(const Scenario& sc) {
 
 }  // namespace
 
-FlowNetwork::FlowNetwork(const Scenario& sc)
-    : FluidNetwork(link_capacities(sc)), sc_(sc), routing_(sc.topology), wire_(full_packet_wire_bytes(sc)) {
-  set_progress(sc.run.progress);
-}
+FlowNetwork::FlowNetwork(const topo::TopologySpec& topology, routing::LoadBalancing load_balancing,
+                         std::uint64_t seed, std::uint32_t packet_wire_bytes)
+    : FluidNetwork(link_capacities(topology, packet_wire_bytes)),
+      topology_(topology),
+      load_balancing_(load_balancing),
+      seed_(seed),
+      routing_(topology),
+      wire_(packet_wire_bytes) {}
 
 core::TimePs FlowNetwork::path_latency(std::uint64_t entropy_key, std::uint32_t src, std::uint32_t dst,
                                        std::vector<std::uint32_t>* ports) {
   // The packet engine's ECMP path: the same 5-tuple hash and per-switch salts.
-  const std::uint32_t hash = net::flow_tuple_hash(sc_.run.seed, entropy_key, src, dst, false);
+  const std::uint32_t hash = routing::flow_tuple_hash(seed_, entropy_key, src, dst, false);
   auto choose = [&](std::uint32_t sw, std::span<const std::uint32_t> hops) {
-    std::size_t pick = net::ecmp_pick(net::switch_salt(sw), hash, hops.size());
-    if (sc_.fabric.load_balancing == net::LoadBalancing::kEcmp) return pick;
+    std::size_t pick = routing::ecmp_pick(routing::switch_salt(sw), hash, hops.size());
+    if (load_balancing_ == routing::LoadBalancing::kEcmp) return pick;
     // Spraying and adaptive routing spread load over the equal-cost ports: place the whole transfer on
     // the port with the fewest flows, starting from the hash's choice so ties stay deterministic.
     std::size_t best = pick;
@@ -51,12 +44,12 @@ core::TimePs FlowNetwork::path_latency(std::uint64_t entropy_key, std::uint32_t 
     }
     return best;
   };
-  return walk_path(sc_.topology, routing_, src, dst, wire_, choose, ports);
+  return routing::walk_path(topology_, routing_, src, dst, wire_, choose, ports);
 }
 
 void FlowNetwork::start_transfer(std::uint32_t src, std::uint32_t dst, std::uint64_t bytes,
                                  std::uint64_t token) {
-  start_keyed(net::transfer_entropy_key(token), src, dst, bytes, token);
+  start_keyed(routing::transfer_entropy_key(token), src, dst, bytes, token);
 }
 
 void FlowNetwork::start_flow(std::uint32_t flow_index, std::uint32_t src, std::uint32_t dst,
@@ -71,15 +64,15 @@ void FlowNetwork::start_keyed(std::uint64_t entropy_key, std::uint32_t src, std:
   start_fluid(std::move(path), bytes, latency, token);
 }
 
-void FlowNetwork::start_group(std::span<const workload::HostPair> members, std::uint64_t bytes,
+void FlowNetwork::start_group(std::span<const backend::HostPair> members, std::uint64_t bytes,
                               std::uint32_t rounds, std::uint64_t token) {
   // One fluid flow crossing every member's path: the members share one rate, the slowest member's.
   std::vector<std::uint32_t> path;
   core::TimePs latency = 0;
   for (std::uint32_t j = 0; j < members.size(); ++j)
     latency = std::max(
-        latency, path_latency(net::group_entropy_key(token, j), members[j].first, members[j].second, &path));
+        latency, path_latency(routing::group_entropy_key(token, j), members[j].first, members[j].second, &path));
   start_fluid(std::move(path), bytes, latency * rounds, token);
 }
 
-}  // namespace aifabric::api
+}  // namespace aifabric::flow

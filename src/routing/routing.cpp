@@ -1,4 +1,4 @@
-#include "net/routing.hpp"
+#include "routing/routing.hpp"
 
 #include <algorithm>
 #include <limits>
@@ -6,7 +6,7 @@
 
 #include "core/error.hpp"
 
-namespace aifabric::net {
+namespace aifabric::routing {
 
 namespace {
 constexpr std::uint32_t kNone = std::numeric_limits<std::uint32_t>::max();
@@ -219,4 +219,4 @@ std::uint64_t switch_salt(std::uint32_t node) {
   return core::mix64(node + 0x9e37ull);
 }
 
-}  // namespace aifabric::net
+}  // namespace aifabric::routing

@@ -7,7 +7,11 @@
 #include "core/time.hpp"
 #include "topo/topology_spec.hpp"
 
-namespace aifabric::net {
+namespace aifabric::routing {
+
+// How a switch chooses among equal-cost egress ports: a per-flow 5-tuple hash, per-packet round robin, or
+// per packet the least-loaded port.
+enum class LoadBalancing : std::uint8_t { kEcmp, kSpray, kAdaptive };
 
 // Shortest-path next hops. Link i of the spec is ports 2i (a->b) and 2i+1 (b->a). Every host hangs off one
 // switch (its ToR); a switch's equal-cost next hops towards a host are those towards the host's ToR.
@@ -100,4 +104,4 @@ inline std::size_t ecmp_pick(std::uint64_t salt, std::uint32_t hash, std::size_t
   return static_cast<std::size_t>((static_cast<core::Uint128>(h) * ports) >> 64);
 }
 
-}  // namespace aifabric::net
+}  // namespace aifabric::routing

@@ -1,0 +1,28 @@
+#pragma once
+#include <cstdint>
+#include <vector>
+
+#include "api/scenario.hpp"
+#include "core/time.hpp"
+#include "workload/collectives.hpp"
+
+namespace aifabric::api {
+
+struct CollectiveRow {
+  std::uint64_t bytes = 0;
+  core::TimePs time_ps = 0;
+  double algbw_gbytes_per_s = 0;
+  double busbw_gbytes_per_s = 0;
+  std::uint64_t events = 0;
+  bool complete = true;  // false when the run stopped first (stop time, deadlock): time_ps is then a floor
+};
+
+// One collective of `spec.bytes` on its own, timed from the first rank's start to the last rank's end.
+CollectiveRow run_collective(const Scenario& scenario, const workload::CollectiveSpec& spec,
+                             NetworkModel model);
+
+// The scenario's nccl-tests sweep: its collective at every size from min_bytes to max_bytes, each size
+// `step_factor` times the previous, on `model`.
+std::vector<CollectiveRow> run_collective_sweep(const Scenario& scenario, NetworkModel model);
+
+}  // namespace aifabric::api

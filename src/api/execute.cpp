@@ -1,0 +1,65 @@
+#include "api/execute.hpp"
+
+#include "flow/flow_network.hpp"
+#include "net/packet_network.hpp"
+#include "net/simulation.hpp"
+
+namespace aifabric::api {
+
+workload::ClusterMap cluster_map(const Scenario& sc) {
+  workload::ClusterMap m;
+  for (std::uint32_t g = 0; g < sc.cluster.gpus; ++g) {
+    m.server_of.push_back(g / sc.cluster.gpus_per_server);
+    m.host_of.push_back(g);
+  }
+  return m;
+}
+
+workload::ExecutorParams executor_params(const Scenario& sc) {
+  const auto& gpu = sc.cluster.gpu;
+  workload::ExecutorParams p;
+  p.nvlink_bytes_per_ps = gpu.nvlink_gbytes_per_s * gpu.nvlink_efficiency * 1e9 / 1e12;
+  p.nvlink_step_ps = core::us_to_ps(gpu.nvlink_step_us);
+  p.network_step_ps = core::us_to_ps(gpu.network_step_us);
+  p.network_efficiency = gpu.network_efficiency;
+  return p;
+}
+
+std::unique_ptr<flow::IdealNetwork> ideal_network(const Scenario& sc) {
+  auto net = flow::ideal_network(sc.topology, sc.full_packet_wire_bytes());
+  net->set_progress(sc.run.progress);
+  return net;
+}
+
+Execution execute(const Scenario& sc, const workload::Program& program, NetworkModel model,
+                  bool with_traffic) {
+  const auto map = cluster_map(sc);
+  const auto params = executor_params(sc);
+  Execution out;
+  if (model == NetworkModel::kFlow) {
+    flow::FlowNetwork net(sc.topology, sc.fabric.load_balancing, sc.run.seed, sc.full_packet_wire_bytes());
+    net.set_progress(sc.run.progress);
+    workload::Executor ex(program, map, params, net);
+    out.result = ex.run();
+    out.events = net.events();
+    return out;
+  }
+  if (model == NetworkModel::kIdeal) {
+    auto net = ideal_network(sc);
+    workload::Executor ex(program, map, params, *net);
+    out.result = ex.run();
+    out.events = net->events();
+    return out;
+  }
+  net::Simulation sim(sc.topology, sc.fabric, with_traffic ? sc.flows : std::vector<backend::FlowSpec>{},
+                      sc.run);
+  net::PacketNetwork net(sim);
+  workload::Executor ex(program, map, params, net);
+  out.result = ex.run();
+  out.packet_stats = sim.run();  // nothing left to run: collects the stats
+  out.events = out.packet_stats.events;
+  out.ports = sim.port_reports();
+  return out;
+}
+
+}  // namespace aifabric::api
