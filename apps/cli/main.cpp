@@ -14,7 +14,9 @@
 #include "core/error.hpp"
 #include "io/examples.hpp"
 #include "io/scenario_loader.hpp"
+#include "io/scenario_schemas.hpp"
 #include "io/writers.hpp"
+#include "whatif/variants.hpp"
 
 namespace {
 
@@ -108,46 +110,12 @@ int assess(const std::string& scenario, const std::string& out, const std::strin
   return 0;
 }
 
-// Splits "a,b,{c: 1, d: 2}" at the commas outside brackets and braces.
-std::vector<std::string> split_values(const std::string& s) {
-  std::vector<std::string> out(1);
-  int depth = 0;
-  for (char c : s) {
-    if (c == '{' || c == '[') ++depth;
-    if (c == '}' || c == ']') --depth;
-    if (c == ',' && depth == 0) {
-      out.emplace_back();
-    } else {
-      out.back() += c;
-    }
-  }
-  return out;
-}
-
 int sweep(const std::string& scenario, const std::vector<std::string>& vary, const std::string& out,
           unsigned threads) {
-  // The baseline, then every combination of the --vary values (the last --vary changes fastest).
-  const std::string base = aifabric::io::scenario_text(scenario);
-  std::vector<std::pair<std::string, std::string>> variants = {{"baseline", base}};
-  for (const auto& v : vary) {
-    const auto eq = v.find('=');
-    if (eq == std::string::npos || eq == 0)
-      throw aifabric::core::InputError(aifabric::core::Location{"--vary", 0, 0, v},
-                                       "expected PATH=VALUE[,VALUE...]");
-    const std::string path = v.substr(0, eq);
-    // Each --vary multiplies the variants so far (the baseline alone before the first).
-    const std::size_t from = variants.size() == 1 ? 0 : 1;
-    std::vector<std::pair<std::string, std::string>> next;
-    for (std::size_t k = from; k < variants.size(); ++k)
-      for (const auto& value : split_values(v.substr(eq + 1)))
-        next.emplace_back((k == 0 ? "" : variants[k].first + " ") + path + "=" + value,
-                          aifabric::io::with_override(variants[k].second, path, value));
-    variants.resize(1);
-    variants.insert(variants.end(), next.begin(), next.end());
-  }
+  const auto variants = aifabric::whatif::variants(aifabric::io::scenario_document(scenario), vary);
   std::vector<aifabric::api::Scenario> scenarios;
-  for (const auto& [label, yaml] : variants)
-    scenarios.push_back(aifabric::io::load_scenario_text(yaml, scenario + " [" + label + "]"));
+  for (const auto& v : variants)
+    scenarios.push_back(aifabric::io::load_scenario_document(v.document, scenario + " [" + v.label + "]"));
   const auto t0 = std::chrono::steady_clock::now();
   const auto results = aifabric::api::run_all(scenarios, threads);
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -158,7 +126,7 @@ int sweep(const std::string& scenario, const std::vector<std::string>& vary, con
   for (std::size_t i = 0; i < results.size(); ++i) {
     const auto& r = results[i];
     std::cout << fmt::format("{:<48} {:>4}/{:<4} {:>11.2f} {:>11.2f} {:>11.2f} {:>8} {:>8} {:>+9.1f}%\n",
-                             variants[i].first, r.flows_completed, r.flows.size(), r.fct_us.p50, r.fct_us.p99,
+                             variants[i].label, r.flows_completed, r.flows.size(), r.fct_us.p50, r.fct_us.p99,
                              r.fct_us.max, r.drops, r.pause_frames,
                              100.0 * (r.fct_us.p99 / results[0].fct_us.p99 - 1.0));
     if (!out.empty()) aifabric::io::write_results(out + "/" + std::to_string(i), scenarios[i], r);

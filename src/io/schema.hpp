@@ -1,6 +1,4 @@
 #pragma once
-#include <yaml-cpp/yaml.h>
-
 #include <cstdint>
 #include <functional>
 #include <set>
@@ -10,6 +8,7 @@
 
 #include "core/error.hpp"
 #include "core/time.hpp"
+#include "io/node.hpp"
 
 namespace aifabric::io {
 
@@ -23,38 +22,20 @@ struct ParamDoc {
   std::string help;
 };
 
-// Where parsing is: the file, for locations in errors.
-struct ParseContext {
-  std::string file;
-  core::Location at(const YAML::Node& node, const std::string& field) const;
-};
-
-// Reading scalars with typed errors naming the field and the expected type.
-double read_real(const YAML::Node& n, const ParseContext& ctx, const std::string& field);
-std::int64_t read_int(const YAML::Node& n, const ParseContext& ctx, const std::string& field);
-bool read_bool(const YAML::Node& n, const ParseContext& ctx, const std::string& field);
-std::string read_string(const YAML::Node& n, const ParseContext& ctx, const std::string& field);
-// Byte counts: an integer, or a string with a unit: "32MiB", "200KB", "9000B".
-std::uint64_t read_bytes(const YAML::Node& n, const ParseContext& ctx, const std::string& field);
-// A mapping, or an error naming the field.
-void require_map(const YAML::Node& n, const ParseContext& ctx, const std::string& field);
-// Rejects keys not in `allowed`, naming the key, its line and the keys that are valid there.
-void reject_unknown_keys(const YAML::Node& map, const std::set<std::string>& allowed, const ParseContext& ctx,
-                         const std::string& prefix);
-
 // The single declaration of a struct's parameters: name, type, unit, default, valid range and help. The
-// same table sets defaults, parses YAML (with range checks and typed errors) and documents itself.
+// same table sets defaults, parses a document tree from YAML or JSON (with range checks and typed errors)
+// and documents itself.
 template <class S>
 class Schema {
  public:
-  using Setter = std::function<void(S&, const YAML::Node&, const ParseContext&, const std::string&)>;
+  using Setter = std::function<void(S&, const Node&, const ParseContext&, const std::string&)>;
   using Defaulter = std::function<void(S&)>;
 
   Schema& real(std::string key, double S::*m, std::string unit, double def, double lo, double hi,
                std::string help, bool lo_open = false) {
     return add(
         key, "number", unit, fmt_num(def), range_text(lo, hi, lo_open), help, [m, def](S& s) { s.*m = def; },
-        [m, lo, hi, lo_open](S& s, const YAML::Node& n, const ParseContext& c, const std::string& f) {
+        [m, lo, hi, lo_open](S& s, const Node& n, const ParseContext& c, const std::string& f) {
           const double v = read_real(n, c, f);
           check_range(v, lo, hi, lo_open, n, c, f);
           s.*m = v;
@@ -66,7 +47,7 @@ class Schema {
     return add(
         key, "number", unit, fmt_num(def), range_text(lo, hi, false), help,
         [m, def, scale](S& s) { s.*m = def * scale; },
-        [m, lo, hi, scale](S& s, const YAML::Node& n, const ParseContext& c, const std::string& f) {
+        [m, lo, hi, scale](S& s, const Node& n, const ParseContext& c, const std::string& f) {
           const double v = read_real(n, c, f);
           check_range(v, lo, hi, false, n, c, f);
           s.*m = v * scale;
@@ -79,7 +60,7 @@ class Schema {
     return add(
         key, bytes ? "bytes" : "integer", unit, std::to_string(def),
         range_text(double(lo), double(hi), false), help, [m, def](S& s) { s.*m = static_cast<I>(def); },
-        [m, lo, hi, bytes](S& s, const YAML::Node& n, const ParseContext& c, const std::string& f) {
+        [m, lo, hi, bytes](S& s, const Node& n, const ParseContext& c, const std::string& f) {
           const auto v = bytes ? static_cast<std::int64_t>(read_bytes(n, c, f)) : read_int(n, c, f);
           check_range(double(v), double(lo), double(hi), false, n, c, f);
           s.*m = static_cast<I>(v);
@@ -92,7 +73,7 @@ class Schema {
     return add(
         key, "number", unit, fmt_num(def), range_text(lo, hi, lo_open), help,
         [m, def, scale](S& s) { s.*m = static_cast<core::TimePs>(def * scale + 0.5); },
-        [m, lo, hi, lo_open, scale](S& s, const YAML::Node& n, const ParseContext& c, const std::string& f) {
+        [m, lo, hi, lo_open, scale](S& s, const Node& n, const ParseContext& c, const std::string& f) {
           const double v = read_real(n, c, f);
           check_range(v, lo, hi, lo_open, n, c, f);
           s.*m = static_cast<core::TimePs>(v * scale + 0.5);
@@ -101,7 +82,7 @@ class Schema {
   Schema& flag(std::string key, bool S::*m, bool def, std::string help) {
     return add(
         key, "bool", "", def ? "true" : "false", "", help, [m, def](S& s) { s.*m = def; },
-        [m](S& s, const YAML::Node& n, const ParseContext& c, const std::string& f) {
+        [m](S& s, const Node& n, const ParseContext& c, const std::string& f) {
           s.*m = read_bool(n, c, f);
         });
   }
@@ -116,7 +97,7 @@ class Schema {
     }
     return add(
         key, "choice", "", def, names, help, [m, def_value](S& s) { s.*m = def_value; },
-        [m, options, names](S& s, const YAML::Node& n, const ParseContext& c, const std::string& f) {
+        [m, options, names](S& s, const Node& n, const ParseContext& c, const std::string& f) {
           const std::string v = read_string(n, c, f);
           for (const auto& [name, value] : options)
             if (name == v) {
@@ -131,7 +112,7 @@ class Schema {
                         std::string help, bool lo_open = false) {
     return add(
         key, "number", unit, "preset", range_text(lo, hi, lo_open), help, [](S&) {},
-        [m, lo, hi, lo_open](S& s, const YAML::Node& n, const ParseContext& c, const std::string& f) {
+        [m, lo, hi, lo_open](S& s, const Node& n, const ParseContext& c, const std::string& f) {
           const double v = read_real(n, c, f);
           check_range(v, lo, hi, lo_open, n, c, f);
           s.*m = v;
@@ -140,7 +121,7 @@ class Schema {
   Schema& text(std::string key, std::string S::*m, std::string def, std::string help) {
     return add(
         key, "string", "", def.empty() ? "\"\"" : def, "", help, [m, def](S& s) { s.*m = def; },
-        [m](S& s, const YAML::Node& n, const ParseContext& c, const std::string& f) {
+        [m](S& s, const Node& n, const ParseContext& c, const std::string& f) {
           s.*m = read_string(n, c, f);
         });
   }
@@ -150,7 +131,7 @@ class Schema {
   }
   // Sets the keys present in `map` (which must be a mapping); the caller has applied defaults. Keys in
   // `extra` are allowed and left to the caller. Returns the keys that were set explicitly.
-  std::set<std::string> parse(const YAML::Node& map, S& s, const ParseContext& ctx, const std::string& prefix,
+  std::set<std::string> parse(const Node& map, S& s, const ParseContext& ctx, const std::string& prefix,
                               const std::set<std::string>& extra = {}) const {
     require_map(map, ctx, prefix);
     std::set<std::string> allowed = extra;
@@ -158,7 +139,7 @@ class Schema {
     reject_unknown_keys(map, allowed, ctx, prefix);
     std::set<std::string> set;
     for (const auto& e : entries_) {
-      const YAML::Node n = map[e.doc.key];
+      const Node& n = map[e.doc.key];
       if (!n) continue;
       e.setter(s, n, ctx, prefix.empty() ? e.doc.key : prefix + "." + e.doc.key);
       set.insert(e.doc.key);
@@ -189,7 +170,7 @@ class Schema {
   }
   static std::string fmt_num(double v);
   static std::string range_text(double lo, double hi, bool lo_open);
-  static void check_range(double v, double lo, double hi, bool lo_open, const YAML::Node& n,
+  static void check_range(double v, double lo, double hi, bool lo_open, const Node& n,
                           const ParseContext& c, const std::string& f) {
     if (v < lo || v > hi || (lo_open && v == lo))
       throw core::InputError(c.at(n, f),
@@ -197,6 +178,23 @@ class Schema {
   }
   std::vector<Entry> entries_;
 };
+
+// A struct with its defaults, then the keys present in `node` (when it is defined) set from it; the keys
+// set explicitly go to `explicitly_set`; keys in `extra` are allowed and left to the caller.
+template <class S>
+S parse_with_defaults(const Schema<S>& schema, const Node& node, const ParseContext& ctx, const std::string& prefix,
+                      std::set<std::string>* explicitly_set = nullptr, const std::set<std::string>& extra = {}) {
+  S s{};
+  schema.defaults(s);
+  if (node) {
+    auto set = schema.parse(node, s, ctx, prefix, extra);
+    if (explicitly_set) *explicitly_set = std::move(set);
+  }
+  return s;
+}
+
+// The keys of a schema's documentation (schema.docs("")).
+std::set<std::string> keys_of(const std::vector<ParamDoc>& docs);
 
 std::string format_number(double v);
 std::string format_range(double lo, double hi, bool lo_open);

@@ -52,6 +52,14 @@ struct Framing {
   }
 };
 
+// The framing of a fabric kind (docs/models/packet.md): Ethernet frames carry Eth 14 + IPv4 20 + UDP 8 +
+// BTH 12 + ICRC 4 + FCS 4 and cost 8 preamble + 12 inter-frame gap more on the wire; an ACK adds a 4-byte
+// AETH, a CNP 16 reserved bytes; a PFC frame is a 64-byte MAC control frame. InfiniBand packets carry
+// LRH 8 + BTH 12 + ICRC 4 + VCRC 2; a flow-control packet is 6 bytes.
+inline Framing framing_of(FabricKind kind) {
+  return kind == FabricKind::kInfiniband ? Framing{26, 0, 30, 30, 6} : Framing{62, 20, 66, 78, 64};
+}
+
 struct FabricConfig {
   FabricKind kind = FabricKind::kRoce;
   routing::LoadBalancing load_balancing = routing::LoadBalancing::kEcmp;

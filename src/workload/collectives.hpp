@@ -1,8 +1,10 @@
 #pragma once
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "core/error.hpp"
 #include "core/time.hpp"
 #include "workload/program.hpp"
 
@@ -54,9 +56,9 @@ std::vector<Algorithm> algorithms_for(Collective c);
 // nccl-tests' bus-bandwidth factor: busbw = algbw x factor (doc/PERFORMANCE.md in nccl-tests).
 double bus_factor(Collective c, std::uint32_t ranks);
 
-// Checks the spec against the cluster (`server_of[gpu]`). Returns an empty string when valid, else what is
-// wrong (the caller adds the field).
-std::string check(const CollectiveSpec& spec, const std::vector<std::uint32_t>& server_of, std::size_t gpus);
+// Checks the spec against the cluster (`server_of[gpu]`): nothing when valid, else what is wrong (with no
+// field: the caller knows where the spec came from).
+std::optional<core::InputError> check(const CollectiveSpec& spec, const std::vector<std::uint32_t>& server_of, std::size_t gpus);
 
 // Appends the collective's ops to `program`. Rank i starts when op `start[i]` has finished (kNone: at once);
 // the returned vector holds, per rank, an op that finishes when that rank's part is done.

@@ -1,9 +1,11 @@
 #pragma once
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "core/rng.hpp"
+#include "core/error.hpp"
 #include "core/time.hpp"
 #include "workload/hardware.hpp"
 #include "workload/program.hpp"
@@ -34,7 +36,8 @@ struct InferenceService {
   std::uint64_t seed = 1;
 };
 
-std::string check(const InferenceService& s, const GpuSpec& gpu, std::uint32_t gpus_per_server,
+// Nothing when the service fits the cluster, else what is wrong, with the field relative to the service.
+std::optional<core::InputError> check(const InferenceService& s, const GpuSpec& gpu, std::uint32_t gpus_per_server,
                   std::size_t cluster_gpus);
 
 // Per request: the ops whose finish times give arrival, first token and last token.

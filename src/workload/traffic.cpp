@@ -84,4 +84,17 @@ std::vector<backend::FlowSpec> poisson(HostRange hosts, double load, double host
   return flows;
 }
 
+std::vector<backend::FlowSpec> checkpoint(HostRange hosts, HostRange storage, std::uint64_t size_bytes,
+                                          core::TimePs start_ps, core::TimePs interval_ps, std::uint32_t repeat,
+                                          bool read) {
+  std::vector<backend::FlowSpec> flows;
+  flows.reserve(static_cast<std::size_t>(repeat) * hosts.count);
+  for (std::uint32_t r = 0; r < repeat; ++r)
+    for (std::uint32_t h = 0; h < hosts.count; ++h) {
+      const std::uint32_t gpu = hosts.first + h, store = storage.first + h % storage.count;
+      flows.push_back({read ? store : gpu, read ? gpu : store, size_bytes, start_ps + r * interval_ps});
+    }
+  return flows;
+}
+
 }  // namespace aifabric::workload

@@ -40,4 +40,10 @@ std::vector<backend::FlowSpec> poisson(HostRange hosts, double load, double host
 double cdf_mean_bytes(const std::vector<CdfPoint>& cdf);
 double cdf_sample_bytes(const std::vector<CdfPoint>& cdf, double u);
 
+// Checkpoint traffic: every host of `hosts` writes `size_bytes` to a host of `storage`, round robin (with
+// `read`, reads them from it: data loading, restores), `repeat` times, `interval_ps` apart.
+std::vector<backend::FlowSpec> checkpoint(HostRange hosts, HostRange storage, std::uint64_t size_bytes,
+                                          core::TimePs start_ps, core::TimePs interval_ps, std::uint32_t repeat,
+                                          bool read);
+
 }  // namespace aifabric::workload

@@ -1,8 +1,10 @@
 #pragma once
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "core/error.hpp"
 #include "workload/collectives.hpp"
 #include "workload/hardware.hpp"
 #include "workload/program.hpp"
@@ -52,8 +54,9 @@ struct TrainingJob {
 // GPU of (tp, dp, pp) coordinates: tensor parallelism innermost (inside a server), then data, then pipeline.
 std::uint32_t gpu_of(const TrainingJob& job, std::uint32_t tp, std::uint32_t dp, std::uint32_t pp);
 
-// Empty when the job fits the cluster, else what is wrong and the field it concerns ("parallelism.tp: ...").
-std::string check(const TrainingJob& job, const GpuSpec& gpu, std::uint32_t gpus_per_server,
+// Nothing when the job fits the cluster, else what is wrong, with the field it concerns relative to the job
+// ("parallelism.tp").
+std::optional<core::InputError> check(const TrainingJob& job, const GpuSpec& gpu, std::uint32_t gpus_per_server,
                   std::size_t cluster_gpus);
 
 // Memory one GPU needs, bytes: weights, gradients and optimizer state, and activations.

@@ -1,5 +1,4 @@
-// Independent runs in parallel give exactly what they give one after another; variants are built by
-// overriding YAML paths.
+// Independent runs in parallel give exactly what they give one after another.
 #include "api/parallel.hpp"
 
 #include <gtest/gtest.h>
@@ -34,22 +33,6 @@ TEST(Parallel, AFailingTaskIsReportedAfterTheOthersFinish) {
                                  }),
                std::runtime_error);
   EXPECT_EQ(std::count(done.begin(), done.end(), 1), 7);
-}
-
-TEST(Variants, OverrideNestedKeysAndListItems) {
-  const std::string base = io::scenario_text("example:fat_tree_permutation");
-  const auto spray = io::load_scenario_text(io::with_override(base, "fabric.load_balancing", "spray"), "v");
-  EXPECT_EQ(spray.fabric.load_balancing, routing::LoadBalancing::kSpray);
-  const auto small = io::load_scenario_text(io::with_override(base, "traffic[0].size_bytes", "1MB"), "v");
-  EXPECT_EQ(small.flows.front().size_bytes, 1'000'000u);
-  const auto k4 = io::load_scenario_text(io::with_override(base, "topology.k", "4"), "v");
-  EXPECT_EQ(k4.topology.hosts.size(), 16u);
-  try {
-    io::with_override(base, "traffic[7].size_bytes", "1MB");
-    FAIL();
-  } catch (const core::InputError& e) {
-    EXPECT_STREQ(e.what(), "--vary: traffic[7].size_bytes: no list item [7] there");
-  }
 }
 
 }  // namespace

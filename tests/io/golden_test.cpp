@@ -16,6 +16,7 @@
 #include "api/run.hpp"
 #include "io/examples.hpp"
 #include "io/scenario_loader.hpp"
+#include "io/scenario_schemas.hpp"
 #include "io/writers.hpp"
 
 namespace aifabric::io {

@@ -1,0 +1,79 @@
+#include "io/loaders.hpp"
+
+#include <fmt/format.h>
+
+#include "io/scenario_schemas.hpp"
+
+namespace aifabric::io {
+
+using core::InputError;
+
+net::FabricConfig load_fabric(const Node& node, const ParseContext& ctx) {
+  std::set<std::string> set_top, set_pfc, set_ecn;
+  const std::set<std::string> sections = {"ecn", "pfc", "dcqcn", "transport", "infiniband"};
+  const FabricTop top = parse_with_defaults(fabric_schema(), node, ctx, "fabric", &set_top, sections);
+  net::FabricConfig f;
+  f.kind = top.kind;
+  f.scheduler = top.scheduler;
+  f.dwrr_quantum_bytes[net::kControl] = top.quantum_control;
+  f.dwrr_quantum_bytes[net::kData] = top.quantum_data;
+  const Node none;
+  auto section = [&](const char* key) { return node ? node[key] : none; };
+  f.ecn = parse_with_defaults(ecn_schema(), section("ecn"), ctx, "fabric.ecn", &set_ecn);
+  f.pfc = parse_with_defaults(pfc_schema(), section("pfc"), ctx, "fabric.pfc", &set_pfc);
+  f.dcqcn = parse_with_defaults(dcqcn_schema(), section("dcqcn"), ctx, "fabric.dcqcn");
+  f.transport = parse_with_defaults(transport_schema(), section("transport"), ctx, "fabric.transport");
+  f.ib_control_vl_share =
+      parse_with_defaults(ib_schema(), section("infiniband"), ctx, "fabric.infiniband").control_vl_share;
+
+  const bool roce = f.kind == net::FabricKind::kRoce;
+  const bool ib = f.kind == net::FabricKind::kInfiniband;
+  if (!roce && set_pfc.count("enabled") && f.pfc.enabled)
+    throw InputError(ctx.at(section("pfc")["enabled"], "fabric.pfc.enabled"),
+                     ib ? "InfiniBand is lossless through credits; PFC applies to kind: roce only"
+                        : "plain Ethernet has no PFC; use kind: roce for a lossless Ethernet fabric");
+  if (!roce) f.pfc.enabled = false;
+  if (!set_ecn.count("enabled")) f.ecn.enabled = roce;
+  if (f.ecn.enabled && f.ecn.kmax_bytes <= f.ecn.kmin_bytes)
+    throw InputError(
+        ctx.at(section("ecn"), "fabric.ecn.kmax_bytes"),
+        fmt::format("must be greater than kmin_bytes ({}), got {}", f.ecn.kmin_bytes, f.ecn.kmax_bytes));
+  if (f.pfc.enabled && f.pfc.xon_bytes > f.pfc.xoff_bytes)
+    throw InputError(
+        ctx.at(section("pfc"), "fabric.pfc.xon_bytes"),
+        fmt::format("must not exceed xoff_bytes ({}), got {}", f.pfc.xoff_bytes, f.pfc.xon_bytes));
+  switch (top.load_balancing) {
+    case Auto::kAuto:
+      f.load_balancing = ib ? routing::LoadBalancing::kAdaptive : routing::LoadBalancing::kEcmp;
+      break;
+    case Auto::kA:
+      f.load_balancing = routing::LoadBalancing::kEcmp;
+      break;
+    case Auto::kB:
+      f.load_balancing = routing::LoadBalancing::kSpray;
+      break;
+    case Auto::kC:
+      f.load_balancing = routing::LoadBalancing::kAdaptive;
+      break;
+  }
+  f.cc = (top.cc == Auto::kA || (top.cc == Auto::kAuto && roce)) ? net::CongestionControl::kDcqcn
+                                                                 : net::CongestionControl::kNone;
+  if (f.cc == net::CongestionControl::kDcqcn && !f.ecn.enabled)
+    throw InputError(
+        ctx.at(node, "fabric.congestion_control"),
+        "dcqcn reacts to ECN marks; enable fabric.ecn.enabled or choose congestion_control: none");
+  f.framing = net::framing_of(f.kind);
+  return f;
+}
+
+void check_fabric_on_topology(const api::Scenario& sc, const Node& fabric, const ParseContext& ctx) {
+  const std::uint32_t max_wire = sc.full_packet_wire_bytes();
+  if (sc.fabric.scheduler == net::Scheduler::kDwrr)
+    for (int c = 0; c < net::kClasses; ++c)
+      if (sc.fabric.dwrr_quantum_bytes[c] < max_wire)
+        throw InputError(ctx.at(fabric, c == 0 ? "fabric.dwrr_control_quantum_bytes" : "fabric.dwrr_data_quantum_bytes"),
+                         fmt::format("must hold one full packet ({} bytes on the wire), got {}", max_wire,
+                                     sc.fabric.dwrr_quantum_bytes[c]));
+}
+
+}  // namespace aifabric::io

@@ -1,0 +1,34 @@
+#pragma once
+// The loaders of the scenario's sections, one file each, used by scenario_loader.cpp. Each reads its
+// section of the document through the schemas (scenario_schemas.hpp) and throws core::InputError naming
+// the file, line and field.
+#include <cstdint>
+#include <vector>
+
+#include "api/scenario.hpp"
+#include "io/node.hpp"
+#include "workload/placement.hpp"
+
+namespace aifabric::io {
+
+// fabric_loader.cpp: the fabric and its cross-field rules (PFC only on roce, ECN and congestion control
+// defaults, `auto` load balancing, DCQCN needs ECN, kmax > kmin, xon <= xoff) and its framing.
+net::FabricConfig load_fabric(const Node& node, const ParseContext& ctx);
+// fabric_loader.cpp: checks that need both the fabric and the topology (a DWRR quantum holds a packet).
+void check_fabric_on_topology(const api::Scenario& sc, const Node& fabric, const ParseContext& ctx);
+
+// topology_loader.cpp: builds and validates the topology, with its failed links removed.
+topo::TopologySpec load_topology(const Node& node, const ParseContext& ctx);
+
+// traffic_loader.cpp: the flows of the traffic generators.
+std::vector<backend::FlowSpec> load_traffic(const Node& node, const topo::TopologySpec& topology,
+                                            std::uint64_t seed, const ParseContext& ctx);
+
+// workload_loader.cpp: the GPU cluster over the topology's hosts, the collective sweep, training jobs and
+// inference services (each checked by workload::check, on GPUs no other workload holds).
+void load_cluster(const Node& node, const Node& topology, api::Scenario& sc, const ParseContext& ctx);
+void load_collective(const Node& node, api::Scenario& sc, const ParseContext& ctx);
+void load_jobs(const Node& node, api::Scenario& sc, workload::GpuClaims& claims, const ParseContext& ctx);
+void load_services(const Node& node, api::Scenario& sc, workload::GpuClaims& claims, const ParseContext& ctx);
+
+}  // namespace aifabric::io

@@ -1,0 +1,121 @@
+#pragma once
+// The declarations of every scenario parameter (name, type, unit, default, range, help), each once. The
+// loaders read documents through them; `aifabric params` and docs/parameters.md are rendered from them;
+// the HTTP service checks JSON requests with them.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "api/scenario.hpp"
+#include "io/schema.hpp"
+#include "topo/builders.hpp"
+
+namespace aifabric::io {
+
+// Upper bound of GPU, host and rank counts and indices in the scenario format.
+inline constexpr std::int64_t kMaxCount = 1'000'000'000;
+
+// Sections whose fields are not stored as they are read: the loaders resolve them into the scenario.
+struct TopLevel {
+  api::NetworkModel fidelity;
+  std::string name;
+  std::int64_t seed;
+  core::TimePs stop_ps;
+};
+
+struct Telemetry {
+  core::TimePs sample_ps;
+  core::TimePs check_ps;
+  std::uint32_t top_ports;
+};
+
+enum class Auto : std::uint8_t { kAuto, kA, kB, kC };
+
+struct FabricTop {
+  net::FabricKind kind;
+  Auto load_balancing;
+  net::Scheduler scheduler;
+  std::uint32_t quantum_control;
+  std::uint32_t quantum_data;
+  Auto cc;
+};
+
+struct IbParams {
+  double control_vl_share;
+};
+
+struct NodeEntry {
+  std::string name;
+  std::string kind;
+};
+
+struct LinkEntry {
+  std::string a, b;
+};
+
+struct ClusterTop {
+  std::string gpu;
+  std::uint32_t gpus_per_server;
+  double gpu_hour_usd;
+};
+
+struct CollectiveTop {
+  workload::Collective op;
+  std::string algorithm;
+  std::uint32_t first_gpu, gpu_count, channels, root, step_factor;
+  std::uint64_t min_bytes, max_bytes, chunk_bytes;
+  api::NetworkModel network;
+};
+
+struct JobTop {
+  std::string name, kind, allreduce;
+  std::uint32_t first_gpu, gpus;
+  double gpu_efficiency;
+};
+
+struct TrafficEntry {
+  bool read;
+  std::uint32_t storage_first_host, storage_hosts, repeat;
+  core::TimePs interval_ps;
+  std::string kind;
+  std::uint64_t size_bytes;
+  core::TimePs start_ps;
+  std::uint32_t first_host;
+  std::uint32_t host_count;
+  std::uint32_t senders;
+  double load;
+  core::TimePs duration_ps;
+};
+
+const Schema<TopLevel>& top_schema();
+const Schema<Telemetry>& telemetry_schema();
+const Schema<FabricTop>& fabric_schema();
+const Schema<net::EcnParams>& ecn_schema();
+const Schema<net::PfcParams>& pfc_schema();
+const Schema<cc::DcqcnParams>& dcqcn_schema();
+const Schema<net::TransportParams>& transport_schema();
+const Schema<IbParams>& ib_schema();
+const Schema<topo::LinkParams>& link_schema();
+const Schema<topo::SwitchParams>& switch_schema();
+const Schema<topo::LeafSpineParams>& leaf_spine_schema();
+const Schema<topo::FatTreeParams>& fat_tree_schema();
+const Schema<topo::RailOptimizedParams>& rail_schema();
+const Schema<NodeEntry>& node_schema();
+const Schema<LinkEntry>& link_entry_schema();
+const Schema<ClusterTop>& cluster_schema();
+const Schema<workload::GpuSpec>& gpu_override_schema();
+const Schema<CollectiveTop>& collective_schema();
+const Schema<JobTop>& job_schema();
+const Schema<workload::TransformerModel>& model_schema();
+const Schema<workload::Parallelism>& parallelism_schema();
+const Schema<workload::InferenceService>& service_schema();
+const Schema<TrafficEntry>& traffic_schema();
+// Keys handled by hand next to the schema above, documented with it.
+const std::vector<ParamDoc>& traffic_extra_docs();
+
+// Every parameter the scenario format accepts, in declaration order.
+std::vector<ParamDoc> parameter_reference();
+// The same, as the markdown document kept in docs/parameters.md.
+std::string parameter_reference_markdown();
+
+}  // namespace aifabric::io

@@ -1,0 +1,179 @@
+#include "io/loaders.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "workload/placement.hpp"
+#include "io/scenario_schemas.hpp"
+
+namespace aifabric::io {
+
+using core::InputError;
+
+namespace {
+
+// A workload check's problem (its field relative to the workload) under the workload's field, at the line
+// of the key it concerns when that key is present, else of the workload.
+InputError placed(const InputError& problem, const Node& entry, const std::string& prefix,
+                  const ParseContext& ctx) {
+  const std::string& field = problem.where().field;
+  const Node& key = entry[field.substr(0, field.find('.'))];
+  const Node& at = key ? key : entry;
+  return problem.under(prefix).located(ctx.file, at.line(), at.column());
+}
+
+}  // namespace
+
+void load_cluster(const Node& node, const Node& topology, api::Scenario& sc,
+                  const ParseContext& ctx) {
+  const auto overrides = keys_of(gpu_override_schema().docs(""));
+  const ClusterTop top = parse_with_defaults(cluster_schema(), node, ctx, "cluster", nullptr, overrides);
+  const workload::GpuSpec* preset = workload::find_gpu(top.gpu);
+  if (preset == nullptr) {
+    std::string names;
+    for (const auto& g : workload::gpu_presets()) names += (names.empty() ? "" : ", ") + g.name;
+    throw InputError(ctx.at(node["gpu"], "cluster.gpu"),
+                     fmt::format("unknown GPU preset '{}'; expected one of: {}", top.gpu, names));
+  }
+  sc.cluster.gpu = *preset;
+  if (node)
+    gpu_override_schema().parse(node, sc.cluster.gpu, ctx, "cluster", keys_of(cluster_schema().docs("")));
+  std::uint32_t per_server = top.gpus_per_server;
+  if (per_server == 0) {
+    per_server = 8;
+    if (sc.topology.kind == "rail_optimized" && topology["gpus_per_server"])
+      per_server =
+          static_cast<std::uint32_t>(read_int(topology["gpus_per_server"], ctx, "topology.gpus_per_server"));
+  }
+  auto hosts = static_cast<std::uint32_t>(sc.topology.hosts.size());
+  if (sc.topology.kind == "rail_optimized" && topology["storage_nodes"])
+    hosts -= static_cast<std::uint32_t>(read_int(topology["storage_nodes"], ctx, "topology.storage_nodes"));
+  if (hosts % per_server != 0)
+    throw InputError(
+        ctx.at(node ? node["gpus_per_server"] : node, "cluster.gpus_per_server"),
+        fmt::format("the topology's {} GPU hosts do not divide into servers of {} GPUs", hosts, per_server));
+  sc.cluster.gpus = hosts;
+  sc.cluster.gpus_per_server = per_server;
+  sc.cluster.gpu_hour_usd = top.gpu_hour_usd;
+}
+
+void load_collective(const Node& node, api::Scenario& sc, const ParseContext& ctx) {
+  const CollectiveTop c = parse_with_defaults(collective_schema(), node, ctx, "collective");
+  auto& sweep = sc.collective;
+  sweep.present = true;
+  sweep.min_bytes = c.min_bytes;
+  sweep.max_bytes = c.max_bytes;
+  sweep.step_factor = c.step_factor;
+  sweep.network = c.network;
+  if (c.max_bytes < c.min_bytes)
+    throw InputError(ctx.at(node["max_bytes"], "collective.max_bytes"),
+                     fmt::format("must be >= min_bytes ({}), got {}", c.min_bytes, c.max_bytes));
+  auto& spec = sweep.spec;
+  spec.op = c.op;
+  spec.chunk_bytes = c.chunk_bytes;
+  spec.root = c.root;
+  spec.channels = c.channels == 0 ? sc.cluster.gpus_per_server : c.channels;
+  spec.launch_ps = core::us_to_ps(sc.cluster.gpu.collective_launch_us);
+  if (c.algorithm == "auto") {
+    spec.algorithm = workload::algorithms_for(c.op).front();
+  } else {
+    bool found = false;
+    for (auto a :
+         {workload::Algorithm::kRing, workload::Algorithm::kTree, workload::Algorithm::kHalvingDoubling,
+          workload::Algorithm::kHierarchical, workload::Algorithm::kPipeline, workload::Algorithm::kDirect,
+          workload::Algorithm::kPairwise})
+      if (c.algorithm == workload::name(a)) {
+        spec.algorithm = a;
+        found = true;
+      }
+    if (!found)
+      throw InputError(
+          ctx.at(node["algorithm"], "collective.algorithm"),
+          "expected auto, ring, tree, halving_doubling, hierarchical, pipeline, direct or pairwise, got '" +
+              c.algorithm + "'");
+  }
+  const auto gpus = sc.cluster.gpus;
+  const std::uint32_t count = c.gpu_count == 0 && c.first_gpu < gpus ? gpus - c.first_gpu : c.gpu_count;
+  if (static_cast<std::uint64_t>(c.first_gpu) + count > gpus)
+    throw InputError(ctx.at(node, "collective.gpu_count"),
+                     fmt::format("GPUs [{}, {}) exceed the cluster's {}", c.first_gpu,
+                                 static_cast<std::uint64_t>(c.first_gpu) + count, gpus));
+  spec.ranks.clear();
+  for (std::uint32_t g = 0; g < count; ++g) spec.ranks.push_back(c.first_gpu + g);
+  std::vector<std::uint32_t> server_of(gpus);
+  for (std::uint32_t g = 0; g < gpus; ++g) server_of[g] = g / sc.cluster.gpus_per_server;
+  if (const auto problem = workload::check(spec, server_of, gpus)) throw placed(*problem, node, "collective", ctx);
+}
+
+void load_jobs(const Node& node, api::Scenario& sc, workload::GpuClaims& claims, const ParseContext& ctx) {
+  if (!node.is_sequence()) throw InputError(ctx.at(node, "jobs"), "expected a list of jobs");
+  const auto gpus = sc.cluster.gpus;
+  for (std::size_t i = 0; i < node.size(); ++i) {
+    const std::string f = fmt::format("jobs[{}]", i);
+    const Node& j = node[i];
+    const JobTop top =
+        parse_with_defaults(job_schema(), j, ctx, f, nullptr, {"model", "parallelism", "gpu_list"});
+    if (top.kind != "training")
+      throw InputError(ctx.at(j["kind"], f + ".kind"), "expected training, got '" + top.kind + "'");
+    workload::TrainingJob job;
+    job.name = top.name;
+    job.first_gpu = top.first_gpu;
+    job.gpus = top.gpus == 0 && top.first_gpu < gpus ? gpus - top.first_gpu : top.gpus;
+    job.gpu_efficiency = top.gpu_efficiency;
+    if (const Node& list = j["gpu_list"]) {
+      if (!list.is_sequence() || list.size() == 0)
+        throw InputError(ctx.at(list, f + ".gpu_list"), "expected a non-empty list of GPU indices");
+      for (std::size_t k = 0; k < list.size(); ++k) {
+        const auto g = read_int(list[k], ctx, fmt::format("{}.gpu_list[{}]", f, k));
+        if (g < 0)
+          throw InputError(ctx.at(list[k], fmt::format("{}.gpu_list[{}]", f, k)),
+                           "expected a GPU index >= 0");
+        job.gpu_list.push_back(static_cast<std::uint32_t>(g));
+      }
+      job.gpus = static_cast<std::uint32_t>(job.gpu_list.size());
+    }
+    if (!j["model"])
+      throw InputError(ctx.at(j, f + ".model"),
+                       "missing; expected {layers, hidden, heads, seq_len, vocab, ...}");
+    job.model = parse_with_defaults(model_schema(), j["model"], ctx, f + ".model");
+    job.par = parse_with_defaults(parallelism_schema(), j["parallelism"], ctx, f + ".parallelism");
+    bool known = false;
+    for (auto a : workload::algorithms_for(workload::Collective::kAllReduce))
+      if (top.allreduce == workload::name(a)) {
+        job.allreduce = a;
+        known = true;
+      }
+    if (!known)
+      throw InputError(ctx.at(j["allreduce_algorithm"], f + ".allreduce_algorithm"),
+                       "expected ring, tree, halving_doubling or hierarchical, got '" + top.allreduce + "'");
+    if (const auto problem = workload::check(job, sc.cluster.gpu, sc.cluster.gpus_per_server, gpus))
+      throw placed(*problem, j, f, ctx);
+    const auto held = job.gpu_list.empty() ? workload::gpu_range(job.first_gpu, job.gpus) : job.gpu_list;
+    if (const auto conflict = claims.claim(held, "job '" + job.name + "'"))
+      throw InputError(ctx.at(j, f + (job.gpu_list.empty() ? ".first_gpu" : ".gpu_list")),
+                       fmt::format("GPU {} is also used by {}", conflict->gpu, conflict->holder));
+    sc.jobs.push_back(job);
+  }
+}
+
+void load_services(const Node& node, api::Scenario& sc, workload::GpuClaims& claims,
+                   const ParseContext& ctx) {
+  if (!node.is_sequence()) throw InputError(ctx.at(node, "services"), "expected a list of inference services");
+  for (std::size_t i = 0; i < node.size(); ++i) {
+    const std::string f = fmt::format("services[{}]", i);
+    workload::InferenceService s = parse_with_defaults(service_schema(), node[i], ctx, f, nullptr, {"model"});
+    if (!node[i]["model"])
+      throw InputError(ctx.at(node[i], f + ".model"), "missing; expected {layers, hidden, heads, ...}");
+    s.model = parse_with_defaults(model_schema(), node[i]["model"], ctx, f + ".model");
+    s.seed = sc.run.seed + i;
+    if (const auto problem = workload::check(s, sc.cluster.gpu, sc.cluster.gpus_per_server, sc.cluster.gpus))
+      throw placed(*problem, node[i], f, ctx);
+    if (const auto conflict = claims.claim(workload::gpu_range(s.first_gpu, s.gpus), "service '" + s.name + "'"))
+      throw InputError(ctx.at(node[i], f + ".first_gpu"),
+                       fmt::format("GPU {} is also used by {}", conflict->gpu, conflict->holder));
+    sc.services.push_back(std::move(s));
+  }
+}
+
+}  // namespace aifabric::io
