@@ -78,7 +78,7 @@ Outcome run_case(const Case& c) {
     return {row.events, wall, row.time_ps > 0};
   }
   if (c.name == "llama70b_256_gpus_one_iteration_assess") {
-    const auto sc = io::load_scenario("example:llama70b_h100_256");
+    const auto sc = io::load_scenario("example:llama70b_h100_256_packet");
     const auto a = api::assess(sc);
     std::fprintf(stderr, "  llama70b iteration: %.3f s on the fabric, %.3f s ideal\n",
                  core::ps_to_sec(a.jobs[0].fabric.iteration_ps),

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <iostream>
 #include <memory>
+#include <optional>
 
 #include "api/collective_sweep.hpp"
 #include "api/parallel.hpp"
@@ -16,7 +17,7 @@
 #include "io/scenario_loader.hpp"
 #include "io/scenario_schemas.hpp"
 #include "io/writers.hpp"
-#include "whatif/variants.hpp"
+#include "whatif/study.hpp"
 
 namespace {
 
@@ -111,29 +112,28 @@ int assess(const std::string& scenario, const std::string& out, const std::strin
 }
 
 int sweep(const std::string& scenario, const std::vector<std::string>& vary, const std::string& out,
-          unsigned threads) {
-  const auto variants = aifabric::whatif::variants(aifabric::io::scenario_document(scenario), vary);
-  std::vector<aifabric::api::Scenario> scenarios;
-  for (const auto& v : variants)
-    scenarios.push_back(aifabric::io::load_scenario_document(v.document, scenario + " [" + v.label + "]"));
-  const auto t0 = std::chrono::steady_clock::now();
-  const auto results = aifabric::api::run_all(scenarios, threads);
-  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  double serial = 0;
-  for (const auto& r : results) serial += r.cost.wall_seconds;
-  std::cout << fmt::format("{:<48} {:>9} {:>11} {:>11} {:>11} {:>8} {:>8} {:>10}\n", "variant", "flows",
-                           "FCT p50 us", "FCT p99 us", "FCT max us", "drops", "pauses", "p99 vs base");
-  for (std::size_t i = 0; i < results.size(); ++i) {
-    const auto& r = results[i];
-    std::cout << fmt::format("{:<48} {:>4}/{:<4} {:>11.2f} {:>11.2f} {:>11.2f} {:>8} {:>8} {:>+9.1f}%\n",
-                             variants[i].label, r.flows_completed, r.flows.size(), r.fct_us.p50, r.fct_us.p99,
-                             r.fct_us.max, r.drops, r.pause_frames,
-                             100.0 * (r.fct_us.p99 / results[0].fct_us.p99 - 1.0));
-    if (!out.empty()) aifabric::io::write_results(out + "/" + std::to_string(i), scenarios[i], r);
+          unsigned threads, const std::string& fidelity) {
+  std::optional<aifabric::api::NetworkModel> model;
+  if (fidelity == "flow") model = aifabric::api::NetworkModel::kFlow;
+  if (fidelity == "packet") model = aifabric::api::NetworkModel::kPacket;
+  const auto study =
+      aifabric::whatif::run_study(aifabric::io::scenario_document(scenario), scenario, vary, model, threads);
+  std::cout << aifabric::whatif::study_text(study);
+  if (!out.empty()) {
+    make_folder(out);
+    for (std::size_t i = 0; i < study.scenarios.size(); ++i) {
+      const std::string dir = out + "/" + std::to_string(i);
+      if (study.assessed) {
+        make_folder(dir);
+        aifabric::io::write_file_atomic(dir + "/assess.json",
+                                        aifabric::io::assess_json(study.scenarios[i], study.assessments[i]));
+      } else {
+        aifabric::io::write_results(dir, study.scenarios[i], study.runs[i]);
+      }
+    }
+    aifabric::io::write_file_atomic(out + "/sweep.csv", aifabric::whatif::study_csv(study));
+    std::cout << "results      " << out << "/sweep.csv, one folder per variant\n";
   }
-  std::cout << fmt::format(
-      "run cost     {} variants in {:.2f} s wall ({:.2f} s if run one after another: {:.2f}x)\n",
-      results.size(), wall, serial, serial > 0 ? wall / serial : 0.0);
   return 0;
 }
 
@@ -198,15 +198,21 @@ int main(int argc, char** argv) {
 
   auto* sw = app.add_subcommand("sweep",
                                 "What-if: run the scenario and its variants in parallel and compare each "
-                                "with the baseline. Each --vary PATH=V1,V2,... multiplies the variants.");
+                                "with the baseline (jobs and services are assessed, traffic simulated). Each "
+                                "--vary PATH=V1,V2,... multiplies the variants.");
   std::vector<std::string> vary;
   std::string sweep_out;
   unsigned threads = 0;
-  sw->add_option("scenario", scenario, "Scenario YAML file with traffic, or example:NAME")->required();
+  sw->add_option("scenario", scenario, "Scenario YAML file with jobs, services or traffic, or example:NAME")
+      ->required();
   sw->add_option("--vary", vary, "PATH=VALUE[,VALUE...], PATH as in error messages (fabric.load_balancing)")
       ->required();
   sw->add_option("--out", sweep_out, "Folder: one sub-folder of results per variant, numbered as printed");
   sw->add_option("--threads", threads, "Parallel runs (0 = one per core)")->capture_default_str();
+  std::string sweep_fidelity;
+  sw->add_option("--fidelity", sweep_fidelity,
+                 "packet (every packet) or flow (fluid flows, max-min): overrides every variant's")
+      ->check(CLI::IsMember({"packet", "flow"}));
 
   auto* params =
       app.add_subcommand("params", "Print every scenario parameter: type, unit, default, range, meaning.");
@@ -225,7 +231,7 @@ int main(int argc, char** argv) {
     if (*val) return validate(scenario);
     if (*coll) return collective(scenario, coll_out, network);
     if (*as) return assess(scenario, assess_out, fidelity);
-    if (*sw) return sweep(scenario, vary, sweep_out, threads);
+    if (*sw) return sweep(scenario, vary, sweep_out, threads, sweep_fidelity);
     if (*params) {
       std::cout << aifabric::io::parameter_reference_markdown();
       return 0;

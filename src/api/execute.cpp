@@ -39,6 +39,7 @@ Execution execute(const Scenario& sc, const workload::Program& program, NetworkM
   if (model == NetworkModel::kFlow) {
     flow::FlowNetwork net(sc.topology, sc.fabric.load_balancing, sc.run.seed, sc.full_packet_wire_bytes());
     net.set_progress(sc.run.progress);
+    if (with_traffic) net.add_background(sc.flows);
     workload::Executor ex(program, map, params, net);
     out.result = ex.run();
     out.events = net.events();

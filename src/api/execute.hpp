@@ -22,9 +22,9 @@ struct Execution {
   std::vector<net::PortReport> ports;  // packet model only
 };
 
-// Runs a program on the scenario's cluster and network model; on the packet model the scenario's traffic
-// (checkpoints, background flows) shares the fabric when `with_traffic` is set (the flow and ideal models
-// carry the program's transfers only).
+// Runs a program on the scenario's cluster and network model. With `with_traffic` the scenario's traffic
+// (checkpoints, background flows) shares the fabric, packet by packet or as fluid flows; the ideal network
+// carries the program's transfers only.
 Execution execute(const Scenario& scenario, const workload::Program& program, NetworkModel model,
                   bool with_traffic = false);
 

@@ -47,6 +47,30 @@ core::TimePs FlowNetwork::path_latency(std::uint64_t entropy_key, std::uint32_t 
   return routing::walk_path(topology_, routing_, src, dst, wire_, choose, ports);
 }
 
+void FlowNetwork::add_background(std::vector<backend::FlowSpec> flows) {
+  background_ = std::move(flows);
+  for (std::uint32_t i = 0; i < background_.size(); ++i) set_timer(background_[i].start_ps, kBackgroundBit | i);
+}
+
+void FlowNetwork::run(backend::BackendSink& sink) {
+  // The background flows' timers and completions stay here; everything else goes to `sink`.
+  struct Filter : backend::BackendSink {
+    FlowNetwork& net;
+    backend::BackendSink& caller;
+    Filter(FlowNetwork& n, backend::BackendSink& c) : net(n), caller(c) {}
+    void timer(std::uint64_t token) override {
+      if ((token & kBackgroundBit) == 0) return caller.timer(token);
+      const auto i = static_cast<std::uint32_t>(token & ~kBackgroundBit);
+      const auto& f = net.background_[i];
+      net.start_flow(i, f.src, f.dst, f.size_bytes, token);
+    }
+    void transfer_done(std::uint64_t token) override {
+      if ((token & kBackgroundBit) == 0) caller.transfer_done(token);
+    }
+  } filter(*this, sink);
+  FluidNetwork::run(filter);
+}
+
 void FlowNetwork::start_transfer(std::uint32_t src, std::uint32_t dst, std::uint64_t bytes,
                                  std::uint64_t token) {
   start_keyed(routing::transfer_entropy_key(token), src, dst, bytes, token);

@@ -2,6 +2,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "backend/flow_spec.hpp"
 #include "flow/fluid_network.hpp"
 #include "routing/routing.hpp"
 #include "topo/topology_spec.hpp"
@@ -28,6 +29,12 @@ class FlowNetwork : public FluidNetwork {
   // list), so it takes the path the packet engine gives that flow.
   void start_flow(std::uint32_t flow_index, std::uint32_t src, std::uint32_t dst, std::uint64_t bytes,
                   std::uint64_t token);
+  // Background flows (a scenario's traffic: checkpoints, generators) that share the links with the
+  // caller's transfers from their start times, each hashed like flow `i` of a `simulate` run; nobody waits
+  // for them. The caller's tokens must then leave kBackgroundBit clear.
+  void add_background(std::vector<backend::FlowSpec> flows);
+  static constexpr std::uint64_t kBackgroundBit = std::uint64_t{1} << 63;
+  void run(backend::BackendSink& sink) override;
   double wire_bytes() const { return wire_; }
   // Bytes each directed link (port 2i = link i a->b, 2i+1 = b->a) has carried, payload.
   double carried_bytes(std::uint32_t port) const { return fluid().carried_bytes(port); }
@@ -43,6 +50,7 @@ class FlowNetwork : public FluidNetwork {
   std::uint64_t seed_;
   routing::Routing routing_;
   double wire_ = 0;  // wire bytes of a full packet
+  std::vector<backend::FlowSpec> background_;
 };
 
 }  // namespace aifabric::flow
