@@ -3,6 +3,7 @@
 // section of the document through the schemas (scenario_schemas.hpp) and throws core::InputError naming
 // the file, line and field.
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "api/scenario.hpp"
@@ -11,6 +12,26 @@
 
 namespace aifabric::io {
 
+// The run's memory, estimated from the counts of links and flows before they are allocated, and refused
+// above `limits.max_memory_gbytes`. The costs per link and per flow are measured (peak RSS of `aifabric
+// validate` on fat-trees k = 32 and 48, and on Poisson traffic of 100k and 400k flows: about 2 KB a link
+// with its share of hosts, switches and routes, 400 B a flow); the estimate is a guard against sizes no
+// machine holds, not a prediction.
+class SizeBudget {
+ public:
+  static constexpr double kBytesPerLink = 2048;
+  static constexpr double kBytesPerFlow = 400;
+  explicit SizeBudget(double max_gbytes) : max_bytes_(max_gbytes * 1e9), max_gbytes_(max_gbytes) {}
+  // Adds `links` (or `flows`) planned by the value at `where`; throws there when the total is too large.
+  void add_links(double links, const core::Location& where) { add(links, 0, where); }
+  void add_flows(double flows, const core::Location& where) { add(0, flows, where); }
+
+ private:
+  void add(double links, double flows, const core::Location& where);
+  double max_bytes_, max_gbytes_;
+  double links_ = 0, flows_ = 0;
+};
+
 // fabric_loader.cpp: the fabric and its cross-field rules (PFC only on roce, ECN and congestion control
 // defaults, `auto` load balancing, DCQCN needs ECN, kmax > kmin, xon <= xoff) and its framing.
 net::FabricConfig load_fabric(const Node& node, const ParseContext& ctx);
@@ -18,11 +39,11 @@ net::FabricConfig load_fabric(const Node& node, const ParseContext& ctx);
 void check_fabric_on_topology(const api::Scenario& sc, const Node& fabric, const ParseContext& ctx);
 
 // topology_loader.cpp: builds and validates the topology, with its failed links removed.
-topo::TopologySpec load_topology(const Node& node, const ParseContext& ctx);
+topo::TopologySpec load_topology(const Node& node, const ParseContext& ctx, SizeBudget& budget);
 
 // traffic_loader.cpp: the flows of the traffic generators.
 std::vector<backend::FlowSpec> load_traffic(const Node& node, const topo::TopologySpec& topology,
-                                            std::uint64_t seed, const ParseContext& ctx);
+                                            std::uint64_t seed, const ParseContext& ctx, SizeBudget& budget);
 
 // workload_loader.cpp: the GPU cluster over the topology's hosts, the collective sweep, training jobs and
 // inference services (each checked by workload::check, on GPUs no other workload holds).

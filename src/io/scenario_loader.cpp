@@ -20,7 +20,7 @@ api::Scenario load_scenario_document(const Node& root, const std::string& source
   require_map(root, ctx, "");
   const TopLevel top = parse_with_defaults(
       top_schema(), root, ctx, "", nullptr,
-      {"fabric", "topology", "traffic", "telemetry", "cluster", "collective", "jobs", "services"});
+      {"fabric", "topology", "traffic", "telemetry", "limits", "cluster", "collective", "jobs", "services"});
   if (root["fabric"]) require_map(root["fabric"], ctx, "fabric");
   api::Scenario sc;
   sc.name = top.name;
@@ -34,7 +34,9 @@ api::Scenario load_scenario_document(const Node& root, const std::string& source
   sc.run.check_interval_ps = tel.check_ps;
   sc.top_ports = tel.top_ports;
   sc.fabric = load_fabric(root["fabric"], ctx);
-  sc.topology = load_topology(root["topology"], ctx);
+  const Limits limits = parse_with_defaults(limits_schema(), root["limits"], ctx, "limits");
+  SizeBudget budget(limits.max_memory_gbytes);
+  sc.topology = load_topology(root["topology"], ctx, budget);
   check_fabric_on_topology(sc, root["fabric"], ctx);
   // The GPU cluster matters only to GPU workloads; plain traffic scenarios need not divide into servers.
   if (root["cluster"] || root["collective"] || root["jobs"] || root["services"])
@@ -44,7 +46,7 @@ api::Scenario load_scenario_document(const Node& root, const std::string& source
   if (root["jobs"]) load_jobs(root["jobs"], sc, claims, ctx);
   if (root["services"]) load_services(root["services"], sc, claims, ctx);
   if (root["traffic"] || (!sc.collective.present && sc.jobs.empty() && sc.services.empty()))
-    sc.flows = load_traffic(root["traffic"], sc.topology, sc.run.seed, ctx);
+    sc.flows = load_traffic(root["traffic"], sc.topology, sc.run.seed, ctx, budget);
   // Checks that need the instantiated network (InfiniBand credit windows): they know the field; the
   // topology's line is the place.
   try {
@@ -84,6 +86,17 @@ std::string scenario_text(const std::string& path_or_example) {
   std::ostringstream text;
   text << in.rdbuf();
   return text.str();
+}
+
+void SizeBudget::add(double links, double flows, const core::Location& where) {
+  links_ += links;
+  flows_ += flows;
+  const double bytes = links_ * kBytesPerLink + flows_ * kBytesPerFlow;
+  if (bytes > max_bytes_)
+    throw InputError(where, fmt::format("the run would need about {:.1f} GB ({:.0f} links, {:.0f} flows at about "
+                                        "2 KB a link and 400 B a flow), above limits.max_memory_gbytes = {}; "
+                                        "raise it to run a scenario this large",
+                                        bytes / 1e9, links_, flows_, max_gbytes_));
 }
 
 Node scenario_document(const std::string& path_or_example) {

@@ -4,6 +4,14 @@
 
 namespace aifabric::io {
 
+namespace {
+// Rates and efficiencies have a floor rather than an open bound at 0: a rate or fraction of 1e-300 is
+// within (0, 1] but turns every duration computed from it into a time past the picosecond clock's range.
+// A thousandth is below any real link, GPU or efficiency.
+constexpr double kMinRate = 0.001;
+constexpr double kMinFraction = 0.001;
+}  // namespace
+
 const Schema<TopLevel>& top_schema() {
   static const auto s =
       Schema<TopLevel>()
@@ -18,6 +26,14 @@ const Schema<TopLevel>& top_schema() {
                     "Simulated time at which the run stops even if flows are unfinished "
                     "(default one hour; a deadlock stops the run earlier).",
                     true);
+  return s;
+}
+
+const Schema<Limits>& limits_schema() {
+  static const auto s = Schema<Limits>().real(
+      "max_memory_gbytes", &Limits::max_memory_gbytes, "GB", 16, 0.001, 1e6,
+      "Largest estimated memory of a run (about 2 KB a link, 400 B a flow), checked before anything is "
+      "built: a larger scenario is refused with the estimate, naming the field that makes it large.");
   return s;
 }
 
@@ -153,7 +169,8 @@ const Schema<IbParams>& ib_schema() {
 const Schema<topo::LinkParams>& link_schema() {
   static const auto s =
       Schema<topo::LinkParams>()
-          .real("rate_gbps", &topo::LinkParams::rate_gbps, "Gbit/s", 100, 0, 1e6, "Link rate.", true)
+          .real("rate_gbps", &topo::LinkParams::rate_gbps, "Gbit/s", 100, kMinRate, 1e6,
+                "Link rate (at least 1 Mbit/s: slower links would round to 0 bit/s in the engine).")
           .real("latency_ns", &topo::LinkParams::latency_ns, "ns", 1000, 0, 1e9,
                 "One-way propagation latency.")
           .integer("mtu_bytes", &topo::LinkParams::mtu_bytes, "bytes", 4096, 64, 65536,
@@ -244,22 +261,22 @@ const Schema<workload::GpuSpec>& gpu_override_schema() {
   using G = workload::GpuSpec;
   static const auto s =
       Schema<G>()
-          .override_real("nvlink_gbytes_per_s", &G::nvlink_gbytes_per_s, "GB/s", 0, 1e6,
-                         "NVLink line rate per GPU and direction.", true)
-          .override_real("nvlink_efficiency", &G::nvlink_efficiency, "", 0, 1,
-                         "Achievable fraction of the NVLink rate.", true)
+          .override_real("nvlink_gbytes_per_s", &G::nvlink_gbytes_per_s, "GB/s", kMinRate, 1e6,
+                         "NVLink line rate per GPU and direction.")
+          .override_real("nvlink_efficiency", &G::nvlink_efficiency, "", kMinFraction, 1,
+                         "Achievable fraction of the NVLink rate.")
           .override_real("nvlink_step_us", &G::nvlink_step_us, "us", 0, 1e6,
                          "Latency of one collective step over NVLink.")
           .override_real("network_step_us", &G::network_step_us, "us", 0, 1e6,
                          "Latency of one collective step over the network (NIC, PCIe, proxy).")
           .override_real("collective_launch_us", &G::collective_launch_us, "us", 0, 1e6,
                          "Fixed latency of launching a collective.")
-          .override_real("network_efficiency", &G::network_efficiency, "", 0, 1,
-                         "Achievable fraction of a NIC's payload rate for collectives.", true)
-          .override_real("peak_tflops", &G::peak_tflops, "TFLOP/s", 0, 1e6, "Dense BF16 peak.", true)
+          .override_real("network_efficiency", &G::network_efficiency, "", kMinFraction, 1,
+                         "Achievable fraction of a NIC's payload rate for collectives.")
+          .override_real("peak_tflops", &G::peak_tflops, "TFLOP/s", kMinRate, 1e6, "Dense BF16 peak.")
           .override_real("memory_gbytes", &G::memory_gbytes, "GB", 0, 1e6, "GPU memory.", true)
-          .override_real("memory_tbytes_per_s", &G::memory_tbytes_per_s, "TB/s", 0, 1e6,
-                         "GPU memory bandwidth.", true);
+          .override_real("memory_tbytes_per_s", &G::memory_tbytes_per_s, "TB/s", kMinRate, 1e6,
+                         "GPU memory bandwidth.");
   return s;
 }
 
@@ -315,8 +332,8 @@ const Schema<JobTop>& job_schema() {
           .integer("first_gpu", &JobTop::first_gpu, "", 0, 0, kMaxCount,
                    "First GPU of the job's contiguous range.")
           .integer("gpus", &JobTop::gpus, "", 0, 0, kMaxCount, "GPUs of the job; 0 = all from first_gpu on.")
-          .real("gpu_efficiency", &JobTop::gpu_efficiency, "", 0.5, 0, 1,
-                "Achieved fraction of peak FLOP/s in compute kernels.", true)
+          .real("gpu_efficiency", &JobTop::gpu_efficiency, "", 0.5, kMinFraction, 1,
+                "Achieved fraction of peak FLOP/s in compute kernels.")
           .text("allreduce_algorithm", &JobTop::allreduce, "ring",
                 "Gradient all-reduce algorithm (ZeRO-0): ring, tree, halving_doubling or hierarchical.");
   return s;
@@ -373,10 +390,10 @@ const Schema<workload::InferenceService>& service_schema() {
           .integer("requests", &S::requests, "", 200, 1, 10'000'000, "Requests simulated.")
           .integer("prompt_tokens", &S::prompt_tokens, "", 1024, 1, 1 << 22, "Prompt length, tokens.")
           .integer("output_tokens", &S::output_tokens, "", 128, 1, 1 << 22, "Generated tokens per request.")
-          .real("gpu_efficiency", &S::gpu_efficiency, "", 0.5, 0, 1,
-                "Prefill: achieved fraction of peak FLOP/s.", true)
-          .real("memory_efficiency", &S::memory_efficiency, "", 0.8, 0, 1,
-                "Decode: achieved fraction of memory bandwidth.", true)
+          .real("gpu_efficiency", &S::gpu_efficiency, "", 0.5, kMinFraction, 1,
+                "Prefill: achieved fraction of peak FLOP/s.")
+          .real("memory_efficiency", &S::memory_efficiency, "", 0.8, kMinFraction, 1,
+                "Decode: achieved fraction of memory bandwidth.")
           .real("ttft_slo_ms", &S::ttft_slo_ms, "ms", 1000, 0, 1e9, "Objective: time to first token, p99.",
                 true)
           .real("tpot_slo_ms", &S::tpot_slo_ms, "ms", 100, 0, 1e9, "Objective: time per output token, p99.",
@@ -431,6 +448,7 @@ std::vector<ParamDoc> parameter_reference() {
   auto add = [&](std::vector<ParamDoc> d) { all.insert(all.end(), d.begin(), d.end()); };
   add(top_schema().docs(""));
   add(telemetry_schema().docs("telemetry"));
+  add(limits_schema().docs("limits"));
   add(fabric_schema().docs("fabric"));
   add(ecn_schema().docs("fabric.ecn"));
   add(pfc_schema().docs("fabric.pfc"));

@@ -23,6 +23,10 @@ struct TopLevel {
   core::TimePs stop_ps;
 };
 
+struct Limits {
+  double max_memory_gbytes;
+};
+
 struct Telemetry {
   core::TimePs sample_ps;
   core::TimePs check_ps;
@@ -89,6 +93,7 @@ struct TrafficEntry {
 
 const Schema<TopLevel>& top_schema();
 const Schema<Telemetry>& telemetry_schema();
+const Schema<Limits>& limits_schema();
 const Schema<FabricTop>& fabric_schema();
 const Schema<net::EcnParams>& ecn_schema();
 const Schema<net::PfcParams>& pfc_schema();

@@ -91,7 +91,7 @@ void apply_failures(const Node& node, topo::TopologySpec& t, const ParseContext&
 
 }  // namespace
 
-topo::TopologySpec load_topology(const Node& node, const ParseContext& ctx) {
+topo::TopologySpec load_topology(const Node& node, const ParseContext& ctx, SizeBudget& budget) {
   if (!node) throw InputError(ctx.at(node, "topology"), "missing; every scenario needs a topology");
   require_map(node, ctx, "topology");
   if (!node["kind"])
@@ -117,6 +117,9 @@ topo::TopologySpec load_topology(const Node& node, const ParseContext& ctx) {
       check_tiers({"leaf", "spine"});
       p.leaf = tier_params(tiers, "leaf", link, sw, ctx);
       p.spine = tier_params(tiers, "spine", link, sw, ctx);
+      // Host links and leaf uplinks.
+      const double hosts = double(p.leaves) * p.hosts_per_leaf;
+      budget.add_links(hosts + hosts / p.oversubscription, ctx.at(node, "topology.leaves"));
       spec = topo::build_leaf_spine(p, "topology");
     } else if (kind == "fat_tree") {
       auto p = parse_with_defaults(fat_tree_schema(), node, ctx, "topology", nullptr, common);
@@ -124,6 +127,8 @@ topo::TopologySpec load_topology(const Node& node, const ParseContext& ctx) {
       p.edge = tier_params(tiers, "edge", link, sw, ctx);
       p.agg = tier_params(tiers, "agg", link, sw, ctx);
       p.core = tier_params(tiers, "core", link, sw, ctx);
+      // k^3/4 links in each of the three tiers.
+      budget.add_links(3.0 * p.k * p.k * p.k / 4, ctx.at(node["k"], "topology.k"));
       spec = topo::build_fat_tree(p, "topology");
     } else if (kind == "rail_optimized") {
       auto p = parse_with_defaults(rail_schema(), node, ctx, "topology", nullptr, common);
@@ -131,12 +136,18 @@ topo::TopologySpec load_topology(const Node& node, const ParseContext& ctx) {
       p.leaf = tier_params(tiers, "leaf", link, sw, ctx);
       p.spine = tier_params(tiers, "spine", link, sw, ctx);
       p.core = tier_params(tiers, "core", link, sw, ctx);
+      // GPU links, rail-leaf uplinks, the core tier's as many again, and the storage leaf's.
+      const double gpus = double(p.scalable_units) * p.servers_per_unit * p.gpus_per_server;
+      const double up = gpus / p.oversubscription;
+      budget.add_links(gpus + up * (p.core_switches > 0 ? 2 : 1) + 2.0 * p.storage_nodes,
+                       ctx.at(node, "topology.scalable_units"));
       spec = topo::build_rail_optimized(p, "topology");
     } else if (kind == "explicit") {
       reject_unknown_keys(node, with_common({"nodes", "links"}), ctx, "topology");
       if (tiers)
         throw InputError(ctx.at(tiers, "topology.tiers"),
                          "explicit topologies set parameters per node and link");
+      if (node["links"].is_sequence()) budget.add_links(double(node["links"].size()), ctx.at(node["links"], "topology.links"));
       spec = load_explicit(node, link, sw, ctx);
     } else {
       throw InputError(ctx.at(node["kind"], "topology.kind"),

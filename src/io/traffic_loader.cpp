@@ -40,7 +40,7 @@ std::uint32_t host_ref(const Node& n, const topo::TopologySpec& t, const ParseCo
 }  // namespace
 
 std::vector<backend::FlowSpec> load_traffic(const Node& node, const topo::TopologySpec& topology,
-                                             std::uint64_t seed, const ParseContext& ctx) {
+                                            std::uint64_t seed, const ParseContext& ctx, SizeBudget& budget) {
   if (!node) throw InputError(ctx.at(node, "traffic"), "missing; expected a list of traffic generators");
   if (!node.is_sequence()) throw InputError(ctx.at(node, "traffic"), "expected a list of traffic generators");
   const auto n_hosts = static_cast<std::uint32_t>(topology.hosts.size());
@@ -82,6 +82,7 @@ std::vector<backend::FlowSpec> load_traffic(const Node& node, const topo::Topolo
     std::vector<backend::FlowSpec> add;
     if (kind == "flows") {
       const Node& list = g["flows"];
+      if (list.is_sequence()) budget.add_flows(double(list.size()), ctx.at(list, f + ".flows"));
       if (!list || !list.is_sequence() || list.size() == 0)
         throw InputError(ctx.at(g, f + ".flows"),
                          "expected a non-empty list of {src, dst, size_bytes, start_us}");
@@ -127,9 +128,11 @@ std::vector<backend::FlowSpec> load_traffic(const Node& node, const topo::Topolo
                            fmt::format("start_us + (repeat - 1) x interval_us must be at most {} us (the "
                                        "clock's range), got {} x {} us",
                                        core::ps_to_us(kMaxStartPs), e.repeat - 1, core::ps_to_us(e.interval_ps)));
+        budget.add_flows(double(e.repeat) * range.count, ctx.at(g, f + ".repeat"));
         add = workload::checkpoint(range, {first_storage, e.storage_hosts}, e.size_bytes, e.start_ps,
                                    e.interval_ps, e.repeat, e.read);
       } else if (kind == "permutation") {
+        budget.add_flows(range.count, ctx.at(g, f + ".host_count"));
         add = workload::permutation(range, e.size_bytes, e.start_ps, rng);
       } else if (kind == "incast") {
         const std::uint32_t receiver =
@@ -140,6 +143,7 @@ std::vector<backend::FlowSpec> load_traffic(const Node& node, const topo::Topolo
                                        n_hosts - 1, e.senders));
         add = workload::incast({0, n_hosts}, receiver, e.senders, e.size_bytes, e.start_ps);
       } else if (kind == "all_to_all") {
+        budget.add_flows(double(range.count) * (range.count - 1), ctx.at(g, f + ".host_count"));
         add = workload::all_to_all(range, e.size_bytes, e.start_ps);
       } else {
         std::vector<workload::CdfPoint> cdf;
@@ -171,6 +175,10 @@ std::vector<backend::FlowSpec> load_traffic(const Node& node, const topo::Topolo
             rate = l.params.rate_gbps;
             break;
           }
+        // Flows expected over the window: the range's offered bytes over the mean flow size.
+        budget.add_flows(range.count * e.load * rate * 1e9 / 8.0 * core::ps_to_sec(e.duration_ps) /
+                             workload::cdf_mean_bytes(cdf),
+                         ctx.at(g, f + ".duration_us"));
         add = workload::poisson(range, e.load, rate, cdf, e.start_ps, e.duration_ps, rng);
       }
     }

@@ -126,9 +126,9 @@ void load_jobs(const Node& node, api::Scenario& sc, workload::GpuClaims& claims,
         throw InputError(ctx.at(list, f + ".gpu_list"), "expected a non-empty list of GPU indices");
       for (std::size_t k = 0; k < list.size(); ++k) {
         const auto g = read_int(list[k], ctx, fmt::format("{}.gpu_list[{}]", f, k));
-        if (g < 0)
+        if (g < 0 || g > kMaxCount)
           throw InputError(ctx.at(list[k], fmt::format("{}.gpu_list[{}]", f, k)),
-                           "expected a GPU index >= 0");
+                           fmt::format("expected a GPU index in [0, {}], got {}", kMaxCount, g));
         job.gpu_list.push_back(static_cast<std::uint32_t>(g));
       }
       job.gpus = static_cast<std::uint32_t>(job.gpu_list.size());

@@ -34,6 +34,8 @@ double tp_allreduce_ps(const InferenceService& s, const GpuSpec& gpu, double byt
 
 }  // namespace
 
+constexpr double kMaxArrivalSpanSec = 1e5;
+
 std::optional<core::InputError> check(const InferenceService& s, const GpuSpec& gpu, std::uint32_t gpus_per_server,
                   std::size_t cluster_gpus) {
   if (static_cast<std::uint64_t>(s.first_gpu) + s.gpus > cluster_gpus)
@@ -55,6 +57,13 @@ std::optional<core::InputError> check(const InferenceService& s, const GpuSpec& 
     return core::field_error("model", fmt::format("{:.1f} GB of weights and {:.1f} GB of KV cache per GPU exceed the {}'s {} GB; raise tp",
         weights / 1e9, cache / 1e9, gpu.name, gpu.memory_gbytes));
   if (s.output_tokens == 0) return core::field_error("output_tokens", "must be >= 1");
+  // Arrivals span about requests / rate seconds; keep them, with room for the exponential tail and the
+  // requests' own latency, far inside the picosecond clock (2^63 ps, about 9.2e6 s).
+  if (s.requests / s.arrival_rate_per_s > kMaxArrivalSpanSec)
+    return core::field_error(
+        "arrival_rate_per_s",
+        fmt::format("{} requests at {} per second arrive over {:.3g} s; at most {:.0f} s fit the clock", s.requests,
+                    s.arrival_rate_per_s, s.requests / s.arrival_rate_per_s, kMaxArrivalSpanSec));
   if (s.model.experts > 0 && (s.model.top_k == 0 || s.model.top_k > s.model.experts))
     return core::field_error("model.top_k", fmt::format("must be in [1, {}], got {}", s.model.experts, s.model.top_k));
   return std::nullopt;
