@@ -14,6 +14,7 @@
 #include "api/run.hpp"
 #include "core/error.hpp"
 #include "io/examples.hpp"
+#include "io/result_folder.hpp"
 #include "io/scenario_loader.hpp"
 #include "io/scenario_schemas.hpp"
 #include "io/writers.hpp"
@@ -22,14 +23,6 @@
 namespace {
 
 constexpr int kInputErrorExit = 2;
-
-void make_folder(const std::string& dir) {
-  std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
-  if (ec)
-    throw aifabric::core::InputError(aifabric::core::Location{dir, 0, 0, "--out"},
-                                     "cannot create output folder: " + ec.message());
-}
 
 // A long run shows it is alive: a line on stderr at most every 10 s of wall time, from the first 10 s on.
 // The runs of one command share the clock (they run one after another).
@@ -58,8 +51,10 @@ int simulate(const std::string& scenario, const std::string& out, std::int64_t s
     throw aifabric::core::InputError(
         aifabric::core::Location{sc.source, 0, 0, "traffic"},
         "this scenario has no traffic to simulate; `aifabric collective` runs its collective");
+  aifabric::io::ResultFolder folder(out, "simulate " + scenario);
   const auto result = aifabric::api::run(sc);
-  aifabric::io::write_results(out, sc, result);
+  aifabric::io::write_results(folder.staging(), sc, result);
+  folder.commit();
   std::cout << aifabric::io::human_summary(sc, result);
   std::cout << "results      " << out << "/summary.json, flows.csv, ports.csv"
             << (sc.run.sample_interval_ps > 0 ? ", timeseries.csv" : "") << "\n";
@@ -75,11 +70,13 @@ int collective(const std::string& scenario, const std::string& out, const std::s
   if (network == "ideal") sc.collective.network = aifabric::api::NetworkModel::kIdeal;
   if (network == "packet") sc.collective.network = aifabric::api::NetworkModel::kPacket;
   if (network == "flow") sc.collective.network = aifabric::api::NetworkModel::kFlow;
+  std::optional<aifabric::io::ResultFolder> folder;
+  if (!out.empty()) folder.emplace(out, "collective " + scenario);
   const auto rows = aifabric::api::run_collective_sweep(sc, sc.collective.network);
   std::cout << aifabric::io::collective_table(sc, rows);
-  if (!out.empty()) {
-    make_folder(out);
-    aifabric::io::write_file_atomic(out + "/collective.csv", aifabric::io::collective_csv(sc, rows));
+  if (folder) {
+    aifabric::io::write_file_atomic(folder->staging() + "/collective.csv", aifabric::io::collective_csv(sc, rows));
+    folder->commit();
     std::cout << "results      " << out << "/collective.csv\n";
   }
   for (const auto& row : rows)
@@ -101,11 +98,13 @@ int assess(const std::string& scenario, const std::string& out, const std::strin
     throw aifabric::core::InputError(
         aifabric::core::Location{sc.source, 0, 0, "jobs"},
         "this scenario has no jobs or services to assess (see `aifabric params`)");
+  std::optional<aifabric::io::ResultFolder> folder;
+  if (!out.empty()) folder.emplace(out, "assess " + scenario);
   const auto a = aifabric::api::assess(sc);
   std::cout << aifabric::io::assess_text(sc, a);
-  if (!out.empty()) {
-    make_folder(out);
-    aifabric::io::write_file_atomic(out + "/assess.json", aifabric::io::assess_json(sc, a));
+  if (folder) {
+    aifabric::io::write_file_atomic(folder->staging() + "/assess.json", aifabric::io::assess_json(sc, a));
+    folder->commit();
     std::cout << "results      " << out << "/assess.json\n";
   }
   return 0;
@@ -116,22 +115,24 @@ int sweep(const std::string& scenario, const std::vector<std::string>& vary, con
   std::optional<aifabric::api::NetworkModel> model;
   if (fidelity == "flow") model = aifabric::api::NetworkModel::kFlow;
   if (fidelity == "packet") model = aifabric::api::NetworkModel::kPacket;
+  std::optional<aifabric::io::ResultFolder> folder;
+  if (!out.empty()) folder.emplace(out, "sweep " + scenario);
   const auto study =
       aifabric::whatif::run_study(aifabric::io::scenario_document(scenario), scenario, vary, model, threads);
   std::cout << aifabric::whatif::study_text(study);
-  if (!out.empty()) {
-    make_folder(out);
+  if (folder) {
     for (std::size_t i = 0; i < study.scenarios.size(); ++i) {
-      const std::string dir = out + "/" + std::to_string(i);
+      const std::string dir = folder->staging() + "/" + std::to_string(i);
       if (study.assessed) {
-        make_folder(dir);
+        std::filesystem::create_directory(dir);
         aifabric::io::write_file_atomic(dir + "/assess.json",
                                         aifabric::io::assess_json(study.scenarios[i], study.assessments[i]));
       } else {
         aifabric::io::write_results(dir, study.scenarios[i], study.runs[i]);
       }
     }
-    aifabric::io::write_file_atomic(out + "/sweep.csv", aifabric::whatif::study_csv(study));
+    aifabric::io::write_file_atomic(folder->staging() + "/sweep.csv", aifabric::whatif::study_csv(study));
+    folder->commit();
     std::cout << "results      " << out << "/sweep.csv, one folder per variant\n";
   }
   return 0;
