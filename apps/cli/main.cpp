@@ -75,7 +75,8 @@ int collective(const std::string& scenario, const std::string& out, const std::s
   const auto rows = aifabric::api::run_collective_sweep(sc, sc.collective.network);
   std::cout << aifabric::io::collective_table(sc, rows);
   if (folder) {
-    aifabric::io::write_file_atomic(folder->staging() + "/collective.csv", aifabric::io::collective_csv(sc, rows));
+    aifabric::io::write_file_atomic(folder->staging() + "/collective.csv",
+                                    aifabric::io::collective_csv(sc, rows));
     folder->commit();
     std::cout << "results      " << out << "/collective.csv\n";
   }

@@ -5,6 +5,8 @@
 #include <cmath>
 #include <numeric>
 
+#include "api/reduce.hpp"
+
 namespace aifabric::api {
 namespace {
 
@@ -39,13 +41,6 @@ BuiltJobs build(const Scenario& sc, const std::vector<std::size_t>& jobs,
   return b;
 }
 
-double percentile(std::vector<double> v, double q) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  const auto idx = static_cast<std::size_t>(std::ceil(q * static_cast<double>(v.size())));
-  return v[std::min(v.size() - 1, idx == 0 ? 0 : idx - 1)];
-}
-
 LatencyReport latency(const workload::InferenceService& s, const std::vector<workload::RequestOps>& reqs,
                       const workload::ExecutionResult& r) {
   LatencyReport rep;
@@ -67,8 +62,8 @@ LatencyReport latency(const workload::InferenceService& s, const std::vector<wor
   }
   const double qs[3] = {0.5, 0.9, 0.99};
   for (int i = 0; i < 3; ++i) {
-    rep.ttft_ms[i] = percentile(ttft, qs[i]);
-    rep.tpot_ms[i] = percentile(tpot, qs[i]);
+    rep.ttft_ms[i] = nearest_rank(ttft, qs[i]);
+    rep.tpot_ms[i] = nearest_rank(tpot, qs[i]);
   }
   rep.slo_attainment = reqs.empty() ? 0 : static_cast<double>(met) / static_cast<double>(reqs.size());
   rep.objective_met = rep.complete && rep.ttft_ms[2] <= s.ttft_slo_ms && rep.tpot_ms[2] <= s.tpot_slo_ms;
@@ -188,16 +183,7 @@ Assessment assess(const Scenario& sc) {
     a.ideal = latency(svc, solo.requests[0], execute(sc, solo.program, NetworkModel::kIdeal).result);
     out.services.push_back(a);
   }
-  std::vector<std::uint32_t> order(out.ports.size());
-  std::iota(order.begin(), order.end(), 0u);
-  // Bottlenecks: the deepest data queues first (where traffic waited), then the busiest links.
-  std::stable_sort(order.begin(), order.end(), [&](std::uint32_t x, std::uint32_t y) {
-    const auto qx = out.ports[x].counters.max_queue_bytes[net::kData],
-               qy = out.ports[y].counters.max_queue_bytes[net::kData];
-    return qx != qy ? qx > qy : out.ports[x].utilization > out.ports[y].utilization;
-  });
-  order.resize(std::min<std::size_t>(order.size(), sc.top_ports));
-  out.hottest = order;
+  out.hottest = rank_ports(out.ports, PortRanking::kDeepestQueue, sc.top_ports);
   out.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return out;
 }

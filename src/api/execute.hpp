@@ -3,8 +3,8 @@
 #include <memory>
 
 #include "api/scenario.hpp"
-#include "net/results.hpp"
 #include "flow/ideal_network.hpp"
+#include "net/results.hpp"
 #include "workload/executor.hpp"
 #include "workload/program.hpp"
 

@@ -7,31 +7,12 @@
 #include <cmath>
 #include <numeric>
 
+#include "api/reduce.hpp"
 #include "flow/flow_network.hpp"
 #include "net/ideal.hpp"
 
 namespace aifabric::api {
-namespace {
-
-// Nearest-rank percentile of sorted values.
-double rank(const std::vector<double>& sorted, double q) {
-  if (sorted.empty()) return 0;
-  const auto idx = static_cast<std::size_t>(std::ceil(q * static_cast<double>(sorted.size())));
-  return sorted[std::min(sorted.size() - 1, idx == 0 ? 0 : idx - 1)];
-}
-
-Percentiles summarize(std::vector<double> v) {
-  Percentiles p;
-  if (v.empty()) return p;
-  std::sort(v.begin(), v.end());
-  p.p50 = rank(v, 0.50);
-  p.p99 = rank(v, 0.99);
-  p.max = v.back();
-  p.mean = std::accumulate(v.begin(), v.end(), 0.0) / static_cast<double>(v.size());
-  return p;
-}
-
-}  // namespace
+namespace {}  // namespace
 
 std::uint64_t peak_rss_bytes() {
   rusage u{};
@@ -156,13 +137,7 @@ Result run(const Scenario& sc) {
     r.pause_frames += p.counters.pause_sent;
     r.paused_ps += p.counters.paused_ps;
   }
-  std::vector<std::uint32_t> order(r.ports.size());
-  std::iota(order.begin(), order.end(), 0u);
-  std::stable_sort(order.begin(), order.end(), [&](std::uint32_t a, std::uint32_t b) {
-    return r.ports[a].utilization > r.ports[b].utilization;
-  });
-  order.resize(std::min<std::size_t>(order.size(), sc.top_ports));
-  r.hottest = std::move(order);
+  r.hottest = rank_ports(r.ports, PortRanking::kUtilization, sc.top_ports);
   r.cost.wall_seconds = std::chrono::duration<double>(t1 - t0).count();
   r.cost.events_per_second =
       r.cost.wall_seconds > 0 ? static_cast<double>(r.stats.events) / r.cost.wall_seconds : 0;

@@ -37,7 +37,7 @@ InputError InputError::located(const std::string& file, int line, int column) co
 }
 
 std::string InputError::to_json() const {
-  const nlohmann::json j = {{"file", where_.file},   {"line", where_.line},         {"column", where_.column},
+  const nlohmann::json j = {{"file", where_.file},   {"line", where_.line},   {"column", where_.column},
                             {"field", where_.field}, {"expected", expected_}, {"message", what()}};
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }

@@ -49,7 +49,8 @@ core::TimePs FlowNetwork::path_latency(std::uint64_t entropy_key, std::uint32_t 
 
 void FlowNetwork::add_background(std::vector<backend::FlowSpec> flows) {
   background_ = std::move(flows);
-  for (std::uint32_t i = 0; i < background_.size(); ++i) set_timer(background_[i].start_ps, kBackgroundBit | i);
+  for (std::uint32_t i = 0; i < background_.size(); ++i)
+    set_timer(background_[i].start_ps, kBackgroundBit | i);
 }
 
 void FlowNetwork::run(backend::BackendSink& sink) {
@@ -94,8 +95,8 @@ void FlowNetwork::start_group(std::span<const backend::HostPair> members, std::u
   std::vector<std::uint32_t> path;
   core::TimePs latency = 0;
   for (std::uint32_t j = 0; j < members.size(); ++j)
-    latency = std::max(
-        latency, path_latency(routing::group_entropy_key(token, j), members[j].first, members[j].second, &path));
+    latency = std::max(latency, path_latency(routing::group_entropy_key(token, j), members[j].first,
+                                             members[j].second, &path));
   start_fluid(std::move(path), bytes, latency * rounds, token);
 }
 

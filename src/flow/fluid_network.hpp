@@ -40,7 +40,7 @@ class FluidNetwork : public backend::NetworkBackend {
   core::EventQueue queue_;
   backend::TokenSlots slots_;  // timers: the caller's tokens and the fluid model's keys
   flow::MaxMinFluid fluid_;
-  backend::TokenSlots started_;               // the caller's token of each transfer in flight
+  backend::TokenSlots started_;      // the caller's token of each transfer in flight
   std::vector<core::TimePs> delay_;  // by slot of started_: from last byte out to done
   std::uint64_t events_ = 0;
   std::function<void(core::TimePs, std::uint64_t)> progress_;

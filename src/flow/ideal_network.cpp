@@ -28,8 +28,8 @@ void IdealNetwork::start_transfer(std::uint32_t src, std::uint32_t dst, std::uin
   start_group({&member, 1}, bytes, 1, token);
 }
 
-void IdealNetwork::start_group(std::span<const backend::HostPair> members, std::uint64_t bytes, std::uint32_t rounds,
-                               std::uint64_t token) {
+void IdealNetwork::start_group(std::span<const backend::HostPair> members, std::uint64_t bytes,
+                               std::uint32_t rounds, std::uint64_t token) {
   std::vector<std::uint32_t> path;
   path.reserve(2 * members.size());
   core::TimePs latency = 0;

@@ -23,8 +23,8 @@ class IdealNetwork : public FluidNetwork {
   IdealNetwork(const std::vector<double>& nic_payload_bytes_per_ps, core::TimePs latency);
   void start_transfer(std::uint32_t src, std::uint32_t dst, std::uint64_t bytes,
                       std::uint64_t token) override;
-  void start_group(std::span<const backend::HostPair> members, std::uint64_t bytes_per_member, std::uint32_t rounds,
-                   std::uint64_t token) override;
+  void start_group(std::span<const backend::HostPair> members, std::uint64_t bytes_per_member,
+                   std::uint32_t rounds, std::uint64_t token) override;
 
  private:
   std::function<core::TimePs(std::uint32_t, std::uint32_t)> latency_;
@@ -32,6 +32,7 @@ class IdealNetwork : public FluidNetwork {
 
 // The ideal network of a topology: each host's NIC at its link's payload rate (a full packet carries the
 // smallest MTU in `packet_wire_bytes` on the wire), the latency of the first shortest path between hosts.
-std::unique_ptr<IdealNetwork> ideal_network(const topo::TopologySpec& topology, std::uint32_t packet_wire_bytes);
+std::unique_ptr<IdealNetwork> ideal_network(const topo::TopologySpec& topology,
+                                            std::uint32_t packet_wire_bytes);
 
 }  // namespace aifabric::flow

@@ -1,7 +1,6 @@
-#include "io/loaders.hpp"
-
 #include <fmt/format.h>
 
+#include "io/loaders.hpp"
 #include "io/scenario_schemas.hpp"
 
 namespace aifabric::io {
@@ -42,22 +41,10 @@ net::FabricConfig load_fabric(const Node& node, const ParseContext& ctx) {
     throw InputError(
         ctx.at(section("pfc"), "fabric.pfc.xon_bytes"),
         fmt::format("must not exceed xoff_bytes ({}), got {}", f.pfc.xoff_bytes, f.pfc.xon_bytes));
-  switch (top.load_balancing) {
-    case Auto::kAuto:
-      f.load_balancing = ib ? routing::LoadBalancing::kAdaptive : routing::LoadBalancing::kEcmp;
-      break;
-    case Auto::kA:
-      f.load_balancing = routing::LoadBalancing::kEcmp;
-      break;
-    case Auto::kB:
-      f.load_balancing = routing::LoadBalancing::kSpray;
-      break;
-    case Auto::kC:
-      f.load_balancing = routing::LoadBalancing::kAdaptive;
-      break;
-  }
-  f.cc = (top.cc == Auto::kA || (top.cc == Auto::kAuto && roce)) ? net::CongestionControl::kDcqcn
-                                                                 : net::CongestionControl::kNone;
+  // `auto`: adaptive routing on InfiniBand, ECMP otherwise; DCQCN on RoCE, none otherwise.
+  f.load_balancing =
+      top.load_balancing.value_or(ib ? routing::LoadBalancing::kAdaptive : routing::LoadBalancing::kEcmp);
+  f.cc = top.cc.value_or(roce ? net::CongestionControl::kDcqcn : net::CongestionControl::kNone);
   if (f.cc == net::CongestionControl::kDcqcn && !f.ecn.enabled)
     throw InputError(
         ctx.at(node, "fabric.congestion_control"),
@@ -71,9 +58,10 @@ void check_fabric_on_topology(const api::Scenario& sc, const Node& fabric, const
   if (sc.fabric.scheduler == net::Scheduler::kDwrr)
     for (int c = 0; c < net::kClasses; ++c)
       if (sc.fabric.dwrr_quantum_bytes[c] < max_wire)
-        throw InputError(ctx.at(fabric, c == 0 ? "fabric.dwrr_control_quantum_bytes" : "fabric.dwrr_data_quantum_bytes"),
-                         fmt::format("must hold one full packet ({} bytes on the wire), got {}", max_wire,
-                                     sc.fabric.dwrr_quantum_bytes[c]));
+        throw InputError(
+            ctx.at(fabric, c == 0 ? "fabric.dwrr_control_quantum_bytes" : "fabric.dwrr_data_quantum_bytes"),
+            fmt::format("must hold one full packet ({} bytes on the wire), got {}", max_wire,
+                        sc.fabric.dwrr_quantum_bytes[c]));
 }
 
 }  // namespace aifabric::io

@@ -71,6 +71,14 @@ Node Node::map(int line, int column) {
   return n;
 }
 
+std::size_t Node::size() const {
+  return kind_ == Kind::kMap ? entries_.size() : items_.size();
+}
+
+void Node::push_back(Node item) {
+  items_.push_back(std::move(item));
+}
+
 const Node& Node::operator[](std::size_t index) const {
   return kind_ == Kind::kSequence && index < items_.size() ? items_[index] : undefined_node();
 }
@@ -132,8 +140,9 @@ std::int64_t read_int(const Node& n, const ParseContext& ctx, const std::string&
 
 bool read_bool(const Node& n, const ParseContext& ctx, const std::string& field) {
   // YAML 1.1's words for true and false, as yaml-cpp reads them.
-  static const char* const kTrue[] = {"y", "Y", "yes", "Yes", "YES", "true", "True", "TRUE", "on", "On", "ON"};
-  static const char* const kFalse[] = {"n",     "N",     "no",  "No", "NO",  "false",
+  static const char* const kTrue[] = {"y",    "Y",    "yes", "Yes", "YES", "true",
+                                      "True", "TRUE", "on",  "On",  "ON"};
+  static const char* const kFalse[] = {"n",     "N",     "no",  "No",  "NO", "false",
                                        "False", "FALSE", "off", "Off", "OFF"};
   if (n.is_scalar()) {
     for (const char* t : kTrue)

@@ -36,14 +36,14 @@ class Node {
   int column() const { return column_; }
 
   // List items and mapping entries (in document order). size() counts either.
-  std::size_t size() const { return kind_ == Kind::kMap ? entries_.size() : items_.size(); }
-  const Node& operator[](std::size_t index) const;  // undefined when out of range or not a list
+  std::size_t size() const;
+  const Node& operator[](std::size_t index) const;       // undefined when out of range or not a list
   const Node& operator[](const std::string& key) const;  // undefined when absent or not a mapping
   const std::vector<Entry>& entries() const { return entries_; }
   const std::vector<Node>& items() const { return items_; }
 
   // Building (readers, what-if overrides).
-  void push_back(Node item) { items_.push_back(std::move(item)); }
+  void push_back(Node item);
   void set(const std::string& key, Node value, int line = 0, int column = 0);
   Node* find(const std::string& key);
   Node* at(std::size_t index) { return index < items_.size() ? &items_[index] : nullptr; }

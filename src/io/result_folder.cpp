@@ -25,12 +25,13 @@ namespace {
 
 // What aifabric writes into a results folder; anything else there means the folder is someone else's.
 bool ours(const fs::path& entry) {
-  static const std::set<std::string> kFiles = {"manifest.json", "summary.json",  "flows.csv",
-                                               "ports.csv",     "timeseries.csv", "assess.json",
+  static const std::set<std::string> kFiles = {"manifest.json",  "summary.json",   "flows.csv",
+                                               "ports.csv",      "timeseries.csv", "assess.json",
                                                "collective.csv", "sweep.csv"};
   const std::string name = entry.filename().string();
   if (fs::is_directory(entry))
-    return !name.empty() && std::all_of(name.begin(), name.end(), [](char c) { return c >= '0' && c <= '9'; });
+    return !name.empty() &&
+           std::all_of(name.begin(), name.end(), [](char c) { return c >= '0' && c <= '9'; });
   return kFiles.count(name) > 0;
 }
 
@@ -51,7 +52,8 @@ void remove_stale_staging(const fs::path& parent, const std::string& prefix) {
 
 }  // namespace
 
-ResultFolder::ResultFolder(const std::string& dir, const std::string& command) : dir_(dir), command_(command) {
+ResultFolder::ResultFolder(const std::string& dir, const std::string& command)
+    : dir_(dir), command_(command) {
   std::error_code ec;
   const fs::path target = fs::absolute(dir, ec);
   if (ec || dir.empty() || target.filename().empty() || target.filename() == "." || target.filename() == "..")

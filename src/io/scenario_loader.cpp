@@ -15,7 +15,8 @@ namespace aifabric::io {
 
 using core::InputError;
 
-api::Scenario load_scenario_document(const Node& root, const std::string& source, std::int64_t seed_override) {
+api::Scenario load_scenario_document(const Node& root, const std::string& source,
+                                     std::int64_t seed_override) {
   ParseContext ctx{source};
   require_map(root, ctx, "");
   const TopLevel top = parse_with_defaults(
@@ -93,10 +94,11 @@ void SizeBudget::add(double links, double flows, const core::Location& where) {
   flows_ += flows;
   const double bytes = links_ * kBytesPerLink + flows_ * kBytesPerFlow;
   if (bytes > max_bytes_)
-    throw InputError(where, fmt::format("the run would need about {:.1f} GB ({:.0f} links, {:.0f} flows at about "
-                                        "2 KB a link and 400 B a flow), above limits.max_memory_gbytes = {}; "
-                                        "raise it to run a scenario this large",
-                                        bytes / 1e9, links_, flows_, max_gbytes_));
+    throw InputError(where,
+                     fmt::format("the run would need about {:.1f} GB ({:.0f} links, {:.0f} flows at about "
+                                 "2 KB a link and 400 B a flow), above limits.max_memory_gbytes = {}; "
+                                 "raise it to run a scenario this large",
+                                 bytes / 1e9, links_, flows_, max_gbytes_));
 }
 
 Node scenario_document(const std::string& path_or_example) {

@@ -10,6 +10,23 @@ namespace {
 // A thousandth is below any real link, GPU or efficiency.
 constexpr double kMinRate = 0.001;
 constexpr double kMinFraction = 0.001;
+
+// A choice's options under the names their module gives them (name(value)), so no name is spelled twice.
+template <class E>
+std::vector<std::pair<std::string, E>> named(std::initializer_list<E> values) {
+  using net::name, routing::name, workload::name;
+  std::vector<std::pair<std::string, E>> out;
+  for (const E v : values) out.emplace_back(name(v), v);
+  return out;
+}
+// The same with "auto" first, left for a rule to resolve.
+template <class E>
+std::vector<std::pair<std::string, std::optional<E>>> with_auto(
+    const std::vector<std::pair<std::string, E>>& options) {
+  std::vector<std::pair<std::string, std::optional<E>>> out = {{"auto", std::nullopt}};
+  for (const auto& [n, v] : options) out.emplace_back(n, v);
+  return out;
+}
 }  // namespace
 
 const Schema<TopLevel>& top_schema() {
@@ -53,29 +70,27 @@ const Schema<FabricTop>& fabric_schema() {
   static const auto s =
       Schema<FabricTop>()
           .choice("kind", &FabricTop::kind,
-                  {{"roce", net::FabricKind::kRoce},
-                   {"infiniband", net::FabricKind::kInfiniband},
-                   {"ethernet", net::FabricKind::kEthernet}},
+                  named({net::FabricKind::kRoce, net::FabricKind::kInfiniband, net::FabricKind::kEthernet}),
                   "roce",
                   "roce: RoCEv2 (lossless through PFC unless pfc.enabled is false); infiniband: credit-based "
                   "link-level flow control; ethernet: plain lossy Ethernet, drop-tail.")
           .choice("load_balancing", &FabricTop::load_balancing,
-                  {{"auto", Auto::kAuto}, {"ecmp", Auto::kA}, {"spray", Auto::kB}, {"adaptive", Auto::kC}},
+                  with_auto(named({routing::LoadBalancing::kEcmp, routing::LoadBalancing::kSpray,
+                                   routing::LoadBalancing::kAdaptive})),
                   "auto",
                   "ecmp: per-flow 5-tuple hash; spray: per-packet round robin over the equal-cost ports; "
                   "adaptive: "
                   "per packet the port with the fewest queued bytes (ties round robin). auto = adaptive on "
                   "infiniband, ecmp otherwise.")
-          .choice("scheduler", &FabricTop::scheduler,
-                  {{"strict", net::Scheduler::kStrict}, {"dwrr", net::Scheduler::kDwrr}}, "strict",
-                  "Egress scheduling between the control and data classes.")
+          .choice("scheduler", &FabricTop::scheduler, named({net::Scheduler::kStrict, net::Scheduler::kDwrr}),
+                  "strict", "Egress scheduling between the control and data classes.")
           .integer("dwrr_control_quantum_bytes", &FabricTop::quantum_control, "bytes", 16384, 64, 1 << 30,
                    "DWRR quantum of the control class (at least one full packet).")
           .integer("dwrr_data_quantum_bytes", &FabricTop::quantum_data, "bytes", 16384, 64, 1 << 30,
                    "DWRR quantum of the data class (at least one full packet).")
           .choice(
               "congestion_control", &FabricTop::cc,
-              {{"auto", Auto::kAuto}, {"dcqcn", Auto::kA}, {"none", Auto::kB}}, "auto",
+              with_auto(named({net::CongestionControl::kDcqcn, net::CongestionControl::kNone})), "auto",
               "dcqcn: DCQCN reaction and notification points; none: senders at line rate. auto = dcqcn on "
               "roce, none otherwise.");
   return s;
@@ -285,13 +300,8 @@ const Schema<CollectiveTop>& collective_schema() {
   static const auto s =
       Schema<CollectiveTop>()
           .choice("op", &CollectiveTop::op,
-                  {{"all_reduce", C::kAllReduce},
-                   {"all_gather", C::kAllGather},
-                   {"reduce_scatter", C::kReduceScatter},
-                   {"broadcast", C::kBroadcast},
-                   {"reduce", C::kReduce},
-                   {"alltoall", C::kAllToAll},
-                   {"sendrecv", C::kSendRecv}},
+                  named({C::kAllReduce, C::kAllGather, C::kReduceScatter, C::kBroadcast, C::kReduce,
+                         C::kAllToAll, C::kSendRecv}),
                   "all_reduce", "The collective, as nccl-tests names it.")
           .text("algorithm", &CollectiveTop::algorithm, "auto",
                 "ring | tree | halving_doubling | hierarchical (all_reduce); ring (all_gather, "

@@ -3,6 +3,7 @@
 // loaders read documents through them; `aifabric params` and docs/parameters.md are rendered from them;
 // the HTTP service checks JSON requests with them.
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -33,15 +34,13 @@ struct Telemetry {
   std::uint32_t top_ports;
 };
 
-enum class Auto : std::uint8_t { kAuto, kA, kB, kC };
-
 struct FabricTop {
   net::FabricKind kind;
-  Auto load_balancing;
+  std::optional<routing::LoadBalancing> load_balancing;  // empty: auto
   net::Scheduler scheduler;
   std::uint32_t quantum_control;
   std::uint32_t quantum_data;
-  Auto cc;
+  std::optional<net::CongestionControl> cc;  // empty: auto
 };
 
 struct IbParams {

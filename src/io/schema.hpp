@@ -82,9 +82,7 @@ class Schema {
   Schema& flag(std::string key, bool S::*m, bool def, std::string help) {
     return add(
         key, "bool", "", def ? "true" : "false", "", help, [m, def](S& s) { s.*m = def; },
-        [m](S& s, const Node& n, const ParseContext& c, const std::string& f) {
-          s.*m = read_bool(n, c, f);
-        });
+        [m](S& s, const Node& n, const ParseContext& c, const std::string& f) { s.*m = read_bool(n, c, f); });
   }
   template <class E>
   Schema& choice(std::string key, E S::*m, std::vector<std::pair<std::string, E>> options, std::string def,
@@ -170,8 +168,8 @@ class Schema {
   }
   static std::string fmt_num(double v);
   static std::string range_text(double lo, double hi, bool lo_open);
-  static void check_range(double v, double lo, double hi, bool lo_open, const Node& n,
-                          const ParseContext& c, const std::string& f) {
+  static void check_range(double v, double lo, double hi, bool lo_open, const Node& n, const ParseContext& c,
+                          const std::string& f) {
     if (v < lo || v > hi || (lo_open && v == lo))
       throw core::InputError(c.at(n, f),
                              "expected a value in " + range_text(lo, hi, lo_open) + ", got " + fmt_num(v));
@@ -182,8 +180,9 @@ class Schema {
 // A struct with its defaults, then the keys present in `node` (when it is defined) set from it; the keys
 // set explicitly go to `explicitly_set`; keys in `extra` are allowed and left to the caller.
 template <class S>
-S parse_with_defaults(const Schema<S>& schema, const Node& node, const ParseContext& ctx, const std::string& prefix,
-                      std::set<std::string>* explicitly_set = nullptr, const std::set<std::string>& extra = {}) {
+S parse_with_defaults(const Schema<S>& schema, const Node& node, const ParseContext& ctx,
+                      const std::string& prefix, std::set<std::string>* explicitly_set = nullptr,
+                      const std::set<std::string>& extra = {}) {
   S s{};
   schema.defaults(s);
   if (node) {

@@ -1,11 +1,10 @@
-#include "io/loaders.hpp"
-
 #include <fmt/format.h>
 
 #include <algorithm>
 
-#include "topo/builders.hpp"
+#include "io/loaders.hpp"
 #include "io/scenario_schemas.hpp"
+#include "topo/builders.hpp"
 
 namespace aifabric::io {
 
@@ -31,11 +30,11 @@ std::uint32_t node_index(const topo::TopologySpec& t, const std::string& name, c
   throw InputError(ctx.at(n, field), fmt::format("no node named '{}'", name));
 }
 
-topo::TopologySpec load_explicit(const Node& node, const topo::LinkParams& link,
-                                 const topo::SwitchParams& sw, const ParseContext& ctx) {
+topo::TopologySpec load_explicit(const Node& node, const topo::LinkParams& link, const topo::SwitchParams& sw,
+                                 const ParseContext& ctx) {
   topo::TopologySpec t;
   t.kind = "explicit";
-  const Node& nodes = node["nodes"], links = node["links"];
+  const Node &nodes = node["nodes"], links = node["links"];
   if (!nodes || !nodes.is_sequence())
     throw InputError(ctx.at(node, "topology.nodes"), "expected a list of {name, kind} entries");
   if (!links || !links.is_sequence())
@@ -147,7 +146,8 @@ topo::TopologySpec load_topology(const Node& node, const ParseContext& ctx, Size
       if (tiers)
         throw InputError(ctx.at(tiers, "topology.tiers"),
                          "explicit topologies set parameters per node and link");
-      if (node["links"].is_sequence()) budget.add_links(double(node["links"].size()), ctx.at(node["links"], "topology.links"));
+      if (node["links"].is_sequence())
+        budget.add_links(double(node["links"].size()), ctx.at(node["links"], "topology.links"));
       spec = load_explicit(node, link, sw, ctx);
     } else {
       throw InputError(ctx.at(node["kind"], "topology.kind"),

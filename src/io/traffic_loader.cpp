@@ -1,12 +1,11 @@
-#include "io/loaders.hpp"
-
 #include <fmt/format.h>
 
 #include <charconv>
 #include <map>
 
-#include "workload/traffic.hpp"
+#include "io/loaders.hpp"
 #include "io/scenario_schemas.hpp"
+#include "workload/traffic.hpp"
 
 namespace aifabric::io {
 
@@ -29,7 +28,8 @@ std::uint32_t host_ref(const Node& n, const topo::TopologySpec& t, const ParseCo
     const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), idx);
     if (ec != std::errc() || end != text.data() + text.size() || idx < 0 ||
         idx >= static_cast<std::int64_t>(t.hosts.size()))
-      throw InputError(ctx.at(n, field), fmt::format("host index must be in [0, {}), got {}", t.hosts.size(), text));
+      throw InputError(ctx.at(n, field),
+                       fmt::format("host index must be in [0, {}), got {}", t.hosts.size(), text));
     return static_cast<std::uint32_t>(idx);
   }
   for (std::uint32_t h = 0; h < t.hosts.size(); ++h)
@@ -124,10 +124,11 @@ std::vector<backend::FlowSpec> load_traffic(const Node& node, const topo::Topolo
                            fmt::format("storage hosts [{}, {}) exceed the topology's {} hosts", first_storage,
                                        static_cast<std::uint64_t>(first_storage) + e.storage_hosts, n_hosts));
         if (e.interval_ps > 0 && (e.repeat - 1) > (kMaxStartPs - e.start_ps) / e.interval_ps)
-          throw InputError(ctx.at(g, f + ".repeat"),
-                           fmt::format("start_us + (repeat - 1) x interval_us must be at most {} us (the "
-                                       "clock's range), got {} x {} us",
-                                       core::ps_to_us(kMaxStartPs), e.repeat - 1, core::ps_to_us(e.interval_ps)));
+          throw InputError(
+              ctx.at(g, f + ".repeat"),
+              fmt::format("start_us + (repeat - 1) x interval_us must be at most {} us (the "
+                          "clock's range), got {} x {} us",
+                          core::ps_to_us(kMaxStartPs), e.repeat - 1, core::ps_to_us(e.interval_ps)));
         budget.add_flows(double(e.repeat) * range.count, ctx.at(g, f + ".repeat"));
         add = workload::checkpoint(range, {first_storage, e.storage_hosts}, e.size_bytes, e.start_ps,
                                    e.interval_ps, e.repeat, e.read);

@@ -1,11 +1,10 @@
-#include "io/loaders.hpp"
-
 #include <fmt/format.h>
 
 #include <algorithm>
 
-#include "workload/placement.hpp"
+#include "io/loaders.hpp"
 #include "io/scenario_schemas.hpp"
+#include "workload/placement.hpp"
 
 namespace aifabric::io {
 
@@ -25,8 +24,7 @@ InputError placed(const InputError& problem, const Node& entry, const std::strin
 
 }  // namespace
 
-void load_cluster(const Node& node, const Node& topology, api::Scenario& sc,
-                  const ParseContext& ctx) {
+void load_cluster(const Node& node, const Node& topology, api::Scenario& sc, const ParseContext& ctx) {
   const auto overrides = keys_of(gpu_override_schema().docs(""));
   const ClusterTop top = parse_with_defaults(cluster_schema(), node, ctx, "cluster", nullptr, overrides);
   const workload::GpuSpec* preset = workload::find_gpu(top.gpu);
@@ -103,7 +101,8 @@ void load_collective(const Node& node, api::Scenario& sc, const ParseContext& ct
   for (std::uint32_t g = 0; g < count; ++g) spec.ranks.push_back(c.first_gpu + g);
   std::vector<std::uint32_t> server_of(gpus);
   for (std::uint32_t g = 0; g < gpus; ++g) server_of[g] = g / sc.cluster.gpus_per_server;
-  if (const auto problem = workload::check(spec, server_of, gpus)) throw placed(*problem, node, "collective", ctx);
+  if (const auto problem = workload::check(spec, server_of, gpus))
+    throw placed(*problem, node, "collective", ctx);
 }
 
 void load_jobs(const Node& node, api::Scenario& sc, workload::GpuClaims& claims, const ParseContext& ctx) {
@@ -159,7 +158,8 @@ void load_jobs(const Node& node, api::Scenario& sc, workload::GpuClaims& claims,
 
 void load_services(const Node& node, api::Scenario& sc, workload::GpuClaims& claims,
                    const ParseContext& ctx) {
-  if (!node.is_sequence()) throw InputError(ctx.at(node, "services"), "expected a list of inference services");
+  if (!node.is_sequence())
+    throw InputError(ctx.at(node, "services"), "expected a list of inference services");
   for (std::size_t i = 0; i < node.size(); ++i) {
     const std::string f = fmt::format("services[{}]", i);
     workload::InferenceService s = parse_with_defaults(service_schema(), node[i], ctx, f, nullptr, {"model"});
@@ -169,7 +169,8 @@ void load_services(const Node& node, api::Scenario& sc, workload::GpuClaims& cla
     s.seed = sc.run.seed + i;
     if (const auto problem = workload::check(s, sc.cluster.gpu, sc.cluster.gpus_per_server, sc.cluster.gpus))
       throw placed(*problem, node[i], f, ctx);
-    if (const auto conflict = claims.claim(workload::gpu_range(s.first_gpu, s.gpus), "service '" + s.name + "'"))
+    if (const auto conflict =
+            claims.claim(workload::gpu_range(s.first_gpu, s.gpus), "service '" + s.name + "'"))
       throw InputError(ctx.at(node[i], f + ".first_gpu"),
                        fmt::format("GPU {} is also used by {}", conflict->gpu, conflict->holder));
     sc.services.push_back(std::move(s));

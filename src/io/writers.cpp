@@ -14,29 +14,6 @@
 namespace aifabric::io {
 namespace {
 
-const char* kind_name(net::FabricKind k) {
-  switch (k) {
-    case net::FabricKind::kRoce:
-      return "roce";
-    case net::FabricKind::kInfiniband:
-      return "infiniband";
-    case net::FabricKind::kEthernet:
-      return "ethernet";
-  }
-  return "?";
-}
-const char* lb_name(routing::LoadBalancing l) {
-  switch (l) {
-    case routing::LoadBalancing::kEcmp:
-      return "ecmp";
-    case routing::LoadBalancing::kSpray:
-      return "spray";
-    case routing::LoadBalancing::kAdaptive:
-      return "adaptive";
-  }
-  return "?";
-}
-
 nlohmann::ordered_json percentiles(const api::Percentiles& p) {
   return {{"p50", p.p50}, {"p99", p.p99}, {"max", p.max}, {"mean", p.mean}};
 }
@@ -75,9 +52,9 @@ std::string summary_json(const api::Scenario& sc, const api::Result& r) {
   j["scenario"] = sc.name;
   j["source"] = sc.source;
   j["seed"] = r.seed;
-  j["fabric"] = {{"kind", kind_name(sc.fabric.kind)},
-                 {"load_balancing", lb_name(sc.fabric.load_balancing)},
-                 {"congestion_control", sc.fabric.cc == net::CongestionControl::kDcqcn ? "dcqcn" : "none"},
+  j["fabric"] = {{"kind", net::name(sc.fabric.kind)},
+                 {"load_balancing", routing::name(sc.fabric.load_balancing)},
+                 {"congestion_control", net::name(sc.fabric.cc)},
                  {"pfc", sc.fabric.pfc.enabled},
                  {"ecn", sc.fabric.ecn.enabled},
                  {"lossless", sc.fabric.lossless()},
@@ -211,7 +188,7 @@ nlohmann::ordered_json iteration_json(const api::IterationReport& r) {
 std::string assess_text(const api::Scenario& sc, const api::Assessment& a) {
   std::string s = fmt::format(
       "assess       {}: {} GPUs ({} per server, {}), {} {} fabric at {} level, {} job(s)\n", sc.name,
-      sc.cluster.gpus, sc.cluster.gpus_per_server, sc.cluster.gpu.name, kind_name(sc.fabric.kind),
+      sc.cluster.gpus, sc.cluster.gpus_per_server, sc.cluster.gpu.name, net::name(sc.fabric.kind),
       sc.topology.kind, sc.fidelity == api::NetworkModel::kFlow ? "flow" : "packet", a.jobs.size());
   for (std::size_t i = 0; i < a.jobs.size(); ++i) {
     const auto& j = a.jobs[i];
@@ -354,8 +331,8 @@ std::string human_summary(const api::Scenario& sc, const api::Result& r) {
   std::string s;
   s += fmt::format("scenario     {} ({}), seed {}\n", sc.name, sc.source, r.seed);
   s += fmt::format(
-      "fabric       {} {} / {}{}{}, {} hosts, {} switches, {} links\n", kind_name(sc.fabric.kind),
-      sc.topology.kind, lb_name(sc.fabric.load_balancing), sc.fabric.pfc.enabled ? " / PFC" : "",
+      "fabric       {} {} / {}{}{}, {} hosts, {} switches, {} links\n", net::name(sc.fabric.kind),
+      sc.topology.kind, routing::name(sc.fabric.load_balancing), sc.fabric.pfc.enabled ? " / PFC" : "",
       sc.fabric.cc == net::CongestionControl::kDcqcn ? " / DCQCN" : "", r.hosts, r.switches, r.links);
   s += fmt::format("flows        {} of {} completed{}{}\n", r.flows_completed, r.flows.size(),
                    r.stats.stopped_early ? " (stopped at stop_time_us)" : "",

@@ -13,8 +13,7 @@ Node convert(const YAML::Node& y, const std::string& source, int depth) {
   const int line = y.Mark().line >= 0 ? y.Mark().line + 1 : 0;
   const int column = y.Mark().line >= 0 ? y.Mark().column + 1 : 0;
   if (depth > kMaxDepth)
-    throw core::InputError(core::Location{source, line, column, "(syntax)"},
-                           "nested deeper than 64 levels");
+    throw core::InputError(core::Location{source, line, column, "(syntax)"}, "nested deeper than 64 levels");
   switch (y.Type()) {
     case YAML::NodeType::Scalar:
       return Node::scalar(y.Scalar(), line, column);
@@ -31,8 +30,7 @@ Node convert(const YAML::Node& y, const std::string& source, int depth) {
           throw core::InputError(core::Location{source, kline, kcolumn, "(syntax)"},
                                  "expected a plain key, got a list or mapping as a key");
         if (n.find(kv.first.Scalar()) != nullptr)
-          throw core::InputError(core::Location{source, kline, kcolumn, kv.first.Scalar()},
-                                 "duplicate key");
+          throw core::InputError(core::Location{source, kline, kcolumn, kv.first.Scalar()}, "duplicate key");
         n.set(kv.first.Scalar(), convert(kv.second, source, depth + 1), kline, kcolumn);
       }
       return n;

@@ -17,6 +17,25 @@ enum class FabricKind : std::uint8_t { kRoce, kInfiniband, kEthernet };
 enum class Scheduler : std::uint8_t { kStrict, kDwrr };
 enum class CongestionControl : std::uint8_t { kNone, kDcqcn };
 
+// The names the scenario format and the result files use, one table each.
+inline const char* name(FabricKind k) {
+  switch (k) {
+    case FabricKind::kRoce:
+      return "roce";
+    case FabricKind::kInfiniband:
+      return "infiniband";
+    case FabricKind::kEthernet:
+      return "ethernet";
+  }
+  return "?";
+}
+inline const char* name(CongestionControl c) {
+  return c == CongestionControl::kDcqcn ? "dcqcn" : "none";
+}
+inline const char* name(Scheduler s) {
+  return s == Scheduler::kDwrr ? "dwrr" : "strict";
+}
+
 struct EcnParams {
   bool enabled = false;
   std::uint64_t kmin_bytes = 0;

@@ -6,7 +6,8 @@ namespace aifabric::net {
 
 void PacketNetwork::start_transfer(std::uint32_t src, std::uint32_t dst, std::uint64_t bytes,
                                    std::uint64_t token) {
-  const std::uint32_t flow = sim_.add_flow({src, dst, bytes, sim_.now(), routing::transfer_entropy_key(token)});
+  const std::uint32_t flow =
+      sim_.add_flow({src, dst, bytes, sim_.now(), routing::transfer_entropy_key(token)});
   if (flow >= flow_token_.size()) flow_token_.resize(flow + 1, kNoToken);
   flow_token_[flow] = token;
 }

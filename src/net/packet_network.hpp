@@ -2,9 +2,9 @@
 #include <cstdint>
 #include <vector>
 
-#include "net/simulation.hpp"
 #include "backend/network_backend.hpp"
 #include "backend/token_slots.hpp"
+#include "net/simulation.hpp"
 
 namespace aifabric::net {
 

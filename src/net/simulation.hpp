@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "backend/flow_spec.hpp"
 #include "cc/dcqcn.hpp"
 #include "core/event_queue.hpp"
 #include "core/ring.hpp"
@@ -13,7 +14,6 @@
 #include "net/results.hpp"
 #include "routing/routing.hpp"
 #include "topo/topology_spec.hpp"
-#include "backend/flow_spec.hpp"
 
 namespace aifabric::net {
 
@@ -34,8 +34,8 @@ class FlowListener {
 
 class Simulation {
  public:
-  Simulation(const topo::TopologySpec& spec, const FabricConfig& fabric,
-             std::vector<backend::FlowSpec> flows, const RunOptions& options);
+  Simulation(const topo::TopologySpec& spec, const FabricConfig& fabric, std::vector<backend::FlowSpec> flows,
+             const RunOptions& options);
 
   // Flows and timers added while running. Flow ids count up from the flows given to the constructor.
   std::uint32_t add_flow(const backend::FlowSpec& spec);

@@ -12,6 +12,18 @@ namespace aifabric::routing {
 // How a switch chooses among equal-cost egress ports: a per-flow 5-tuple hash, per-packet round robin, or
 // per packet the least-loaded port.
 enum class LoadBalancing : std::uint8_t { kEcmp, kSpray, kAdaptive };
+// Its name in the scenario format and the result files.
+inline const char* name(LoadBalancing l) {
+  switch (l) {
+    case LoadBalancing::kEcmp:
+      return "ecmp";
+    case LoadBalancing::kSpray:
+      return "spray";
+    case LoadBalancing::kAdaptive:
+      return "adaptive";
+  }
+  return "?";
+}
 
 // Shortest-path next hops. Link i of the spec is ports 2i (a->b) and 2i+1 (b->a). Every host hangs off one
 // switch (its ToR); a switch's equal-cost next hops towards a host are those towards the host's ToR.

@@ -13,7 +13,9 @@ namespace aifabric::whatif {
 
 namespace {
 
-double change(double value, double base) { return base > 0 ? 100.0 * (value / base - 1.0) : 0.0; }
+double change(double value, double base) {
+  return base > 0 ? 100.0 * (value / base - 1.0) : 0.0;
+}
 
 // What a job's variant costs per hour against the baseline: its GPUs' time, priced, for the iterations it
 // runs slower (negative when it runs faster).
@@ -69,37 +71,41 @@ std::string study_text(const Study& st) {
   std::string s;
   const std::size_t w = label_width(st.labels);
   if (st.assessed) {
-    s += fmt::format("{:<{}} {:<12} {:>11} {:>9} {:>11} {:>9} {:>7} {:>11} {:>12}\n", "variant", w, "workload",
-                     "iteration s", "vs base", "$/h vs base", "vs ideal", "GPU", "tokens/s", "$/h vs ideal");
+    s +=
+        fmt::format("{:<{}} {:<12} {:>11} {:>9} {:>11} {:>9} {:>7} {:>11} {:>12}\n", "variant", w, "workload",
+                    "iteration s", "vs base", "$/h vs base", "vs ideal", "GPU", "tokens/s", "$/h vs ideal");
     for (std::size_t i = 0; i < st.assessments.size(); ++i) {
       const auto& a = st.assessments[i];
       const auto& base = st.assessments.front();
       for (std::size_t j = 0; j < a.jobs.size(); ++j) {
         const auto& job = a.jobs[j];
         const double t = core::ps_to_sec(job.fabric.iteration_ps);
-        s += fmt::format("{:<{}} {:<12} {:>11.3f} {:>+8.1f}% {:>+11.2f} {:>+8.1f}% {:>6.1f}% {:>11.0f} {:>12.2f}{}\n",
-                         st.labels[i], w, job.name, t, change(t, core::ps_to_sec(base.jobs[j].fabric.iteration_ps)),
-                         cost_vs_baseline(job, base.jobs[j], st.scenarios[i].cluster.gpu_hour_usd),
-                         100 * job.slowdown_vs_ideal, 100 * job.fabric.utilization, job.fabric.tokens_per_s,
-                         job.network_cost_usd_per_hour, job.fabric.complete ? "" : "  INCOMPLETE");
+        s += fmt::format(
+            "{:<{}} {:<12} {:>11.3f} {:>+8.1f}% {:>+11.2f} {:>+8.1f}% {:>6.1f}% {:>11.0f} {:>12.2f}{}\n",
+            st.labels[i], w, job.name, t, change(t, core::ps_to_sec(base.jobs[j].fabric.iteration_ps)),
+            cost_vs_baseline(job, base.jobs[j], st.scenarios[i].cluster.gpu_hour_usd),
+            100 * job.slowdown_vs_ideal, 100 * job.fabric.utilization, job.fabric.tokens_per_s,
+            job.network_cost_usd_per_hour, job.fabric.complete ? "" : "  INCOMPLETE");
       }
       for (std::size_t j = 0; j < a.services.size(); ++j) {
         const auto& svc = a.services[j];
         s += fmt::format("{:<{}} {:<12} TTFT p99 {:.1f} ms ({:+.1f}%), TPOT p99 {:.2f} ms ({:+.1f}%), {}\n",
                          st.labels[i], w, svc.name, svc.fabric.ttft_ms[2],
-                         change(svc.fabric.ttft_ms[2], base.services[j].fabric.ttft_ms[2]), svc.fabric.tpot_ms[2],
+                         change(svc.fabric.ttft_ms[2], base.services[j].fabric.ttft_ms[2]),
+                         svc.fabric.tpot_ms[2],
                          change(svc.fabric.tpot_ms[2], base.services[j].fabric.tpot_ms[2]),
                          svc.fabric.objective_met ? "objectives met" : "objectives MISSED");
       }
     }
   } else {
-    s += fmt::format("{:<{}} {:>9} {:>11} {:>11} {:>11} {:>8} {:>8} {:>10}\n", "variant", w, "flows", "FCT p50 us",
-                     "FCT p99 us", "FCT max us", "drops", "pauses", "p99 vs base");
+    s += fmt::format("{:<{}} {:>9} {:>11} {:>11} {:>11} {:>8} {:>8} {:>10}\n", "variant", w, "flows",
+                     "FCT p50 us", "FCT p99 us", "FCT max us", "drops", "pauses", "p99 vs base");
     for (std::size_t i = 0; i < st.runs.size(); ++i) {
       const auto& r = st.runs[i];
-      s += fmt::format("{:<{}} {:>4}/{:<4} {:>11.2f} {:>11.2f} {:>11.2f} {:>8} {:>8} {:>+9.1f}%\n", st.labels[i], w,
-                       r.flows_completed, r.flows.size(), r.fct_us.p50, r.fct_us.p99, r.fct_us.max, r.drops,
-                       r.pause_frames, change(r.fct_us.p99, st.runs.front().fct_us.p99));
+      s += fmt::format("{:<{}} {:>4}/{:<4} {:>11.2f} {:>11.2f} {:>11.2f} {:>8} {:>8} {:>+9.1f}%\n",
+                       st.labels[i], w, r.flows_completed, r.flows.size(), r.fct_us.p50, r.fct_us.p99,
+                       r.fct_us.max, r.drops, r.pause_frames,
+                       change(r.fct_us.p99, st.runs.front().fct_us.p99));
     }
   }
   s += fmt::format("run cost     {} variants in {:.2f} s wall ({:.2f} s if run one after another: {:.2f}x)\n",
@@ -117,7 +123,8 @@ std::string study_csv(const Study& st) {
   };
   if (st.assessed) {
     s = "variant,label,workload,kind,iteration_s,vs_baseline_pct,cost_vs_baseline_usd_per_hour,vs_ideal_pct,"
-        "gpu_utilization,tokens_per_s,network_cost_usd_per_hour,ttft_p99_ms,tpot_p99_ms,objectives_met,complete\n";
+        "gpu_utilization,tokens_per_s,network_cost_usd_per_hour,ttft_p99_ms,tpot_p99_ms,objectives_met,"
+        "complete\n";
     for (std::size_t i = 0; i < st.assessments.size(); ++i) {
       const auto& a = st.assessments[i];
       const auto& base = st.assessments.front();
@@ -128,23 +135,22 @@ std::string study_csv(const Study& st) {
                          quoted(st.labels[i]), quoted(job.name), t,
                          change(t, core::ps_to_sec(base.jobs[j].fabric.iteration_ps)),
                          cost_vs_baseline(job, base.jobs[j], st.scenarios[i].cluster.gpu_hour_usd),
-                         100 * job.slowdown_vs_ideal,
-                         job.fabric.utilization, job.fabric.tokens_per_s, job.network_cost_usd_per_hour,
-                         job.fabric.complete ? "true" : "false");
+                         100 * job.slowdown_vs_ideal, job.fabric.utilization, job.fabric.tokens_per_s,
+                         job.network_cost_usd_per_hour, job.fabric.complete ? "true" : "false");
       }
       for (const auto& svc : a.services)
-        s += fmt::format("{},{},{},inference,,,,,,,,{:.3f},{:.4f},{},{}\n", i, quoted(st.labels[i]), quoted(svc.name),
-                         svc.fabric.ttft_ms[2], svc.fabric.tpot_ms[2], svc.fabric.objective_met ? "true" : "false",
-                         svc.fabric.complete ? "true" : "false");
+        s += fmt::format("{},{},{},inference,,,,,,,,{:.3f},{:.4f},{},{}\n", i, quoted(st.labels[i]),
+                         quoted(svc.name), svc.fabric.ttft_ms[2], svc.fabric.tpot_ms[2],
+                         svc.fabric.objective_met ? "true" : "false", svc.fabric.complete ? "true" : "false");
     }
   } else {
     s = "variant,label,flows,flows_completed,fct_p50_us,fct_p99_us,fct_max_us,drops,pause_frames,"
         "p99_vs_baseline_pct\n";
     for (std::size_t i = 0; i < st.runs.size(); ++i) {
       const auto& r = st.runs[i];
-      s += fmt::format("{},{},{},{},{:.3f},{:.3f},{:.3f},{},{},{:.3f}\n", i, quoted(st.labels[i]), r.flows.size(),
-                       r.flows_completed, r.fct_us.p50, r.fct_us.p99, r.fct_us.max, r.drops, r.pause_frames,
-                       change(r.fct_us.p99, st.runs.front().fct_us.p99));
+      s += fmt::format("{},{},{},{},{:.3f},{:.3f},{:.3f},{},{},{:.3f}\n", i, quoted(st.labels[i]),
+                       r.flows.size(), r.flows_completed, r.fct_us.p50, r.fct_us.p99, r.fct_us.max, r.drops,
+                       r.pause_frames, change(r.fct_us.p99, st.runs.front().fct_us.p99));
     }
   }
   return s;

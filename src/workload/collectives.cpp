@@ -211,11 +211,15 @@ double bus_factor(Collective c, std::uint32_t n) {
   return 1.0;
 }
 
-std::optional<core::InputError> check(const CollectiveSpec& s, const std::vector<std::uint32_t>& server_of, std::size_t gpus) {
-  if (s.ranks.size() < 2) return core::field_error("", fmt::format("a communicator needs at least 2 ranks, got {}", s.ranks.size()));
+std::optional<core::InputError> check(const CollectiveSpec& s, const std::vector<std::uint32_t>& server_of,
+                                      std::size_t gpus) {
+  if (s.ranks.size() < 2)
+    return core::field_error("",
+                             fmt::format("a communicator needs at least 2 ranks, got {}", s.ranks.size()));
   std::vector<char> seen(gpus, 0);
   for (auto r : s.ranks) {
-    if (r >= gpus) return core::field_error("", fmt::format("rank {} is not a GPU of the cluster (it has {})", r, gpus));
+    if (r >= gpus)
+      return core::field_error("", fmt::format("rank {} is not a GPU of the cluster (it has {})", r, gpus));
     if (seen[r]) return core::field_error("", fmt::format("GPU {} appears twice in the communicator", r));
     seen[r] = 1;
   }
@@ -223,23 +227,26 @@ std::optional<core::InputError> check(const CollectiveSpec& s, const std::vector
   if (std::find(algos.begin(), algos.end(), s.algorithm) == algos.end()) {
     std::string names;
     for (auto a : algos) names += (names.empty() ? "" : ", ") + std::string(name(a));
-    return core::field_error("", fmt::format("{} has no {} algorithm; expected one of: {}", name(s.op), name(s.algorithm), names));
+    return core::field_error(
+        "", fmt::format("{} has no {} algorithm; expected one of: {}", name(s.op), name(s.algorithm), names));
   }
   if (s.channels == 0) return core::field_error("", "channels must be >= 1");
   if (s.root >= s.ranks.size())
-    return core::field_error("", fmt::format("root {} is not a rank index (the communicator has {} ranks)", s.root, s.ranks.size()));
+    return core::field_error("", fmt::format("root {} is not a rank index (the communicator has {} ranks)",
+                                             s.root, s.ranks.size()));
   const auto n = s.ranks.size();
   if (s.algorithm == Algorithm::kHalvingDoubling && (n & (n - 1)) != 0)
-    return core::field_error("", fmt::format("halving_doubling needs a power-of-two number of ranks, got {}", n));
+    return core::field_error("",
+                             fmt::format("halving_doubling needs a power-of-two number of ranks, got {}", n));
   if (s.algorithm == Algorithm::kHierarchical) {
     std::map<std::uint32_t, std::uint32_t> per_server;
     for (auto r : s.ranks) ++per_server[server_of[r]];
     const std::uint32_t g = per_server.begin()->second;
     for (const auto& [srv, count] : per_server)
       if (count != g)
-        return core::field_error("", fmt::format(
-            "hierarchical needs the same number of ranks on every server; server {} has {}, server {} has {}",
-            per_server.begin()->first, g, srv, count));
+        return core::field_error("", fmt::format("hierarchical needs the same number of ranks on every "
+                                                 "server; server {} has {}, server {} has {}",
+                                                 per_server.begin()->first, g, srv, count));
     if (per_server.size() < 2 || g < 2)
       return core::field_error("", "hierarchical needs at least 2 servers with at least 2 ranks each");
   }

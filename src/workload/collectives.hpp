@@ -58,7 +58,8 @@ double bus_factor(Collective c, std::uint32_t ranks);
 
 // Checks the spec against the cluster (`server_of[gpu]`): nothing when valid, else what is wrong (with no
 // field: the caller knows where the spec came from).
-std::optional<core::InputError> check(const CollectiveSpec& spec, const std::vector<std::uint32_t>& server_of, std::size_t gpus);
+std::optional<core::InputError> check(const CollectiveSpec& spec, const std::vector<std::uint32_t>& server_of,
+                                      std::size_t gpus);
 
 // Appends the collective's ops to `program`. Rank i starts when op `start[i]` has finished (kNone: at once);
 // the returned vector holds, per rank, an op that finishes when that rank's part is done.

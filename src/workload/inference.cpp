@@ -36,36 +36,44 @@ double tp_allreduce_ps(const InferenceService& s, const GpuSpec& gpu, double byt
 
 constexpr double kMaxArrivalSpanSec = 1e5;
 
-std::optional<core::InputError> check(const InferenceService& s, const GpuSpec& gpu, std::uint32_t gpus_per_server,
-                  std::size_t cluster_gpus) {
+std::optional<core::InputError> check(const InferenceService& s, const GpuSpec& gpu,
+                                      std::uint32_t gpus_per_server, std::size_t cluster_gpus) {
   if (static_cast<std::uint64_t>(s.first_gpu) + s.gpus > cluster_gpus)
-    return core::field_error("gpus", fmt::format("GPUs [{}, {}) exceed the cluster's {}", s.first_gpu,
-                       static_cast<std::uint64_t>(s.first_gpu) + s.gpus, cluster_gpus));
+    return core::field_error("gpus",
+                             fmt::format("GPUs [{}, {}) exceed the cluster's {}", s.first_gpu,
+                                         static_cast<std::uint64_t>(s.first_gpu) + s.gpus, cluster_gpus));
   if (s.tp == 0 || gpus_per_server % s.tp != 0 || s.first_gpu % s.tp != 0)
-    return core::field_error("tp", fmt::format("a replica's {} GPUs must sit in one server of {} GPUs", s.tp, gpus_per_server));
+    return core::field_error(
+        "tp", fmt::format("a replica's {} GPUs must sit in one server of {} GPUs", s.tp, gpus_per_server));
   if (s.gpus % s.tp != 0)
-    return core::field_error("gpus", fmt::format("{} GPUs do not divide into replicas of tp = {}", s.gpus, s.tp));
+    return core::field_error("gpus",
+                             fmt::format("{} GPUs do not divide into replicas of tp = {}", s.gpus, s.tp));
   const std::uint32_t replicas = s.gpus / s.tp;
   if (s.prefill_replicas >= replicas && s.prefill_replicas > 0)
-    return core::field_error("prefill_replicas", fmt::format("{} leaves no decode replica among the {} replicas",
-                       s.prefill_replicas, replicas));
+    return core::field_error(
+        "prefill_replicas",
+        fmt::format("{} leaves no decode replica among the {} replicas", s.prefill_replicas, replicas));
   if (s.model.heads % s.tp != 0)
-    return core::field_error("model.heads", fmt::format("{} heads do not divide over tp = {}", s.model.heads, s.tp));
+    return core::field_error("model.heads",
+                             fmt::format("{} heads do not divide over tp = {}", s.model.heads, s.tp));
   const double weights = s.model.params() * kBf16 / s.tp;
   const double cache = kv_bytes(s.model, s.prompt_tokens + s.output_tokens) / s.tp;
   if (weights + cache > gpu.memory_gbytes * 1e9)
-    return core::field_error("model", fmt::format("{:.1f} GB of weights and {:.1f} GB of KV cache per GPU exceed the {}'s {} GB; raise tp",
-        weights / 1e9, cache / 1e9, gpu.name, gpu.memory_gbytes));
+    return core::field_error(
+        "model",
+        fmt::format("{:.1f} GB of weights and {:.1f} GB of KV cache per GPU exceed the {}'s {} GB; raise tp",
+                    weights / 1e9, cache / 1e9, gpu.name, gpu.memory_gbytes));
   if (s.output_tokens == 0) return core::field_error("output_tokens", "must be >= 1");
   // Arrivals span about requests / rate seconds; keep them, with room for the exponential tail and the
   // requests' own latency, far inside the picosecond clock (2^63 ps, about 9.2e6 s).
   if (s.requests / s.arrival_rate_per_s > kMaxArrivalSpanSec)
     return core::field_error(
         "arrival_rate_per_s",
-        fmt::format("{} requests at {} per second arrive over {:.3g} s; at most {:.0f} s fit the clock", s.requests,
-                    s.arrival_rate_per_s, s.requests / s.arrival_rate_per_s, kMaxArrivalSpanSec));
+        fmt::format("{} requests at {} per second arrive over {:.3g} s; at most {:.0f} s fit the clock",
+                    s.requests, s.arrival_rate_per_s, s.requests / s.arrival_rate_per_s, kMaxArrivalSpanSec));
   if (s.model.experts > 0 && (s.model.top_k == 0 || s.model.top_k > s.model.experts))
-    return core::field_error("model.top_k", fmt::format("must be in [1, {}], got {}", s.model.experts, s.model.top_k));
+    return core::field_error("model.top_k",
+                             fmt::format("must be in [1, {}], got {}", s.model.experts, s.model.top_k));
   return std::nullopt;
 }
 

@@ -4,8 +4,8 @@
 #include <string>
 #include <vector>
 
-#include "core/rng.hpp"
 #include "core/error.hpp"
+#include "core/rng.hpp"
 #include "core/time.hpp"
 #include "workload/hardware.hpp"
 #include "workload/program.hpp"
@@ -37,8 +37,8 @@ struct InferenceService {
 };
 
 // Nothing when the service fits the cluster, else what is wrong, with the field relative to the service.
-std::optional<core::InputError> check(const InferenceService& s, const GpuSpec& gpu, std::uint32_t gpus_per_server,
-                  std::size_t cluster_gpus);
+std::optional<core::InputError> check(const InferenceService& s, const GpuSpec& gpu,
+                                      std::uint32_t gpus_per_server, std::size_t cluster_gpus);
 
 // Per request: the ops whose finish times give arrival, first token and last token.
 struct RequestOps {

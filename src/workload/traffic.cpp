@@ -6,7 +6,7 @@
 namespace aifabric::workload {
 
 std::vector<backend::FlowSpec> permutation(HostRange hosts, std::uint64_t size_bytes, core::TimePs start_ps,
-                                  core::Rng& rng) {
+                                           core::Rng& rng) {
   // Sattolo's algorithm yields a uniformly random cyclic permutation: no host sends to itself.
   std::vector<std::uint32_t> perm(hosts.count);
   std::iota(perm.begin(), perm.end(), hosts.first);
@@ -22,7 +22,7 @@ std::vector<backend::FlowSpec> permutation(HostRange hosts, std::uint64_t size_b
 }
 
 std::vector<backend::FlowSpec> incast(HostRange hosts, std::uint32_t receiver, std::uint32_t senders,
-                             std::uint64_t size_bytes, core::TimePs start_ps) {
+                                      std::uint64_t size_bytes, core::TimePs start_ps) {
   std::vector<backend::FlowSpec> flows;
   flows.reserve(senders);
   const std::uint32_t offset = receiver - hosts.first;
@@ -62,8 +62,8 @@ double cdf_sample_bytes(const std::vector<CdfPoint>& cdf, double u) {
 }
 
 std::vector<backend::FlowSpec> poisson(HostRange hosts, double load, double host_rate_gbps,
-                              const std::vector<CdfPoint>& cdf, core::TimePs start_ps,
-                              core::TimePs duration_ps, core::Rng& rng) {
+                                       const std::vector<CdfPoint>& cdf, core::TimePs start_ps,
+                                       core::TimePs duration_ps, core::Rng& rng) {
   // Offered load per host = load * rate; the whole range sends count * load * rate bit/s, so flows arrive at
   // lambda = count * load * rate / (8 * mean size) per second.
   const double lambda_per_ps = hosts.count * load * host_rate_gbps * 1e9 / (8.0 * cdf_mean_bytes(cdf)) /
@@ -85,8 +85,8 @@ std::vector<backend::FlowSpec> poisson(HostRange hosts, double load, double host
 }
 
 std::vector<backend::FlowSpec> checkpoint(HostRange hosts, HostRange storage, std::uint64_t size_bytes,
-                                          core::TimePs start_ps, core::TimePs interval_ps, std::uint32_t repeat,
-                                          bool read) {
+                                          core::TimePs start_ps, core::TimePs interval_ps,
+                                          std::uint32_t repeat, bool read) {
   std::vector<backend::FlowSpec> flows;
   flows.reserve(static_cast<std::size_t>(repeat) * hosts.count);
   for (std::uint32_t r = 0; r < repeat; ++r)

@@ -24,18 +24,18 @@ struct HostRange {
 
 // Each host sends one flow to a distinct host, chosen by a random derangement of the range.
 std::vector<backend::FlowSpec> permutation(HostRange hosts, std::uint64_t size_bytes, core::TimePs start_ps,
-                                  core::Rng& rng);
+                                           core::Rng& rng);
 // `senders` hosts (taken from the range after the receiver) each send one flow to `receiver`.
 std::vector<backend::FlowSpec> incast(HostRange hosts, std::uint32_t receiver, std::uint32_t senders,
-                             std::uint64_t size_bytes, core::TimePs start_ps);
+                                      std::uint64_t size_bytes, core::TimePs start_ps);
 // Every host sends one flow to every other host of the range.
 std::vector<backend::FlowSpec> all_to_all(HostRange hosts, std::uint64_t size_bytes, core::TimePs start_ps);
 // Uniform random (src, dst != src) pairs; arrivals are a Poisson process whose mean rate makes the offered
 // load `load` x the host link rate per host; sizes drawn from the CDF. Flows start in [start, start +
 // duration).
 std::vector<backend::FlowSpec> poisson(HostRange hosts, double load, double host_rate_gbps,
-                              const std::vector<CdfPoint>& cdf, core::TimePs start_ps,
-                              core::TimePs duration_ps, core::Rng& rng);
+                                       const std::vector<CdfPoint>& cdf, core::TimePs start_ps,
+                                       core::TimePs duration_ps, core::Rng& rng);
 
 double cdf_mean_bytes(const std::vector<CdfPoint>& cdf);
 double cdf_sample_bytes(const std::vector<CdfPoint>& cdf, double u);
@@ -43,7 +43,7 @@ double cdf_sample_bytes(const std::vector<CdfPoint>& cdf, double u);
 // Checkpoint traffic: every host of `hosts` writes `size_bytes` to a host of `storage`, round robin (with
 // `read`, reads them from it: data loading, restores), `repeat` times, `interval_ps` apart.
 std::vector<backend::FlowSpec> checkpoint(HostRange hosts, HostRange storage, std::uint64_t size_bytes,
-                                          core::TimePs start_ps, core::TimePs interval_ps, std::uint32_t repeat,
-                                          bool read);
+                                          core::TimePs start_ps, core::TimePs interval_ps,
+                                          std::uint32_t repeat, bool read);
 
 }  // namespace aifabric::workload

@@ -65,59 +65,75 @@ MemoryNeed memory_per_gpu(const TrainingJob& job) {
   return need;
 }
 
-std::optional<core::InputError> check(const TrainingJob& job, const GpuSpec& gpu, std::uint32_t gpus_per_server,
-                  std::size_t cluster_gpus) {
+std::optional<core::InputError> check(const TrainingJob& job, const GpuSpec& gpu,
+                                      std::uint32_t gpus_per_server, std::size_t cluster_gpus) {
   const auto& m = job.model;
   const auto& p = job.par;
   if (!job.gpu_list.empty()) {
     std::vector<char> seen(cluster_gpus, 0);
     for (auto g : job.gpu_list) {
       if (g >= cluster_gpus)
-        return core::field_error("gpu_list", fmt::format("GPU {} is not in the cluster (it has {})", g, cluster_gpus));
+        return core::field_error("gpu_list",
+                                 fmt::format("GPU {} is not in the cluster (it has {})", g, cluster_gpus));
       if (seen[g]) return core::field_error("gpu_list", fmt::format("GPU {} appears twice", g));
       seen[g] = 1;
     }
   } else if (static_cast<std::uint64_t>(job.first_gpu) + job.gpus > cluster_gpus) {
-    return core::field_error("gpus", fmt::format("GPUs [{}, {}) exceed the cluster's {}", job.first_gpu,
-                       static_cast<std::uint64_t>(job.first_gpu) + job.gpus, cluster_gpus));
+    return core::field_error("gpus",
+                             fmt::format("GPUs [{}, {}) exceed the cluster's {}", job.first_gpu,
+                                         static_cast<std::uint64_t>(job.first_gpu) + job.gpus, cluster_gpus));
   }
   if (static_cast<std::uint64_t>(p.tp) * p.pp * p.dp != job.gpus)
-    return core::field_error("parallelism", fmt::format("tp x pp x dp = {} x {} x {} = {} must equal the job's {} GPUs", p.tp,
-                       p.pp, p.dp, static_cast<std::uint64_t>(p.tp) * p.pp * p.dp, job.gpus));
+    return core::field_error(
+        "parallelism", fmt::format("tp x pp x dp = {} x {} x {} = {} must equal the job's {} GPUs", p.tp,
+                                   p.pp, p.dp, static_cast<std::uint64_t>(p.tp) * p.pp * p.dp, job.gpus));
   if (gpus_per_server % p.tp != 0)
-    return core::field_error("parallelism.tp", fmt::format("tensor parallelism stays inside a server; {} does not divide its {} GPUs", p.tp,
-        gpus_per_server));
+    return core::field_error(
+        "parallelism.tp",
+        fmt::format("tensor parallelism stays inside a server; {} does not divide its {} GPUs", p.tp,
+                    gpus_per_server));
   for (std::uint32_t d = 0; d < p.dp; ++d)
     for (std::uint32_t s = 0; s < p.pp; ++s)
       for (std::uint32_t t = 1; t < p.tp; ++t)
         if (gpu_of(job, t, d, s) / gpus_per_server != gpu_of(job, 0, d, s) / gpus_per_server)
-          return core::field_error(job.gpu_list.empty() ? "first_gpu" : "gpu_list",fmt::format(
-              "tensor-parallel group of GPU {} straddles servers (tp = {}, {} GPUs per server)",
-              gpu_of(job, 0, d, s), p.tp, gpus_per_server));
+          return core::field_error(
+              job.gpu_list.empty() ? "first_gpu" : "gpu_list",
+              fmt::format("tensor-parallel group of GPU {} straddles servers (tp = {}, {} GPUs per server)",
+                          gpu_of(job, 0, d, s), p.tp, gpus_per_server));
   if (m.layers % p.pp != 0)
-    return core::field_error("model.layers", fmt::format("{} layers do not divide into {} pipeline stages", m.layers, p.pp));
+    return core::field_error("model.layers",
+                             fmt::format("{} layers do not divide into {} pipeline stages", m.layers, p.pp));
   if (p.dp_buckets == 0 || p.dp_buckets > m.layers / p.pp)
-    return core::field_error("parallelism.dp_buckets", fmt::format("must be in [1, {}] (the layers of a stage), got {}",
-                       m.layers / p.pp, p.dp_buckets));
+    return core::field_error(
+        "parallelism.dp_buckets",
+        fmt::format("must be in [1, {}] (the layers of a stage), got {}", m.layers / p.pp, p.dp_buckets));
   if (m.heads % p.tp != 0)
-    return core::field_error("model.heads", fmt::format("{} heads do not divide over tp = {}", m.heads, p.tp));
+    return core::field_error("model.heads",
+                             fmt::format("{} heads do not divide over tp = {}", m.heads, p.tp));
   if (kv(m) > m.heads || m.heads % kv(m) != 0)
     return core::field_error("model.kv_heads", fmt::format("{} must divide the {} heads", kv(m), m.heads));
   if (m.experts > 0) {
     if (m.top_k == 0 || m.top_k > m.experts)
       return core::field_error("model.top_k", fmt::format("must be in [1, {}], got {}", m.experts, m.top_k));
     if (p.dp % p.ep != 0)
-      return core::field_error("parallelism.ep", fmt::format("expert parallelism {} must divide dp = {}", p.ep, p.dp));
+      return core::field_error("parallelism.ep",
+                               fmt::format("expert parallelism {} must divide dp = {}", p.ep, p.dp));
     if (m.experts % p.ep != 0)
-      return core::field_error("parallelism.ep", fmt::format("{} experts do not divide over ep = {}", m.experts, p.ep));
+      return core::field_error("parallelism.ep",
+                               fmt::format("{} experts do not divide over ep = {}", m.experts, p.ep));
   } else if (p.ep != 1) {
-    return core::field_error("parallelism.ep", "expert parallelism needs a mixture-of-experts model (model.experts > 0)");
+    return core::field_error("parallelism.ep",
+                             "expert parallelism needs a mixture-of-experts model (model.experts > 0)");
   }
   const MemoryNeed need = memory_per_gpu(job);
   if (need.total() > gpu.memory_gbytes * 1e9)
-    return core::field_error("model", fmt::format("needs {:.1f} GB per GPU ({:.1f} GB of weights, gradients and optimizer state, {:.1f} GB of "
-        "activations), more than the {}'s {} GB; raise tp, pp or dp, or lower micro_batch_size",
-        need.total() / 1e9, need.state_bytes / 1e9, need.activation_bytes / 1e9, gpu.name, gpu.memory_gbytes));
+    return core::field_error(
+        "model",
+        fmt::format(
+            "needs {:.1f} GB per GPU ({:.1f} GB of weights, gradients and optimizer state, {:.1f} GB of "
+            "activations), more than the {}'s {} GB; raise tp, pp or dp, or lower micro_batch_size",
+            need.total() / 1e9, need.state_bytes / 1e9, need.activation_bytes / 1e9, gpu.name,
+            gpu.memory_gbytes));
   return std::nullopt;
 }
 

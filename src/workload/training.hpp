@@ -56,8 +56,8 @@ std::uint32_t gpu_of(const TrainingJob& job, std::uint32_t tp, std::uint32_t dp,
 
 // Nothing when the job fits the cluster, else what is wrong, with the field it concerns relative to the job
 // ("parallelism.tp").
-std::optional<core::InputError> check(const TrainingJob& job, const GpuSpec& gpu, std::uint32_t gpus_per_server,
-                  std::size_t cluster_gpus);
+std::optional<core::InputError> check(const TrainingJob& job, const GpuSpec& gpu,
+                                      std::uint32_t gpus_per_server, std::size_t cluster_gpus);
 
 // Memory one GPU needs, bytes: weights, gradients and optimizer state, and activations.
 struct MemoryNeed {

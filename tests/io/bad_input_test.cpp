@@ -26,11 +26,14 @@ struct Case {
   std::string name, yaml, location, expected;
 };
 
-void PrintTo(const Case& c, std::ostream* os) { *os << c.name; }
+void PrintTo(const Case& c, std::ostream* os) {
+  *os << c.name;
+}
 
 std::vector<Case> bad_inputs() {
   std::vector<Case> cases;
-  for (const auto& entry : std::filesystem::directory_iterator(std::string(AIFABRIC_SOURCE_DIR) + "/tests/bad_input")) {
+  for (const auto& entry :
+       std::filesystem::directory_iterator(std::string(AIFABRIC_SOURCE_DIR) + "/tests/bad_input")) {
     if (entry.path().extension() != ".yaml") continue;
     std::ifstream in(entry.path());
     std::stringstream text;
@@ -59,7 +62,8 @@ TEST_P(BadInput, NamesTheFieldAndWhatWasExpected) {
   } catch (const core::InputError& e) {
     const std::string msg = e.what();
     const std::size_t first = c.location.find(':');
-    const bool has_line = c.location.size() > first + 1 && std::isdigit(static_cast<unsigned char>(c.location[first + 1]));
+    const bool has_line =
+        c.location.size() > first + 1 && std::isdigit(static_cast<unsigned char>(c.location[first + 1]));
     const std::string file_line = has_line ? c.location.substr(0, c.location.find(':', first + 1) + 1)
                                            : c.location.substr(0, first + 1);
     const std::string field = c.location.substr(c.location.rfind(": ") + 2);
@@ -70,7 +74,9 @@ TEST_P(BadInput, NamesTheFieldAndWhatWasExpected) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Scenario, BadInput, ::testing::ValuesIn(bad_inputs()),
-                         [](const ::testing::TestParamInfo<Case>& param_info) { return param_info.param.name; });
+                         [](const ::testing::TestParamInfo<Case>& param_info) {
+                           return param_info.param.name;
+                         });
 
 TEST(BadInputFiles, MissingFileIsNamed) {
   try {

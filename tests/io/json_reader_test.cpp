@@ -36,15 +36,16 @@ TEST(JsonFrontEnd, LoadsAsTheSameScenarioInYaml) {
 
 TEST(JsonFrontEnd, ErrorsNameTheFieldAsInYaml) {
   try {
-    load_scenario_document(read_json(R"({"topology": {"kind": "leaf_spine", "link": {"rate_gbps": -5}}})", "req"),
-                           "req");
+    load_scenario_document(
+        read_json(R"({"topology": {"kind": "leaf_spine", "link": {"rate_gbps": -5}}})", "req"), "req");
     FAIL();
   } catch (const core::InputError& e) {
     EXPECT_STREQ(e.what(), "req: topology.link.rate_gbps: expected a value in [0.001, 1000000], got -5");
     EXPECT_EQ(e.where().field, "topology.link.rate_gbps");
     const std::string json = e.to_json();
     EXPECT_NE(json.find(R"("field":"topology.link.rate_gbps")"), std::string::npos) << json;
-    EXPECT_NE(json.find(R"("expected":"expected a value in [0.001, 1000000], got -5")"), std::string::npos) << json;
+    EXPECT_NE(json.find(R"("expected":"expected a value in [0.001, 1000000], got -5")"), std::string::npos)
+        << json;
   }
   EXPECT_THROW(read_json("{\"topology\": ", "req"), core::InputError);
   EXPECT_THROW(load_scenario_document(read_json("[1, 2]", "req"), "req"), core::InputError);

@@ -76,7 +76,8 @@ TEST(ResultFolder, RefusesAFolderOfSomeoneElsesFiles) {
     ResultFolder f((root / "mine").string(), "x");
     FAIL();
   } catch (const core::InputError& e) {
-    EXPECT_NE(std::string(e.what()).find("holds 'thesis.tex', which aifabric did not write"), std::string::npos)
+    EXPECT_NE(std::string(e.what()).find("holds 'thesis.tex', which aifabric did not write"),
+              std::string::npos)
         << e.what();
   }
   EXPECT_TRUE(fs::exists(root / "mine" / "thesis.tex"));

@@ -37,8 +37,10 @@ TEST(Variants, EveryCombinationOnceTheLastVaryFastest) {
 TEST(Variants, MalformedPathsAreInputErrors) {
   const io::Node base = io::scenario_document("example:fat_tree_permutation");
   const std::pair<const char*, const char*> cases[] = {
-      {"traffic[x].size_bytes=1", "--vary: traffic[x].size_bytes: expected a list index such as [0], got [x]"},
-      {"traffic[-1].size_bytes=1", "--vary: traffic[-1].size_bytes: expected a list index such as [0], got [-1]"},
+      {"traffic[x].size_bytes=1",
+       "--vary: traffic[x].size_bytes: expected a list index such as [0], got [x]"},
+      {"traffic[-1].size_bytes=1",
+       "--vary: traffic[-1].size_bytes: expected a list index such as [0], got [-1]"},
       {"traffic[99999999999999999999999].size_bytes=1",
        "--vary: traffic[99999999999999999999999].size_bytes: expected a list index such as [0], got "
        "[99999999999999999999999]"},

@@ -5,8 +5,8 @@
 
 #include <cmath>
 
-#include "workload/collectives.hpp"
 #include "flow/ideal_network.hpp"
+#include "workload/collectives.hpp"
 #include "workload/executor.hpp"
 
 namespace aifabric::workload {
@@ -218,10 +218,12 @@ TEST(CollectiveSpecCheck, RejectsBadCommunicators) {
   EXPECT_EQ(expected_of(check(s, server_of, 16)), "a communicator needs at least 2 ranks, got 1");
   s.ranks = {0, 1, 2};
   s.algorithm = Algorithm::kHalvingDoubling;
-  EXPECT_EQ(expected_of(check(s, server_of, 16)), "halving_doubling needs a power-of-two number of ranks, got 3");
+  EXPECT_EQ(expected_of(check(s, server_of, 16)),
+            "halving_doubling needs a power-of-two number of ranks, got 3");
   s.ranks = {0, 1, 2, 8};
   s.algorithm = Algorithm::kHierarchical;
-  EXPECT_NE(expected_of(check(s, server_of, 16)).find("same number of ranks on every server"), std::string::npos);
+  EXPECT_NE(expected_of(check(s, server_of, 16)).find("same number of ranks on every server"),
+            std::string::npos);
   s.op = Collective::kAllGather;
   s.algorithm = Algorithm::kTree;
   EXPECT_EQ(expected_of(check(s, server_of, 16)), "all_gather has no tree algorithm; expected one of: ring");
