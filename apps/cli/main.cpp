@@ -254,6 +254,13 @@ int main(int argc, char** argv) {
   } catch (const aifabric::core::InputError& e) {
     std::cerr << "error: " << e.what() << "\n";
     return kInputErrorExit;
+  } catch (const std::bad_alloc&) {
+    std::cerr << "error: out of memory; the scenario is larger than this machine holds (lower "
+                 "limits.max_memory_gbytes to have such scenarios refused before they run)\n";
+    return 1;
+  } catch (const std::exception& e) {
+    std::cerr << "aifabric internal error: " << e.what() << "\n";
+    return 1;
   }
   return 0;
 }

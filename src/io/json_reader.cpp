@@ -42,6 +42,9 @@ Node read_json(const std::string& text, const std::string& source) {
   } catch (const nlohmann::json::parse_error& e) {
     throw core::InputError(core::Location{source, 0, 0, "(syntax)"},
                            fmt::format("not valid JSON at byte {}: {}", e.byte, e.what()));
+  } catch (const nlohmann::json::exception& e) {  // a number out of range, found by the fuzzer
+    throw core::InputError(core::Location{source, 0, 0, "(syntax)"},
+                           fmt::format("not valid JSON: {}", e.what()));
   }
   return convert(j, source, 0);
 }

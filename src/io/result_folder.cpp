@@ -85,6 +85,14 @@ ResultFolder::~ResultFolder() {
 }
 
 void ResultFolder::commit() {
+  try {
+    swap_in();
+  } catch (const fs::filesystem_error& e) {
+    throw out_error(dir_, e.code().message());
+  }
+}
+
+void ResultFolder::swap_in() {
   std::vector<std::string> files;
   for (const auto& e : fs::recursive_directory_iterator(staging_))
     if (e.is_regular_file()) files.push_back(fs::relative(e.path(), staging_).string());

@@ -23,6 +23,8 @@ class ResultFolder {
   void commit();
 
  private:
+  void prepare();
+  void swap_in();
   std::string dir_, staging_, command_;
   bool committed_ = false;
 };

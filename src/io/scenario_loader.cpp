@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -14,6 +15,24 @@
 namespace aifabric::io {
 
 using core::InputError;
+
+namespace {
+
+// A scenario file's text; a missing, unreadable or non-regular file is an InputError naming it.
+std::string read_file(const std::string& path) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec))
+    throw InputError(core::Location{path, 0, 0, ""}, "is a folder; expected a scenario file");
+  std::ifstream in(path, std::ios::binary);
+  if (!in)
+    throw InputError(core::Location{path, 0, 0, ""}, "cannot open scenario file (missing or unreadable)");
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (in.bad()) throw InputError(core::Location{path, 0, 0, ""}, "cannot read scenario file");
+  return text.str();
+}
+
+}  // namespace
 
 api::Scenario load_scenario_document(const Node& root, const std::string& source,
                                      std::int64_t seed_override) {
@@ -64,12 +83,7 @@ api::Scenario load_scenario_text(const std::string& text, const std::string& sou
 }
 
 api::Scenario load_scenario_file(const std::string& path, std::int64_t seed_override) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in)
-    throw InputError(core::Location{path, 0, 0, ""}, "cannot open scenario file (missing or unreadable)");
-  std::ostringstream text;
-  text << in.rdbuf();
-  return load_scenario_text(text.str(), path, seed_override);
+  return load_scenario_text(read_file(path), path, seed_override);
 }
 
 std::string scenario_text(const std::string& path_or_example) {
@@ -80,13 +94,7 @@ std::string scenario_text(const std::string& path_or_example) {
     throw InputError(core::Location{path_or_example, 0, 0, ""},
                      "no built-in example of that name (see `aifabric examples`)");
   }
-  std::ifstream in(path_or_example, std::ios::binary);
-  if (!in)
-    throw InputError(core::Location{path_or_example, 0, 0, ""},
-                     "cannot open scenario file (missing or unreadable)");
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
+  return read_file(path_or_example);
 }
 
 void SizeBudget::add(double links, double flows, const core::Location& where) {
@@ -99,6 +107,12 @@ void SizeBudget::add(double links, double flows, const core::Location& where) {
                                  "2 KB a link and 400 B a flow), above limits.max_memory_gbytes = {}; "
                                  "raise it to run a scenario this large",
                                  bytes / 1e9, links_, flows_, max_gbytes_));
+}
+
+net::FabricConfig fabric_defaults(net::FabricKind kind) {
+  Node fabric = Node::map();
+  fabric.set("kind", Node::scalar(net::name(kind)));
+  return load_fabric(fabric, ParseContext{"fabric_defaults"});
 }
 
 Node scenario_document(const std::string& path_or_example) {

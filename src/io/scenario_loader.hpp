@@ -16,6 +16,10 @@ api::Scenario load_scenario_text(const std::string& yaml, const std::string& sou
 // one set of schemas, defaults, ranges and errors serves both.
 api::Scenario load_scenario_document(const Node& root, const std::string& source,
                                      std::int64_t seed_override = -1);
+// A fabric of `kind` with every parameter at its declared default and the rules applied, as a scenario
+// with only `fabric: {kind: ...}` gets it: for code that builds networks without a document (tests,
+// planners).
+net::FabricConfig fabric_defaults(net::FabricKind kind);
 // `path` or `example:NAME` for a built-in example.
 api::Scenario load_scenario(const std::string& path_or_example, std::int64_t seed_override = -1);
 

@@ -48,6 +48,7 @@ TEST(JsonFrontEnd, ErrorsNameTheFieldAsInYaml) {
         << json;
   }
   EXPECT_THROW(read_json("{\"topology\": ", "req"), core::InputError);
+  EXPECT_THROW(read_json("-444444444422E2222", "req"), core::InputError) << "a number out of range (fuzzer)";
   EXPECT_THROW(load_scenario_document(read_json("[1, 2]", "req"), "req"), core::InputError);
   EXPECT_THROW(load_scenario_document(read_json(R"({"seed": true})", "req"), "req"), core::InputError);
 }

@@ -3,37 +3,39 @@
 #include <gtest/gtest.h>
 
 #include "core/time.hpp"
+#include "io/scenario_loader.hpp"
 #include "support/scenario.hpp"
+#include "topo/topology_spec.hpp"
 
 namespace aifabric {
 namespace {
 
-// A chain host0 - sw1 - sw2 - ... - swN - host1 with the given per-link rates and latencies.
-std::string chain_yaml(const std::vector<std::pair<double, double>>& links, std::uint64_t size_bytes,
-                       const std::string& fabric) {
-  std::string nodes = "    - {name: h0, kind: host}\n    - {name: h1, kind: host}\n";
-  for (std::size_t i = 1; i < links.size(); ++i)
-    nodes += fmt::format("    - {{name: s{}, kind: switch}}\n", i);
-  std::string ls;
+// A chain host0 - sw1 - sw2 - ... - swN - host1 with the given per-link (rate Gbit/s, latency ns), one flow
+// of `size_bytes` from host0 to host1 at time 0, built in code: the engine alone, without the loader.
+net::Simulation chain(const std::vector<std::pair<double, double>>& links, std::uint64_t size_bytes,
+                      const net::FabricConfig& fabric) {
+  topo::TopologySpec t;
+  t.kind = "explicit";
+  const std::uint32_t h0 = t.add_node("h0", topo::NodeKind::kHost, "host");
+  const std::uint32_t h1 = t.add_node("h1", topo::NodeKind::kHost, "host");
+  std::uint32_t prev = h0;
   for (std::size_t i = 0; i < links.size(); ++i) {
-    const std::string a = i == 0 ? "h0" : fmt::format("s{}", i);
-    const std::string b = i + 1 == links.size() ? "h1" : fmt::format("s{}", i + 1);
-    ls += fmt::format("    - {{a: {}, b: {}, rate_gbps: {}, latency_ns: {}}}\n", a, b, links[i].first,
-                      links[i].second);
+    const std::uint32_t next =
+        i + 1 == links.size()
+            ? h1
+            : t.add_node(fmt::format("s{}", i + 1), topo::NodeKind::kSwitch, "switch", {32u << 20, {}});
+    t.add_link(prev, next, topo::LinkParams{links[i].first, links[i].second, 4096}, "explicit");
+    prev = next;
   }
-  return fmt::format(R"(
-name: chain
-fabric: {}
-topology:
-  kind: explicit
-  link: {{mtu_bytes: 4096}}
-  nodes:
-{}  links:
-{}traffic:
-  - kind: flows
-    flows: [{{src: h0, dst: h1, size_bytes: {}}}]
-)",
-                     fabric, nodes, ls, size_bytes);
+  topo::validate(t, "topology");
+  net::RunOptions run;
+  run.stop_ps = core::us_to_ps(3.6e9);
+  return net::Simulation(t, fabric, {{0, 1, size_bytes, 0}}, run);
+}
+
+net::FabricConfig without_cc(net::FabricConfig f) {
+  f.cc = net::CongestionControl::kNone;
+  return f;
 }
 
 TEST(Analytic, OnePacketAcrossHopsIsSumOfSerializationAndPropagation) {
@@ -42,17 +44,15 @@ TEST(Analytic, OnePacketAcrossHopsIsSumOfSerializationAndPropagation) {
   // 346,240 + 43,280 ps; the latencies add 1,000 + 250 + 3,000 + 125 ns. Store-and-forward: the total is
   // exactly the sum, 497,720 + 4,375,000 = 4,872,720 ps.
   const std::vector<std::pair<double, double>> links = {{100, 1000}, {400, 250}, {25, 3000}, {200, 125}};
-  for (const char* fabric : {"{kind: roce}", "{kind: ethernet}"}) {
-    const auto sc = testing::scenario(chain_yaml(links, 1000, fabric));
-    auto sim = testing::make_simulation(sc);
+  for (const auto kind : {net::FabricKind::kRoce, net::FabricKind::kEthernet}) {
+    auto sim = chain(links, 1000, io::fabric_defaults(kind));
     ASSERT_TRUE(sim.run().all_completed);
     const auto f = sim.flow_results().at(0);
-    EXPECT_EQ(f.finish_ps - f.start_ps, 4'872'720) << fabric;
-    EXPECT_EQ(f.ideal_ps, 4'872'720) << fabric;
+    EXPECT_EQ(f.finish_ps - f.start_ps, 4'872'720) << net::name(kind);
+    EXPECT_EQ(f.ideal_ps, 4'872'720) << net::name(kind);
   }
   // InfiniBand: 1000 + 26 header bytes, no preamble: 1026 x (80 + 20 + 320 + 40) = 471,960 ps.
-  const auto sc = testing::scenario(chain_yaml(links, 1000, "{kind: infiniband}"));
-  auto sim = testing::make_simulation(sc);
+  auto sim = chain(links, 1000, io::fabric_defaults(net::FabricKind::kInfiniband));
   ASSERT_TRUE(sim.run().all_completed);
   const auto f = sim.flow_results().at(0);
   EXPECT_EQ(f.finish_ps - f.start_ps, 471'960 + 4'375'000);
@@ -68,9 +68,10 @@ TEST(Analytic, LongFlowReachesLineRateTimesPayloadFraction) {
   const std::uint64_t size = 100'000'000;
   const std::vector<std::pair<double, double>> links(4, {100, 1000});
   const core::TimePs closed_form = 4'000'000 + 24'417ll * 334'240 + 27'040;
-  for (const char* fabric : {"{kind: roce}", "{kind: roce, congestion_control: none}"}) {
-    const auto sc = testing::scenario(chain_yaml(links, size, fabric));
-    auto sim = testing::make_simulation(sc);
+  const auto roce = io::fabric_defaults(net::FabricKind::kRoce);
+  for (const auto& [fabric, config] :
+       {std::pair{"roce", roce}, std::pair{"roce without dcqcn", without_cc(roce)}}) {
+    auto sim = chain(links, size, config);
     ASSERT_TRUE(sim.run().all_completed);
     const auto f = sim.flow_results().at(0);
     const double fct = static_cast<double>(f.finish_ps - f.start_ps);
