@@ -1,4 +1,5 @@
 #pragma once
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -14,12 +15,49 @@ namespace aifabric::whatif {
 // with the baseline. Scenarios with training jobs or inference services are assessed (iteration time,
 // utilization, the cost of GPU time lost to the network, latency objectives); the others are simulated
 // (flow completion times, drops, pauses).
+// One job of one variant against the same job in the baseline.
+struct JobDiff {
+  std::size_t variant = 0;
+  std::string job;
+  double iteration_s = 0;
+  double vs_baseline_pct = 0;  // 100 x (iteration / baseline iteration - 1)
+  // GPU time the variant costs per hour: gpus x gpu_hour_usd x (1 - baseline / iteration); < 0 saves.
+  double cost_vs_baseline_usd_per_hour = 0;
+  double vs_ideal_pct = 0;
+  double gpu_utilization = 0;
+  double tokens_per_s = 0;
+  double network_cost_usd_per_hour = 0;
+  bool complete = true;
+};
+
+// One inference service of one variant against the baseline's.
+struct ServiceDiff {
+  std::size_t variant = 0;
+  std::string service;
+  double ttft_p99_ms = 0, ttft_vs_baseline_pct = 0;
+  double tpot_p99_ms = 0, tpot_vs_baseline_pct = 0;
+  bool objectives_met = false;
+  bool complete = true;
+};
+
+// One simulated variant's flows against the baseline's.
+struct FlowDiff {
+  std::size_t variant = 0;
+  std::size_t flows = 0, flows_completed = 0;
+  double fct_p50_us = 0, fct_p99_us = 0, fct_max_us = 0, p99_vs_baseline_pct = 0;
+  std::uint64_t drops = 0, pause_frames = 0;
+};
+
 struct Study {
   std::vector<std::string> labels;  // "baseline" first
   std::vector<api::Scenario> scenarios;
   bool assessed = false;
   std::vector<api::Assessment> assessments;  // when assessed
   std::vector<api::Result> runs;             // otherwise
+  // Every answer as a diff against the baseline, in variant order (the baseline's own rows first).
+  std::vector<JobDiff> jobs;
+  std::vector<ServiceDiff> services;
+  std::vector<FlowDiff> flows;
   double wall_seconds = 0;
   double serial_seconds = 0;  // the runs' own wall times added up
 };
