@@ -13,10 +13,10 @@
 namespace aifabric::io {
 
 // The run's memory, estimated from the counts of links and flows before they are allocated, and refused
-// above `limits.max_memory_gbytes`. The costs per link and per flow are measured (peak RSS of `aifabric
-// validate` on fat-trees k = 32 and 48, and on Poisson traffic of 100k and 400k flows: about 2 KB a link
-// with its share of hosts, switches and routes, 400 B a flow); the estimate is a guard against sizes no
-// machine holds, not a prediction.
+// above `limits.max_memory_gbytes`. The costs per link (2 KB, with its share of hosts, switches and
+// routes) and per flow (400 B) are one calibration: the peak RSS of `aifabric validate` on fat-trees
+// k = 32 and 48 and on Poisson traffic of 100k and 400k flows (docs/models/run_size.md). The estimate is
+// a guard against sizes no machine holds, not a prediction.
 class SizeBudget {
  public:
   static constexpr double kBytesPerLink = 2048;
