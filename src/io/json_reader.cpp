@@ -8,11 +8,8 @@ namespace aifabric::io {
 
 namespace {
 
-constexpr int kMaxDepth = 64;
-
 Node convert(const nlohmann::json& j, const std::string& source, int depth) {
-  if (depth > kMaxDepth)
-    throw core::InputError(core::Location{source, 0, 0, "(syntax)"}, "nested deeper than 64 levels");
+  check_depth(depth, core::Location{source, 0, 0, "(syntax)"});
   switch (j.type()) {
     case nlohmann::json::value_t::null:
       return Node::null();

@@ -1,5 +1,7 @@
 #include "io/node.hpp"
 
+#include <fmt/format.h>
+
 #include <cctype>
 #include <cmath>
 #include <cstdlib>
@@ -102,6 +104,11 @@ Node* Node::find(const std::string& key) {
   for (auto& e : entries_)
     if (e.key == key) return &e.value;
   return nullptr;
+}
+
+void check_depth(int depth, const core::Location& where) {
+  if (depth > kMaxDocumentDepth)
+    throw core::InputError(where, fmt::format("nested deeper than {} levels", kMaxDocumentDepth));
 }
 
 core::Location ParseContext::at(const Node& node, const std::string& field) const {

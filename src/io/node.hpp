@@ -64,6 +64,11 @@ struct Node::Entry {
   Node value;
 };
 
+// The readers refuse documents nested deeper than this rather than walk them (a hostile file must not
+// exhaust the stack); `where` names the deepest node.
+inline constexpr int kMaxDocumentDepth = 64;
+void check_depth(int depth, const core::Location& where);
+
 // Where parsing is: the file, for locations in errors.
 struct ParseContext {
   std::string file;

@@ -6,14 +6,10 @@ namespace aifabric::io {
 
 namespace {
 
-// Deeper documents are refused rather than walked (a hostile file must not exhaust the stack).
-constexpr int kMaxDepth = 64;
-
 Node convert(const YAML::Node& y, const std::string& source, int depth) {
   const int line = y.Mark().line >= 0 ? y.Mark().line + 1 : 0;
   const int column = y.Mark().line >= 0 ? y.Mark().column + 1 : 0;
-  if (depth > kMaxDepth)
-    throw core::InputError(core::Location{source, line, column, "(syntax)"}, "nested deeper than 64 levels");
+  check_depth(depth, core::Location{source, line, column, "(syntax)"});
   switch (y.Type()) {
     case YAML::NodeType::Scalar:
       return Node::scalar(y.Scalar(), line, column);
