@@ -18,6 +18,10 @@
 #include "io/scenario_loader.hpp"
 #include "io/scenario_schemas.hpp"
 #include "io/writers.hpp"
+#include "io/yaml_reader.hpp"
+#include "plan/planner.hpp"
+#include "plan/render.hpp"
+#include "plan/request.hpp"
 #include "whatif/study.hpp"
 
 namespace {
@@ -139,6 +143,50 @@ int sweep(const std::string& scenario, const std::vector<std::string>& vary, con
   return 0;
 }
 
+int plan(const std::string& scenario, const std::string& out, unsigned threads) {
+  auto root = aifabric::io::scenario_document(scenario);
+  if (threads > 0 && root.is_map() && root["plan"].is_map())
+    root.find("plan")->set("threads", aifabric::io::Node::scalar(std::to_string(threads)));
+  std::optional<aifabric::io::ResultFolder> folder;
+  if (!out.empty()) folder.emplace(out, "plan " + scenario);
+  const auto p = aifabric::plan::run_plan(root, scenario);
+  const std::string text = aifabric::plan::plan_text(p);
+  std::cout << text;
+  if (folder) {
+    const std::string dir = folder->staging();
+    aifabric::io::write_file_atomic(dir + "/plan.json", aifabric::plan::plan_json(p));
+    aifabric::io::write_file_atomic(dir + "/summary.txt", text);
+    const auto& best = p.designs[p.recommended].phases.back().bom;
+    aifabric::io::write_file_atomic(dir + "/bom.csv", aifabric::plan::bom_csv(best));
+    aifabric::io::write_file_atomic(dir + "/cabling.csv", aifabric::plan::cabling_csv(best));
+    std::filesystem::create_directory(dir + "/designs");
+    for (const auto& d : p.designs) {
+      if (!d.feasible) continue;
+      const std::string ddir = dir + "/designs/" + d.id;
+      std::filesystem::create_directory(ddir);
+      for (std::size_t i = 0; i < d.phases.size(); ++i) {
+        const auto& ph = d.phases[i];
+        const std::string note = fmt::format(
+            "Design {} of plan {} at phase {} ({} GPUs), written by `aifabric plan`.\nEvery command "
+            "accepts it: aifabric assess {}/designs/{}/phase{}.yaml",
+            d.id, p.name, i, ph.gpus, out, d.id, i);
+        aifabric::io::write_file_atomic(fmt::format("{}/phase{}.yaml", ddir, i),
+                                        aifabric::io::write_yaml(ph.scenario, note));
+        aifabric::io::write_file_atomic(fmt::format("{}/phase{}.bom.csv", ddir, i),
+                                        aifabric::plan::bom_csv(ph.bom));
+        aifabric::io::write_file_atomic(fmt::format("{}/phase{}.cabling.csv", ddir, i),
+                                        aifabric::plan::cabling_csv(ph.bom));
+      }
+    }
+    folder->commit();
+    std::cout << "results      " << out
+              << "/plan.json, summary.txt, bom.csv and cabling.csv (the recommended design), "
+                 "designs/ID/phaseN.yaml "
+                 "(+ .bom.csv, .cabling.csv)\n";
+  }
+  return 0;
+}
+
 int validate(const std::string& scenario) {
   const auto sc = aifabric::io::load_scenario(scenario);
   std::cout << fmt::format("{}: valid: {} topology, {} hosts, {} switches, {} links, {} flows\n", sc.source,
@@ -216,6 +264,19 @@ int main(int argc, char** argv) {
                  "packet (every packet) or flow (fluid flows, max-min): overrides every variant's")
       ->check(CLI::IsMember({"packet", "flow"}));
 
+  auto* pl =
+      app.add_subcommand("plan",
+                         "Design the fabric for the scenario's plan section and portfolio: every "
+                         "candidate (fabric, speed, switch, ratio) sized by the reference-design rules, "
+                         "its bill of materials, cables, power and cost, its growth phases, and the "
+                         "portfolio assessed on it at flow level; a Pareto table and a recommendation.");
+  std::string plan_out;
+  unsigned plan_threads = 0;
+  pl->add_option("scenario", scenario, "Scenario YAML file with a plan section, or example:NAME")->required();
+  pl->add_option("--out", plan_out,
+                 "Folder for plan.json, summary.txt, bom.csv, cabling.csv and one scenario per design");
+  pl->add_option("--threads", plan_threads, "Designs assessed at once (0 = plan.threads, else one per core)");
+
   auto* params =
       app.add_subcommand("params", "Print every scenario parameter: type, unit, default, range, meaning.");
   auto* examples = app.add_subcommand("examples", "List the built-in example scenarios.");
@@ -234,8 +295,10 @@ int main(int argc, char** argv) {
     if (*coll) return collective(scenario, coll_out, network);
     if (*as) return assess(scenario, assess_out, fidelity);
     if (*sw) return sweep(scenario, vary, sweep_out, threads, sweep_fidelity);
+    if (*pl) return plan(scenario, plan_out, plan_threads);
     if (*params) {
-      std::cout << aifabric::io::parameter_reference_markdown();
+      std::cout << aifabric::io::parameter_reference_markdown() << "\n## Plan requests (`aifabric plan`)\n\n"
+                << aifabric::io::parameter_table_markdown(aifabric::plan::plan_docs());
       return 0;
     }
     if (*examples) {

@@ -38,9 +38,13 @@ api::Scenario load_scenario_document(const Node& root, const std::string& source
                                      std::int64_t seed_override) {
   ParseContext ctx{source};
   require_map(root, ctx, "");
-  const TopLevel top = parse_with_defaults(
-      top_schema(), root, ctx, "", nullptr,
-      {"fabric", "topology", "traffic", "telemetry", "limits", "cluster", "collective", "jobs", "services"});
+  const TopLevel top = parse_with_defaults(top_schema(), root, ctx, "", nullptr,
+                                           {"fabric", "topology", "traffic", "telemetry", "limits", "cluster",
+                                            "collective", "jobs", "services", "plan"});
+  // A plan request (`aifabric plan`) is a portfolio whose topology the planner designs.
+  if (root["plan"] && !root["topology"])
+    throw InputError(ctx.at(root["plan"], "topology"),
+                     "missing; this is a plan request: `aifabric plan` designs its topology (or give one)");
   if (root["fabric"]) require_map(root["fabric"], ctx, "fabric");
   api::Scenario sc;
   sc.name = top.name;

@@ -121,5 +121,7 @@ const std::vector<ParamDoc>& traffic_extra_docs();
 std::vector<ParamDoc> parameter_reference();
 // The same, as the markdown document kept in docs/parameters.md.
 std::string parameter_reference_markdown();
+// One table of `docs` (key, type, unit, default, range, meaning) in that document's form.
+std::string parameter_table_markdown(const std::vector<ParamDoc>& docs);
 
 }  // namespace aifabric::io

@@ -38,7 +38,57 @@ Node convert(const YAML::Node& y, const std::string& source, int depth) {
   }
 }
 
+bool all_scalars(const Node& n) {
+  if (n.is_sequence()) {
+    for (const auto& item : n.items())
+      if (!item.is_scalar()) return false;
+    return true;
+  }
+  for (const auto& e : n.entries())
+    if (!e.value.is_scalar()) return false;
+  return n.size() <= 8;
+}
+
+void emit(YAML::Emitter& out, const Node& n) {
+  switch (n.kind()) {
+    case Node::Kind::kScalar:
+      out << n.text();
+      break;
+    case Node::Kind::kSequence:
+      if (all_scalars(n)) out << YAML::Flow;
+      out << YAML::BeginSeq;
+      for (const auto& item : n.items()) emit(out, item);
+      out << YAML::EndSeq;
+      break;
+    case Node::Kind::kMap:
+      if (all_scalars(n)) out << YAML::Flow;
+      out << YAML::BeginMap;
+      for (const auto& e : n.entries()) {
+        out << YAML::Key << e.key << YAML::Value;
+        emit(out, e.value);
+      }
+      out << YAML::EndMap;
+      break;
+    default:
+      out << YAML::Null;
+  }
+}
+
 }  // namespace
+
+std::string write_yaml(const Node& root, const std::string& comment) {
+  YAML::Emitter out;
+  emit(out, root);
+  std::string text;
+  std::size_t start = 0;
+  while (!comment.empty() && start <= comment.size()) {
+    const std::size_t end = comment.find('\n', start);
+    text += "# " + comment.substr(start, end == std::string::npos ? std::string::npos : end - start) + "\n";
+    if (end == std::string::npos) break;
+    start = end + 1;
+  }
+  return text + out.c_str() + "\n";
+}
 
 Node read_yaml(const std::string& text, const std::string& source) {
   try {

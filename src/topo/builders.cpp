@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "core/error.hpp"
@@ -123,25 +124,28 @@ TopologySpec build_rail_optimized(const RailOptimizedParams& p, const std::strin
     throw core::InputError(at(prefix, "oversubscription"),
                            fmt::format("must be > 0, got {}", p.oversubscription));
   const std::uint32_t su = p.scalable_units, srv = p.servers_per_unit, gpus = p.gpus_per_server;
+  const std::uint64_t slots = std::uint64_t{su} * srv;
+  if (p.servers > slots)
+    throw core::InputError(at(prefix, "servers"),
+                           fmt::format("{} servers do not fit in {} SUs of {} servers", p.servers, su, srv));
+  const std::uint32_t servers = p.servers == 0 ? su * srv : p.servers;
   const std::uint32_t leaf_up = uplinks_for(srv * p.leaf.link.rate_gbps, p.spine.link.rate_gbps,
                                             p.oversubscription, prefix, "rail leaf");
   const bool three_tier = p.core_switches > 0;
   TopologySpec t;
   t.kind = "rail_optimized";
   t.layered = true;
-  for (std::uint32_t u = 0; u < su; ++u)
-    for (std::uint32_t s = 0; s < srv; ++s)
-      for (std::uint32_t g = 0; g < gpus; ++g)
-        t.add_node(fmt::format("srv{}.gpu{}", u * srv + s, g), NodeKind::kHost, "host");
+  for (std::uint32_t s = 0; s < servers; ++s)
+    for (std::uint32_t g = 0; g < gpus; ++g)
+      t.add_node(fmt::format("srv{}.gpu{}", s, g), NodeKind::kHost, "host");
   std::vector<std::uint32_t> leaves(su * gpus);
   for (std::uint32_t u = 0; u < su; ++u)
     for (std::uint32_t g = 0; g < gpus; ++g)
       leaves[u * gpus + g] =
           t.add_node(fmt::format("su{}.rail{}", u, g), NodeKind::kSwitch, "leaf", p.leaf.sw);
-  for (std::uint32_t u = 0; u < su; ++u)
-    for (std::uint32_t s = 0; s < srv; ++s)
-      for (std::uint32_t g = 0; g < gpus; ++g)
-        t.add_link(t.hosts[(u * srv + s) * gpus + g], leaves[u * gpus + g], p.leaf.link, "leaf");
+  for (std::uint32_t s = 0; s < servers; ++s)
+    for (std::uint32_t g = 0; g < gpus; ++g)
+      t.add_link(t.hosts[s * gpus + g], leaves[(s / srv) * gpus + g], p.leaf.link, "leaf");
   if (!three_tier) {
     const std::uint32_t spines = p.spines == 0 ? leaf_up : p.spines;
     const std::uint32_t per_spine = spread(leaf_up, spines, prefix, "spines");
@@ -154,30 +158,35 @@ TopologySpec build_rail_optimized(const RailOptimizedParams& p, const std::strin
     add_storage(t, p, spine_ids, "spine", p.spine.link);
     return t;
   }
-  // Three tiers, as a folded Clos: SU u's leaves connect to SU u's spine group; the cores form one plane
-  // per spine index, and spine s of every SU links to every core of plane s, its uplinks matching its
-  // downlinks.
+  // Three tiers, as a folded Clos: the leaves of pod p (units_per_pod SUs) connect to pod p's spine
+  // group; the cores form one plane per spine index, and spine s of every pod links to every core of
+  // plane s, its uplinks matching its downlinks.
+  require_positive(p.units_per_pod, prefix, "units_per_pod");
+  const std::uint32_t pod_units = p.units_per_pod, pods = (su + pod_units - 1) / pod_units;
   const std::uint32_t spines = p.spines == 0 ? leaf_up : p.spines;
   const std::uint32_t per_spine = spread(leaf_up, spines, prefix, "spines");
   if (p.core_switches % spines != 0)
     throw core::InputError(
         at(prefix, "core_switches"),
-        fmt::format("{} core switches do not form {} equal planes (one per spine of an SU)", p.core_switches,
+        fmt::format("{} core switches do not form {} equal planes (one per spine of a pod)", p.core_switches,
                     spines));
   const std::uint32_t plane_cores = p.core_switches / spines;
-  const std::uint32_t spine_down_links = gpus * per_spine;
+  const std::uint32_t spine_down_links = pod_units * gpus * per_spine;
   const std::uint32_t spine_up =
       uplinks_for(spine_down_links * p.spine.link.rate_gbps, p.core.link.rate_gbps, 1.0, prefix, "spine");
   const std::uint32_t per_core = spread(spine_up, plane_cores, prefix, "core_switches");
   std::vector<std::uint32_t> core_ids;
   for (std::uint32_t c = 0; c < p.core_switches; ++c)
     core_ids.push_back(t.add_node(fmt::format("core{}", c), NodeKind::kSwitch, "core", p.core.sw));
-  for (std::uint32_t u = 0; u < su; ++u) {
+  for (std::uint32_t pod = 0; pod < pods; ++pod) {
     for (std::uint32_t s = 0; s < spines; ++s) {
-      const auto sid = t.add_node(fmt::format("su{}.spine{}", u, s), NodeKind::kSwitch, "spine", p.spine.sw);
-      for (std::uint32_t g = 0; g < gpus; ++g)
-        for (std::uint32_t k = 0; k < per_spine; ++k)
-          t.add_link(leaves[u * gpus + g], sid, p.spine.link, "spine");
+      const auto sid = t.add_node(
+          pod_units == 1 ? fmt::format("su{}.spine{}", pod, s) : fmt::format("pod{}.spine{}", pod, s),
+          NodeKind::kSwitch, "spine", p.spine.sw);
+      for (std::uint32_t u = pod * pod_units; u < std::min(su, (pod + 1) * pod_units); ++u)
+        for (std::uint32_t g = 0; g < gpus; ++g)
+          for (std::uint32_t k = 0; k < per_spine; ++k)
+            t.add_link(leaves[u * gpus + g], sid, p.spine.link, "spine");
       for (std::uint32_t c = 0; c < plane_cores; ++c)
         for (std::uint32_t k = 0; k < per_core; ++k)
           t.add_link(sid, core_ids[s * plane_cores + c], p.core.link, "core");

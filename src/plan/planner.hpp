@@ -1,0 +1,92 @@
+#pragma once
+// `aifabric plan`: every candidate design of a plan request sized, counted and built, its growth phases
+// compared, and the workload portfolio assessed on it at flow level, in parallel; a Pareto set and a
+// recommendation that says why (docs/models/plan.md).
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "api/assess.hpp"
+#include "io/node.hpp"
+#include "plan/bom.hpp"
+#include "plan/request.hpp"
+#include "plan/sizing.hpp"
+
+namespace aifabric::plan {
+
+// One design at one growth phase.
+struct PhaseDesign {
+  std::uint32_t gpus = 0;
+  Sizing sizing;
+  Bom bom;
+  io::Node scenario;  // the design as a scenario every command accepts (the portfolio with this fabric)
+};
+
+// From one phase to the next: what is added and what existing cables move.
+struct GrowthStep {
+  std::uint32_t from_gpus = 0, to_gpus = 0;
+  std::uint32_t switches_added[3] = {0, 0, 0};  // leaf, spine, core
+  std::uint64_t cables_added = 0;
+  std::uint64_t cables_moved = 0;  // existing switch-to-switch cables re-terminated on another switch
+  bool rearchitecture = false;     // the phase adds a tier
+  double capex_added_usd = 0;
+  double recable_usd = 0;  // cables_moved x objective.recable_usd
+  // Where the step adds a tier: the other path, building the earlier phase on three tiers with its core
+  // sized for the last phase, so the step moves (almost) nothing.
+  bool preprovision = false;
+  double preprovision_capex_usd = 0;  // extra capital at the earlier phase
+  std::uint64_t preprovision_cables_moved = 0;
+};
+
+struct JobFigures {
+  std::string name;
+  std::uint32_t gpus = 0;
+  double iteration_s = 0, ideal_iteration_s = 0;
+  double tokens_per_s = 0;
+  double lost_usd_per_hour = 0;
+  bool complete = true;
+};
+
+struct ServiceFigures {
+  std::string name;
+  double ttft_p99_ms = 0, tpot_p99_ms = 0;
+  bool objective_met = false;
+};
+
+struct DesignOutcome {
+  std::string id;  // roce-400g-sn5600-1to1
+  net::FabricKind fabric = net::FabricKind::kRoce;
+  double rate_gbps = 0;
+  double oversubscription = 1;
+  std::string switch_name;
+  bool feasible = false;
+  std::string why_not;  // when infeasible
+  std::vector<PhaseDesign> phases;
+  std::vector<GrowthStep> growth;
+  // The portfolio on the last phase.
+  std::vector<JobFigures> jobs;
+  std::vector<ServiceFigures> services;
+  double tokens_per_s = 0;
+  double lost_usd_per_hour = 0;
+  double energy_usd = 0, lost_gpu_usd = 0, total_usd = 0;  // over objective.years
+  bool pareto = false;
+  double assess_seconds = 0;
+};
+
+struct Plan {
+  std::string name;
+  std::vector<std::uint32_t> phases_gpus;
+  ObjectiveRequest objective;
+  std::vector<DesignOutcome> designs;
+  std::size_t recommended = 0;  // index into designs
+  std::string why;
+  double wall_seconds = 0;
+  double serial_seconds = 0;  // the designs' own times added up
+};
+
+// Plans the scenario document `root` (its `plan` section and its portfolio). `source` names it in
+// errors. Designs that cannot be built are kept with the reason; when none can, the first reason is
+// the error.
+Plan run_plan(const io::Node& root, const std::string& source);
+
+}  // namespace aifabric::plan

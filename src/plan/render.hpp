@@ -1,0 +1,20 @@
+#pragma once
+// A plan as people and scripts read it: the summary table, plan.json, bom.csv and cabling.csv.
+#include <string>
+
+#include "plan/planner.hpp"
+
+namespace aifabric::plan {
+
+// The designs side by side (tiers, switches, optics, power, capital, throughput, GPU time lost, cost over
+// the horizon, Pareto), each r:1 design against its 1:1 sibling, the recommended design's growth and
+// the recommendation with its reasons.
+std::string plan_text(const Plan& plan);
+// Everything above and per design and phase its tiers, ports, counts and portfolio figures.
+std::string plan_json(const Plan& plan);
+// item, role, count, unit_power_w, unit_price_usd, source: one line per part of one design's phase.
+std::string bom_csv(const Bom& bom);
+// One line per cable: both ends by device and port, tier, length, medium, catalog cable.
+std::string cabling_csv(const Bom& bom);
+
+}  // namespace aifabric::plan
