@@ -297,8 +297,7 @@ int main(int argc, char** argv) {
     if (*sw) return sweep(scenario, vary, sweep_out, threads, sweep_fidelity);
     if (*pl) return plan(scenario, plan_out, plan_threads);
     if (*params) {
-      std::cout << aifabric::io::parameter_reference_markdown() << "\n## Plan requests (`aifabric plan`)\n\n"
-                << aifabric::io::parameter_table_markdown(aifabric::plan::plan_docs());
+      std::cout << aifabric::plan::parameter_reference_markdown();
       return 0;
     }
     if (*examples) {

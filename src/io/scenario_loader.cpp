@@ -42,8 +42,8 @@ api::Scenario load_scenario_document(const Node& root, const std::string& source
                                            {"fabric", "topology", "traffic", "telemetry", "limits", "cluster",
                                             "collective", "jobs", "services", "plan"});
   // A plan request (`aifabric plan`) is a portfolio whose topology the planner designs.
-  if (root["plan"] && !root["topology"])
-    throw InputError(ctx.at(root["plan"], "topology"),
+  if (root["plan"] && !(root["topology"].is_map() && root["topology"]["kind"]))
+    throw InputError(ctx.at(root["topology"] ? root["topology"] : root["plan"], "topology"),
                      "missing; this is a plan request: `aifabric plan` designs its topology (or give one)");
   if (root["fabric"]) require_map(root["fabric"], ctx, "fabric");
   api::Scenario sc;

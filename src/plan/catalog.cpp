@@ -25,6 +25,9 @@ constexpr const char* kSr8 = "NVIDIA MMA4Z00-NS twin-port 2x400G OSFP SR8, 50 m,
 constexpr const char* kDr8 = "NVIDIA MMS4X00-NS twin-port 2x400G OSFP DR8, 100 m, 17 W; price: estimate";
 constexpr const char* kSr4 = "NVIDIA MMA4Z00-NS400 400G OSFP SR4, 50 m, 8 W typical; price: estimate";
 constexpr const char* kDr4 = "NVIDIA MMS4X00-NS400 400G OSFP DR4, 100 m, 9 W; price: estimate";
+constexpr const char* kFr4 =
+    "NVIDIA MMS4X50-NM twin-port 2x400G OSFP 2xFR4, 2 km (single-port 400G FR4 at the NIC); power and price: "
+    "estimates";
 constexpr const char* k800 =
     "800G per link (twin-port 2x800G OSFP for XDR and Spectrum-X): power scaled from the 400G parts by "
     "lane count (estimate); price: estimate";
@@ -50,6 +53,8 @@ Catalog make_builtin() {
       {"OSFP-2x400G-DR8", 400, 2, "single_mode", 100, 17, 1500, kDr8},
       {"OSFP-400G-SR4", 400, 1, "multimode", 50, 8, 700, kSr4},
       {"OSFP-400G-DR4", 400, 1, "single_mode", 100, 9, 900, kDr4},
+      {"OSFP-2x400G-FR4", 400, 2, "single_mode", 2000, 17.5, 2000, kFr4},
+      {"OSFP-400G-FR4", 400, 1, "single_mode", 2000, 10, 1200, kFr4},
       {"OSFP-2x800G-SR8", 800, 2, "multimode", 50, 24, 2200, k800},
       {"OSFP-2x800G-DR8", 800, 2, "single_mode", 500, 28, 2800, k800},
       {"OSFP-800G-SR8", 800, 1, "multimode", 50, 15, 1300, k800},
@@ -119,7 +124,8 @@ const io::Schema<CableModel>& cable_schema() {
 // `rate_gbps` where `keyed_by_rate` and several entries share the name).
 template <class T>
 void override_list(std::vector<T>& items, const io::Schema<T>& schema, const io::Node& node,
-                   const io::ParseContext& ctx, const std::string& field, bool keyed_by_rate) {
+                   const io::ParseContext& ctx, const std::string& field, const char* noun,
+                   bool keyed_by_rate) {
   if (!node) return;
   if (!node.is_sequence())
     throw core::InputError(ctx.at(node, field),
@@ -144,10 +150,9 @@ void override_list(std::vector<T>& items, const io::Schema<T>& schema, const io:
       ++matched;
     }
     if (matched == 0)
-      throw core::InputError(
-          ctx.at(entry["name"], at + ".name"),
-          fmt::format("unknown {} '{}'{}; expected one of: {}", field.substr(field.rfind('.') + 1), name,
-                      by_rate ? fmt::format(" at {} Gbit/s", rate) : "", names));
+      throw core::InputError(ctx.at(entry["name"], at + ".name"),
+                             fmt::format("unknown {} '{}'{}; expected one of: {}", noun, name,
+                                         by_rate ? fmt::format(" at {} Gbit/s", rate) : "", names));
   }
 }
 
@@ -186,10 +191,12 @@ Catalog apply_catalog_overrides(Catalog catalog, const io::Node& node, const io:
   if (!node) return catalog;
   io::require_map(node, ctx, "plan.catalog");
   io::reject_unknown_keys(node, {"switches", "nics", "optics", "cables"}, ctx, "plan.catalog");
-  override_list(catalog.switches, switch_schema(), node["switches"], ctx, "plan.catalog.switches", true);
-  override_list(catalog.nics, nic_schema(), node["nics"], ctx, "plan.catalog.nics", false);
-  override_list(catalog.optics, optic_schema(), node["optics"], ctx, "plan.catalog.optics", false);
-  override_list(catalog.cables, cable_schema(), node["cables"], ctx, "plan.catalog.cables", true);
+  override_list(catalog.switches, switch_schema(), node["switches"], ctx, "plan.catalog.switches", "switch",
+                true);
+  override_list(catalog.nics, nic_schema(), node["nics"], ctx, "plan.catalog.nics", "NIC", false);
+  override_list(catalog.optics, optic_schema(), node["optics"], ctx, "plan.catalog.optics", "transceiver",
+                false);
+  override_list(catalog.cables, cable_schema(), node["cables"], ctx, "plan.catalog.cables", "cable", true);
   return catalog;
 }
 

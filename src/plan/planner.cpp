@@ -39,28 +39,6 @@ std::string design_id(net::FabricKind fabric, double rate, const SwitchModel& sw
   return id;
 }
 
-// The builder's parameters for a sizing (link latency and MTU are the scenario's; they do not change
-// what is bought).
-topo::RailOptimizedParams rail_params(const Sizing& s, double rate_gbps, const ClusterRequest& c,
-                                      double ratio) {
-  topo::RailOptimizedParams p;
-  p.scalable_units = s.units;
-  p.servers_per_unit = s.servers_per_unit;
-  p.gpus_per_server = s.rails;
-  p.servers = s.servers;
-  p.spines = s.spines_per_group;
-  p.core_switches = s.cores;
-  p.units_per_pod = s.units_per_pod;
-  p.oversubscription = ratio;
-  p.storage_nodes = c.storage_nodes;
-  for (auto* tier : {&p.leaf, &p.spine, &p.core}) {
-    tier->link.rate_gbps = rate_gbps;
-    tier->link.latency_ns = 500;
-    tier->link.mtu_bytes = 4096;
-  }
-  return p;
-}
-
 // The design's `topology` section: the builder's parameters, and the scenario's own link and switch
 // settings with the design's rate.
 io::Node topology_node(const topo::RailOptimizedParams& p, const io::Node& base) {
@@ -85,7 +63,7 @@ io::Node topology_node(const topo::RailOptimizedParams& p, const io::Node& base)
 }
 
 // The portfolio with the design's fabric: `plan` left out, `topology` and `fabric` the design's (the
-// scenario's fabric settings kept when it is of the same kind).
+// scenario's fabric settings kept when it is of the same kind), at flow level as the plan assessed it.
 io::Node design_document(const io::Node& root, const io::Node& topology, net::FabricKind fabric) {
   io::Node doc = io::Node::map();
   io::Node fab = io::Node::map();
@@ -96,7 +74,7 @@ io::Node design_document(const io::Node& root, const io::Node& topology, net::Fa
     fab.set("kind", scalar(net::name(fabric)));
   bool placed_topology = false, placed_fabric = false;
   for (const auto& e : root.entries()) {
-    if (e.key == "plan") continue;
+    if (e.key == "plan" || e.key == "fidelity") continue;
     if (e.key == "topology") {
       doc.set("topology", topology);
       placed_topology = true;
@@ -107,9 +85,69 @@ io::Node design_document(const io::Node& root, const io::Node& topology, net::Fa
       doc.set(e.key, e.value);
     }
   }
+  // The plan's figures are flow-level; the design reproduces them as written.
+  doc.set("fidelity", scalar("flow"));
   if (!placed_fabric) doc.set("fabric", fab);
   if (!placed_topology) doc.set("topology", topology);
   return doc;
+}
+
+// A scalar's integer value, when it is one.
+std::optional<std::int64_t> as_int(const io::Node& n) {
+  if (!n.is_scalar()) return std::nullopt;
+  try {
+    std::size_t used = 0;
+    const auto v = std::stoll(n.text(), &used);
+    if (used == n.text().size()) return v;
+  } catch (const std::exception&) {
+  }
+  return std::nullopt;
+}
+
+// Whether a job, service or traffic entry of the portfolio lies within the first `gpus` GPUs.
+bool fits(const std::string& section, const io::Node& entry, std::uint32_t gpus) {
+  if (section == "jobs" && entry["gpu_list"].is_sequence()) {
+    for (const auto& g : entry["gpu_list"].items())
+      if (as_int(g).value_or(gpus) >= gpus) return false;
+    return true;
+  }
+  auto field = [&](const char* key, std::int64_t fallback) {
+    return entry[key] ? as_int(entry[key]).value_or(-1) : fallback;
+  };
+  if (section == "traffic") {
+    const auto count = field("host_count", 0);
+    return count > 0 && field("first_host", 0) >= 0 && field("first_host", 0) + count <= gpus;
+  }
+  const auto n = field("gpus", section == "services" ? 8 : 0);
+  return n > 0 && field("first_gpu", 0) >= 0 && field("first_gpu", 0) + n <= gpus;
+}
+
+// An earlier phase's document: the portfolio's jobs, services and traffic that fit its GPUs; when none
+// does, an all-reduce over every GPU (`aifabric collective`), the bring-up check of a new fabric.
+io::Node phase_document(io::Node doc, std::uint32_t gpus) {
+  io::Node out = io::Node::map();
+  bool any = false;
+  for (const auto& e : doc.entries()) {
+    if ((e.key != "jobs" && e.key != "services" && e.key != "traffic") || !e.value.is_sequence()) {
+      out.set(e.key, e.value);
+      continue;
+    }
+    io::Node kept = io::Node::sequence();
+    for (const auto& item : e.value.items())
+      if (fits(e.key, item, gpus)) kept.push_back(item);
+    if (kept.size() == 0) continue;
+    any = true;
+    out.set(e.key, kept);
+  }
+  if (!any && !out["collective"]) {
+    io::Node c = io::Node::map();
+    c.set("op", scalar("all_reduce"));
+    c.set("min_bytes", scalar("1MB"));
+    c.set("max_bytes", scalar("256MB"));
+    c.set("network", scalar("flow"));
+    out.set("collective", c);
+  }
+  return out;
 }
 
 // Links between the same two devices, counted.
@@ -190,10 +228,11 @@ void plan_design(const Candidate& cand, const PlanRequest& req, const io::Node& 
     PhaseDesign ph;
     ph.gpus = req.phases_gpus[i];
     ph.sizing = sized(cluster, i);
-    const auto params = rail_params(ph.sizing, cand.rate_gbps, cluster, cand.ratio);
+    const auto params = builder_params(ph.sizing, cand.rate_gbps, cluster.storage_nodes);
     specs.push_back(topo::build_rail_optimized(params, "topology"));
     ph.bom = bill_of_materials(specs.back(), ph.sizing, *cand.sw, cand.rate_gbps, cluster, req.catalog);
     ph.scenario = design_document(root, topology_node(params, root["topology"]), cand.fabric);
+    if (i + 1 < req.phases_gpus.size()) ph.scenario = phase_document(std::move(ph.scenario), ph.gpus);
     out.phases.push_back(std::move(ph));
   }
   const PhaseDesign& last = out.phases.back();
@@ -204,7 +243,7 @@ void plan_design(const Candidate& cand, const PlanRequest& req, const io::Node& 
       PhaseDesign pre;
       pre.gpus = out.phases[i].gpus;
       pre.sizing = size_three_tiers(cluster, pre.gpus, last.gpus, *cand.sw, cand.ratio, ratio_field);
-      const auto params = rail_params(pre.sizing, cand.rate_gbps, cluster, cand.ratio);
+      const auto params = builder_params(pre.sizing, cand.rate_gbps, cluster.storage_nodes);
       const auto spec = topo::build_rail_optimized(params, "topology");
       pre.bom = bill_of_materials(spec, pre.sizing, *cand.sw, cand.rate_gbps, cluster, req.catalog);
       const GrowthStep alt = grow(pre, spec, out.phases[i + 1], specs[i + 1], req.objective);
@@ -216,9 +255,10 @@ void plan_design(const Candidate& cand, const PlanRequest& req, const io::Node& 
   }
   specs.clear();
 
-  api::Scenario sc = io::load_scenario_document(last.scenario, fmt::format("{} (design {})", source, out.id));
-  sc.fidelity = api::NetworkModel::kFlow;
-  if (!sc.jobs.empty() || !sc.services.empty()) {
+  // A request without a portfolio is sized and counted only.
+  if (root["jobs"] || root["services"]) {
+    api::Scenario sc =
+        io::load_scenario_document(last.scenario, fmt::format("{} (design {})", source, out.id));
     const api::Assessment a = api::assess(sc);
     for (const auto& j : a.jobs) {
       JobFigures f;

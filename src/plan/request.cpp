@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "io/scenario_schemas.hpp"
+
 namespace aifabric::plan {
 
 namespace {
@@ -184,6 +186,11 @@ std::vector<io::ParamDoc> plan_docs() {
   add(objective_schema().docs("plan.objective"));
   add(catalog_docs());
   return out;
+}
+
+std::string parameter_reference_markdown() {
+  return io::parameter_reference_markdown() + "\n## Plan requests (`aifabric plan`)\n\n" +
+         io::parameter_table_markdown(plan_docs());
 }
 
 }  // namespace aifabric::plan

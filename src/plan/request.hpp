@@ -60,7 +60,9 @@ struct PlanRequest {
 // Reads `root["plan"]`; every problem is a core::InputError naming the field (plan.phases[1], ...).
 PlanRequest parse_plan(const io::Node& root, const std::string& source);
 
-// Every key of the plan section, for `aifabric params`.
+// Every key of the plan section.
 std::vector<io::ParamDoc> plan_docs();
+// `aifabric params` and docs/parameters.md: the scenario's parameters, then the plan section's.
+std::string parameter_reference_markdown();
 
 }  // namespace aifabric::plan

@@ -74,6 +74,7 @@ Sizing size(const ClusterRequest& c, std::uint32_t spu, std::uint32_t gpus, std:
   s.slots = s.servers + (c.fabric_manager_slot ? 1 : 0);
   const std::uint32_t k = sw.ports;
   s.servers_per_unit = spu;
+  s.oversubscription = ratio;
   s.leaf_up = *whole_uplinks(s.servers_per_unit, ratio);
   s.units = static_cast<std::uint32_t>(ceil_div(s.slots, s.servers_per_unit));
   s.leaves = s.units * s.rails;
@@ -165,6 +166,25 @@ Sizing size_fabric(const ClusterRequest& c, std::uint32_t gpus, const SwitchMode
 Sizing size_three_tiers(const ClusterRequest& c, std::uint32_t gpus, std::uint32_t core_for_gpus,
                         const SwitchModel& sw, double ratio, const std::string& ratio_field) {
   return best_size(c, gpus, std::max(gpus, core_for_gpus), sw, ratio, ratio_field, true);
+}
+
+topo::RailOptimizedParams builder_params(const Sizing& s, double rate_gbps, std::uint32_t storage_nodes) {
+  topo::RailOptimizedParams p;
+  p.scalable_units = s.units;
+  p.servers_per_unit = s.servers_per_unit;
+  p.gpus_per_server = s.rails;
+  p.servers = s.servers;
+  p.spines = s.spines_per_group;
+  p.core_switches = s.cores;
+  p.units_per_pod = s.units_per_pod;
+  p.oversubscription = s.oversubscription;
+  p.storage_nodes = storage_nodes;
+  for (auto* tier : {&p.leaf, &p.spine, &p.core}) {
+    tier->link.rate_gbps = rate_gbps;
+    tier->link.latency_ns = 500;
+    tier->link.mtu_bytes = 4096;
+  }
+  return p;
 }
 
 }  // namespace aifabric::plan

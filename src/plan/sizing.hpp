@@ -6,6 +6,7 @@
 #include <string>
 
 #include "plan/request.hpp"
+#include "topo/builders.hpp"
 
 namespace aifabric::plan {
 
@@ -25,6 +26,7 @@ struct Sizing {
   std::uint32_t units_per_pod = 1;
   std::uint32_t cores = 0;
   std::uint32_t storage_leaves = 0;
+  double oversubscription = 1;
 };
 
 // Sizes the fabric for `gpus` GPUs on `sw` at `ratio`:1 at the leaf, in two tiers when they reach every
@@ -37,5 +39,9 @@ Sizing size_fabric(const ClusterRequest& cluster, std::uint32_t gpus, const Swit
 // to that size adds leaves and spines but moves no spine-core cable: the pre-provisioned path.
 Sizing size_three_tiers(const ClusterRequest& cluster, std::uint32_t gpus, std::uint32_t core_for_gpus,
                         const SwitchModel& sw, double ratio, const std::string& ratio_field);
+
+// The rail_optimized builder's parameters for a sizing at `rate_gbps` (latency 500 ns and 4 KB MTU: they
+// change nothing that is bought), with the cluster's storage nodes.
+topo::RailOptimizedParams builder_params(const Sizing& sizing, double rate_gbps, std::uint32_t storage_nodes);
 
 }  // namespace aifabric::plan

@@ -34,19 +34,19 @@ struct RailOptimizedParams {
   std::uint32_t scalable_units = 0;
   std::uint32_t servers_per_unit = 0;
   std::uint32_t gpus_per_server = 0;
-  // Servers present, filling the SUs in order (0: every slot). The leaves and uplinks of every SU are
-  // built whole, as a reference design builds an SU that is not full (a slot left for a fabric manager).
-  std::uint32_t servers = 0;
   std::uint32_t spines = 0;         // 0: one spine per leaf uplink (two tiers) or per SU (three tiers)
   std::uint32_t core_switches = 0;  // 0: two tiers
-  // Three tiers: SUs per pod. A pod's leaves all connect to the pod's spines (one group per pod); 1 is
-  // the DGX SuperPOD layout, k/2 leaves per pod the k-ary fat-tree's.
-  std::uint32_t units_per_pod = 1;
   double oversubscription = 1;      // at the leaf
   std::uint32_t storage_nodes = 0;  // storage hosts on their own leaf, linked once to every spine (or core)
   TierParams leaf;
   TierParams spine;
   TierParams core;
+  // Servers present, filling the SUs in order (0: every slot). The leaves and uplinks of every SU are
+  // built whole, as a reference design builds an SU that is not full (a slot left for a fabric manager).
+  std::uint32_t servers = 0;
+  // Three tiers: SUs per pod. A pod's leaves all connect to the pod's spines (one group per pod); 1 is
+  // the DGX SuperPOD layout, k/2 leaves per pod the k-ary fat-tree's.
+  std::uint32_t units_per_pod = 1;
 };
 
 // Each builder throws core::InputError naming `prefix`.<field> when its parameters cannot make a fabric.

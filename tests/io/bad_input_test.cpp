@@ -11,7 +11,9 @@
 
 #include "core/error.hpp"
 #include "io/scenario_loader.hpp"
+#include "io/yaml_reader.hpp"
 #include "net/simulation.hpp"
+#include "plan/planner.hpp"
 
 namespace aifabric::io {
 namespace {
@@ -20,10 +22,12 @@ namespace {
 // end (so they do not shift its line numbers):
 //   # location: test.yaml:LINE:COL: FIELD   (or test.yaml: FIELD when the value has no line)
 //   # expected: what the message must say
+//   # command: plan                          (optional: the request goes to `aifabric plan`)
 // The message must start with the file and line, name the field, and contain the expected text; the column
 // is not checked (it points into flow mappings).
 struct Case {
   std::string name, yaml, location, expected;
+  bool plan = false;
 };
 
 void PrintTo(const Case& c, std::ostream* os) {
@@ -43,6 +47,7 @@ std::vector<Case> bad_inputs() {
     for (std::string line; std::getline(lines, line);) {
       if (line.rfind("# location: ", 0) == 0) c.location = line.substr(12);
       if (line.rfind("# expected: ", 0) == 0) c.expected = line.substr(12);
+      if (line == "# command: plan") c.plan = true;
     }
     cases.push_back(std::move(c));
   }
@@ -57,7 +62,10 @@ TEST_P(BadInput, NamesTheFieldAndWhatWasExpected) {
   ASSERT_FALSE(c.location.empty()) << c.name << ": no '# location:' line";
   ASSERT_FALSE(c.expected.empty()) << c.name << ": no '# expected:' line";
   try {
-    load_scenario_text(c.yaml, "test.yaml");
+    if (c.plan)
+      plan::run_plan(read_yaml(c.yaml, "test.yaml"), "test.yaml");
+    else
+      load_scenario_text(c.yaml, "test.yaml");
     FAIL() << "no error for " << c.name;
   } catch (const core::InputError& e) {
     const std::string msg = e.what();

@@ -1,0 +1,175 @@
+// The planner end to end: growth phases against the SuperPOD tables, every design a scenario that loads
+// and assesses, the recommendation among them, and determinism.
+#include "plan/planner.hpp"
+
+#include <gtest/gtest.h>
+
+#include "api/assess.hpp"
+#include "io/scenario_loader.hpp"
+#include "io/yaml_reader.hpp"
+#include "plan/render.hpp"
+
+namespace aifabric::plan {
+namespace {
+
+const DesignOutcome& design(const Plan& p, const std::string& id) {
+  for (const auto& d : p.designs)
+    if (d.id == id) return d;
+  throw std::runtime_error("no design " + id);
+}
+
+// DGX SuperPOD growth, 1 -> 4 -> 16 SUs of 32 DGX H100 on NDR (RA Table 3: 8/4, 32/16, 128/128/64).
+// 1 -> 4: +24 leaves, +12 spines; each old leaf sent 8 links to each of 4 spines and now sends 2 to each
+// of 16, so 2 of its 8 to each old spine stay: 8 leaves x (32 - 4 x 2) = 192 cables move; new cables =
+// 2,048 - (256 server links + 64 kept) = 1,728. 4 -> 16 adds the core tier: +96 leaves, +112 spines, +64
+// cores, and every one of the 1,024 leaf-spine cables moves to its SU's spine group, unless the 4-SU
+// phase was built on three tiers with the 16-SU core, when none moves.
+TEST(Planner, GrowthMovesTheCablesTheSuperPodRespreads) {
+  const auto root = io::read_yaml(R"(
+name: superpod_growth
+plan:
+  phases: [256, 1024, 4096]
+  cluster: {servers_per_unit: 32, nic_links_per_cage: 2}
+  options: {fabrics: [infiniband], switches: [QM9700], oversubscription: [1]}
+)",
+                                  "growth.yaml");
+  const Plan p = run_plan(root, "growth.yaml");
+  ASSERT_EQ(p.designs.size(), 1u);
+  const DesignOutcome& d = p.designs[0];
+  ASSERT_TRUE(d.feasible) << d.why_not;
+  ASSERT_EQ(d.growth.size(), 2u);
+  const GrowthStep &a = d.growth[0], &b = d.growth[1];
+  EXPECT_EQ(a.switches_added[0], 24u);
+  EXPECT_EQ(a.switches_added[1], 12u);
+  EXPECT_EQ(a.cables_moved, 192u);
+  EXPECT_EQ(a.cables_added, 1728u);
+  EXPECT_FALSE(a.rearchitecture);
+  EXPECT_TRUE(b.rearchitecture);
+  EXPECT_EQ(b.switches_added[0], 96u);
+  EXPECT_EQ(b.switches_added[1], 112u);
+  EXPECT_EQ(b.switches_added[2], 64u);
+  EXPECT_EQ(b.cables_moved, 1024u);
+  EXPECT_DOUBLE_EQ(b.recable_usd, 1024 * p.objective.recable_usd);
+  ASSERT_TRUE(b.preprovision);
+  EXPECT_EQ(b.preprovision_cables_moved, 0u);
+  EXPECT_GT(b.preprovision_capex_usd, 0);
+}
+
+class ExamplePlan : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    root_ = new io::Node(io::scenario_document("example:plan_h100_1024"));
+    plan_ = new Plan(run_plan(*root_, "example:plan_h100_1024"));
+  }
+  static void TearDownTestSuite() {
+    delete plan_;
+    delete root_;
+  }
+  static io::Node* root_;
+  static Plan* plan_;
+};
+io::Node* ExamplePlan::root_ = nullptr;
+Plan* ExamplePlan::plan_ = nullptr;
+
+// Every design is written as a scenario that reads back, loads and holds the phase's GPUs and the
+// storage nodes, with the switches its bill of materials counts.
+TEST_F(ExamplePlan, EveryDesignIsAScenarioThatLoads) {
+  ASSERT_EQ(plan_->designs.size(), 6u);  // {roce: SN5600, SN5400; infiniband: QM9700} x {1:1, 2:1}
+  for (const auto& d : plan_->designs) {
+    ASSERT_TRUE(d.feasible) << d.id << ": " << d.why_not;
+    for (const auto& ph : d.phases) {
+      // Phase 0 (256 GPUs) holds none of the portfolio (two 512-GPU jobs, a 1,024-GPU checkpoint): its
+      // scenario is the bring-up all-reduce over its GPUs.
+      EXPECT_EQ(bool(ph.scenario["collective"]), ph.gpus == 256) << d.id;
+      const std::string text = io::write_yaml(ph.scenario, "a design");
+      const auto sc = io::load_scenario_text(text, d.id + ".yaml");
+      EXPECT_EQ(sc.topology.hosts.size(), ph.gpus + 8u) << d.id;
+      std::uint32_t switches = 0;
+      for (const auto& t : ph.bom.tiers) switches += t.switches;
+      EXPECT_EQ(sc.topology.switch_count(), switches) << d.id;
+      EXPECT_EQ(sc.fidelity, api::NetworkModel::kFlow);
+      EXPECT_EQ(net::name(sc.fabric.kind), std::string(net::name(d.fabric)));
+    }
+    EXPECT_EQ(d.jobs.size(), 2u);
+    EXPECT_GT(d.tokens_per_s, 0);
+  }
+}
+
+// The plan's figures are what `assess` gives on the written design.
+TEST_F(ExamplePlan, FiguresMatchAFreshAssessOfTheWrittenDesign) {
+  const DesignOutcome& d = design(*plan_, "infiniband-400g-qm9700-2to1");
+  const auto sc = io::load_scenario_text(io::write_yaml(d.phases.back().scenario), "design.yaml");
+  const auto a = api::assess(sc);
+  ASSERT_EQ(a.jobs.size(), d.jobs.size());
+  for (std::size_t i = 0; i < a.jobs.size(); ++i)
+    EXPECT_DOUBLE_EQ(core::ps_to_sec(a.jobs[i].fabric.iteration_ps), d.jobs[i].iteration_s);
+}
+
+// 2:1 saves spines, optics, power and capital against 1:1 on the same switch, and the recommended
+// design has the lowest cost over the horizon: capital + energy + GPU time lost (+ recabling).
+TEST_F(ExamplePlan, OversubscriptionSavesPartsAndTheRecommendationIsTheCheapestOverTheHorizon) {
+  for (const char* sw : {"roce-400g-sn5600", "roce-400g-sn5400", "infiniband-400g-qm9700"}) {
+    const auto &one = design(*plan_, std::string(sw) + "-1to1"),
+               &two = design(*plan_, std::string(sw) + "-2to1");
+    const Bom &b1 = one.phases.back().bom, &b2 = two.phases.back().bom;
+    EXPECT_LT(two.phases.back().sizing.spines, one.phases.back().sizing.spines) << sw;
+    EXPECT_LT(b2.switch_transceivers, b1.switch_transceivers) << sw;
+    EXPECT_LT(b2.network_power_w(), b1.network_power_w()) << sw;
+    EXPECT_LT(b2.capex_usd, b1.capex_usd) << sw;
+    EXPECT_LE(two.tokens_per_s, one.tokens_per_s * 1.001) << sw;
+  }
+  const DesignOutcome& r = plan_->designs[plan_->recommended];
+  for (const auto& d : plan_->designs) EXPECT_LE(r.total_usd, d.total_usd) << d.id;
+  const double hours = plan_->objective.years * 8760;
+  const Bom& b = r.phases.back().bom;
+  double recable = 0;
+  for (const auto& g : r.growth) recable += g.recable_usd;
+  EXPECT_NEAR(
+      r.total_usd,
+      b.capex_usd +
+          b.network_power_w() / 1e3 * plan_->objective.pue * hours * plan_->objective.energy_usd_per_kwh +
+          r.lost_usd_per_hour * hours + recable,
+      1e-6 * r.total_usd);
+  EXPECT_TRUE(r.pareto);
+  EXPECT_NE(plan_->why.find(r.id), std::string::npos);
+  const std::string text = plan_text(*plan_);
+  EXPECT_NE(text.find("oversubscribed against 1:1"), std::string::npos);
+  EXPECT_NE(text.find("recommended  " + r.id), std::string::npos);
+}
+
+// The same request gives the same plan, byte for byte, on one thread or several.
+TEST_F(ExamplePlan, IsDeterministicAcrossThreadCounts) {
+  io::Node one_thread = *root_;
+  one_thread.find("plan")->set("threads", io::Node::scalar("1"));
+  const Plan serial = run_plan(one_thread, "example:plan_h100_1024");
+  EXPECT_EQ(plan_json(serial), plan_json(*plan_));
+  EXPECT_EQ(bom_csv(serial.designs[serial.recommended].phases.back().bom),
+            bom_csv(plan_->designs[plan_->recommended].phases.back().bom));
+  EXPECT_EQ(cabling_csv(serial.designs[1].phases.back().bom),
+            cabling_csv(plan_->designs[1].phases.back().bom));
+}
+
+// A design that cannot be built is kept with its reason while others can; the CSVs quote what needs it.
+TEST(Planner, KeepsUnbuildableDesignsWithTheirReason) {
+  const auto root = io::read_yaml(R"(
+name: mixed
+plan:
+  phases: [1024]
+  cluster: {servers_per_unit: 32}
+  options: {fabrics: [infiniband], switches: [QM9700], oversubscription: [1, 3]}
+)",
+                                  "mixed.yaml");
+  const Plan p = run_plan(root, "mixed.yaml");
+  ASSERT_EQ(p.designs.size(), 2u);
+  EXPECT_TRUE(p.designs[0].feasible);
+  EXPECT_FALSE(p.designs[1].feasible);
+  EXPECT_NE(p.designs[1].why_not.find("plan.options.oversubscription[1]"), std::string::npos)
+      << p.designs[1].why_not;
+  EXPECT_EQ(p.recommended, 0u);
+  const std::string csv = bom_csv(p.designs[0].phases.back().bom);
+  EXPECT_NE(csv.find("\"NVIDIA QM97xx user manual, Interfaces (64 x 400G NDR"), std::string::npos);
+  EXPECT_NE(plan_text(p).find("not buildable infiniband-400g-qm9700-3to1"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace aifabric::plan
