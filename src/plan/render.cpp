@@ -15,15 +15,19 @@ std::string usd(double v) {
   return format_usd(v);
 }
 std::string signed_usd(double v) {
-  return (v >= 0 ? "+" : "") + format_usd(v);
+  return fmt::format("{}{}", v >= 0 ? "+" : "", format_usd(v));
 }
 
 // RFC 4180: a field with a comma, quote or line break is quoted, its quotes doubled.
 std::string csv_cell(const std::string& s) {
   if (s.find_first_of(",\"\n") == std::string::npos) return s;
   std::string out = "\"";
-  for (char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return out + "\"";
+  for (char c : s) {
+    out += c;
+    if (c == '"') out += c;
+  }
+  out += '"';
+  return out;
 }
 
 double worst_slowdown_pct(const DesignOutcome& d) {
@@ -60,7 +64,7 @@ std::string plan_text(const Plan& plan) {
   std::size_t feasible = 0;
   for (const auto& d : plan.designs) feasible += d.feasible ? 1 : 0;
   std::string phases;
-  for (auto g : plan.phases_gpus) phases += (phases.empty() ? "" : " -> ") + std::to_string(g);
+  for (auto g : plan.phases_gpus) phases += fmt::format("{}{}", phases.empty() ? "" : " -> ", g);
   std::string out = fmt::format(
       "plan         {}: {} candidate designs for {} GPUs, {} buildable; portfolio assessed at flow level on "
       "the last phase ({:.2f} s, {:.2f} s of runs)\n",
@@ -68,7 +72,7 @@ std::string plan_text(const Plan& plan) {
   const std::string years = io::format_number(plan.objective.years);
   out += fmt::format("{:<30} {:>5} {:>5} {:>5} {:>5} {:>7} {:>7} {:>9} {:>9} {:>11} {:>9} {:>9} {:>10}  {}\n",
                      "design", "tiers", "leaf", "spine", "core", "xcvrs", "cables", "power kW", "capital",
-                     "tokens/s", "vs ideal", "lost $/h", years + "y cost", "pareto");
+                     "tokens/s", "vs ideal", "lost $/h", fmt::format("{}y cost", years), "pareto");
   for (const auto& d : plan.designs) {
     if (!d.feasible) continue;
     const Bom& b = d.phases.back().bom;
@@ -123,7 +127,7 @@ std::string plan_text(const Plan& plan) {
           g.from_gpus, plan.phases_gpus.back(), signed_usd(g.preprovision_capex_usd),
           g.preprovision_cables_moved, g.cables_moved);
   }
-  out += "recommended  " + plan.why + "\n";
+  out += fmt::format("recommended  {}\n", plan.why);
   return out;
 }
 
