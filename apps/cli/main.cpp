@@ -172,6 +172,13 @@ int plan(const std::string& scenario, const std::string& out, unsigned threads) 
             d.id, p.name, i, ph.gpus, out, d.id, i);
         aifabric::io::write_file_atomic(fmt::format("{}/phase{}.yaml", ddir, i),
                                         aifabric::io::write_yaml(ph.scenario, note));
+        if (ph.storage_scenario)
+          aifabric::io::write_file_atomic(
+              fmt::format("{}/phase{}.storage.yaml", ddir, i),
+              aifabric::io::write_yaml(ph.storage_scenario,
+                                       fmt::format("The storage fabric of design {} at phase {}, with the "
+                                                   "portfolio's checkpoints: aifabric simulate FILE",
+                                                   d.id, i)));
         aifabric::io::write_file_atomic(fmt::format("{}/phase{}.bom.csv", ddir, i),
                                         aifabric::plan::bom_csv(ph.bom));
         aifabric::io::write_file_atomic(fmt::format("{}/phase{}.cabling.csv", ddir, i),

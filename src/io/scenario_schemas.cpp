@@ -248,7 +248,8 @@ const Schema<topo::RailOptimizedParams>& rail_schema() {
                 "Rail-leaf downlink capacity / uplink capacity.", true)
           .integer(
               "storage_nodes", &topo::RailOptimizedParams::storage_nodes, "", 0, 0, 100000,
-              "Storage hosts (after the GPUs) on a storage leaf linked to every spine (or core) switch.");
+              "Storage hosts (after the GPUs) on a storage leaf with one uplink per storage host (at least one per "
+              "top-tier switch), spread evenly over the spine (or core) switches.");
   return s;
 }
 

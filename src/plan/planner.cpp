@@ -10,6 +10,7 @@
 #include <optional>
 
 #include "api/parallel.hpp"
+#include "api/run.hpp"
 #include "io/scenario_loader.hpp"
 #include "topo/builders.hpp"
 
@@ -32,9 +33,11 @@ const char* family_of(net::FabricKind k) {
   return k == net::FabricKind::kInfiniband ? "infiniband" : "ethernet";
 }
 
-std::string design_id(net::FabricKind fabric, double rate, const SwitchModel& sw, double ratio) {
-  std::string id = fmt::format("{}-{}g-{}-{}to1", net::name(fabric), io::format_number(rate), sw.name,
-                               io::format_number(ratio));
+std::string design_id(net::FabricKind fabric, double rate, const SwitchModel& sw, double ratio,
+                      const SwitchModel* storage_sw) {
+  std::string id = fmt::format("{}-{}g-{}-{}to1{}", net::name(fabric), io::format_number(rate), sw.name,
+                               io::format_number(ratio),
+                               storage_sw == nullptr ? "" : fmt::format("+storage-{}", storage_sw->name));
   for (char& ch : id) ch = ch == '.' ? 'p' : static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
   return id;
 }
@@ -205,7 +208,83 @@ struct Candidate {
   const SwitchModel* sw;
   double ratio;
   std::size_t ratio_index;
+  const SwitchModel* storage_sw;  // a separate storage fabric's switch; nullptr: storage converged
 };
+
+bool is_checkpoint(const io::Node& entry) {
+  return entry["kind"].is_scalar() && entry["kind"].text() == "checkpoint";
+}
+
+// `doc` without its checkpoint traffic (`keep_storage` false) or with only that and no jobs or services
+// (true). A document left with no workload gets none: the callers check.
+io::Node split_storage(const io::Node& doc, bool keep_storage) {
+  io::Node out = io::Node::map();
+  for (const auto& e : doc.entries()) {
+    if (keep_storage && (e.key == "jobs" || e.key == "services" || e.key == "collective")) continue;
+    if (e.key != "traffic" || !e.value.is_sequence()) {
+      out.set(e.key, e.value);
+      continue;
+    }
+    io::Node kept = io::Node::sequence();
+    for (const auto& item : e.value.items())
+      if (is_checkpoint(item) == keep_storage) kept.push_back(item);
+    if (kept.size() > 0) out.set("traffic", kept);
+  }
+  return out;
+}
+
+// The storage fabric's hosts are the servers' storage NICs (server s, NIC i at s x nics + i), then the
+// storage nodes: a checkpoint of GPUs [first, first + count) becomes one of their servers' NICs, each
+// NIC writing the shards of gpus_per_server / nics GPUs.
+io::Node storage_traffic(const io::Node& traffic, std::uint32_t gpus_per_server, std::uint32_t nics,
+                         std::uint32_t servers) {
+  io::Node out = io::Node::sequence();
+  for (std::size_t i = 0; i < traffic.size(); ++i) {
+    io::Node e = traffic[i];
+    if (!is_checkpoint(e)) continue;
+    const auto first = as_int(e["first_host"]).value_or(0), count = as_int(e["host_count"]).value_or(-1);
+    const auto size = e["size_bytes"].is_scalar() ? io::read_bytes(e["size_bytes"], {}, "size_bytes") : 0;
+    if (count <= 0 || first % gpus_per_server != 0 || count % gpus_per_server != 0)
+      throw core::field_error(fmt::format("traffic[{}]", i),
+                              fmt::format("a separate storage fabric carries checkpoints of whole servers: "
+                                          "first_host and host_count multiples of {}",
+                                          gpus_per_server));
+    e.set("first_host", scalar(fmt::format("{}", first / gpus_per_server * nics)));
+    e.set("host_count", scalar(fmt::format("{}", count / gpus_per_server * nics)));
+    e.set("size_bytes", scalar(fmt::format("{}", size * gpus_per_server / nics)));
+    e.set("storage_first_host", scalar(fmt::format("{}", std::uint64_t{servers} * nics)));
+    out.push_back(e);
+  }
+  return out;
+}
+
+// A separate storage fabric's parts added to the compute fabric's bill: roles and tiers marked, servers'
+// rack units not counted twice.
+void add_storage_fabric(Bom& b, Bom s, double server_units, std::uint32_t server_racks) {
+  for (auto& l : s.lines) {
+    l.role =
+        l.role == "GPU NIC" ? std::string("server storage NIC") : fmt::format("storage fabric {}", l.role);
+    b.lines.push_back(std::move(l));
+  }
+  for (auto& c : s.cables) {
+    c.tier = fmt::format("storage_fabric_{}", c.tier);
+    b.cables.push_back(std::move(c));
+  }
+  for (auto& t : s.tiers) {
+    t.tier = fmt::format("storage_fabric_{}", t.tier);
+    b.tiers.push_back(std::move(t));
+  }
+  for (auto n : s.cables_by_tier) b.cables_by_tier[3] += n;
+  b.switch_transceivers += s.switch_transceivers;
+  b.node_transceivers += s.node_transceivers;
+  b.switch_power_w += s.switch_power_w;
+  b.optics_power_w += s.optics_power_w;
+  b.nic_power_w += s.nic_power_w;
+  b.cable_power_w += s.cable_power_w;
+  b.capex_usd += s.capex_usd;
+  b.rack_units += s.rack_units - server_units;
+  b.racks += s.racks - server_racks;
+}
 
 // Sizes, builds and counts one candidate at every phase, then assesses the portfolio on the last.
 void plan_design(const Candidate& cand, const PlanRequest& req, const io::Node& root,
@@ -222,8 +301,22 @@ void plan_design(const Candidate& cand, const PlanRequest& req, const io::Node& 
     }
   };
   ClusterRequest cluster = req.cluster;
+  if (cand.storage_sw != nullptr) cluster.storage_nodes = 0;  // they sit on the storage fabric
   cluster.servers_per_unit = sized(cluster, req.phases_gpus.size() - 1).servers_per_unit;
+  // A separate storage fabric: each server's storage NICs as its rails, the storage nodes on its leaf.
+  ClusterRequest storage = req.cluster;
+  storage.gpus_per_server = req.storage.nics_per_server;
+  storage.fabric_manager_slot = false;
+  storage.nic_links_per_cage = 1;
+  auto storage_sized = [&](std::uint32_t gpus) {
+    const std::uint32_t servers = gpus / req.cluster.gpus_per_server;
+    return size_fabric(storage, servers * storage.gpus_per_server, *cand.storage_sw,
+                       req.storage.oversubscription, "plan.storage.oversubscription");
+  };
+  if (cand.storage_sw != nullptr)
+    storage.servers_per_unit = storage_sized(req.phases_gpus.back()).servers_per_unit;
   std::vector<topo::TopologySpec> specs;
+  std::vector<Bom> storage_boms;
   for (std::size_t i = 0; i < req.phases_gpus.size(); ++i) {
     PhaseDesign ph;
     ph.gpus = req.phases_gpus[i];
@@ -232,6 +325,30 @@ void plan_design(const Candidate& cand, const PlanRequest& req, const io::Node& 
     specs.push_back(topo::build_rail_optimized(params, "topology"));
     ph.bom = bill_of_materials(specs.back(), ph.sizing, *cand.sw, cand.rate_gbps, cluster, req.catalog);
     ph.scenario = design_document(root, topology_node(params, root["topology"]), cand.fabric);
+    if (cand.storage_sw != nullptr) {
+      const Sizing ss = storage_sized(ph.gpus);
+      const auto sparams = builder_params(ss, req.storage.link_rate_gbps, req.cluster.storage_nodes);
+      const auto sspec = topo::build_rail_optimized(sparams, "topology");
+      storage_boms.push_back(
+          bill_of_materials(sspec, ss, *cand.storage_sw, req.storage.link_rate_gbps, storage, req.catalog));
+      add_storage_fabric(ph.bom, storage_boms.back(), ph.sizing.servers * req.cluster.server_rack_units,
+                         (ss.slots + storage.servers_per_rack - 1) / storage.servers_per_rack);
+      // The storage fabric as a scenario of its own, carrying the checkpoints.
+      io::Node sdoc = io::Node::map();
+      sdoc.set("name", scalar(fmt::format("{} storage fabric", out.id)));
+      sdoc.set("fidelity", scalar("flow"));
+      io::Node sfab = io::Node::map();
+      sfab.set("kind", scalar(net::name(req.storage.fabric)));
+      sdoc.set("fabric", sfab);
+      sdoc.set("topology", topology_node(sparams, root["topology"]));
+      if (root["traffic"].is_sequence()) {
+        io::Node t = storage_traffic(root["traffic"], req.cluster.gpus_per_server,
+                                     req.storage.nics_per_server, ph.sizing.servers);
+        if (t.size() > 0) sdoc.set("traffic", t);
+      }
+      ph.storage_scenario = sdoc;
+      ph.scenario = split_storage(ph.scenario, false);
+    }
     if (i + 1 < req.phases_gpus.size()) ph.scenario = phase_document(std::move(ph.scenario), ph.gpus);
     out.phases.push_back(std::move(ph));
   }
@@ -246,6 +363,9 @@ void plan_design(const Candidate& cand, const PlanRequest& req, const io::Node& 
       const auto params = builder_params(pre.sizing, cand.rate_gbps, cluster.storage_nodes);
       const auto spec = topo::build_rail_optimized(params, "topology");
       pre.bom = bill_of_materials(spec, pre.sizing, *cand.sw, cand.rate_gbps, cluster, req.catalog);
+      if (cand.storage_sw != nullptr)
+        add_storage_fabric(pre.bom, storage_boms[i], pre.sizing.servers * req.cluster.server_rack_units,
+                           (pre.sizing.servers + storage.servers_per_rack - 1) / storage.servers_per_rack);
       const GrowthStep alt = grow(pre, spec, out.phases[i + 1], specs[i + 1], req.objective);
       g.preprovision = true;
       g.preprovision_capex_usd = pre.bom.capex_usd - out.phases[i].bom.capex_usd;
@@ -275,6 +395,20 @@ void plan_design(const Candidate& cand, const PlanRequest& req, const io::Node& 
     }
     for (const auto& s : a.services)
       out.services.push_back({s.name, s.fabric.ttft_ms[2], s.fabric.tpot_ms[2], s.fabric.objective_met});
+  }
+  // The checkpoints alone on the fabric that carries them: the compute fabric, or the storage fabric.
+  const io::Node storage_doc =
+      cand.storage_sw != nullptr ? last.storage_scenario : split_storage(last.scenario, true);
+  if (storage_doc["traffic"]) {
+    const api::Result r = api::run(
+        io::load_scenario_document(storage_doc, fmt::format("{} (design {} storage)", source, out.id)));
+    core::TimePs first = std::numeric_limits<core::TimePs>::max(), done = 0;
+    for (const auto& f : r.flows) {
+      first = std::min(first, f.start_ps);
+      done = std::max(done, f.finish_ps);
+      out.storage_complete = out.storage_complete && f.completed();
+    }
+    out.storage_s = r.flows.empty() ? 0 : core::ps_to_sec(done - first);
   }
   const double hours = req.objective.years * kHoursPerYear;
   out.energy_usd =
@@ -359,6 +493,13 @@ Plan run_plan(const io::Node& root, const std::string& source) {
   plan.phases_gpus = req.phases_gpus;
   plan.objective = req.objective;
 
+  // A separate storage fabric's switch: the first of its fabric and speed (or the one named).
+  const SwitchModel* storage_sw = nullptr;
+  for (const auto& sw : req.catalog.switches)
+    if (storage_sw == nullptr && sw.fabric == family_of(req.storage.fabric) &&
+        sw.rate_gbps == req.storage.link_rate_gbps &&
+        (req.storage.switch_name.empty() || sw.name == req.storage.switch_name))
+      storage_sw = &sw;
   std::vector<Candidate> cands;
   for (const auto fabric : req.options.fabrics)
     for (const double rate : req.options.link_rates_gbps)
@@ -369,7 +510,9 @@ Plan run_plan(const io::Node& root, const std::string& source) {
                 req.options.switches.end())
           continue;
         for (std::size_t r = 0; r < req.options.oversubscription.size(); ++r)
-          cands.push_back({fabric, rate, &sw, req.options.oversubscription[r], r});
+          for (const bool separate : req.options.separate_storage)
+            cands.push_back(
+                {fabric, rate, &sw, req.options.oversubscription[r], r, separate ? storage_sw : nullptr});
       }
   if (cands.empty())
     throw InputError(ctx.at(root["plan"]["options"] ? root["plan"]["options"] : root["plan"], "plan.options"),
@@ -380,11 +523,12 @@ Plan run_plan(const io::Node& root, const std::string& source) {
   api::parallel_for(cands.size(), req.threads, [&](std::size_t i) {
     DesignOutcome& d = plan.designs[i];
     const Candidate& c = cands[i];
-    d.id = design_id(c.fabric, c.rate_gbps, *c.sw, c.ratio);
+    d.id = design_id(c.fabric, c.rate_gbps, *c.sw, c.ratio, c.storage_sw);
     d.fabric = c.fabric;
     d.rate_gbps = c.rate_gbps;
     d.oversubscription = c.ratio;
     d.switch_name = c.sw->name;
+    d.separate_storage = c.storage_sw != nullptr;
     try {
       plan_design(c, req, root, source, d);
     } catch (const InputError& e) {

@@ -20,6 +20,7 @@ struct PhaseDesign {
   Sizing sizing;
   Bom bom;
   io::Node scenario;  // the design as a scenario every command accepts (the portfolio with this fabric)
+  io::Node storage_scenario;  // a separate storage fabric with the checkpoints (else undefined)
 };
 
 // From one phase to the next: what is added and what existing cables move.
@@ -44,6 +45,9 @@ struct JobFigures {
   double iteration_s = 0, ideal_iteration_s = 0;
   double tokens_per_s = 0;
   double lost_usd_per_hour = 0;
+  // The checkpoints alone on the fabric that carries them (first start to last finish), when any.
+  double storage_s = 0;
+  bool storage_complete = true;
   bool complete = true;
 };
 
@@ -59,6 +63,7 @@ struct DesignOutcome {
   double rate_gbps = 0;
   double oversubscription = 1;
   std::string switch_name;
+  bool separate_storage = false;  // storage NICs and nodes on a fabric of their own (plan.storage)
   bool feasible = false;
   std::string why_not;  // when infeasible
   std::vector<PhaseDesign> phases;
@@ -68,6 +73,9 @@ struct DesignOutcome {
   std::vector<ServiceFigures> services;
   double tokens_per_s = 0;
   double lost_usd_per_hour = 0;
+  // The checkpoints alone on the fabric that carries them (first start to last finish), when any.
+  double storage_s = 0;
+  bool storage_complete = true;
   double energy_usd = 0, lost_gpu_usd = 0, total_usd = 0;  // over objective.years
   bool pareto = false;
   double assess_seconds = 0;

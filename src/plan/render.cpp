@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 #include <nlohmann/json.hpp>
 
@@ -41,7 +42,7 @@ double worst_slowdown_pct(const DesignOutcome& d) {
 const DesignOutcome* sibling_at_one(const Plan& plan, const DesignOutcome& d) {
   for (const auto& o : plan.designs)
     if (o.feasible && o.oversubscription == 1 && o.fabric == d.fabric && o.rate_gbps == d.rate_gbps &&
-        o.switch_name == d.switch_name)
+        o.switch_name == d.switch_name && o.separate_storage == d.separate_storage)
       return &o;
   return nullptr;
 }
@@ -70,23 +71,35 @@ std::string plan_text(const Plan& plan) {
       "the last phase ({:.2f} s, {:.2f} s of runs)\n",
       plan.name, plan.designs.size(), phases, feasible, plan.wall_seconds, plan.serial_seconds);
   const std::string years = io::format_number(plan.objective.years);
-  out += fmt::format("{:<30} {:>5} {:>5} {:>5} {:>5} {:>7} {:>7} {:>9} {:>9} {:>11} {:>9} {:>9} {:>10}  {}\n",
-                     "design", "tiers", "leaf", "spine", "core", "xcvrs", "cables", "power kW", "capital",
-                     "tokens/s", "vs ideal", "lost $/h", fmt::format("{}y cost", years), "pareto");
+  const bool storage = std::any_of(plan.designs.begin(), plan.designs.end(),
+                                   [](const DesignOutcome& d) { return d.storage_s > 0; });
+  std::size_t width = 30;
+  for (const auto& d : plan.designs) width = std::max(width, d.id.size());
+  out += fmt::format(
+      "{:<{}} {:>5} {:>5} {:>5} {:>5} {:>7} {:>7} {:>7} {:>9} {:>9} {:>11} {:>9} {:>9} {:>7} {:>10}  {}\n",
+      "design", width, "tiers", "leaf", "spine", "core", "storage", "xcvrs", "cables", "power kW", "capital",
+      "tokens/s", "vs ideal", "lost $/h", storage ? "ckpt s" : "", fmt::format("{}y cost", years), "pareto");
   for (const auto& d : plan.designs) {
     if (!d.feasible) continue;
     const Bom& b = d.phases.back().bom;
     const auto& s = d.phases.back().sizing;
     std::uint64_t cables = 0;
     for (auto c : b.cables_by_tier) cables += c;
+    // The storage fabric's switches when it is separate, the storage leaf's otherwise.
+    std::uint32_t storage_switches = s.storage_leaves;
+    for (const auto& t : b.tiers)
+      if (t.tier.rfind("storage_fabric_", 0) == 0) storage_switches += t.switches;
     out += fmt::format(
-        "{:<30} {:>5} {:>5} {:>5} {:>5} {:>7} {:>7} {:>9.1f} {:>9} {:>11.0f} {:>8.1f}% {:>9.2f} {:>10}  {}\n",
-        d.id, s.tiers, s.leaves + s.storage_leaves, s.spines, s.cores,
+        "{:<{}} {:>5} {:>5} {:>5} {:>5} {:>7} {:>7} {:>7} {:>9.1f} {:>9} {:>11.0f} {:>8.1f}% {:>9.2f} {:>7} "
+        "{:>10}  {}\n",
+        d.id, width, s.tiers, s.leaves, s.spines, s.cores, storage_switches,
         b.switch_transceivers + b.node_transceivers, cables, b.network_power_w() / 1e3, usd(b.capex_usd),
-        d.tokens_per_s, worst_slowdown_pct(d), d.lost_usd_per_hour, usd(d.total_usd), d.pareto ? "yes" : "");
+        d.tokens_per_s, worst_slowdown_pct(d), d.lost_usd_per_hour,
+        storage ? fmt::format("{:.3f}{}", d.storage_s, d.storage_complete ? "" : "+") : "", usd(d.total_usd),
+        d.pareto ? "yes" : "");
     for (const auto& sv : d.services)
-      out += fmt::format("{:<30} service {}: TTFT p99 {:.1f} ms, TPOT p99 {:.2f} ms, objectives {}\n", "",
-                         sv.name, sv.ttft_p99_ms, sv.tpot_p99_ms, sv.objective_met ? "met" : "missed");
+      out += fmt::format("{:<{}} service {}: TTFT p99 {:.1f} ms, TPOT p99 {:.2f} ms, objectives {}\n", "",
+                         width, sv.name, sv.ttft_p99_ms, sv.tpot_p99_ms, sv.objective_met ? "met" : "missed");
   }
   for (const auto& d : plan.designs)
     if (!d.feasible) out += fmt::format("not buildable {}: {}\n", d.id, d.why_not);
@@ -150,6 +163,7 @@ std::string plan_json(const Plan& plan) {
     o["link_rate_gbps"] = d.rate_gbps;
     o["oversubscription"] = d.oversubscription;
     o["switch"] = d.switch_name;
+    o["separate_storage"] = d.separate_storage;
     o["buildable"] = d.feasible;
     if (!d.feasible) {
       o["why_not"] = d.why_not;
@@ -190,7 +204,9 @@ std::string plan_json(const Plan& plan) {
            {"rack_units", b.rack_units},
            {"racks", b.racks},
            {"capex_usd", b.capex_usd},
-           {"scenario", fmt::format("designs/{}/phase{}.yaml", d.id, i)}});
+           {"scenario", fmt::format("designs/{}/phase{}.yaml", d.id, i)},
+           {"storage_scenario",
+            p.storage_scenario ? fmt::format("designs/{}/phase{}.storage.yaml", d.id, i) : ""}});
     }
     o["phases"] = phases;
     ordered_json growth = ordered_json::array();
@@ -230,6 +246,8 @@ std::string plan_json(const Plan& plan) {
     o["services"] = services;
     o["tokens_per_s"] = d.tokens_per_s;
     o["network_cost_usd_per_hour"] = d.lost_usd_per_hour;
+    o["checkpoint_s"] = d.storage_s;
+    o["checkpoint_complete"] = d.storage_complete;
     o["cost_over_horizon_usd"] = {{"capex", d.phases.back().bom.capex_usd},
                                   {"energy", d.energy_usd},
                                   {"gpu_time_lost", d.lost_gpu_usd},

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "io/scenario_schemas.hpp"
 
 namespace aifabric::plan {
@@ -26,8 +28,10 @@ const io::Schema<ClusterRequest>& cluster_schema() {
                 "reference design does.")
           .integer("fabric_manager_links", &ClusterRequest::fabric_manager_links, "", 4, 0, 64,
                    "Leaf ports the fabric manager uses when fabric_manager_slot is set.")
-          .integer("storage_nodes", &ClusterRequest::storage_nodes, "", 0, 0, 100000,
-                   "Storage hosts on the compute fabric: a storage leaf under every top-tier switch.")
+          .integer(
+              "storage_nodes", &ClusterRequest::storage_nodes, "", 0, 0, 100000,
+              "Storage hosts: on a storage leaf under the top tier of the compute fabric, or of the storage "
+              "fabric when it is separate (plan.options.storage).")
           .real("server_rack_units", &ClusterRequest::server_rack_units, "U", 8, 0, 100,
                 "Height of one server (DGX H100: 8U).")
           .real("server_power_w", &ClusterRequest::server_power_w, "W", 10200, 0, 1e6,
@@ -57,6 +61,32 @@ const io::Schema<ObjectiveRequest>& objective_schema() {
   return s;
 }
 
+struct StorageTop {
+  net::FabricKind fabric;
+  std::uint32_t nics_per_server;
+  double link_rate_gbps;
+  double oversubscription;
+  std::string switch_name;
+};
+
+const io::Schema<StorageTop>& storage_schema() {
+  static const auto s =
+      io::Schema<StorageTop>()
+          .choice("fabric", &StorageTop::fabric,
+                  {{"roce", net::FabricKind::kRoce}, {"infiniband", net::FabricKind::kInfiniband}}, "roce",
+                  "Fabric kind of a separate storage fabric (the seeds' hybrid: InfiniBand compute, "
+                  "Ethernet storage).")
+          .integer("nics_per_server", &StorageTop::nics_per_server, "", 2, 1, 16,
+                   "Storage NICs per server on the storage fabric (DGX H100: 2).")
+          .real("link_rate_gbps", &StorageTop::link_rate_gbps, "Gbit/s", 400, 1, 1e5,
+                "Link speed of the storage fabric.")
+          .real("oversubscription", &StorageTop::oversubscription, "", 1, 1, 64,
+                "Ratio r of r:1 at the storage fabric's leaves.")
+          .text("switch", &StorageTop::switch_name, "",
+                "Catalog switch of the storage fabric; empty = the first of its fabric and speed.");
+  return s;
+}
+
 // A list under `field`, each item read by `read`.
 template <class T, class Read>
 std::vector<T> read_list(const io::Node& node, const io::ParseContext& ctx, const std::string& field,
@@ -78,8 +108,8 @@ PlanRequest parse_plan(const io::Node& root, const std::string& source) {
     throw InputError(ctx.at(root, "plan"),
                      "missing; a plan request needs a plan section (see `aifabric params`)");
   io::require_map(plan, ctx, "plan");
-  io::reject_unknown_keys(plan, {"phases", "cluster", "options", "catalog", "objective", "threads"}, ctx,
-                          "plan");
+  io::reject_unknown_keys(
+      plan, {"phases", "cluster", "options", "catalog", "objective", "threads", "storage"}, ctx, "plan");
   PlanRequest r;
   r.cluster = io::parse_with_defaults(cluster_schema(), plan["cluster"], ctx, "plan.cluster");
   if (r.cluster.fabric_manager_slot && r.cluster.fabric_manager_links > r.cluster.gpus_per_server)
@@ -117,8 +147,8 @@ PlanRequest parse_plan(const io::Node& root, const std::string& source) {
   const io::Node& opt = plan["options"];
   if (opt) {
     io::require_map(opt, ctx, "plan.options");
-    io::reject_unknown_keys(opt, {"fabrics", "link_rates_gbps", "oversubscription", "switches"}, ctx,
-                            "plan.options");
+    io::reject_unknown_keys(opt, {"fabrics", "link_rates_gbps", "oversubscription", "switches", "storage"},
+                            ctx, "plan.options");
   }
   auto list_or = [&](const char* key, auto read, auto fallback) {
     const std::string field = std::string("plan.options.") + key;
@@ -164,6 +194,33 @@ PlanRequest parse_plan(const io::Node& root, const std::string& source) {
         throw InputError(ctx.at(n, f), fmt::format("unknown switch '{}'; expected one of: {}", v, names));
       },
       std::vector<std::string>{});
+  r.options.separate_storage = list_or(
+      "storage",
+      [&](const io::Node& n, const std::string& f) {
+        const std::string v = io::read_string(n, ctx, f);
+        if (v == "converged") return false;
+        if (v == "separate") return true;
+        throw InputError(ctx.at(n, f), "expected converged or separate, got '" + v + "'");
+      },
+      std::vector<bool>{false});
+  const StorageTop st = io::parse_with_defaults(storage_schema(), plan["storage"], ctx, "plan.storage");
+  r.storage = {st.fabric, st.nics_per_server, st.link_rate_gbps, st.oversubscription, st.switch_name};
+  const bool any_separate = std::find(r.options.separate_storage.begin(), r.options.separate_storage.end(),
+                                      true) != r.options.separate_storage.end();
+  if (any_separate) {
+    const std::string family = st.fabric == net::FabricKind::kInfiniband ? "infiniband" : "ethernet";
+    const bool found =
+        std::any_of(r.catalog.switches.begin(), r.catalog.switches.end(), [&](const SwitchModel& s) {
+          return s.fabric == family && s.rate_gbps == st.link_rate_gbps &&
+                 (st.switch_name.empty() || s.name == st.switch_name);
+        });
+    if (!found)
+      throw InputError(
+          ctx.at(plan["storage"] ? plan["storage"] : plan, "plan.storage.switch"),
+          fmt::format("no {} switch{} at {} Gbit/s in the catalog for the storage fabric", family,
+                      st.switch_name.empty() ? "" : fmt::format(" named '{}'", st.switch_name),
+                      st.link_rate_gbps));
+  }
   return r;
 }
 
@@ -184,6 +241,7 @@ std::vector<io::ParamDoc> plan_docs() {
   auto add = [&](const std::vector<io::ParamDoc>& docs) { out.insert(out.end(), docs.begin(), docs.end()); };
   add(cluster_schema().docs("plan.cluster"));
   add(objective_schema().docs("plan.objective"));
+  add(storage_schema().docs("plan.storage"));
   add(catalog_docs());
   return out;
 }

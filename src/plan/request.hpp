@@ -21,7 +21,7 @@ struct ClusterRequest {
   std::uint32_t servers_per_unit = 0;  // scalable unit (SU); 0: as many as a rail leaf takes at the ratio
   bool fabric_manager_slot = false;    // one server slot of the cluster left for the fabric manager (UFM)
   std::uint32_t fabric_manager_links = 4;
-  std::uint32_t storage_nodes = 0;  // on the compute fabric, on a storage leaf under the top tier
+  std::uint32_t storage_nodes = 0;  // on a storage leaf under the top tier of the fabric that carries storage
   double server_rack_units = 8;
   double server_power_w = 10200;
   // Rack layout, deciding cable lengths and so their reach class.
@@ -40,18 +40,30 @@ struct ObjectiveRequest {
   double recable_usd = 40;  // labour to move one existing cable when a phase re-spreads links
 };
 
+// The storage fabric of designs that keep storage off the compute fabric: every server's storage NICs
+// and the storage nodes on a fabric of their own (rail-style: NIC i of each server on leaf i of its SU).
+struct StorageFabricRequest {
+  net::FabricKind fabric = net::FabricKind::kRoce;
+  std::uint32_t nics_per_server = 2;
+  double link_rate_gbps = 400;
+  double oversubscription = 1;
+  std::string switch_name;  // empty: the catalog's first switch of the fabric and speed
+};
+
 // The options whose combinations are the candidate designs.
 struct OptionsRequest {
   std::vector<net::FabricKind> fabrics;  // infiniband, roce
   std::vector<double> link_rates_gbps;   // 400, 800
   std::vector<double> oversubscription;  // at the rail leaf: 1, 2, 3 (r:1)
   std::vector<std::string> switches;     // restrict to these catalog switches; empty: every match
+  std::vector<bool> separate_storage;    // false: storage on the compute fabric; true: on its own
 };
 
 struct PlanRequest {
   ClusterRequest cluster;
   ObjectiveRequest objective;
   OptionsRequest options;
+  StorageFabricRequest storage;
   std::vector<std::uint32_t> phases_gpus;  // GPUs per growth phase, growing; the portfolio runs on the last
   Catalog catalog;
   unsigned threads = 0;  // 0: one per core

@@ -80,6 +80,11 @@ Sizing size(const ClusterRequest& c, std::uint32_t spu, std::uint32_t gpus, std:
   s.leaves = s.units * s.rails;
   s.storage_leaves = c.storage_nodes > 0 ? 1 : 0;
   const std::uint32_t st = s.storage_leaves;
+  // The storage leaf's links to each top-tier switch: as many uplinks as storage nodes, spread evenly
+  // (the rail_optimized builder's rule), so storage is not oversubscribed.
+  auto storage_links = [&](std::uint64_t tops) -> std::uint64_t {
+    return c.storage_nodes == 0 ? 0 : ceil_div(c.storage_nodes, tops);
+  };
 
   // Two tiers: the fewest spines that split each leaf's uplinks evenly (each leaf sends leaf_up / s
   // links to every spine) and whose ports hold every leaf's share and the storage leaf's link.
@@ -87,8 +92,8 @@ Sizing size(const ClusterRequest& c, std::uint32_t spu, std::uint32_t gpus, std:
     const std::uint64_t need = ceil_div(std::uint64_t{s.leaves} * s.leaf_up + st, k);
     for (std::uint32_t sp = smallest_divisor_at_least(s.leaf_up, need); sp != 0;
          sp = smallest_divisor_at_least(s.leaf_up, sp + 1)) {
-      if (std::uint64_t{s.leaves} * (s.leaf_up / sp) + st > k) continue;
-      if (st > 0 && c.storage_nodes + sp > k) break;
+      if (std::uint64_t{s.leaves} * (s.leaf_up / sp) + storage_links(sp) > k) continue;
+      if (st > 0 && c.storage_nodes + sp * storage_links(sp) > k) continue;
       s.tiers = 2;
       s.spines = s.spines_per_group = sp;
       return s;
@@ -109,8 +114,10 @@ Sizing size(const ClusterRequest& c, std::uint32_t spu, std::uint32_t gpus, std:
     const std::uint32_t spine_up = pod_leaves * (s.leaf_up / sp);
     const std::uint64_t pods = ceil_div(s.units, g), core_pods = std::max(pods, ceil_div(core_units, g));
     const std::uint32_t plane = smallest_divisor_at_least(spine_up, ceil_div(core_pods * spine_up + st, k));
-    if (plane == 0 || core_pods * (spine_up / plane) + st > k) continue;
-    if (st > 0 && c.storage_nodes + std::uint64_t{sp} * plane > k) break;
+    if (plane == 0) continue;
+    const std::uint64_t cores = std::uint64_t{sp} * plane;
+    if (core_pods * (spine_up / plane) + storage_links(cores) > k) continue;
+    if (st > 0 && c.storage_nodes + cores * storage_links(cores) > k) continue;
     s.tiers = 3;
     s.units_per_pod = g;
     s.spines_per_group = sp;

@@ -41,14 +41,18 @@ void require_positive(std::uint32_t v, const std::string& prefix, const std::str
   if (v == 0) throw core::InputError(at(prefix, field), "must be >= 1, got 0");
 }
 
-// Storage hosts after the GPUs: one storage leaf, linked once to each switch of the top tier (`top_tier`).
+// Storage hosts after the GPUs: one storage leaf, with as many uplinks as storage hosts (at least one
+// per switch) spread evenly over the switches of the top tier (`top_tier`), so storage is not
+// oversubscribed.
 void add_storage(TopologySpec& t, const RailOptimizedParams& p, const std::vector<std::uint32_t>& top,
                  const std::string& top_tier, const LinkParams& up_link) {
   if (p.storage_nodes == 0) return;
   const auto leaf = t.add_node("storage.leaf", NodeKind::kSwitch, "leaf", p.leaf.sw);
   for (std::uint32_t i = 0; i < p.storage_nodes; ++i)
     t.add_link(t.add_node(fmt::format("storage{}", i), NodeKind::kHost, "host"), leaf, p.leaf.link, "leaf");
-  for (auto s : top) t.add_link(leaf, s, up_link, top_tier);
+  const auto per_switch = static_cast<std::uint32_t>((p.storage_nodes + top.size() - 1) / top.size());
+  for (auto s : top)
+    for (std::uint32_t k = 0; k < per_switch; ++k) t.add_link(leaf, s, up_link, top_tier);
 }
 
 }  // namespace

@@ -37,7 +37,7 @@ struct RailOptimizedParams {
   std::uint32_t spines = 0;         // 0: one spine per leaf uplink (two tiers) or per SU (three tiers)
   std::uint32_t core_switches = 0;  // 0: two tiers
   double oversubscription = 1;      // at the leaf
-  std::uint32_t storage_nodes = 0;  // storage hosts on their own leaf, linked once to every spine (or core)
+  std::uint32_t storage_nodes = 0;  // storage hosts on their own leaf, its uplinks spread over the top tier
   TierParams leaf;
   TierParams spine;
   TierParams core;

@@ -74,7 +74,8 @@ Plan* ExamplePlan::plan_ = nullptr;
 // Every design is written as a scenario that reads back, loads and holds the phase's GPUs and the
 // storage nodes, with the switches its bill of materials counts.
 TEST_F(ExamplePlan, EveryDesignIsAScenarioThatLoads) {
-  ASSERT_EQ(plan_->designs.size(), 6u);  // {roce: SN5600, SN5400; infiniband: QM9700} x {1:1, 2:1}
+  // {roce: SN5600, SN5400; infiniband: QM9700} x {1:1, 2:1} x {converged, separate storage}
+  ASSERT_EQ(plan_->designs.size(), 12u);
   for (const auto& d : plan_->designs) {
     ASSERT_TRUE(d.feasible) << d.id << ": " << d.why_not;
     for (const auto& ph : d.phases) {
@@ -83,10 +84,13 @@ TEST_F(ExamplePlan, EveryDesignIsAScenarioThatLoads) {
       EXPECT_EQ(bool(ph.scenario["collective"]), ph.gpus == 256) << d.id;
       const std::string text = io::write_yaml(ph.scenario, "a design");
       const auto sc = io::load_scenario_text(text, d.id + ".yaml");
-      EXPECT_EQ(sc.topology.hosts.size(), ph.gpus + 8u) << d.id;
+      EXPECT_EQ(sc.topology.hosts.size(), ph.gpus + (d.separate_storage ? 0u : 8u)) << d.id;
       std::uint32_t switches = 0;
       for (const auto& t : ph.bom.tiers) switches += t.switches;
-      EXPECT_EQ(sc.topology.switch_count(), switches) << d.id;
+      std::uint32_t storage_fabric = 0;
+      for (const auto& t : ph.bom.tiers) storage_fabric += t.tier.rfind("storage_fabric_", 0) == 0 ? t.switches : 0;
+      EXPECT_EQ(sc.topology.switch_count(), switches - storage_fabric) << d.id;
+      EXPECT_EQ(d.separate_storage, storage_fabric > 0) << d.id;
       EXPECT_EQ(sc.fidelity, api::NetworkModel::kFlow);
       EXPECT_EQ(net::name(sc.fabric.kind), std::string(net::name(d.fabric)));
     }
@@ -169,6 +173,66 @@ plan:
   const std::string csv = bom_csv(p.designs[0].phases.back().bom);
   EXPECT_NE(csv.find("\"NVIDIA QM97xx user manual, Interfaces (64 x 400G NDR"), std::string::npos);
   EXPECT_NE(plan_text(p).find("not buildable infiniband-400g-qm9700-3to1"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace aifabric::plan
+
+namespace aifabric::plan {
+namespace {
+
+// The hybrid: InfiniBand for the GPUs, a RoCE fabric for the servers' two storage NICs and 16 storage
+// nodes. The compute design carries no storage node and no checkpoint; the storage fabric's scenario
+// holds 128 servers x 2 NICs + 16 nodes and the checkpoint of every GPU's shard through its server's NICs
+// (1,024 x 64 MB = 64 GiB either way); its parts are in the bill.
+TEST(Planner, SeparateStorageFabricCarriesTheCheckpoints) {
+  const auto root = io::read_yaml(R"(
+name: hybrid
+cluster: {gpu: h100}
+plan:
+  phases: [1024]
+  cluster: {storage_nodes: 16}
+  options: {fabrics: [infiniband], oversubscription: [1], storage: [converged, separate]}
+  storage: {fabric: roce, nics_per_server: 2}
+jobs:
+  - name: j
+    model: {layers: 8, hidden: 4096, heads: 32, ffn_hidden: 14336, seq_len: 2048, vocab: 32000}
+    parallelism: {tp: 8, pp: 1, dp: 128}
+traffic:
+  - {kind: checkpoint, first_host: 0, host_count: 1024, storage_hosts: 16, size_bytes: 64MB, start_us: 100}
+)",
+                                  "hybrid.yaml");
+  const Plan p = run_plan(root, "hybrid.yaml");
+  ASSERT_EQ(p.designs.size(), 2u);
+  const DesignOutcome &converged = p.designs[0], &separate = p.designs[1];
+  ASSERT_TRUE(converged.feasible && separate.feasible) << separate.why_not;
+  EXPECT_EQ(separate.id, "infiniband-400g-qm9700-1to1+storage-sn5600");
+  const auto compute = io::load_scenario_document(separate.phases[0].scenario, "compute.yaml");
+  EXPECT_EQ(compute.topology.hosts.size(), 1024u);
+  EXPECT_TRUE(compute.flows.empty());
+  const auto storage = io::load_scenario_document(separate.phases[0].storage_scenario, "storage.yaml");
+  EXPECT_EQ(net::name(storage.fabric.kind), std::string("roce"));
+  EXPECT_EQ(storage.topology.hosts.size(), 128u * 2 + 16);
+  std::uint64_t bytes = 0;
+  for (const auto& f : storage.flows) bytes += f.size_bytes;
+  EXPECT_EQ(bytes, 1024ull * 64 * 1000 * 1000);
+  EXPECT_EQ(storage.flows.size(), 256u);
+  const Bom& b = separate.phases[0].bom;
+  std::uint64_t storage_nics = 0, storage_switches = 0;
+  for (const auto& l : b.lines) {
+    if (l.role == "server storage NIC") storage_nics += l.count;
+    if (l.role.rfind("storage fabric ", 0) == 0 && l.role.find("switch") != std::string::npos &&
+        l.role.find("transceiver") == std::string::npos)
+      storage_switches += l.count;
+  }
+  EXPECT_EQ(storage_nics, 256u);
+  EXPECT_GT(storage_switches, 0u);
+  EXPECT_GT(b.capex_usd, converged.phases[0].bom.capex_usd);
+  // The checkpoints ran, on each design's storage-carrying fabric: 64 GB through 16 x 400G storage links
+  // (800 GB/s) takes at least 0.08 s.
+  EXPECT_TRUE(separate.storage_complete && converged.storage_complete);
+  EXPECT_GE(separate.storage_s, 0.08);
+  EXPECT_GE(converged.storage_s, 0.08);
 }
 
 }  // namespace
