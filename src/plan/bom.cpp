@@ -282,14 +282,74 @@ Bom bill_of_materials(const topo::TopologySpec& t, const Sizing& sz, const Switc
     else
       top_units += sw.rack_units;
   }
-  bom.rack_units = sz.servers * c.server_rack_units;
-  bom.racks = server_racks + static_cast<std::uint32_t>(std::ceil(top_units / kUsableRackUnits));
+  bom.network_rack_units = top_units;
+  bom.network_racks = static_cast<std::uint32_t>(std::ceil(top_units / kUsableRackUnits));
   for (const auto& [row, units] : leaf_units_by_row) {
-    bom.rack_units += units;
-    bom.racks += static_cast<std::uint32_t>(std::ceil(units / kUsableRackUnits));
+    bom.network_rack_units += units;
+    bom.network_racks += static_cast<std::uint32_t>(std::ceil(units / kUsableRackUnits));
   }
-  bom.rack_units += top_units;
+  bom.rack_units = sz.servers * c.server_rack_units + bom.network_rack_units;
+  bom.racks = server_racks + bom.network_racks;
   return bom;
+}
+
+void replicate_planes(Bom& b, std::uint32_t planes, double rate_gbps, std::uint64_t gpus,
+                      const Catalog& catalog) {
+  if (planes <= 1) return;
+  const NicModel* nic = catalog.nic_for(rate_gbps * planes);
+  if (nic == nullptr)
+    throw field_error("plan.catalog.nics",
+                      fmt::format("no NIC at {} Gbit/s ({} planes of {} Gbit/s) in the catalog",
+                                  rate_gbps * planes, planes, rate_gbps));
+  std::vector<BomLine> lines;
+  b.capex_usd = 0;
+  b.nic_power_w = 0;
+  for (auto l : b.lines) {
+    if (l.role == "GPU NIC" || l.role == "storage NIC") {
+      if (l.role == "GPU NIC") l.count = gpus;
+      l.item = nic->name;
+      l.unit_power_w = nic->power_w;
+      l.unit_price_usd = nic->price_usd;
+      l.source = nic->source;
+      b.nic_power_w += l.unit_power_w * static_cast<double>(l.count);
+    } else {
+      l.count *= planes;
+    }
+    b.capex_usd += l.unit_price_usd * static_cast<double>(l.count);
+    lines.push_back(std::move(l));
+  }
+  b.lines = std::move(lines);
+  auto on_plane = [](const std::string& device, bool host, std::uint32_t p) {
+    return host ? device : fmt::format("plane{}/{}", p, device);
+  };
+  std::vector<CableRun> cables;
+  for (std::uint32_t p = 0; p < planes; ++p)
+    for (const auto& c : b.cables) {
+      CableRun r = c;
+      const bool a_host =
+          c.a_device != "storage.leaf" &&
+          (c.a_device.rfind("srv", 0) == 0 || c.a_device.rfind("storage", 0) == 0 || c.a_device == "ufm");
+      r.a_device = on_plane(c.a_device, a_host, p);
+      r.b_device = on_plane(c.b_device, false, p);
+      if (a_host) r.a_port = fmt::format("{}/{}", c.a_port, p);
+      cables.push_back(std::move(r));
+    }
+  b.cables = std::move(cables);
+  for (auto& t : b.tiers) {
+    t.switches *= planes;
+    t.ports_used *= planes;
+    t.ports_free *= planes;
+  }
+  for (auto& n : b.cables_by_tier) n *= planes;
+  b.switch_transceivers *= planes;
+  b.node_transceivers *= planes;
+  b.switch_power_w *= planes;
+  b.optics_power_w *= planes;
+  b.cable_power_w *= planes;
+  b.rack_units += (planes - 1) * b.network_rack_units;
+  b.racks += (planes - 1) * b.network_racks;
+  b.network_rack_units *= planes;
+  b.network_racks *= planes;
 }
 
 }  // namespace aifabric::plan

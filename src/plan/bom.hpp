@@ -48,6 +48,8 @@ struct Bom {
   double capex_usd = 0;
   double rack_units = 0;  // switches and servers
   std::uint32_t racks = 0;
+  double network_rack_units = 0;  // the switches'
+  std::uint32_t network_racks = 0;
   double network_power_w() const { return switch_power_w + optics_power_w + nic_power_w + cable_power_w; }
 };
 
@@ -58,5 +60,11 @@ std::string format_usd(double usd);
 // in the catalog reaches, or a missing NIC or transceiver, is a core::InputError naming the catalog.
 Bom bill_of_materials(const topo::TopologySpec& topology, const Sizing& sizing, const SwitchModel& sw,
                       double rate_gbps, const ClusterRequest& cluster, const Catalog& catalog);
+
+// A fabric of `planes` identical planes, `b` being one: switches, cables, transceivers and their power
+// and price times `planes`, cables named by plane (`plane1/su0.rail0`, server port `nic0/1`); each GPU's
+// one NIC has a port in every plane (a NIC of planes x `rate_gbps` from the catalog).
+void replicate_planes(Bom& b, std::uint32_t planes, double rate_gbps, std::uint64_t gpus,
+                      const Catalog& catalog);
 
 }  // namespace aifabric::plan

@@ -34,9 +34,9 @@ const char* family_of(net::FabricKind k) {
 }
 
 std::string design_id(net::FabricKind fabric, double rate, const SwitchModel& sw, double ratio,
-                      const SwitchModel* storage_sw) {
-  std::string id = fmt::format("{}-{}g-{}-{}to1{}", net::name(fabric), io::format_number(rate), sw.name,
-                               io::format_number(ratio),
+                      const SwitchModel* storage_sw, std::uint32_t planes) {
+  std::string id = fmt::format("{}-{}g-{}-{}to1{}{}", net::name(fabric), io::format_number(rate), sw.name,
+                               io::format_number(ratio), planes > 1 ? fmt::format("-{}planes", planes) : "",
                                storage_sw == nullptr ? "" : fmt::format("+storage-{}", storage_sw->name));
   for (char& ch : id) ch = ch == '.' ? 'p' : static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
   return id;
@@ -209,6 +209,7 @@ struct Candidate {
   double ratio;
   std::size_t ratio_index;
   const SwitchModel* storage_sw;  // a separate storage fabric's switch; nullptr: storage converged
+  std::uint32_t planes;           // identical compute planes, each GPU with a NIC port in every one
 };
 
 bool is_checkpoint(const io::Node& entry) {
@@ -258,9 +259,9 @@ io::Node storage_traffic(const io::Node& traffic, std::uint32_t gpus_per_server,
   return out;
 }
 
-// A separate storage fabric's parts added to the compute fabric's bill: roles and tiers marked, servers'
-// rack units not counted twice.
-void add_storage_fabric(Bom& b, Bom s, double server_units, std::uint32_t server_racks) {
+// A separate storage fabric's parts added to the compute fabric's bill: roles and tiers marked, its
+// switches' rack units and racks (the servers are counted once).
+void add_storage_fabric(Bom& b, Bom s) {
   for (auto& l : s.lines) {
     l.role =
         l.role == "GPU NIC" ? std::string("server storage NIC") : fmt::format("storage fabric {}", l.role);
@@ -282,8 +283,10 @@ void add_storage_fabric(Bom& b, Bom s, double server_units, std::uint32_t server
   b.nic_power_w += s.nic_power_w;
   b.cable_power_w += s.cable_power_w;
   b.capex_usd += s.capex_usd;
-  b.rack_units += s.rack_units - server_units;
-  b.racks += s.racks - server_racks;
+  b.rack_units += s.network_rack_units;
+  b.racks += s.network_racks;
+  b.network_rack_units += s.network_rack_units;
+  b.network_racks += s.network_racks;
 }
 
 // Sizes, builds and counts one candidate at every phase, then assesses the portfolio on the last.
@@ -321,9 +324,12 @@ void plan_design(const Candidate& cand, const PlanRequest& req, const io::Node& 
     PhaseDesign ph;
     ph.gpus = req.phases_gpus[i];
     ph.sizing = sized(cluster, i);
-    const auto params = builder_params(ph.sizing, cand.rate_gbps, cluster.storage_nodes);
+    // The planes are identical and a GPU's traffic spreads over its ports evenly: one plane at planes x
+    // the port rate stands for them all in the simulation; the bill counts every plane.
+    const auto params = builder_params(ph.sizing, cand.rate_gbps * cand.planes, cluster.storage_nodes);
     specs.push_back(topo::build_rail_optimized(params, "topology"));
     ph.bom = bill_of_materials(specs.back(), ph.sizing, *cand.sw, cand.rate_gbps, cluster, req.catalog);
+    replicate_planes(ph.bom, cand.planes, cand.rate_gbps, ph.gpus, req.catalog);
     ph.scenario = design_document(root, topology_node(params, root["topology"]), cand.fabric);
     if (cand.storage_sw != nullptr) {
       const Sizing ss = storage_sized(ph.gpus);
@@ -331,8 +337,7 @@ void plan_design(const Candidate& cand, const PlanRequest& req, const io::Node& 
       const auto sspec = topo::build_rail_optimized(sparams, "topology");
       storage_boms.push_back(
           bill_of_materials(sspec, ss, *cand.storage_sw, req.storage.link_rate_gbps, storage, req.catalog));
-      add_storage_fabric(ph.bom, storage_boms.back(), ph.sizing.servers * req.cluster.server_rack_units,
-                         (ss.slots + storage.servers_per_rack - 1) / storage.servers_per_rack);
+      add_storage_fabric(ph.bom, storage_boms.back());
       // The storage fabric as a scenario of its own, carrying the checkpoints.
       io::Node sdoc = io::Node::map();
       sdoc.set("name", scalar(fmt::format("{} storage fabric", out.id)));
@@ -360,17 +365,21 @@ void plan_design(const Candidate& cand, const PlanRequest& req, const io::Node& 
       PhaseDesign pre;
       pre.gpus = out.phases[i].gpus;
       pre.sizing = size_three_tiers(cluster, pre.gpus, last.gpus, *cand.sw, cand.ratio, ratio_field);
-      const auto params = builder_params(pre.sizing, cand.rate_gbps, cluster.storage_nodes);
+      const auto params = builder_params(pre.sizing, cand.rate_gbps * cand.planes, cluster.storage_nodes);
       const auto spec = topo::build_rail_optimized(params, "topology");
       pre.bom = bill_of_materials(spec, pre.sizing, *cand.sw, cand.rate_gbps, cluster, req.catalog);
-      if (cand.storage_sw != nullptr)
-        add_storage_fabric(pre.bom, storage_boms[i], pre.sizing.servers * req.cluster.server_rack_units,
-                           (pre.sizing.servers + storage.servers_per_rack - 1) / storage.servers_per_rack);
+      replicate_planes(pre.bom, cand.planes, cand.rate_gbps, pre.gpus, req.catalog);
+      if (cand.storage_sw != nullptr) add_storage_fabric(pre.bom, storage_boms[i]);
       const GrowthStep alt = grow(pre, spec, out.phases[i + 1], specs[i + 1], req.objective);
       g.preprovision = true;
       g.preprovision_capex_usd = pre.bom.capex_usd - out.phases[i].bom.capex_usd;
-      g.preprovision_cables_moved = alt.cables_moved;
+      g.preprovision_cables_moved = alt.cables_moved * cand.planes;
     }
+    // Every plane grows alike.
+    for (auto& n : g.switches_added) n *= cand.planes;
+    g.cables_added *= cand.planes;
+    g.cables_moved *= cand.planes;
+    g.recable_usd *= cand.planes;
     out.growth.push_back(g);
   }
   specs.clear();
@@ -510,9 +519,10 @@ Plan run_plan(const io::Node& root, const std::string& source) {
                 req.options.switches.end())
           continue;
         for (std::size_t r = 0; r < req.options.oversubscription.size(); ++r)
-          for (const bool separate : req.options.separate_storage)
-            cands.push_back(
-                {fabric, rate, &sw, req.options.oversubscription[r], r, separate ? storage_sw : nullptr});
+          for (const std::uint32_t planes : req.options.planes)
+            for (const bool separate : req.options.separate_storage)
+              cands.push_back({fabric, rate, &sw, req.options.oversubscription[r], r,
+                               separate ? storage_sw : nullptr, planes});
       }
   if (cands.empty())
     throw InputError(ctx.at(root["plan"]["options"] ? root["plan"]["options"] : root["plan"], "plan.options"),
@@ -523,7 +533,8 @@ Plan run_plan(const io::Node& root, const std::string& source) {
   api::parallel_for(cands.size(), req.threads, [&](std::size_t i) {
     DesignOutcome& d = plan.designs[i];
     const Candidate& c = cands[i];
-    d.id = design_id(c.fabric, c.rate_gbps, *c.sw, c.ratio, c.storage_sw);
+    d.id = design_id(c.fabric, c.rate_gbps, *c.sw, c.ratio, c.storage_sw, c.planes);
+    d.planes = c.planes;
     d.fabric = c.fabric;
     d.rate_gbps = c.rate_gbps;
     d.oversubscription = c.ratio;

@@ -63,6 +63,7 @@ struct DesignOutcome {
   double rate_gbps = 0;
   double oversubscription = 1;
   std::string switch_name;
+  std::uint32_t planes = 1;
   bool separate_storage = false;  // storage NICs and nodes on a fabric of their own (plan.storage)
   bool feasible = false;
   std::string why_not;  // when infeasible

@@ -42,7 +42,7 @@ double worst_slowdown_pct(const DesignOutcome& d) {
 const DesignOutcome* sibling_at_one(const Plan& plan, const DesignOutcome& d) {
   for (const auto& o : plan.designs)
     if (o.feasible && o.oversubscription == 1 && o.fabric == d.fabric && o.rate_gbps == d.rate_gbps &&
-        o.switch_name == d.switch_name && o.separate_storage == d.separate_storage)
+        o.switch_name == d.switch_name && o.separate_storage == d.separate_storage && o.planes == d.planes)
       return &o;
   return nullptr;
 }
@@ -163,6 +163,7 @@ std::string plan_json(const Plan& plan) {
     o["link_rate_gbps"] = d.rate_gbps;
     o["oversubscription"] = d.oversubscription;
     o["switch"] = d.switch_name;
+    o["planes"] = d.planes;
     o["separate_storage"] = d.separate_storage;
     o["buildable"] = d.feasible;
     if (!d.feasible) {

@@ -147,8 +147,9 @@ PlanRequest parse_plan(const io::Node& root, const std::string& source) {
   const io::Node& opt = plan["options"];
   if (opt) {
     io::require_map(opt, ctx, "plan.options");
-    io::reject_unknown_keys(opt, {"fabrics", "link_rates_gbps", "oversubscription", "switches", "storage"},
-                            ctx, "plan.options");
+    io::reject_unknown_keys(
+        opt, {"fabrics", "link_rates_gbps", "oversubscription", "switches", "storage", "planes"}, ctx,
+        "plan.options");
   }
   auto list_or = [&](const char* key, auto read, auto fallback) {
     const std::string field = std::string("plan.options.") + key;
@@ -194,6 +195,14 @@ PlanRequest parse_plan(const io::Node& root, const std::string& source) {
         throw InputError(ctx.at(n, f), fmt::format("unknown switch '{}'; expected one of: {}", v, names));
       },
       std::vector<std::string>{});
+  r.options.planes = list_or(
+      "planes",
+      [&](const io::Node& n, const std::string& f) {
+        const auto v = io::read_int(n, ctx, f);
+        if (v < 1 || v > 8) throw InputError(ctx.at(n, f), fmt::format("expected 1 to 8 planes, got {}", v));
+        return static_cast<std::uint32_t>(v);
+      },
+      std::vector<std::uint32_t>{1});
   r.options.separate_storage = list_or(
       "storage",
       [&](const io::Node& n, const std::string& f) {

@@ -56,6 +56,7 @@ struct OptionsRequest {
   std::vector<double> link_rates_gbps;   // 400, 800
   std::vector<double> oversubscription;  // at the rail leaf: 1, 2, 3 (r:1)
   std::vector<std::string> switches;     // restrict to these catalog switches; empty: every match
+  std::vector<std::uint32_t> planes;     // identical compute planes (1, 2), a NIC port of each GPU in each
   std::vector<bool> separate_storage;    // false: storage on the compute fabric; true: on its own
 };
 

@@ -88,7 +88,8 @@ TEST_F(ExamplePlan, EveryDesignIsAScenarioThatLoads) {
       std::uint32_t switches = 0;
       for (const auto& t : ph.bom.tiers) switches += t.switches;
       std::uint32_t storage_fabric = 0;
-      for (const auto& t : ph.bom.tiers) storage_fabric += t.tier.rfind("storage_fabric_", 0) == 0 ? t.switches : 0;
+      for (const auto& t : ph.bom.tiers)
+        storage_fabric += t.tier.rfind("storage_fabric_", 0) == 0 ? t.switches : 0;
       EXPECT_EQ(sc.topology.switch_count(), switches - storage_fabric) << d.id;
       EXPECT_EQ(d.separate_storage, storage_fabric > 0) << d.id;
       EXPECT_EQ(sc.fidelity, api::NetworkModel::kFlow);
@@ -233,6 +234,45 @@ traffic:
   EXPECT_TRUE(separate.storage_complete && converged.storage_complete);
   EXPECT_GE(separate.storage_s, 0.08);
   EXPECT_GE(converged.storage_s, 0.08);
+}
+
+}  // namespace
+}  // namespace aifabric::plan
+
+namespace aifabric::plan {
+namespace {
+
+// Two identical planes of 400G ports: twice the switches, cables and transceivers of one, one NIC per
+// GPU with a port in each (the catalog's 800G NIC), every cable named by its plane; the simulated plane
+// carries both ports' bandwidth (800 Gbit/s links).
+TEST(Planner, DualPlaneDoublesThePlaneAndSimulatesItsBandwidth) {
+  const auto root = io::read_yaml(R"(
+name: planes
+plan:
+  phases: [1024]
+  options: {fabrics: [roce], switches: [SN5600], oversubscription: [1], planes: [1, 2]}
+)",
+                                  "planes.yaml");
+  const Plan p = run_plan(root, "planes.yaml");
+  ASSERT_EQ(p.designs.size(), 2u);
+  const Bom &one = p.designs[0].phases[0].bom, &two = p.designs[1].phases[0].bom;
+  EXPECT_EQ(p.designs[1].id, "roce-400g-sn5600-1to1-2planes");
+  EXPECT_EQ(two.cables.size(), 2 * one.cables.size());
+  EXPECT_EQ(two.switch_transceivers, 2 * one.switch_transceivers);
+  EXPECT_EQ(two.node_transceivers, 2 * one.node_transceivers);
+  EXPECT_DOUBLE_EQ(two.switch_power_w, 2 * one.switch_power_w);
+  for (std::size_t i = 0; i < one.tiers.size(); ++i)
+    EXPECT_EQ(two.tiers[i].switches, 2 * one.tiers[i].switches);
+  std::uint64_t nics = 0;
+  for (const auto& l : two.lines)
+    if (l.role == "GPU NIC") {
+      nics += l.count;
+      EXPECT_EQ(l.item, "ConnectX-8");
+    }
+  EXPECT_EQ(nics, 1024u);
+  EXPECT_EQ(two.cables[one.cables.size()].b_device.rfind("plane1/", 0), 0u);
+  EXPECT_EQ(two.cables[one.cables.size()].a_port, "nic0/1");
+  EXPECT_EQ(p.designs[1].phases[0].scenario["topology"]["link"]["rate_gbps"].text(), "800");
 }
 
 }  // namespace
