@@ -16,7 +16,7 @@ namespace aifabric::io {
 // above `limits.max_memory_gbytes`. The costs per link (2 KB, with its share of hosts, switches and
 // routes) and per flow (400 B) are one calibration: the peak RSS of `aifabric validate` on fat-trees
 // k = 32 and 48 and on Poisson traffic of 100k and 400k flows (docs/models/run_size.md). The estimate is
-// a guard against sizes no machine holds, not a prediction.
+// a guard against sizes no machine holds, not a prediction. The planner (src/plan) uses it too.
 class SizeBudget {
  public:
   static constexpr double kBytesPerLink = 2048;

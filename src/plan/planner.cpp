@@ -8,10 +8,13 @@
 #include <limits>
 #include <map>
 #include <optional>
+#include <thread>
 
 #include "api/parallel.hpp"
 #include "api/run.hpp"
+#include "io/loaders.hpp"
 #include "io/scenario_loader.hpp"
+#include "io/scenario_schemas.hpp"
 #include "topo/builders.hpp"
 
 namespace aifabric::plan {
@@ -528,6 +531,19 @@ Plan run_plan(const io::Node& root, const std::string& source) {
     throw InputError(ctx.at(root["plan"]["options"] ? root["plan"]["options"] : root["plan"], "plan.options"),
                      "no catalog switch matches the fabrics, link rates and switches asked for");
 
+  // Memory, before anything is built: each design in flight holds its topology and cable plant, about
+  // three links per GPU port at three tiers, at the cost per link of io::SizeBudget.
+  {
+    const io::Limits limits = io::parse_with_defaults(io::limits_schema(), root["limits"], ctx, "limits");
+    io::SizeBudget budget(limits.max_memory_gbytes);
+    const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+    const auto in_flight =
+        static_cast<double>(std::min<std::size_t>(req.threads == 0 ? cores : req.threads, cands.size()));
+    const auto planes = *std::max_element(req.options.planes.begin(), req.options.planes.end());
+    const std::size_t last = req.phases_gpus.size() - 1;
+    budget.add_links(3.0 * req.phases_gpus[last] * planes * in_flight,
+                     ctx.at(root["plan"]["phases"][last], fmt::format("plan.phases[{}]", last)));
+  }
   plan.designs.resize(cands.size());
   std::vector<std::optional<InputError>> errors(cands.size());
   api::parallel_for(cands.size(), req.threads, [&](std::size_t i) {
