@@ -277,3 +277,45 @@ plan:
 
 }  // namespace
 }  // namespace aifabric::plan
+
+namespace aifabric::plan {
+namespace {
+
+// An inference portfolio: every design reports the service's TTFT and TPOT p99, and the recommendation
+// is made among the designs that meet its objectives.
+TEST(Planner, AssessesInferenceServicesOnEveryDesign) {
+  const auto root = io::read_yaml(R"(
+name: serve
+cluster: {gpu: h200}
+plan:
+  phases: [64]
+  options: {fabrics: [infiniband, roce], oversubscription: [1, 2]}
+services:
+  - name: chat
+    gpus: 64
+    tp: 8
+    prefill_replicas: 4
+    model: {layers: 32, hidden: 4096, heads: 32, kv_heads: 8, ffn_hidden: 14336, seq_len: 8192, vocab: 128256}
+    arrival_rate_per_s: 15
+    requests: 100
+    prompt_tokens: 2048
+    output_tokens: 64
+    ttft_slo_ms: 300
+    tpot_slo_ms: 10
+)",
+                                  "serve.yaml");
+  const Plan p = run_plan(root, "serve.yaml");
+  ASSERT_EQ(p.designs.size(), 6u);
+  for (const auto& d : p.designs) {
+    ASSERT_EQ(d.services.size(), 1u) << d.id;
+    EXPECT_GT(d.services[0].ttft_p99_ms, 0) << d.id;
+    EXPECT_GT(d.services[0].tpot_p99_ms, 0) << d.id;
+    EXPECT_TRUE(d.services[0].objective_met) << d.id;
+    EXPECT_TRUE(d.jobs.empty());
+  }
+  EXPECT_NE(p.why.find("meeting every service's latency objective"), std::string::npos) << p.why;
+  EXPECT_NE(plan_text(p).find("service chat: TTFT p99"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace aifabric::plan
