@@ -246,10 +246,10 @@ const Schema<topo::RailOptimizedParams>& rail_schema() {
                    "SuperPOD; k/2 leaves a pod: the k-ary fat-tree).")
           .real("oversubscription", &topo::RailOptimizedParams::oversubscription, "", 1, 0, 1000,
                 "Rail-leaf downlink capacity / uplink capacity.", true)
-          .integer(
-              "storage_nodes", &topo::RailOptimizedParams::storage_nodes, "", 0, 0, 100000,
-              "Storage hosts (after the GPUs) on a storage leaf with one uplink per storage host (at least one per "
-              "top-tier switch), spread evenly over the spine (or core) switches.");
+          .integer("storage_nodes", &topo::RailOptimizedParams::storage_nodes, "", 0, 0, 100000,
+                   "Storage hosts (after the GPUs) on a storage leaf with one uplink per storage host (at "
+                   "least one per "
+                   "top-tier switch), spread evenly over the spine (or core) switches.");
   return s;
 }
 

@@ -88,6 +88,18 @@ struct Aggregate {
 
 }  // namespace
 
+std::uint32_t Bom::switches_in(const std::string& tier) const {
+  for (const auto& t : tiers)
+    if (t.tier == tier) return t.switches;
+  return 0;
+}
+
+std::uint32_t Bom::switch_count() const {
+  std::uint32_t n = 0;
+  for (const auto& t : tiers) n += t.switches;
+  return n;
+}
+
 std::string format_usd(double v) {
   const double a = std::abs(v);
   const char* sign = v < 0 ? "-" : "";

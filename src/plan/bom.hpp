@@ -51,6 +51,9 @@ struct Bom {
   double network_rack_units = 0;  // the switches'
   std::uint32_t network_racks = 0;
   double network_power_w() const { return switch_power_w + optics_power_w + nic_power_w + cable_power_w; }
+  // Switches of one tier ("leaf", "spine", "core", ...; 0 when it has none), and of every tier.
+  std::uint32_t switches_in(const std::string& tier) const;
+  std::uint32_t switch_count() const;
 };
 
 // Dollars as people read them: $950, $36k, $1.25M (negative with a leading minus).

@@ -180,12 +180,6 @@ std::pair<std::uint64_t, std::uint64_t> kept_and_moved(const topo::TopologySpec&
   return {kept, from.links.size() - kept};
 }
 
-std::uint32_t tier_switches(const Bom& b, const char* tier) {
-  for (const auto& t : b.tiers)
-    if (t.tier == tier) return t.switches;
-  return 0;
-}
-
 GrowthStep grow(const PhaseDesign& a, const topo::TopologySpec& ta, const PhaseDesign& b,
                 const topo::TopologySpec& tb, const ObjectiveRequest& obj) {
   GrowthStep g;
@@ -193,7 +187,7 @@ GrowthStep grow(const PhaseDesign& a, const topo::TopologySpec& ta, const PhaseD
   g.to_gpus = b.gpus;
   const char* tiers[] = {"leaf", "spine", "core"};
   for (int i = 0; i < 3; ++i) {
-    const auto before = tier_switches(a.bom, tiers[i]), after = tier_switches(b.bom, tiers[i]);
+    const auto before = a.bom.switches_in(tiers[i]), after = b.bom.switches_in(tiers[i]);
     g.switches_added[i] = after > before ? after - before : 0;
   }
   const auto [kept, moved] = kept_and_moved(ta, tb);
@@ -451,10 +445,6 @@ void mark_pareto(std::vector<DesignOutcome>& designs) {
   }
 }
 
-std::string usd(double v) {
-  return format_usd(v);
-}
-
 // The design with the lowest cost over the horizon among those that meet every service's objectives
 // (all designs when none does), and why.
 void recommend(Plan& plan) {
@@ -482,15 +472,15 @@ void recommend(Plan& plan) {
   plan.why = fmt::format(
       "{}: the lowest {}-year cost, {} = {} capital + {} energy for the network + {} of GPU time lost to it "
       "({}/h)",
-      r.id, io::format_number(years), usd(r.total_usd), usd(b.capex_usd), usd(r.energy_usd),
-      usd(r.lost_gpu_usd), usd(r.lost_usd_per_hour));
+      r.id, io::format_number(years), format_usd(r.total_usd), format_usd(b.capex_usd),
+      format_usd(r.energy_usd), format_usd(r.lost_gpu_usd), format_usd(r.lost_usd_per_hour));
   if (any_meets) plan.why += ", meeting every service's latency objective";
   if (order.size() > 1) {
     const DesignOutcome& n = plan.designs[order[1]];
-    plan.why +=
-        fmt::format("; the next, {}, costs {} more over {} years ({} capital, {} of GPU time)", n.id,
-                    usd(n.total_usd - r.total_usd), io::format_number(years),
-                    usd(n.phases.back().bom.capex_usd - b.capex_usd), usd(n.lost_gpu_usd - r.lost_gpu_usd));
+    plan.why += fmt::format("; the next, {}, costs {} more over {} years ({} capital, {} of GPU time)", n.id,
+                            format_usd(n.total_usd - r.total_usd), io::format_number(years),
+                            format_usd(n.phases.back().bom.capex_usd - b.capex_usd),
+                            format_usd(n.lost_gpu_usd - r.lost_gpu_usd));
   }
 }
 

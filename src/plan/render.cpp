@@ -12,9 +12,6 @@ namespace aifabric::plan {
 
 namespace {
 
-std::string usd(double v) {
-  return format_usd(v);
-}
 std::string signed_usd(double v) {
   return fmt::format("{}{}", v >= 0 ? "+" : "", format_usd(v));
 }
@@ -45,18 +42,6 @@ const DesignOutcome* sibling_at_one(const Plan& plan, const DesignOutcome& d) {
         o.switch_name == d.switch_name && o.separate_storage == d.separate_storage && o.planes == d.planes)
       return &o;
   return nullptr;
-}
-
-std::uint32_t switches(const Bom& b) {
-  std::uint32_t n = 0;
-  for (const auto& t : b.tiers) n += t.switches;
-  return n;
-}
-
-std::uint32_t tier(const Bom& b, const char* name) {
-  for (const auto& t : b.tiers)
-    if (t.tier == name) return t.switches;
-  return 0;
 }
 
 }  // namespace
@@ -93,10 +78,10 @@ std::string plan_text(const Plan& plan) {
         "{:<{}} {:>5} {:>5} {:>5} {:>5} {:>7} {:>7} {:>7} {:>9.1f} {:>9} {:>11.0f} {:>8.1f}% {:>9.2f} {:>7} "
         "{:>10}  {}\n",
         d.id, width, s.tiers, s.leaves, s.spines, s.cores, storage_switches,
-        b.switch_transceivers + b.node_transceivers, cables, b.network_power_w() / 1e3, usd(b.capex_usd),
-        d.tokens_per_s, worst_slowdown_pct(d), d.lost_usd_per_hour,
-        storage ? fmt::format("{:.3f}{}", d.storage_s, d.storage_complete ? "" : "+") : "", usd(d.total_usd),
-        d.pareto ? "yes" : "");
+        b.switch_transceivers + b.node_transceivers, cables, b.network_power_w() / 1e3,
+        format_usd(b.capex_usd), d.tokens_per_s, worst_slowdown_pct(d), d.lost_usd_per_hour,
+        storage ? fmt::format("{:.3f}{}", d.storage_s, d.storage_complete ? "" : "+") : "",
+        format_usd(d.total_usd), d.pareto ? "yes" : "");
     for (const auto& sv : d.services)
       out += fmt::format("{:<{}} service {}: TTFT p99 {:.1f} ms, TPOT p99 {:.2f} ms, objectives {}\n", "",
                          width, sv.name, sv.ttft_p99_ms, sv.tpot_p99_ms, sv.objective_met ? "met" : "missed");
@@ -117,8 +102,9 @@ std::string plan_text(const Plan& plan) {
         "  {} vs {}: throughput {:+.1f}%, switches {:+d} ({:+d} spine, {:+d} core), transceivers {:+d}, "
         "network "
         "power {:+.1f} kW, capital {}, GPU time lost {:+.2f} $/h, {}-year cost {}\n",
-        d.id, one->id, tput, int(switches(b)) - int(switches(o)),
-        int(tier(b, "spine")) - int(tier(o, "spine")), int(tier(b, "core")) - int(tier(o, "core")),
+        d.id, one->id, tput, int(b.switch_count()) - int(o.switch_count()),
+        int(b.switches_in("spine")) - int(o.switches_in("spine")),
+        int(b.switches_in("core")) - int(o.switches_in("core")),
         static_cast<long long>(b.switch_transceivers + b.node_transceivers) -
             static_cast<long long>(o.switch_transceivers + o.node_transceivers),
         (b.network_power_w() - o.network_power_w()) / 1e3, signed_usd(b.capex_usd - o.capex_usd),
@@ -131,7 +117,7 @@ std::string plan_text(const Plan& plan) {
         "growth       {} -> {} GPUs on {}: +{} leaf, +{} spine, +{} core switches, +{} cables, {} "
         "existing cables moved ({}), capital {}{}\n",
         g.from_gpus, g.to_gpus, r.id, g.switches_added[0], g.switches_added[1], g.switches_added[2],
-        g.cables_added, g.cables_moved, usd(g.recable_usd), signed_usd(g.capex_added_usd),
+        g.cables_added, g.cables_moved, format_usd(g.recable_usd), signed_usd(g.capex_added_usd),
         g.rearchitecture ? "; adds a tier (two to three)" : "");
     if (g.preprovision)
       out += fmt::format(
