@@ -22,6 +22,7 @@
 #include "plan/planner.hpp"
 #include "plan/render.hpp"
 #include "plan/request.hpp"
+#include "whatif/changes.hpp"
 #include "whatif/study.hpp"
 
 namespace {
@@ -139,6 +140,43 @@ int sweep(const std::string& scenario, const std::vector<std::string>& vary, con
     aifabric::io::write_file_atomic(folder->staging() + "/sweep.csv", aifabric::whatif::study_csv(study));
     folder->commit();
     std::cout << "results      " << out << "/sweep.csv, one folder per variant\n";
+  }
+  return 0;
+}
+
+int whatif(const std::string& scenario, const aifabric::whatif::Changes& changes, const std::string& out,
+           unsigned threads, const std::string& fidelity, std::size_t top) {
+  if (changes.empty())
+    throw aifabric::core::InputError(
+        aifabric::core::Location{"whatif", 0, 0, "--fail"},
+        "nothing to ask: give --fail, --degrade, --straggler, --load, --set or --n-minus-1");
+  std::optional<aifabric::api::NetworkModel> model;
+  if (fidelity == "flow") model = aifabric::api::NetworkModel::kFlow;
+  if (fidelity == "packet") model = aifabric::api::NetworkModel::kPacket;
+  std::optional<aifabric::io::ResultFolder> folder;
+  if (!out.empty()) folder.emplace(out, "whatif " + scenario);
+  const auto document = aifabric::io::scenario_document(scenario);
+  const auto base = aifabric::io::load_scenario_document(document, scenario);
+  const auto study = aifabric::whatif::run_study(aifabric::whatif::change_variants(document, base, changes),
+                                                 scenario, model, threads);
+  const std::string text = aifabric::whatif::whatif_text(study, top);
+  std::cout << text;
+  if (folder) {
+    for (std::size_t i = 0; i < study.scenarios.size(); ++i) {
+      const std::string dir = folder->staging() + "/" + std::to_string(i);
+      if (study.assessed) {
+        std::filesystem::create_directory(dir);
+        aifabric::io::write_file_atomic(dir + "/assess.json",
+                                        aifabric::io::assess_json(study.scenarios[i], study.assessments[i]));
+      } else {
+        aifabric::io::write_results(dir, study.scenarios[i], study.runs[i]);
+      }
+    }
+    aifabric::io::write_file_atomic(folder->staging() + "/whatif.csv", aifabric::whatif::study_csv(study));
+    aifabric::io::write_file_atomic(folder->staging() + "/links.csv", aifabric::whatif::links_csv(study));
+    aifabric::io::write_file_atomic(folder->staging() + "/summary.txt", text);
+    folder->commit();
+    std::cout << "results      " << out << "/whatif.csv, links.csv, summary.txt, one folder per variant\n";
   }
   return 0;
 }
@@ -271,6 +309,35 @@ int main(int argc, char** argv) {
                  "packet (every packet) or flow (fluid flows, max-min): overrides every variant's")
       ->check(CLI::IsMember({"packet", "flow"}));
 
+  auto* wi = app.add_subcommand(
+      "whatif",
+      "Ask what a failure or change costs: the baseline and one variant per --fail, --degrade, --straggler, "
+      "--load and --set (and every single link or switch failure with --n-minus-1), run in parallel; each "
+      "job's iteration time, tokens/s and GPU time lost per hour and each service's latency, as a "
+      "difference from the baseline, ranked by damage, with the links whose load changed most.");
+  aifabric::whatif::Changes changes;
+  std::string whatif_out, whatif_fidelity;
+  std::size_t whatif_top = 20;
+  wi->add_option("scenario", scenario, "Scenario YAML file with jobs, services or traffic, or example:NAME")
+      ->required();
+  wi->add_option("--fail", changes.fail,
+                 "NODE (a switch fails, or a host's NIC) or A-B (the link between nodes A and B)");
+  wi->add_option("--degrade", changes.degrade, "A-B=RATE: the link between A and B runs at RATE Gbit/s");
+  wi->add_option("--straggler", changes.straggler,
+                 "GPU=FACTOR, HOST=FACTOR or server:N=FACTOR: its compute takes FACTOR times longer");
+  wi->add_option("--load", changes.load,
+                 "FACTOR: inference request rates and Poisson traffic load multiplied by FACTOR");
+  wi->add_option("--set", changes.set, "PATH=VALUE: any scenario value (as --vary takes it), one variant");
+  wi->add_option("--n-minus-1", changes.n_minus_1,
+                 "links (every switch-to-switch link) or switches: every single failure of that kind");
+  wi->add_option("--out", whatif_out,
+                 "Folder for whatif.csv, links.csv, summary.txt and one sub-folder of results per variant");
+  wi->add_option("--threads", threads, "Parallel runs (0 = one per core)")->capture_default_str();
+  wi->add_option("--top", whatif_top, "Variants printed, worst first (0 = all)")->capture_default_str();
+  wi->add_option("--fidelity", whatif_fidelity,
+                 "packet (every packet) or flow (fluid flows, max-min): overrides every variant's")
+      ->check(CLI::IsMember({"packet", "flow"}));
+
   auto* pl =
       app.add_subcommand("plan",
                          "Design the fabric for the scenario's plan section and portfolio: every "
@@ -302,6 +369,7 @@ int main(int argc, char** argv) {
     if (*coll) return collective(scenario, coll_out, network);
     if (*as) return assess(scenario, assess_out, fidelity);
     if (*sw) return sweep(scenario, vary, sweep_out, threads, sweep_fidelity);
+    if (*wi) return whatif(scenario, changes, whatif_out, threads, whatif_fidelity, whatif_top);
     if (*pl) return plan(scenario, plan_out, plan_threads);
     if (*params) {
       std::cout << aifabric::plan::parameter_reference_markdown();

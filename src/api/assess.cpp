@@ -1,5 +1,7 @@
 #include "api/assess.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -37,8 +39,16 @@ BuiltJobs build(const Scenario& sc, const std::vector<std::size_t>& jobs,
   for (auto s : services)
     b.requests.push_back(
         workload::append_inference(b.program, sc.services[s], sc.cluster.gpu, server_of, itags));
+  if (!sc.faults.compute_factor.empty()) b.program.scale_compute(sc.faults.compute_factor, b.tags.compute);
   b.program.finalize();
   return b;
+}
+
+std::vector<std::uint32_t> gpus_of(const workload::TrainingJob& job) {
+  if (!job.gpu_list.empty()) return job.gpu_list;
+  std::vector<std::uint32_t> g(job.gpus);
+  std::iota(g.begin(), g.end(), job.first_gpu);
+  return g;
 }
 
 LatencyReport latency(const workload::InferenceService& s, const std::vector<workload::RequestOps>& reqs,
@@ -140,22 +150,49 @@ IterationReport report(const Scenario& sc, const workload::TrainingJob& job, con
 
 }  // namespace
 
+std::string down_reason(const Scenario& sc, const std::vector<std::uint32_t>& gpus) {
+  for (auto g : gpus)
+    if (sc.topology.host_down(g))
+      return fmt::format("GPU {} ({}) out of service", g, sc.topology.nodes[sc.topology.hosts[g]].name);
+  return "";
+}
+
 Assessment assess(const Scenario& sc) {
   const auto t0 = std::chrono::steady_clock::now();
   Assessment out;
-  std::vector<std::size_t> all(sc.jobs.size()), all_services(sc.services.size());
-  std::iota(all.begin(), all.end(), std::size_t{0});
-  std::iota(all_services.begin(), all_services.end(), std::size_t{0});
+  // The jobs and services that run, in order; those on a GPU out of service are reported as down.
+  std::vector<std::size_t> all, all_services;
+  std::vector<std::string> job_down(sc.jobs.size()), service_down(sc.services.size());
+  for (std::size_t j = 0; j < sc.jobs.size(); ++j) {
+    job_down[j] = down_reason(sc, gpus_of(sc.jobs[j]));
+    if (job_down[j].empty()) all.push_back(j);
+  }
+  for (std::size_t s = 0; s < sc.services.size(); ++s) {
+    std::vector<std::uint32_t> g(sc.services[s].gpus);
+    std::iota(g.begin(), g.end(), sc.services[s].first_gpu);
+    service_down[s] = down_reason(sc, g);
+    if (service_down[s].empty()) all_services.push_back(s);
+  }
   const BuiltJobs together = build(sc, all, all_services);
-  const Execution shared = execute(sc, together.program, sc.fidelity, true);
+  const Execution shared = all.empty() && all_services.empty() && sc.flows.empty()
+                               ? Execution{}
+                               : execute(sc, together.program, sc.fidelity, true);
   out.events = shared.events;
   out.ports = shared.ports;
+  std::size_t position = 0;  // of the job among those that run
   for (std::size_t j = 0; j < sc.jobs.size(); ++j) {
     const auto& job = sc.jobs[j];
     JobAssessment a;
     a.name = job.name;
     a.gpus = job.gpus;
-    a.fabric = report(sc, job, together, j, shared.result);
+    if (!job_down[j].empty()) {
+      a.down = job_down[j];
+      a.fabric.complete = a.ideal.complete = a.alone.complete = false;
+      a.network_cost_usd_per_hour = job.gpus * sc.cluster.gpu_hour_usd;
+      out.jobs.push_back(std::move(a));
+      continue;
+    }
+    a.fabric = report(sc, job, together, position++, shared.result);
     const BuiltJobs solo = build(sc, {j}, {});
     a.ideal = report(sc, job, solo, 0, execute(sc, solo.program, NetworkModel::kIdeal).result);
     if (sc.jobs.size() + sc.services.size() > 1 || !sc.flows.empty()) {
@@ -173,12 +210,19 @@ Assessment assess(const Scenario& sc) {
                                                           static_cast<double>(a.fabric.iteration_ps));
     out.jobs.push_back(std::move(a));
   }
+  position = 0;
   for (std::size_t s = 0; s < sc.services.size(); ++s) {
     const auto& svc = sc.services[s];
     ServiceAssessment a;
     a.name = svc.name;
     a.gpus = svc.gpus;
-    a.fabric = latency(svc, together.requests[s], shared.result);
+    if (!service_down[s].empty()) {
+      a.down = service_down[s];
+      a.fabric.complete = a.ideal.complete = false;
+      out.services.push_back(a);
+      continue;
+    }
+    a.fabric = latency(svc, together.requests[position++], shared.result);
     const BuiltJobs solo = build(sc, {}, {s});
     a.ideal = latency(svc, solo.requests[0], execute(sc, solo.program, NetworkModel::kIdeal).result);
     out.services.push_back(a);

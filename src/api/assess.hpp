@@ -24,6 +24,9 @@ struct IterationReport {
 struct JobAssessment {
   std::string name;
   std::uint32_t gpus = 0;
+  // Why the job cannot run ("GPU 17 (srv2.gpu1) out of service"), when a fault took one of its GPUs out of
+  // service; empty when it runs. A job that is down is not simulated: all its GPU time is lost.
+  std::string down;
   IterationReport fabric;       // on the scenario's fabric, packet by packet, with every other job
   IterationReport ideal;        // alone on the ideal network
   IterationReport alone;        // alone on the scenario's fabric: no other job, service or traffic
@@ -44,6 +47,7 @@ struct LatencyReport {
 struct ServiceAssessment {
   std::string name;
   std::uint32_t gpus = 0;
+  std::string down;  // as for a job
   LatencyReport fabric;
   LatencyReport ideal;
 };
@@ -57,8 +61,12 @@ struct Assessment {
   double wall_seconds = 0;
 };
 
+// Why a workload on `gpus` cannot run under the scenario's faults (its first GPU out of service), or "".
+std::string down_reason(const Scenario& scenario, const std::vector<std::uint32_t>& gpus);
+
 // Runs every job of the scenario together on its fabric, each alone on the ideal network (and alone on the
-// fabric when there are several), and reports iteration times, their breakdown and the bottlenecks.
+// fabric when there are several; jobs and services that faults took down are reported, not run), and reports
+// iteration times, their breakdown and the bottlenecks.
 Assessment assess(const Scenario& scenario);
 
 }  // namespace aifabric::api

@@ -1,5 +1,7 @@
 #include "api/execute.hpp"
 
+#include <cmath>
+
 #include "flow/flow_network.hpp"
 #include "net/packet_network.hpp"
 #include "net/simulation.hpp"
@@ -25,6 +27,31 @@ workload::ExecutorParams executor_params(const Scenario& sc) {
   return p;
 }
 
+std::vector<net::PortReport> flow_port_reports(const topo::TopologySpec& t, const flow::FlowNetwork& net,
+                                               core::TimePs end) {
+  std::vector<net::PortReport> out;
+  const std::uint32_t mtu = t.smallest_mtu();
+  const double overhead = net.wire_bytes() - mtu;
+  const auto names = net::port_names(t);
+  const double seconds = core::ps_to_sec(end > 0 ? end : 1);
+  for (std::uint32_t p = 0; p < names.size(); ++p) {
+    const auto& l = t.links[p / 2];
+    net::PortReport pr;
+    pr.name = names[p];
+    pr.from = t.nodes[p % 2 == 0 ? l.a : l.b].name;
+    pr.to = t.nodes[p % 2 == 0 ? l.b : l.a].name;
+    pr.rate_gbps = l.params.rate_gbps;
+    const double payload = net.carried_bytes(p);
+    pr.counters.tx_data_bytes = static_cast<std::uint64_t>(payload);
+    pr.counters.tx_packets = static_cast<std::uint64_t>(std::ceil(payload / mtu));
+    pr.counters.tx_bytes =
+        static_cast<std::uint64_t>(payload + static_cast<double>(pr.counters.tx_packets) * overhead);
+    pr.utilization = static_cast<double>(pr.counters.tx_bytes) * 8.0 / (l.params.rate_gbps * 1e9 * seconds);
+    out.push_back(std::move(pr));
+  }
+  return out;
+}
+
 std::unique_ptr<flow::IdealNetwork> ideal_network(const Scenario& sc) {
   auto net = flow::ideal_network(sc.topology, sc.full_packet_wire_bytes());
   net->set_progress(sc.run.progress);
@@ -43,6 +70,7 @@ Execution execute(const Scenario& sc, const workload::Program& program, NetworkM
     workload::Executor ex(program, map, params, net);
     out.result = ex.run();
     out.events = net.events();
+    if (with_traffic) out.ports = flow_port_reports(sc.topology, net, net.now());
     return out;
   }
   if (model == NetworkModel::kIdeal) {

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <numeric>
 
+#include "api/execute.hpp"
 #include "api/reduce.hpp"
 #include "flow/flow_network.hpp"
 #include "net/ideal.hpp"
@@ -78,23 +79,7 @@ void run_flow_level(const Scenario& sc, Result& r) {
   r.stats.end_ps = end;
   r.stats.fingerprint = fingerprint;
   r.stats.all_completed = all;
-  const auto names = net::port_names(t);
-  const double seconds = core::ps_to_sec(end > 0 ? end : 1);
-  for (std::uint32_t p = 0; p < names.size(); ++p) {
-    const auto& l = t.links[p / 2];
-    net::PortReport pr;
-    pr.name = names[p];
-    pr.from = t.nodes[p % 2 == 0 ? l.a : l.b].name;
-    pr.to = t.nodes[p % 2 == 0 ? l.b : l.a].name;
-    pr.rate_gbps = l.params.rate_gbps;
-    const double payload = net.carried_bytes(p);
-    pr.counters.tx_data_bytes = static_cast<std::uint64_t>(payload);
-    pr.counters.tx_packets = static_cast<std::uint64_t>(std::ceil(payload / mtu));
-    pr.counters.tx_bytes =
-        static_cast<std::uint64_t>(payload + static_cast<double>(pr.counters.tx_packets) * overhead);
-    pr.utilization = static_cast<double>(pr.counters.tx_bytes) * 8.0 / (l.params.rate_gbps * 1e9 * seconds);
-    r.ports.push_back(std::move(pr));
-  }
+  r.ports = flow_port_reports(t, net, end);
 }
 
 }  // namespace

@@ -37,6 +37,16 @@ struct CollectiveSweep {
   NetworkModel network = NetworkModel::kPacket;
 };
 
+// What the scenario's `faults` did (docs/models/faults.md). Link, switch and NIC faults are applied to the
+// topology (TopologySpec::down_hosts holds the GPUs and storage nodes they take out of service);
+// stragglers scale compute here. Every fault holds for the whole run.
+struct Faults {
+  std::vector<std::string> applied;    // one line per fault, as reports print it ("switch_down spine3 ...")
+  std::vector<double> compute_factor;  // per GPU: its compute ops take this many times longer; empty = 1
+  std::uint64_t flows_dropped = 0;     // traffic flows with an end out of service, not simulated
+  bool any() const { return !applied.empty(); }
+};
+
 // A fully resolved, validated scenario: everything a run needs, nothing left to parse.
 struct Scenario {
   std::string name;
@@ -51,6 +61,7 @@ struct Scenario {
   CollectiveSweep collective;
   std::vector<workload::TrainingJob> jobs;
   std::vector<workload::InferenceService> services;
+  Faults faults;
 
   // Bytes on the wire of a full data packet: the topology's smallest MTU with the fabric's framing.
   std::uint32_t full_packet_wire_bytes() const {

@@ -38,8 +38,19 @@ net::FabricConfig load_fabric(const Node& node, const ParseContext& ctx);
 // fabric_loader.cpp: checks that need both the fabric and the topology (a DWRR quantum holds a packet).
 void check_fabric_on_topology(const api::Scenario& sc, const Node& fabric, const ParseContext& ctx);
 
-// topology_loader.cpp: builds and validates the topology, with its failed links removed.
-topo::TopologySpec load_topology(const Node& node, const ParseContext& ctx, SizeBudget& budget);
+// topology_loader.cpp: builds and validates the topology, with its failed links removed and the
+// scenario's link, switch and NIC faults applied (`faults`, the scenario's list; may be undefined), each
+// described in `applied`.
+topo::TopologySpec load_topology(const Node& node, const Node& faults, std::vector<std::string>& applied,
+                                 const ParseContext& ctx, SizeBudget& budget);
+
+// fault_loader.cpp: the `faults` list. The link, switch and NIC faults change the topology (links removed
+// or slowed, hosts out of service: TopologySpec::down_hosts, with the hosts they cut off); each fault
+// applied is described in `applied`.
+void apply_topology_faults(const Node& faults, topo::TopologySpec& t, std::vector<std::string>& applied,
+                           const ParseContext& ctx);
+// fault_loader.cpp: the stragglers (Faults::compute_factor), once the cluster is loaded.
+void apply_compute_faults(const Node& faults, api::Scenario& sc, const ParseContext& ctx);
 
 // traffic_loader.cpp: the flows of the traffic generators.
 std::vector<backend::FlowSpec> load_traffic(const Node& node, const topo::TopologySpec& topology,

@@ -40,7 +40,7 @@ api::Scenario load_scenario_document(const Node& root, const std::string& source
   require_map(root, ctx, "");
   const TopLevel top = parse_with_defaults(top_schema(), root, ctx, "", nullptr,
                                            {"fabric", "topology", "traffic", "telemetry", "limits", "cluster",
-                                            "collective", "jobs", "services", "plan"});
+                                            "collective", "jobs", "services", "plan", "faults"});
   // A plan request (`aifabric plan`) is a portfolio whose topology the planner designs.
   if (root["plan"] && !(root["topology"].is_map() && root["topology"]["kind"]))
     throw InputError(ctx.at(root["topology"] ? root["topology"] : root["plan"], "topology"),
@@ -60,17 +60,35 @@ api::Scenario load_scenario_document(const Node& root, const std::string& source
   sc.fabric = load_fabric(root["fabric"], ctx);
   const Limits limits = parse_with_defaults(limits_schema(), root["limits"], ctx, "limits");
   SizeBudget budget(limits.max_memory_gbytes);
-  sc.topology = load_topology(root["topology"], ctx, budget);
+  sc.topology = load_topology(root["topology"], root["faults"], sc.faults.applied, ctx, budget);
   check_fabric_on_topology(sc, root["fabric"], ctx);
   // The GPU cluster matters only to GPU workloads; plain traffic scenarios need not divide into servers.
   if (root["cluster"] || root["collective"] || root["jobs"] || root["services"])
     load_cluster(root["cluster"], root["topology"], sc, ctx);
+  if (root["faults"]) apply_compute_faults(root["faults"], sc, ctx);
   if (root["collective"]) load_collective(root["collective"], sc, ctx);
+  for (auto g : sc.collective.spec.ranks)
+    if (sc.collective.present && sc.topology.host_down(g))
+      throw InputError(ctx.at(root["faults"], "faults"),
+                       fmt::format("the collective's GPU {} ({}) is out of service; a collective needs all "
+                                   "its GPUs",
+                                   g, sc.topology.nodes[sc.topology.hosts[g]].name));
   workload::GpuClaims claims(sc.cluster.gpus);
   if (root["jobs"]) load_jobs(root["jobs"], sc, claims, ctx);
   if (root["services"]) load_services(root["services"], sc, claims, ctx);
   if (root["traffic"] || (!sc.collective.present && sc.jobs.empty() && sc.services.empty()))
     sc.flows = load_traffic(root["traffic"], sc.topology, sc.run.seed, ctx, budget);
+  if (!sc.topology.down_hosts.empty()) {
+    // A flow from or to a host out of service never starts: it is counted, not simulated. The others
+    // keep the ECMP entropy of their place in the unfaulted scenario, so only the fault moves them.
+    const auto before = sc.flows.size();
+    for (std::size_t i = 0; i < sc.flows.size(); ++i)
+      if (sc.flows[i].entropy_key == backend::FlowSpec::kByIndex) sc.flows[i].entropy_key = i;
+    std::erase_if(sc.flows, [&](const backend::FlowSpec& f) {
+      return sc.topology.host_down(f.src) || sc.topology.host_down(f.dst);
+    });
+    sc.faults.flows_dropped = before - sc.flows.size();
+  }
   // Checks that need the instantiated network (InfiniBand credit windows): they know the field; the
   // topology's line is the place.
   try {

@@ -267,6 +267,33 @@ const Schema<LinkEntry>& link_entry_schema() {
   return s;
 }
 
+const Schema<FaultEntry>& fault_schema() {
+  static const auto s =
+      Schema<FaultEntry>()
+          .choice("kind", &FaultEntry::kind,
+                  {{"link_down", FaultKind::kLinkDown},
+                   {"switch_down", FaultKind::kSwitchDown},
+                   {"nic_down", FaultKind::kNicDown},
+                   {"link_degraded", FaultKind::kLinkDegraded},
+                   {"straggler", FaultKind::kStraggler}},
+                  "link_down",
+                  "What fails for the whole run (docs/models/faults.md): a link, a switch (every link to "
+                  "another switch; the hosts below it go out of service), a NIC (its host goes out of "
+                  "service), a link at a lower rate, or a GPU or server computing slower.")
+          .text("a", &FaultEntry::a, "", "link_down, link_degraded: node name of one end.")
+          .text("b", &FaultEntry::b, "", "link_down, link_degraded: node name of the other end.")
+          .text("node", &FaultEntry::node, "", "switch_down: the switch; nic_down: the host.")
+          .integer("gpu", &FaultEntry::gpu, "", -1, -1, kMaxCount,
+                   "nic_down, straggler: the GPU (its host); -1 = not given.")
+          .integer("server", &FaultEntry::server, "", -1, -1, kMaxCount,
+                   "straggler: every GPU of this server; -1 = not given.")
+          .real("rate_gbps", &FaultEntry::rate_gbps, "Gbit/s", 0, 0, 1e6,
+                "link_degraded: the rate the link runs at, below its line rate.")
+          .real("factor", &FaultEntry::factor, "", 1, 1, 1000,
+                "straggler: compute takes this many times longer (1.25 = 20% less throughput).");
+  return s;
+}
+
 const Schema<ClusterTop>& cluster_schema() {
   static const auto s =
       Schema<ClusterTop>()
@@ -497,6 +524,7 @@ std::vector<ParamDoc> parameter_reference() {
   add(parallelism_schema().docs("jobs[].parallelism"));
   all.push_back({"topology.failed_links", "list", "", "", "",
                  "Links out of service: [{a, b}] node names; the first link between them is removed."});
+  add(fault_schema().docs("faults[]"));
   add(service_schema().docs("services[]"));
   add(model_schema().docs("services[].model"));
   add(traffic_schema().docs("traffic[]"));

@@ -90,7 +90,17 @@ struct TrafficEntry {
   core::TimePs duration_ps;
 };
 
+// One entry of the scenario's `faults` list (fault_loader.cpp).
+enum class FaultKind : std::uint8_t { kLinkDown, kSwitchDown, kNicDown, kLinkDegraded, kStraggler };
+struct FaultEntry {
+  FaultKind kind;
+  std::string a, b, node;
+  std::int64_t gpu, server;
+  double rate_gbps, factor;
+};
+
 const Schema<TopLevel>& top_schema();
+const Schema<FaultEntry>& fault_schema();
 const Schema<Telemetry>& telemetry_schema();
 const Schema<Limits>& limits_schema();
 const Schema<FabricTop>& fabric_schema();

@@ -90,7 +90,8 @@ void apply_failures(const Node& node, topo::TopologySpec& t, const ParseContext&
 
 }  // namespace
 
-topo::TopologySpec load_topology(const Node& node, const ParseContext& ctx, SizeBudget& budget) {
+topo::TopologySpec load_topology(const Node& node, const Node& faults, std::vector<std::string>& applied,
+                                 const ParseContext& ctx, SizeBudget& budget) {
   if (!node) throw InputError(ctx.at(node, "topology"), "missing; every scenario needs a topology");
   require_map(node, ctx, "topology");
   if (!node["kind"])
@@ -154,7 +155,7 @@ topo::TopologySpec load_topology(const Node& node, const ParseContext& ctx, Size
                        "expected leaf_spine, fat_tree, rail_optimized or explicit, got '" + kind + "'");
     }
     if (node["failed_links"]) apply_failures(node["failed_links"], spec, ctx);
-    topo::validate(spec, "topology");
+    if (!faults) topo::validate(spec, "topology");
   } catch (const InputError& e) {
     // Builders and validation know the field; the file and line are known here: the field's own line when
     // it is a key of `topology`, else the topology's.
@@ -167,6 +168,16 @@ topo::TopologySpec load_topology(const Node& node, const ParseContext& ctx, Size
     w.line = at.line();
     w.column = at.column();
     throw InputError(w, e.expected());
+  }
+  if (faults) {
+    apply_topology_faults(faults, spec, applied, ctx);
+    try {
+      topo::validate(spec, "topology");
+    } catch (const InputError& e) {
+      if (!e.where().file.empty()) throw;
+      throw InputError(core::Location{ctx.file, faults.line(), faults.column(), "faults"},
+                       fmt::format("with the faults applied, {}: {}", e.where().field, e.expected()));
+    }
   }
   return spec;
 }

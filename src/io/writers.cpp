@@ -190,6 +190,10 @@ std::string assess_text(const api::Scenario& sc, const api::Assessment& a) {
       "assess       {}: {} GPUs ({} per server, {}), {} {} fabric at {} level, {} job(s)\n", sc.name,
       sc.cluster.gpus, sc.cluster.gpus_per_server, sc.cluster.gpu.name, net::name(sc.fabric.kind),
       sc.topology.kind, sc.fidelity == api::NetworkModel::kFlow ? "flow" : "packet", a.jobs.size());
+  for (const auto& f : sc.faults.applied) s += fmt::format("fault        {}\n", f);
+  if (sc.faults.flows_dropped > 0)
+    s += fmt::format("fault        {} traffic flows from or to hosts out of service not started\n",
+                     sc.faults.flows_dropped);
   for (std::size_t i = 0; i < a.jobs.size(); ++i) {
     const auto& j = a.jobs[i];
     const auto& job = sc.jobs[i];
@@ -197,6 +201,11 @@ std::string assess_text(const api::Scenario& sc, const api::Assessment& a) {
                      job.par.tp, job.par.pp, job.par.dp,
                      job.par.ep > 1 ? fmt::format(" x EP {}", job.par.ep) : "", job.par.micro_batches,
                      job.par.micro_batch_size);
+    if (!j.down.empty()) {
+      s += fmt::format("  DOWN             {}: the job cannot run; ${:.2f} per hour of GPU time lost\n",
+                       j.down, j.network_cost_usd_per_hour);
+      continue;
+    }
     if (!j.fabric.complete)
       s += "  INCOMPLETE       the fabric stopped (stop_time_us or a deadlock) before the iteration ended\n";
     s += fmt::format("  iteration        {:.3f} s on this fabric, {:.3f} s on an ideal network ({:+.1f}%)\n",
@@ -225,6 +234,10 @@ std::string assess_text(const api::Scenario& sc, const api::Assessment& a) {
           100 * r.slo_attainment);
     };
     const auto* spec = &sc.services[static_cast<std::size_t>(&svc - a.services.data())];
+    if (!svc.down.empty()) {
+      s += fmt::format("service {}: {} GPUs, DOWN: {}\n", svc.name, svc.gpus, svc.down);
+      continue;
+    }
     s +=
         fmt::format("service {}: {} GPUs, objective p99 TTFT {} ms, p99 TPOT {} ms: {}\n", svc.name, svc.gpus,
                     spec->ttft_slo_ms, spec->tpot_slo_ms, svc.fabric.objective_met ? "MET" : "MISSED");
@@ -248,10 +261,13 @@ std::string assess_json(const api::Scenario& sc, const api::Assessment& a) {
   j["scenario"] = sc.name;
   j["gpus"] = sc.cluster.gpus;
   j["gpu"] = sc.cluster.gpu.name;
+  j["faults"] = sc.faults.applied;
+  j["flows_dropped_by_faults"] = sc.faults.flows_dropped;
   auto jobs = nlohmann::ordered_json::array();
   for (const auto& job : a.jobs)
     jobs.push_back({{"name", job.name},
                     {"gpus", job.gpus},
+                    {"down", job.down},
                     {"fabric", iteration_json(job.fabric)},
                     {"ideal_network", iteration_json(job.ideal)},
                     {"alone_on_fabric", iteration_json(job.alone)},
@@ -271,6 +287,7 @@ std::string assess_json(const api::Scenario& sc, const api::Assessment& a) {
   for (const auto& svc : a.services)
     services.push_back({{"name", svc.name},
                         {"gpus", svc.gpus},
+                        {"down", svc.down},
                         {"fabric", lat(svc.fabric)},
                         {"ideal_network", lat(svc.ideal)}});
   j["services"] = services;

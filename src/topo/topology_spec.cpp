@@ -29,6 +29,51 @@ std::uint32_t TopologySpec::smallest_mtu() const {
   return mtu;
 }
 
+bool TopologySpec::host_down(std::uint32_t host) const {
+  return std::binary_search(down_hosts.begin(), down_hosts.end(), host);
+}
+
+std::vector<std::uint32_t> cut_off_hosts(const TopologySpec& spec) {
+  std::vector<std::vector<std::uint32_t>> adj(spec.nodes.size());
+  for (const auto& l : spec.links) {
+    if (l.a >= spec.nodes.size() || l.b >= spec.nodes.size()) continue;  // validate reports it
+    adj[l.a].push_back(l.b);
+    adj[l.b].push_back(l.a);
+  }
+  std::vector<std::uint32_t> group(spec.nodes.size(), 0);  // 0: not reached yet
+  std::vector<std::size_t> members(1, 0);                  // hosts in service per group
+  std::vector<std::uint32_t> host_of(spec.nodes.size(), 0);
+  for (std::uint32_t h = 0; h < spec.hosts.size(); ++h) host_of[spec.hosts[h]] = h;
+  for (std::uint32_t h = 0; h < spec.hosts.size(); ++h) {
+    if (spec.host_down(h) || group[spec.hosts[h]] != 0) continue;
+    const auto id = static_cast<std::uint32_t>(members.size());
+    members.push_back(0);
+    std::queue<std::uint32_t> q;
+    q.push(spec.hosts[h]);
+    group[spec.hosts[h]] = id;
+    while (!q.empty()) {
+      const auto u = q.front();
+      q.pop();
+      if (spec.nodes[u].kind == NodeKind::kHost) {
+        if (!spec.host_down(host_of[u])) ++members[id];
+        if (u != spec.hosts[h]) continue;  // hosts do not forward
+      }
+      for (auto v : adj[u])
+        if (group[v] == 0) {
+          group[v] = id;
+          q.push(v);
+        }
+    }
+  }
+  std::uint32_t main = 1;
+  for (std::uint32_t g = 1; g < members.size(); ++g)
+    if (members[g] > members[main]) main = g;
+  std::vector<std::uint32_t> out;
+  for (std::uint32_t h = 0; h < spec.hosts.size(); ++h)
+    if (!spec.host_down(h) && group[spec.hosts[h]] != main) out.push_back(h);
+  return out;
+}
+
 void validate(const TopologySpec& spec, const std::string& prefix) {
   using core::InputError;
   auto where = [&](const std::string& f) {
@@ -83,11 +128,18 @@ void validate(const TopologySpec& spec, const std::string& prefix) {
                        fmt::format("host '{}' has {} links; a host has exactly one link to a switch",
                                    spec.nodes[h].name, host_links[h]));
   }
-  // Every host must reach every other: one BFS from the first host covers all hosts.
+  // Every host in service must reach every other: one BFS from the first covers them all.
+  std::vector<std::uint32_t> up;
+  for (std::uint32_t h = 0; h < spec.hosts.size(); ++h)
+    if (!spec.host_down(h)) up.push_back(spec.hosts[h]);
+  if (up.size() < 2)
+    throw InputError(
+        where("hosts"),
+        fmt::format("need at least 2 hosts in service, got {} (faults took the others out)", up.size()));
   std::vector<char> seen(spec.nodes.size(), 0);
   std::queue<std::uint32_t> q;
-  q.push(spec.hosts.front());
-  seen[spec.hosts.front()] = 1;
+  q.push(up.front());
+  seen[up.front()] = 1;
   while (!q.empty()) {
     const auto u = q.front();
     q.pop();
@@ -99,10 +151,10 @@ void validate(const TopologySpec& spec, const std::string& prefix) {
       }
     }
   }
-  for (auto h : spec.hosts) {
+  for (auto h : up) {
     if (!seen[h])
       throw InputError(where("links"), fmt::format("host '{}' is unreachable from host '{}'",
-                                                   spec.nodes[h].name, spec.nodes[spec.hosts.front()].name));
+                                                   spec.nodes[h].name, spec.nodes[up.front()].name));
   }
 }
 

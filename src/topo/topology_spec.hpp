@@ -52,6 +52,10 @@ struct TopologySpec {
   // by the link, and a switch's up ports are all equivalent), so shortest paths go up, then down, and
   // routes follow from the structure. Cleared when links are taken out of service.
   bool layered = false;
+  // Host indices taken out of service by faults (a failed NIC, the host's switch down, or cut off from
+  // the rest of the fabric), ascending. They keep their one link, so every engine still has a port for
+  // them, but no workload may use them, and they need not reach the other hosts.
+  std::vector<std::uint32_t> down_hosts;
 
   std::uint32_t add_node(std::string name, NodeKind kind, std::string tier, SwitchParams sw = {});
   void add_link(std::uint32_t a, std::uint32_t b, const LinkParams& p, std::string tier,
@@ -59,10 +63,16 @@ struct TopologySpec {
   std::size_t switch_count() const { return nodes.size() - hosts.size(); }
   // The largest payload every link carries: the smallest link MTU (the fabric's packets are this size).
   std::uint32_t smallest_mtu() const;
+  bool host_down(std::uint32_t host) const;
 };
 
+// The hosts in service that cannot reach the largest group of hosts in service (ties: the group of the
+// lowest host index), ascending: what faults cut off from the rest of the fabric.
+std::vector<std::uint32_t> cut_off_hosts(const TopologySpec& spec);
+
 // Checks what every engine relies on: unique names, endpoints in range, positive rates and MTUs, no self
-// loops, each host on exactly one link to a switch, every host reaching every other. Throws
+// loops, each host on exactly one link to a switch, every host in service reaching every other (at least
+// two in service). Throws
 // core::InputError naming `field_prefix` and the offending element.
 void validate(const TopologySpec& spec, const std::string& field_prefix);
 

@@ -4,6 +4,9 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
+#include <map>
+#include <numeric>
 
 #include "api/parallel.hpp"
 #include "api/run.hpp"
@@ -18,25 +21,35 @@ double change(double value, double base) {
 }
 
 void compare(Study& st) {
+  st.damage_usd_per_hour.assign(st.scenarios.size(), 0.0);
   if (st.assessed) {
     const auto& base = st.assessments.front();
     for (std::size_t i = 0; i < st.assessments.size(); ++i) {
       const auto& a = st.assessments[i];
+      const double price = st.scenarios[i].cluster.gpu_hour_usd;
       for (std::size_t j = 0; j < a.jobs.size(); ++j) {
         const auto& job = a.jobs[j];
-        const double t = core::ps_to_sec(job.fabric.iteration_ps);
-        const double b = core::ps_to_sec(base.jobs[j].fabric.iteration_ps);
-        st.jobs.push_back({i, job.name, t, change(t, b),
-                           t > 0 ? job.gpus * st.scenarios[i].cluster.gpu_hour_usd * (1.0 - b / t) : 0.0,
+        const auto& bj = base.jobs[j];
+        const double t = job.down.empty() ? core::ps_to_sec(job.fabric.iteration_ps) : 0.0;
+        const double b = bj.down.empty() ? core::ps_to_sec(bj.fabric.iteration_ps) : 0.0;
+        double cost = 0;
+        if (!job.down.empty()) {
+          cost = bj.down.empty() ? job.gpus * price : 0.0;  // the whole job's GPU time
+        } else if (t > 0) {
+          cost = job.gpus * price * (1.0 - (b > 0 ? b / t : 0.0));
+        }
+        st.jobs.push_back({i, job.name, t, job.down.empty() && b > 0 ? change(t, b) : 0.0, cost,
                            100 * job.slowdown_vs_ideal, job.fabric.utilization, job.fabric.tokens_per_s,
-                           job.network_cost_usd_per_hour, job.fabric.complete});
+                           job.network_cost_usd_per_hour, job.fabric.complete, job.down});
+        st.damage_usd_per_hour[i] += cost;
       }
       for (std::size_t j = 0; j < a.services.size(); ++j) {
-        const auto& r = a.services[j].fabric;
+        const auto& svc = a.services[j];
+        const auto& r = svc.fabric;
         const auto& b = base.services[j].fabric;
-        st.services.push_back({i, a.services[j].name, r.ttft_ms[2], change(r.ttft_ms[2], b.ttft_ms[2]),
-                               r.tpot_ms[2], change(r.tpot_ms[2], b.tpot_ms[2]), r.objective_met,
-                               r.complete});
+        st.services.push_back({i, svc.name, r.ttft_ms[2], change(r.ttft_ms[2], b.ttft_ms[2]), r.tpot_ms[2],
+                               change(r.tpot_ms[2], b.tpot_ms[2]), r.objective_met, r.complete, svc.down});
+        if (b.objective_met && !r.objective_met) st.damage_usd_per_hour[i] += svc.gpus * price;
       }
     }
   } else {
@@ -45,6 +58,30 @@ void compare(Study& st) {
       st.flows.push_back({i, r.flows.size(), r.flows_completed, r.fct_us.p50, r.fct_us.p99, r.fct_us.max,
                           change(r.fct_us.p99, st.runs.front().fct_us.p99), r.drops, r.pause_frames});
     }
+  }
+  // The ports whose utilization changed most, per variant.
+  auto ports_of = [&](std::size_t i) -> const std::vector<net::PortReport>& {
+    return st.assessed ? st.assessments[i].ports : st.runs[i].ports;
+  };
+  std::map<std::string, std::size_t> base_port;
+  for (std::size_t p = 0; p < ports_of(0).size(); ++p) base_port.emplace(ports_of(0)[p].name, p);
+  for (std::size_t i = 1; i < st.scenarios.size(); ++i) {
+    std::vector<LinkDiff> diffs;
+    for (const auto& p : ports_of(i)) {
+      const auto it = base_port.find(p.name);
+      if (it == base_port.end()) continue;
+      const auto& b = ports_of(0)[it->second];
+      if (p.utilization == b.utilization && p.mean_queue_bytes[net::kData] == b.mean_queue_bytes[net::kData])
+        continue;
+      diffs.push_back({i, p.name, p.utilization, b.utilization, p.mean_queue_bytes[net::kData],
+                       b.mean_queue_bytes[net::kData]});
+    }
+    std::stable_sort(diffs.begin(), diffs.end(), [](const LinkDiff& x, const LinkDiff& y) {
+      return std::abs(x.utilization - x.baseline_utilization) >
+             std::abs(y.utilization - y.baseline_utilization);
+    });
+    if (diffs.size() > kLinkDiffs) diffs.resize(kLinkDiffs);
+    st.links.insert(st.links.end(), diffs.begin(), diffs.end());
   }
 }
 
@@ -58,8 +95,13 @@ std::size_t label_width(const std::vector<std::string>& labels) {
 
 Study run_study(const io::Node& baseline, const std::string& source, const std::vector<std::string>& vary,
                 std::optional<api::NetworkModel> fidelity, unsigned threads) {
+  return run_study(variants(baseline, vary), source, fidelity, threads);
+}
+
+Study run_study(const std::vector<Variant>& variants, const std::string& source,
+                std::optional<api::NetworkModel> fidelity, unsigned threads) {
   Study st;
-  for (const auto& v : variants(baseline, vary)) {
+  for (const auto& v : variants) {
     st.labels.push_back(v.label);
     st.scenarios.push_back(io::load_scenario_document(v.document, source + " [" + v.label + "]"));
     if (fidelity) st.scenarios.back().fidelity = *fidelity;
@@ -69,7 +111,7 @@ Study run_study(const io::Node& baseline, const std::string& source, const std::
   for (std::size_t i = 1; i < st.scenarios.size(); ++i) {
     const auto& s = st.scenarios[i];
     if (s.jobs.size() != first.jobs.size() || s.services.size() != first.services.size())
-      throw core::InputError(core::Location{"--vary", 0, 0, st.labels[i]},
+      throw core::InputError(core::Location{"variant", 0, 0, st.labels[i]},
                              "a variant must keep the baseline's jobs and services (or its traffic) to be "
                              "compared with it");
   }
@@ -106,7 +148,9 @@ std::string study_text(const Study& st) {
               "{:<{}} {:<12} {:>11.3f} {:>+8.1f}% {:>+11.2f} {:>+8.1f}% {:>6.1f}% {:>11.0f} {:>12.2f}{}\n",
               st.labels[i], w, d.job, d.iteration_s, d.vs_baseline_pct, d.cost_vs_baseline_usd_per_hour,
               d.vs_ideal_pct, 100 * d.gpu_utilization, d.tokens_per_s, d.network_cost_usd_per_hour,
-              d.complete ? "" : "  INCOMPLETE");
+              !d.down.empty() ? fmt::format("  DOWN: {}", d.down)
+              : d.complete    ? ""
+                              : "  INCOMPLETE");
       for (const auto& d : st.services)
         if (d.variant == i)
           s += fmt::format("{:<{}} {:<12} TTFT p99 {:.1f} ms ({:+.1f}%), TPOT p99 {:.2f} ms ({:+.1f}%), {}\n",
@@ -160,6 +204,108 @@ std::string study_csv(const Study& st) {
                        quoted(st.labels[d.variant]), d.flows, d.flows_completed, d.fct_p50_us, d.fct_p99_us,
                        d.fct_max_us, d.drops, d.pause_frames, d.p99_vs_baseline_pct);
   }
+  return s;
+}
+
+std::string whatif_text(const Study& st, std::size_t top) {
+  std::vector<std::size_t> order(st.scenarios.size() - 1);
+  std::iota(order.begin(), order.end(), std::size_t{1});
+  std::vector<double> p99(st.scenarios.size(), 0.0);
+  for (const auto& f : st.flows) p99[f.variant] = f.p99_vs_baseline_pct;
+  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+    return st.assessed ? st.damage_usd_per_hour[a] > st.damage_usd_per_hour[b] : p99[a] > p99[b];
+  });
+  const std::size_t shown = top == 0 ? order.size() : std::min(top, order.size());
+  std::size_t w = 8;
+  for (std::size_t k = 0; k < shown; ++k) w = std::max(w, st.labels[order[k]].size());
+  auto link_text = [&](std::size_t v) -> std::string {
+    for (const auto& l : st.links)
+      if (l.variant == v)
+        return fmt::format("{} {:.1f}% -> {:.1f}%", l.port, 100 * l.baseline_utilization,
+                           100 * l.utilization);
+    return "";
+  };
+  std::string s = fmt::format(
+      "whatif       {} at {} level: the baseline and {} variants, {}\n", st.scenarios.front().name,
+      st.scenarios.front().fidelity == api::NetworkModel::kFlow ? "flow" : "packet", order.size(),
+      st.assessed ? "ranked by what each costs per hour against the baseline"
+                  : "ranked by the change in p99 flow completion time");
+  for (const auto& f : st.scenarios.front().faults.applied) s += fmt::format("baseline     fault {}\n", f);
+  if (st.assessed) {
+    for (const auto& d : st.jobs)
+      if (d.variant == 0)
+        s += fmt::format("baseline     {}: {}\n", d.job,
+                         d.down.empty()
+                             ? fmt::format("iteration {:.3f} s, {:.0f} tokens/s, {:.1f}% GPU utilization",
+                                           d.iteration_s, d.tokens_per_s, 100 * d.gpu_utilization)
+                             : "DOWN: " + d.down);
+    for (const auto& d : st.services)
+      if (d.variant == 0)
+        s += fmt::format("baseline     {}: TTFT p99 {:.1f} ms, TPOT p99 {:.2f} ms, {}\n", d.service,
+                         d.ttft_p99_ms, d.tpot_p99_ms,
+                         d.objectives_met ? "objectives met" : "objectives MISSED");
+    s += fmt::format("{:>4}  {:<{}} {:>10}  {:<12} {:>11} {:>8} {:>10}  {}\n", "rank", "variant", w,
+                     "$/h lost", "workload", "iteration s", "vs base", "tokens/s",
+                     "link that changed most (utilization)");
+    for (std::size_t k = 0; k < shown; ++k) {
+      const std::size_t v = order[k];
+      bool first = true;
+      auto lead = [&]() {
+        const std::string l = first ? fmt::format("{:>4}  {:<{}} {:>10.2f}  ", k + 1, st.labels[v], w,
+                                                  st.damage_usd_per_hour[v])
+                                    : fmt::format("{:>4}  {:<{}} {:>10}  ", "", "", w, "");
+        first = false;
+        return l;
+      };
+      for (const auto& d : st.jobs)
+        if (d.variant == v)
+          s += lead() + (d.down.empty() ? fmt::format("{:<12} {:>11.3f} {:>+7.1f}% {:>10.0f}  {}{}\n", d.job,
+                                                      d.iteration_s, d.vs_baseline_pct, d.tokens_per_s,
+                                                      link_text(v), d.complete ? "" : "  INCOMPLETE")
+                                        : fmt::format("{:<12} DOWN: {}\n", d.job, d.down));
+      for (const auto& d : st.services)
+        if (d.variant == v)
+          s += lead() +
+               (d.down.empty()
+                    ? fmt::format("{:<12} TTFT p99 {:.1f} ms ({:+.1f}%), TPOT p99 {:.2f} ms ({:+.1f}%), {}\n",
+                                  d.service, d.ttft_p99_ms, d.ttft_vs_baseline_pct, d.tpot_p99_ms,
+                                  d.tpot_vs_baseline_pct,
+                                  d.objectives_met ? "objectives met" : "objectives MISSED")
+                    : fmt::format("{:<12} DOWN: {}\n", d.service, d.down));
+    }
+  } else {
+    s += fmt::format("{:>4}  {:<{}} {:>9} {:>11} {:>8} {:>8} {:>8}  {}\n", "rank", "variant", w, "flows",
+                     "FCT p99 us", "vs base", "drops", "pauses", "link that changed most (utilization)");
+    for (const auto& f : st.flows)
+      if (f.variant == 0)
+        s += fmt::format("baseline     {}/{} flows, FCT p99 {:.2f} us\n", f.flows_completed, f.flows,
+                         f.fct_p99_us);
+    for (std::size_t k = 0; k < shown; ++k)
+      for (const auto& f : st.flows)
+        if (f.variant == order[k])
+          s += fmt::format("{:>4}  {:<{}} {:>4}/{:<4} {:>11.2f} {:>+7.1f}% {:>8} {:>8}  {}\n", k + 1,
+                           st.labels[f.variant], w, f.flows_completed, f.flows, f.fct_p99_us,
+                           f.p99_vs_baseline_pct, f.drops, f.pause_frames, link_text(f.variant));
+  }
+  if (shown < order.size()) {
+    std::size_t unchanged = 0;
+    for (std::size_t k = shown; k < order.size(); ++k)
+      unchanged += (st.assessed ? st.damage_usd_per_hour[order[k]] : p99[order[k]]) < 0.005 ? 1 : 0;
+    s +=
+        fmt::format("      ... {} more variants (all in whatif.csv), {} of them costing nothing measurable\n",
+                    order.size() - shown, unchanged);
+  }
+  s += fmt::format("run cost     {} runs in {:.2f} s wall ({:.2f} s if run one after another)\n",
+                   st.scenarios.size(), st.wall_seconds, st.serial_seconds);
+  return s;
+}
+
+std::string links_csv(const Study& st) {
+  std::string s =
+      "variant,port,utilization,baseline_utilization,mean_queue_bytes,baseline_mean_queue_bytes\n";
+  for (const auto& l : st.links)
+    s += fmt::format("{},{},{:.6f},{:.6f},{:.1f},{:.1f}\n", l.variant, l.port, l.utilization,
+                     l.baseline_utilization, l.mean_queue_bytes, l.baseline_mean_queue_bytes);
   return s;
 }
 

@@ -28,6 +28,7 @@ struct JobDiff {
   double tokens_per_s = 0;
   double network_cost_usd_per_hour = 0;
   bool complete = true;
+  std::string down;  // why the job cannot run in this variant (a fault took a GPU out); then all is lost
 };
 
 // One inference service of one variant against the baseline's.
@@ -38,6 +39,7 @@ struct ServiceDiff {
   double tpot_p99_ms = 0, tpot_vs_baseline_pct = 0;
   bool objectives_met = false;
   bool complete = true;
+  std::string down;
 };
 
 // One simulated variant's flows against the baseline's.
@@ -46,6 +48,15 @@ struct FlowDiff {
   std::size_t flows = 0, flows_completed = 0;
   double fct_p50_us = 0, fct_p99_us = 0, fct_max_us = 0, p99_vs_baseline_pct = 0;
   std::uint64_t drops = 0, pause_frames = 0;
+};
+
+// One port whose load or queue changed most in a variant, against the same port in the baseline (ports
+// are matched by name; a port of a failed link has no counterpart and is left out).
+struct LinkDiff {
+  std::size_t variant = 0;
+  std::string port;
+  double utilization = 0, baseline_utilization = 0;
+  double mean_queue_bytes = 0, baseline_mean_queue_bytes = 0;
 };
 
 struct Study {
@@ -58,12 +69,21 @@ struct Study {
   std::vector<JobDiff> jobs;
   std::vector<ServiceDiff> services;
   std::vector<FlowDiff> flows;
+  std::vector<LinkDiff> links;  // per variant, its kLinkDiffs ports of largest utilization change
+  // Per variant, what it costs per hour against the baseline: the jobs' GPU time lost (all of a job that
+  // is down), plus the GPUs of every service that is down or misses an objective the baseline meets.
+  std::vector<double> damage_usd_per_hour;
   double wall_seconds = 0;
   double serial_seconds = 0;  // the runs' own wall times added up
 };
 
-// Loads every variant of `baseline` (`source` names it in errors), with `fidelity` overriding each
-// scenario's when given, and runs them on `threads` threads (0 = one per core).
+inline constexpr std::size_t kLinkDiffs = 3;
+
+// Loads every variant (the first is the baseline; `source` names it in errors), with `fidelity`
+// overriding each scenario's when given, and runs them on `threads` threads (0 = one per core).
+Study run_study(const std::vector<Variant>& variants, const std::string& source,
+                std::optional<api::NetworkModel> fidelity, unsigned threads);
+// The same for the variants of `--vary PATH=V1,V2,...` (see variants()).
 Study run_study(const io::Node& baseline, const std::string& source, const std::vector<std::string>& vary,
                 std::optional<api::NetworkModel> fidelity, unsigned threads);
 
@@ -71,5 +91,10 @@ Study run_study(const io::Node& baseline, const std::string& source, const std::
 std::string study_text(const Study& study);
 // One line per variant (and job or service): the figures of the table, for scripts.
 std::string study_csv(const Study& study);
+// The what-if answer: the variants ranked by damage (worst first, at most `top` of them, 0 = all), each
+// job's and service's change against the baseline and the links whose load changed most.
+std::string whatif_text(const Study& study, std::size_t top);
+// Every variant's link changes (LinkDiff), for scripts.
+std::string links_csv(const Study& study);
 
 }  // namespace aifabric::whatif

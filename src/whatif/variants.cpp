@@ -30,10 +30,11 @@ std::vector<std::string> split_values(const std::string& s) {
 
 }  // namespace
 
-void apply_override(io::Node& root, const std::string& path, const std::string& value) {
-  const core::Location where{"--vary", 0, 0, path};
+void apply_override(io::Node& root, const std::string& path, const std::string& value,
+                    const std::string& flag) {
+  const core::Location where{flag, 0, 0, path};
   if (path.empty()) throw InputError(where, "expected a path to a value before '='");
-  io::Node replacement = io::read_yaml(value, "--vary " + path);
+  io::Node replacement = io::read_yaml(value, flag + " " + path);
   // Walk the path, one key or [index] at a time, creating missing mapping keys.
   io::Node* cur = &root;
   std::size_t i = 0;

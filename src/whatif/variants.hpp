@@ -10,8 +10,9 @@ namespace aifabric::whatif {
 // "{kind: ecmp}"). The path is written as in error messages: dotted keys and [i] for list items
 // ("fabric.load_balancing", "traffic[0].size_bytes"). Missing mapping keys are created; the loader then
 // checks the result. A malformed path, an index past a list's end or a key under a scalar is a
-// core::InputError for the field "--vary PATH".
-void apply_override(io::Node& root, const std::string& path, const std::string& value);
+// core::InputError for the field "FLAG PATH" (the command-line flag that asked for it).
+void apply_override(io::Node& root, const std::string& path, const std::string& value,
+                    const std::string& flag = "--vary");
 
 // One scenario of a what-if study: its label ("baseline", "fabric.load_balancing=spray ...") and document.
 struct Variant {

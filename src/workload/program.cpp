@@ -1,6 +1,7 @@
 #include "workload/program.hpp"
 
 #include <algorithm>
+#include <cmath>
 
 #include "core/error.hpp"
 
@@ -15,6 +16,13 @@ std::uint32_t Program::add_transfer(std::uint32_t src, std::uint32_t dst, std::u
 std::uint32_t Program::add_compute(std::uint32_t gpu, core::TimePs duration, std::uint32_t tag) {
   ops_.push_back(Op{OpKind::kCompute, gpu, gpu, 0, duration, tag});
   return static_cast<std::uint32_t>(ops_.size() - 1);
+}
+
+void Program::scale_compute(const std::vector<double>& factor, std::uint32_t tag) {
+  for (auto& o : ops_)
+    if (o.kind == OpKind::kCompute && o.tag == tag && o.duration > 0 && o.src < factor.size() &&
+        factor[o.src] != 1.0)
+      o.duration = static_cast<core::TimePs>(std::llround(static_cast<double>(o.duration) * factor[o.src]));
 }
 
 std::uint32_t Program::add_group(const std::vector<std::pair<std::uint32_t, std::uint32_t>>& members,

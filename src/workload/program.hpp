@@ -82,6 +82,10 @@ class Program {
   static std::uint64_t ring_block(const RingSpec& ring, std::uint32_t k, std::uint32_t i);
   // `after` starts only when `before` has finished. kNone as `before` is ignored.
   void depend(std::uint32_t before, std::uint32_t after);
+  // Every compute op tagged `tag` with work on GPU g takes factor[g] times longer (a straggler); GPUs past
+  // the end of `factor`, and ops of other tags (NVLink transfers in closed form, arrivals), are unchanged.
+  // Before finalize().
+  void scale_compute(const std::vector<double>& factor, std::uint32_t tag);
   void finalize();
 
   std::uint32_t tag(const std::string& name);  // the tag's number, created on first use

@@ -1,0 +1,224 @@
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "io/loaders.hpp"
+#include "io/scenario_schemas.hpp"
+
+namespace aifabric::io {
+
+using core::InputError;
+
+namespace {
+
+// The keys each kind of fault takes besides `kind`.
+const std::set<std::string>& keys_for(FaultKind k) {
+  static const std::set<std::string> link = {"kind", "a", "b"}, sw = {"kind", "node"},
+                                     nic = {"kind", "node", "gpu"},
+                                     degraded = {"kind", "a", "b", "rate_gbps"},
+                                     straggler = {"kind", "gpu", "server", "factor"};
+  switch (k) {
+    case FaultKind::kLinkDown:
+      return link;
+    case FaultKind::kSwitchDown:
+      return sw;
+    case FaultKind::kNicDown:
+      return nic;
+    case FaultKind::kLinkDegraded:
+      return degraded;
+    case FaultKind::kStraggler:
+      return straggler;
+  }
+  return link;
+}
+
+struct Parsed {
+  FaultEntry entry;
+  std::string field;
+  const Node* node;
+};
+
+std::vector<Parsed> parse_faults(const Node& faults, const ParseContext& ctx) {
+  std::vector<Parsed> out;
+  if (!faults) return out;
+  if (!faults.is_sequence())
+    throw InputError(ctx.at(faults, "faults"),
+                     "expected a list of faults ({kind: link_down, a: ..., b: ...})");
+  for (std::size_t i = 0; i < faults.size(); ++i) {
+    const std::string f = fmt::format("faults[{}]", i);
+    require_map(faults[i], ctx, f);
+    if (!faults[i]["kind"])
+      throw InputError(ctx.at(faults[i], f + ".kind"),
+                       "missing; expected link_down, switch_down, nic_down, link_degraded or straggler");
+    Parsed p{parse_with_defaults(fault_schema(), faults[i], ctx, f), f, &faults[i]};
+    const auto& allowed = keys_for(p.entry.kind);
+    const std::string kind = read_string(faults[i]["kind"], ctx, f + ".kind");
+    for (const auto& key : keys_of(fault_schema().docs("")))
+      if (faults[i][key] && allowed.count(key) == 0)
+        throw InputError(ctx.at(faults[i][key], f + "." + key),
+                         fmt::format("not a key of a {} fault (it takes {})", kind, [&] {
+                           std::string k;
+                           for (const auto& a : allowed)
+                             if (a != "kind") k += (k.empty() ? "" : ", ") + a;
+                           return k;
+                         }()));
+    out.push_back(std::move(p));
+  }
+  return out;
+}
+
+std::uint32_t named(const topo::TopologySpec& t, const Node& entry, const std::string& key,
+                    const std::string& value, const ParseContext& ctx, const std::string& field) {
+  if (value.empty()) throw InputError(ctx.at(entry, field + "." + key), "missing; expected a node name");
+  for (std::uint32_t i = 0; i < t.nodes.size(); ++i)
+    if (t.nodes[i].name == value) return i;
+  throw InputError(ctx.at(entry[key], field + "." + key), fmt::format("no node named '{}'", value));
+}
+
+std::uint32_t host_index(const topo::TopologySpec& t, std::uint32_t node) {
+  return static_cast<std::uint32_t>(std::find(t.hosts.begin(), t.hosts.end(), node) - t.hosts.begin());
+}
+
+topo::LinkSpec& link_between(topo::TopologySpec& t, const Parsed& p, std::uint32_t& a, std::uint32_t& b,
+                             const ParseContext& ctx) {
+  a = named(t, *p.node, "a", p.entry.a, ctx, p.field);
+  b = named(t, *p.node, "b", p.entry.b, ctx, p.field);
+  auto it = std::find_if(t.links.begin(), t.links.end(), [&](const topo::LinkSpec& l) {
+    return (l.a == a && l.b == b) || (l.a == b && l.b == a);
+  });
+  if (it == t.links.end())
+    throw InputError(ctx.at(*p.node, p.field),
+                     fmt::format("no link between '{}' and '{}'", t.nodes[a].name, t.nodes[b].name));
+  return *it;
+}
+
+}  // namespace
+
+void apply_topology_faults(const Node& faults, topo::TopologySpec& t, std::vector<std::string>& applied,
+                           const ParseContext& ctx) {
+  std::vector<std::uint32_t> down;
+  auto take_down = [&](std::uint32_t node) { down.push_back(host_index(t, node)); };
+  for (const auto& p : parse_faults(faults, ctx)) {
+    const auto& e = p.entry;
+    switch (e.kind) {
+      case FaultKind::kLinkDown: {
+        std::uint32_t a = 0, b = 0;
+        topo::LinkSpec& l = link_between(t, p, a, b, ctx);
+        // A host's only link down is its NIC's: the host goes out of service and keeps the link.
+        const bool host_link =
+            t.nodes[a].kind == topo::NodeKind::kHost || t.nodes[b].kind == topo::NodeKind::kHost;
+        applied.push_back(fmt::format("link_down {}-{}{}", t.nodes[a].name, t.nodes[b].name,
+                                      host_link ? " (its host out of service)" : ""));
+        if (host_link) {
+          take_down(t.nodes[a].kind == topo::NodeKind::kHost ? a : b);
+        } else {
+          t.links.erase(t.links.begin() + (&l - t.links.data()));
+          t.layered = false;
+        }
+        break;
+      }
+      case FaultKind::kSwitchDown: {
+        const std::uint32_t s = named(t, *p.node, "node", e.node, ctx, p.field);
+        if (t.nodes[s].kind != topo::NodeKind::kSwitch)
+          throw InputError(ctx.at((*p.node)["node"], p.field + ".node"),
+                           fmt::format("'{}' is a host; a failed NIC is a nic_down fault", e.node));
+        std::size_t removed = 0, hosts = 0;
+        std::vector<topo::LinkSpec> kept;
+        for (const auto& l : t.links) {
+          const bool touches = l.a == s || l.b == s;
+          const std::uint32_t other = l.a == s ? l.b : l.a;
+          if (touches && t.nodes[other].kind == topo::NodeKind::kHost) {
+            take_down(other);
+            ++hosts;
+          }
+          if (touches && t.nodes[other].kind == topo::NodeKind::kSwitch) {
+            ++removed;
+          } else {
+            kept.push_back(l);
+          }
+        }
+        t.links = std::move(kept);
+        t.layered = false;
+        applied.push_back(fmt::format("switch_down {} ({} switch links{})", e.node, removed,
+                                      hosts ? fmt::format(", {} hosts out of service", hosts) : ""));
+        break;
+      }
+      case FaultKind::kNicDown: {
+        if ((e.gpu >= 0) == !e.node.empty())
+          throw InputError(ctx.at(*p.node, p.field), "expected the host: one of gpu or node");
+        std::uint32_t n = 0;
+        if (e.gpu >= 0) {
+          if (static_cast<std::size_t>(e.gpu) >= t.hosts.size())
+            throw InputError(ctx.at((*p.node)["gpu"], p.field + ".gpu"),
+                             fmt::format("the topology has {} hosts, got {}", t.hosts.size(), e.gpu));
+          n = t.hosts[static_cast<std::size_t>(e.gpu)];
+        } else {
+          n = named(t, *p.node, "node", e.node, ctx, p.field);
+          if (t.nodes[n].kind != topo::NodeKind::kHost)
+            throw InputError(
+                ctx.at((*p.node)["node"], p.field + ".node"),
+                fmt::format("'{}' is a switch; expected a host (a failed switch is switch_down)", e.node));
+        }
+        take_down(n);
+        applied.push_back(fmt::format("nic_down {}", t.nodes[n].name));
+        break;
+      }
+      case FaultKind::kLinkDegraded: {
+        std::uint32_t a = 0, b = 0;
+        topo::LinkSpec& l = link_between(t, p, a, b, ctx);
+        if (!(*p.node)["rate_gbps"])
+          throw InputError(ctx.at(*p.node, p.field + ".rate_gbps"), "missing; expected the degraded rate");
+        if (!(e.rate_gbps >= 0.001 && e.rate_gbps < l.params.rate_gbps))
+          throw InputError(ctx.at((*p.node)["rate_gbps"], p.field + ".rate_gbps"),
+                           fmt::format("expected a rate in [0.001, {}) Gbit/s, below the link's line rate, "
+                                       "got {}",
+                                       l.params.rate_gbps, e.rate_gbps));
+        applied.push_back(fmt::format("link_degraded {}-{} {} -> {} Gbit/s", t.nodes[a].name, t.nodes[b].name,
+                                      l.params.rate_gbps, e.rate_gbps));
+        l.params.rate_gbps = e.rate_gbps;
+        break;
+      }
+      case FaultKind::kStraggler:
+        break;  // apply_compute_faults, once the cluster is known
+    }
+  }
+  std::sort(down.begin(), down.end());
+  down.erase(std::unique(down.begin(), down.end()), down.end());
+  t.down_hosts = std::move(down);
+  const auto cut = topo::cut_off_hosts(t);
+  if (!cut.empty()) {
+    applied.push_back(fmt::format("{} hosts cut off from the fabric (first: {}), out of service", cut.size(),
+                                  t.nodes[t.hosts[cut.front()]].name));
+    t.down_hosts.insert(t.down_hosts.end(), cut.begin(), cut.end());
+    std::sort(t.down_hosts.begin(), t.down_hosts.end());
+  }
+}
+
+void apply_compute_faults(const Node& faults, api::Scenario& sc, const ParseContext& ctx) {
+  for (const auto& p : parse_faults(faults, ctx)) {
+    const auto& e = p.entry;
+    if (e.kind != FaultKind::kStraggler) continue;
+    if (sc.cluster.gpus == 0)
+      throw InputError(ctx.at(*p.node, p.field), "a straggler needs GPUs: the scenario has no cluster");
+    if ((e.gpu >= 0) == (e.server >= 0))
+      throw InputError(ctx.at(*p.node, p.field), "expected one of gpu or server");
+    if (!(*p.node)["factor"])
+      throw InputError(ctx.at(*p.node, p.field + ".factor"),
+                       "missing; expected how many times longer compute takes (> 1)");
+    const std::uint32_t per = e.gpu >= 0 ? 1 : sc.cluster.gpus_per_server;
+    const std::int64_t first = e.gpu >= 0 ? e.gpu : e.server * static_cast<std::int64_t>(per);
+    if (first + per > static_cast<std::int64_t>(sc.cluster.gpus))
+      throw InputError(ctx.at(e.gpu >= 0 ? (*p.node)["gpu"] : (*p.node)["server"],
+                              p.field + (e.gpu >= 0 ? ".gpu" : ".server")),
+                       e.gpu >= 0 ? fmt::format("the cluster has {} GPUs, got {}", sc.cluster.gpus, e.gpu)
+                                  : fmt::format("the cluster has {} servers, got {}",
+                                                sc.cluster.gpus / sc.cluster.gpus_per_server, e.server));
+    auto& f = sc.faults.compute_factor;
+    if (f.empty()) f.assign(sc.cluster.gpus, 1.0);
+    for (std::uint32_t g = 0; g < per; ++g) f[static_cast<std::size_t>(first) + g] *= e.factor;
+    sc.faults.applied.push_back(e.gpu >= 0 ? fmt::format("straggler gpu {} x{}", e.gpu, e.factor)
+                                           : fmt::format("straggler server {} x{}", e.server, e.factor));
+  }
+}
+
+}  // namespace aifabric::io
