@@ -19,9 +19,12 @@
 #include "io/scenario_schemas.hpp"
 #include "io/writers.hpp"
 #include "io/yaml_reader.hpp"
+#include "ops/diagnose.hpp"
 #include "plan/planner.hpp"
 #include "plan/render.hpp"
 #include "plan/request.hpp"
+#include "telemetry/export.hpp"
+#include "telemetry/ingest.hpp"
 #include "whatif/changes.hpp"
 #include "whatif/study.hpp"
 
@@ -59,10 +62,43 @@ int simulate(const std::string& scenario, const std::string& out, std::int64_t s
   aifabric::io::ResultFolder folder(out, "simulate " + scenario);
   const auto result = aifabric::api::run(sc);
   aifabric::io::write_results(folder.staging(), sc, result);
+  const auto telemetry = aifabric::telemetry::from_run(sc, result);
+  if (!telemetry.series.empty()) {
+    aifabric::io::write_file_atomic(folder.staging() + "/metrics.om",
+                                    aifabric::telemetry::openmetrics_text(telemetry));
+    aifabric::io::write_file_atomic(folder.staging() + "/telemetry.csv",
+                                    aifabric::telemetry::csv_text(telemetry));
+  }
   folder.commit();
   std::cout << aifabric::io::human_summary(sc, result);
   std::cout << "results      " << out << "/summary.json, flows.csv, ports.csv"
-            << (sc.run.sample_interval_ps > 0 ? ", timeseries.csv" : "") << "\n";
+            << (sc.run.sample_interval_ps > 0 ? ", timeseries.csv" : "")
+            << (telemetry.series.empty() ? "" : ", metrics.om, telemetry.csv") << "\n";
+  return 0;
+}
+
+int diagnose(const std::string& path, const std::string& format, const std::string& map,
+             const std::string& out) {
+  const auto mapping = map.empty() ? aifabric::telemetry::Mapping{} : aifabric::telemetry::load_mapping(map);
+  auto fmt_of = aifabric::telemetry::Format::kAuto;
+  if (format == "openmetrics") fmt_of = aifabric::telemetry::Format::kOpenMetrics;
+  if (format == "prometheus") fmt_of = aifabric::telemetry::Format::kPrometheus;
+  if (format == "csv") fmt_of = aifabric::telemetry::Format::kCsv;
+  std::optional<aifabric::io::ResultFolder> folder;
+  if (!out.empty()) folder.emplace(out, "diagnose " + path);
+  const auto data = aifabric::telemetry::read_telemetry_file(path, fmt_of, mapping);
+  if (data.series.empty())
+    throw aifabric::core::InputError(
+        aifabric::core::Location{path, 0, 0, "TELEMETRY"},
+        "no aifabric port metric in the file (a mapping file, --map, names other "
+        "fabrics' counters; docs/telemetry.md)");
+  const auto d = aifabric::ops::diagnose(data);
+  std::cout << aifabric::ops::diagnosis_text(d);
+  if (folder) {
+    aifabric::io::write_file_atomic(folder->staging() + "/diagnosis.json", aifabric::ops::diagnosis_json(d));
+    folder->commit();
+    std::cout << "results      " << out << "/diagnosis.json\n";
+  }
   return 0;
 }
 
@@ -338,6 +374,21 @@ int main(int argc, char** argv) {
                  "packet (every packet) or flow (fluid flows, max-min): overrides every variant's")
       ->check(CLI::IsMember({"packet", "flow"}));
 
+  auto* dg = app.add_subcommand(
+      "diagnose",
+      "Find what is wrong in a fabric's port telemetry (the twin's metrics.om or telemetry.csv, or a real "
+      "fabric's OpenMetrics, Prometheus or CSV dump): links, switches and NICs down, links below their "
+      "group's speed, congestion hot spots and incast, ECMP imbalance; each finding with its location, "
+      "evidence and first time seen.");
+  std::string telemetry_path, telemetry_format, telemetry_map, diagnose_out;
+  dg->add_option("telemetry", telemetry_path, "Telemetry file (.om OpenMetrics, .prom Prometheus text, .csv)")
+      ->required();
+  dg->add_option("--format", telemetry_format, "openmetrics, prometheus or csv (default: by the file name)")
+      ->check(CLI::IsMember({"openmetrics", "prometheus", "csv"}));
+  dg->add_option("--map", telemetry_map,
+                 "YAML mapping of other counter names onto aifabric's (docs/telemetry.md)");
+  dg->add_option("--out", diagnose_out, "Folder for diagnosis.json");
+
   auto* pl =
       app.add_subcommand("plan",
                          "Design the fabric for the scenario's plan section and portfolio: every "
@@ -371,6 +422,7 @@ int main(int argc, char** argv) {
     if (*sw) return sweep(scenario, vary, sweep_out, threads, sweep_fidelity);
     if (*wi) return whatif(scenario, changes, whatif_out, threads, whatif_fidelity, whatif_top);
     if (*pl) return plan(scenario, plan_out, plan_threads);
+    if (*dg) return diagnose(telemetry_path, telemetry_format, telemetry_map, diagnose_out);
     if (*params) {
       std::cout << aifabric::plan::parameter_reference_markdown();
       return 0;

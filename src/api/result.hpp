@@ -21,6 +21,7 @@ struct Result {
   std::vector<net::FlowResult> flows;
   std::vector<net::PortReport> ports;
   std::vector<net::SeriesRow> series;
+  std::vector<net::PortSample> port_samples;  // telemetry.counters, packet level
   std::vector<net::Simulation::BufferPeak> buffers;
   net::ByteLedger ledger;
   net::InvariantReport invariants;

@@ -95,6 +95,7 @@ Result run(const Scenario& sc) {
     r.flows = sim.flow_results();
     r.ports = sim.port_reports();
     r.series = sim.series();
+    r.port_samples = sim.port_samples();
     r.buffers = sim.buffer_peaks();
     r.ledger = sim.ledger();
     r.invariants = sim.invariants();

@@ -112,6 +112,7 @@ void apply_topology_faults(const Node& faults, topo::TopologySpec& t, std::vecto
         if (host_link) {
           take_down(t.nodes[a].kind == topo::NodeKind::kHost ? a : b);
         } else {
+          t.failed_links.push_back(l);
           t.links.erase(t.links.begin() + (&l - t.links.data()));
           t.layered = false;
         }
@@ -133,6 +134,7 @@ void apply_topology_faults(const Node& faults, topo::TopologySpec& t, std::vecto
           }
           if (touches && t.nodes[other].kind == topo::NodeKind::kSwitch) {
             ++removed;
+            t.failed_links.push_back(l);
           } else {
             kept.push_back(l);
           }

@@ -55,6 +55,10 @@ api::Scenario load_scenario_document(const Node& root, const std::string& source
   sc.run.stop_ps = top.stop_ps;
   const Telemetry tel = parse_with_defaults(telemetry_schema(), root["telemetry"], ctx, "telemetry");
   sc.run.sample_interval_ps = tel.sample_ps;
+  sc.run.sample_counters = tel.counters;
+  if (tel.counters && tel.sample_ps == 0)
+    throw InputError(ctx.at(root["telemetry"]["counters"], "telemetry.counters"),
+                     "needs telemetry.sample_interval_us > 0: counters are sampled at that interval");
   sc.run.check_interval_ps = tel.check_ps;
   sc.top_ports = tel.top_ports;
   sc.fabric = load_fabric(root["fabric"], ctx);

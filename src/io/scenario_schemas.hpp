@@ -32,6 +32,7 @@ struct Telemetry {
   core::TimePs sample_ps;
   core::TimePs check_ps;
   std::uint32_t top_ports;
+  bool counters;
 };
 
 struct FabricTop {

@@ -103,6 +103,7 @@ struct RunOptions {
   std::uint64_t seed = 1;
   core::TimePs stop_ps = 0;             // hard stop; 0 = none (the run ends when every flow completes)
   core::TimePs sample_interval_ps = 0;  // time-series sampling; 0 = off
+  bool sample_counters = false;         // at each sample, every port's counters too (PortSample)
   core::TimePs check_interval_ps = 0;   // invariant checks (conservation, buffers, credits); 0 = off
   // Called every kProgressEvents events with the simulated time and the events so far, for a caller that
   // shows a long run's progress; empty = none. Not a scenario value.

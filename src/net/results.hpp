@@ -60,6 +60,18 @@ struct SeriesRow {
   std::uint64_t queue_bytes;
 };
 
+// One port's cumulative counters at one sampling time (telemetry.counters): what a switch's counter
+// poll reads. Counters count from the start of the run; queue_bytes is the depth at the sample and
+// watermark_bytes the deepest since the start (SONiC's persistent watermark).
+struct PortSample {
+  core::TimePs time_ps = 0;
+  std::uint32_t port = 0;
+  std::uint64_t tx_bytes = 0, tx_packets = 0, drops = 0, ecn_marks = 0;
+  std::uint64_t pause_sent = 0, resume_sent = 0, pause_received = 0;
+  core::TimePs paused_ps = 0;
+  std::uint64_t queue_bytes = 0, watermark_bytes = 0;
+};
+
 // Totals for conservation: every data payload byte a NIC put on the wire is delivered, dropped, or in flight.
 struct ByteLedger {
   std::uint64_t injected = 0;

@@ -871,6 +871,13 @@ void Simulation::on_sample() {
     const std::uint64_t sent = ports_[p].k.tx_bytes - series_last_tx_[p];
     series_last_tx_[p] = ports_[p].k.tx_bytes;
     const std::uint64_t q = ports_[p].queue_bytes[kControl] + ports_[p].queue_bytes[kData];
+    if (opt_.sample_counters) {
+      const auto& k = ports_[p].k;
+      port_samples_.push_back({now, p, k.tx_bytes, k.tx_packets, k.drops[kControl] + k.drops[kData],
+                               k.ecn_marks, k.pause_sent, k.resume_sent, k.pause_received,
+                               k.paused_ps + (k.pause_started >= 0 ? now - k.pause_started : 0), q,
+                               std::max(k.max_queue_bytes[kControl], k.max_queue_bytes[kData])});
+    }
     if (sent == 0 && q == 0) continue;
     series_.push_back(
         {now, p, static_cast<double>(sent) * 8.0 / (static_cast<double>(ports_[p].rate_bps) * interval_s),

@@ -60,6 +60,7 @@ class Simulation {
   std::vector<FlowResult> flow_results() const;
   std::vector<PortReport> port_reports() const;
   const std::vector<SeriesRow>& series() const { return series_; }
+  const std::vector<PortSample>& port_samples() const { return port_samples_; }
   ByteLedger ledger() const;
   const InvariantReport& invariants() const { return invariants_; }
   // Highest buffer occupancy each switch reached, and its buffer size (bytes), by switch node order.
@@ -243,6 +244,7 @@ class Simulation {
   ByteLedger ledger_;
   InvariantReport invariants_;
   std::vector<SeriesRow> series_;
+  std::vector<PortSample> port_samples_;
   std::vector<std::uint64_t> series_last_tx_;
   core::TimePs end_ps_ = 0;
 };

@@ -56,6 +56,8 @@ struct TopologySpec {
   // the rest of the fabric), ascending. They keep their one link, so every engine still has a port for
   // them, but no workload may use them, and they need not reach the other hosts.
   std::vector<std::uint32_t> down_hosts;
+  // Links taken out of service by faults (not simulated; telemetry reports their ports as down).
+  std::vector<LinkSpec> failed_links;
 
   std::uint32_t add_node(std::string name, NodeKind kind, std::string tier, SwitchParams sw = {});
   void add_link(std::uint32_t a, std::uint32_t b, const LinkParams& p, std::string tier,

@@ -1,0 +1,272 @@
+#include "ops/diagnose.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <set>
+
+namespace aifabric::ops {
+
+using telemetry::Series;
+
+namespace {
+
+// Column of each metric in port_metrics() (the declaration order of src/telemetry/dataset.cpp).
+int column(const char* name) {
+  return telemetry::metric_index(name);
+}
+
+struct Port {
+  std::string name, from, to;
+  std::vector<const Series*> metric;  // by metric index; null when absent
+};
+
+// "su0.rail3" -> "su#.rail#": a node's name with its numbers taken out.
+std::string stem(const std::string& s) {
+  std::string out;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] >= '0' && s[i] <= '9') {
+      if (out.empty() || out.back() != '#') out += '#';
+    } else {
+      out += s[i];
+    }
+  }
+  return out;
+}
+
+std::string link_name(const std::string& a, const std::string& b) {
+  return a < b ? fmt::format("link {}-{}", a, b) : fmt::format("link {}-{}", b, a);
+}
+
+int severity_rank(const std::string& s) {
+  return s == "critical" ? 0 : s == "major" ? 1 : 2;
+}
+
+double value_at_end(const Series* s) {
+  return s == nullptr || s->value.empty() ? 0.0 : s->value.back();
+}
+
+}  // namespace
+
+Diagnosis diagnose(const telemetry::Dataset& data, const Rules& rules) {
+  Diagnosis out;
+  out.quality = data.quality;
+  out.samples = data.samples();
+  const std::size_t metrics = telemetry::port_metrics().size();
+  std::map<std::string, Port> ports;
+  for (const auto& s : data.series) {
+    auto& p = ports[s.port];
+    if (p.metric.empty()) {
+      p = {s.port, s.from, s.to, std::vector<const Series*>(metrics, nullptr)};
+    }
+    p.metric[static_cast<std::size_t>(s.metric)] = &s;
+  }
+  out.ports = ports.size();
+  const int kTx = column("aifabric_port_transmit_bytes_total"),
+            kDrops = column("aifabric_port_dropped_packets_total"),
+            kEcn = column("aifabric_port_ecn_marked_packets_total"),
+            kQueue = column("aifabric_port_queue_bytes"),
+            kSpeed = column("aifabric_port_speed_bytes_per_second"), kUp = column("aifabric_port_up");
+  // The sampling interval: the median spacing of the transmit counters' samples.
+  std::vector<double> gaps;
+  for (const auto& [name, p] : ports)
+    if (const Series* tx = p.metric[kTx])
+      for (std::size_t i = 1; i < tx->t_s.size() && gaps.size() < 100000; ++i)
+        gaps.push_back(tx->t_s[i] - tx->t_s[i - 1]);
+  if (!gaps.empty()) {
+    std::nth_element(gaps.begin(), gaps.begin() + static_cast<long>(gaps.size() / 2), gaps.end());
+    out.window_s = gaps[gaps.size() / 2];
+  }
+  // Nodes and their ports; a node with a single port is a host (a NIC), the others switches.
+  std::map<std::string, std::vector<const Port*>> out_ports;
+  for (const auto& [name, p] : ports) out_ports[p.from].push_back(&p);
+  auto is_host = [&](const std::string& node) {
+    const auto it = out_ports.find(node);
+    return it != out_ports.end() && it->second.size() == 1;
+  };
+
+  // 1. Ports down: whole switches, then hosts' links, then links between switches.
+  std::map<std::string, double> down;  // port -> first time seen down
+  for (const auto& [name, p] : ports)
+    if (const Series* up = p.metric[kUp])
+      for (std::size_t i = 0; i < up->value.size(); ++i)
+        if (up->value[i] < 0.5) {
+          down[name] = up->t_s[i];
+          break;
+        }
+  std::set<std::string> explained;
+  for (const auto& [node, list] : out_ports) {
+    if (list.size() < 2) continue;
+    double first = 1e300;
+    bool all = true;
+    for (const Port* p : list) {
+      const auto it = down.find(p->name);
+      all = all && it != down.end();
+      if (it != down.end()) first = std::min(first, it->second);
+    }
+    if (!all) continue;
+    out.findings.push_back({"switch_down", "switch " + node,
+                            fmt::format("all {} ports of {} report aifabric_port_up 0", list.size(), node),
+                            first, "critical"});
+    for (const auto& [name, p] : ports)
+      if (p.from == node || p.to == node) explained.insert(name);
+  }
+  std::set<std::string> links_done;
+  for (const auto& [name, first] : down) {
+    if (explained.count(name)) continue;
+    const Port& p = ports.at(name);
+    const std::string link = link_name(p.from, p.to);
+    if (!links_done.insert(link).second) continue;
+    const bool host_from = is_host(p.from), host_to = is_host(p.to);
+    if (host_from || host_to) {
+      const std::string host = host_from ? p.from : p.to;
+      out.findings.push_back({"nic_down", "host " + host,
+                              fmt::format("{}: aifabric_port_up 0 (the host's only link)", name), first,
+                              "critical"});
+    } else {
+      out.findings.push_back(
+          {"link_down", link, fmt::format("{}: aifabric_port_up 0", name), first, "critical"});
+    }
+  }
+
+  // 2. A port slower than its group's median speed: a link that came up at a lower rate.
+  std::map<std::string, std::vector<const Port*>> groups;
+  for (const auto& [name, p] : ports)
+    if (p.metric[kSpeed] && !down.count(name)) groups[stem(p.from) + "->" + stem(p.to)].push_back(&p);
+  for (const auto& [group, list] : groups) {
+    std::vector<double> speeds;
+    for (const Port* p : list) speeds.push_back(value_at_end(p->metric[kSpeed]));
+    std::nth_element(speeds.begin(), speeds.begin() + static_cast<long>(speeds.size() / 2), speeds.end());
+    const double median = speeds[speeds.size() / 2];
+    for (const Port* p : list) {
+      const Series* sp = p->metric[kSpeed];
+      const double speed = value_at_end(sp);
+      if (!(speed < rules.degraded_speed_fraction * median)) continue;
+      const std::string link = link_name(p->from, p->to);
+      if (!links_done.insert(link).second) continue;
+      double first = sp->t_s.front();
+      for (std::size_t i = 0; i < sp->value.size(); ++i)
+        if (sp->value[i] < rules.degraded_speed_fraction * median) {
+          first = sp->t_s[i];
+          break;
+        }
+      out.findings.push_back({"link_degraded", link,
+                              fmt::format("{}: {:g} Gbit/s where its {} ports' median is {:g} Gbit/s",
+                                          p->name, speed * 8 / 1e9, list.size(), median * 8 / 1e9),
+                              first, "major"});
+    }
+  }
+
+  // 3. Congestion: a port busy and queueing for hot_windows windows in a row.
+  for (const auto& [name, p] : ports) {
+    const Series* tx = p.metric[kTx];
+    if (tx == nullptr || down.count(name) || tx->t_s.size() < 2) continue;
+    const double speed = value_at_end(p.metric[kSpeed]);
+    if (!(speed > 0)) continue;
+    auto delta = [](const Series* s, std::size_t i) {
+      return s == nullptr || i >= s->value.size() ? 0.0 : std::max(0.0, s->value[i] - s->value[i - 1]);
+    };
+    std::size_t run = 0, best = 0, best_start = 0, start = 0;
+    double peak_queue = 0, marks = 0, drops = 0, busiest = 0;
+    for (std::size_t i = 1; i < tx->t_s.size(); ++i) {
+      const double dt = tx->t_s[i] - tx->t_s[i - 1];
+      const double util = dt > 0 ? delta(tx, i) / (dt * speed) : 0;
+      const double queue =
+          p.metric[kQueue] && i < p.metric[kQueue]->value.size() ? p.metric[kQueue]->value[i] : 0;
+      const bool queueing =
+          delta(p.metric[kEcn], i) > 0 || delta(p.metric[kDrops], i) > 0 || queue >= rules.hot_queue_bytes;
+      if (util >= rules.hot_utilization && queueing) {
+        if (run++ == 0) start = i;
+        if (run > best) {
+          best = run;
+          best_start = start;
+        }
+      } else {
+        run = 0;
+      }
+    }
+    if (best < rules.hot_windows) continue;
+    for (std::size_t i = best_start; i < best_start + best; ++i) {
+      const double dt = tx->t_s[i] - tx->t_s[i - 1];
+      busiest = std::max(busiest, dt > 0 ? delta(tx, i) / (dt * speed) : 0);
+      marks += delta(p.metric[kEcn], i);
+      drops += delta(p.metric[kDrops], i);
+      if (p.metric[kQueue] && i < p.metric[kQueue]->value.size())
+        peak_queue = std::max(peak_queue, p.metric[kQueue]->value[i]);
+    }
+    const bool to_host = is_host(p.to);
+    out.findings.push_back({to_host ? "incast" : "hot_spot", "port " + name,
+                            fmt::format("{} windows from {:g} s: up to {:.0f}% busy, {:.0f} ECN marks, "
+                                        "{:.0f} drops, queue up to {:.0f} B{}",
+                                        best, tx->t_s[best_start - 1], 100 * busiest, marks, drops,
+                                        peak_queue, to_host ? fmt::format(" towards host {}", p.to) : ""),
+                            tx->t_s[best_start - 1], drops > 0 ? "major" : "minor"});
+  }
+
+  // 4. ECMP imbalance: a switch's ports towards one group of peers loaded unevenly over the run.
+  std::map<std::pair<std::string, std::string>, std::vector<const Port*>> ecmp;
+  for (const auto& [name, p] : ports)
+    if (!is_host(p.from) && !is_host(p.to) && p.metric[kTx] && !down.count(name))
+      ecmp[{p.from, stem(p.to)}].push_back(&p);
+  for (const auto& [key, list] : ecmp) {
+    if (list.size() < 2) continue;
+    std::vector<double> util;
+    for (const Port* p : list) {
+      const Series* tx = p->metric[kTx];
+      const double span = tx->t_s.back() - tx->t_s.front();
+      const double speed = value_at_end(p->metric[kSpeed]);
+      util.push_back(span > 0 && speed > 0 ? (tx->value.back() - tx->value.front()) / (span * speed) : 0);
+    }
+    double mean = 0;
+    for (double u : util) mean += u / static_cast<double>(util.size());
+    const auto hottest = static_cast<std::size_t>(std::max_element(util.begin(), util.end()) - util.begin());
+    if (mean < rules.imbalance_min_utilization || util[hottest] < rules.imbalance_ratio * mean) continue;
+    out.findings.push_back({"ecmp_imbalance", fmt::format("group {}->{}", key.first, key.second),
+                            fmt::format("{} at {:.0f}% busy, the group's {} members {:.0f}% on average",
+                                        list[hottest]->name, 100 * util[hottest], list.size(), 100 * mean),
+                            list[hottest]->metric[kTx]->t_s.front(), "minor"});
+  }
+
+  std::stable_sort(out.findings.begin(), out.findings.end(), [](const Finding& a, const Finding& b) {
+    if (severity_rank(a.severity) != severity_rank(b.severity))
+      return severity_rank(a.severity) < severity_rank(b.severity);
+    if (a.first_seen_s != b.first_seen_s) return a.first_seen_s < b.first_seen_s;
+    return a.location < b.location;
+  });
+  return out;
+}
+
+std::string diagnosis_text(const Diagnosis& d) {
+  std::string s =
+      fmt::format("diagnose     {} ports, {} samples, every {:g} s: {} finding(s), {} data-quality note(s)\n",
+                  d.ports, d.samples, d.window_s, d.findings.size(), d.quality.size());
+  for (const auto& f : d.findings)
+    s += fmt::format("{:<8} {:<14} {:<34} from {:g} s: {}\n", f.severity, f.kind, f.location, f.first_seen_s,
+                     f.evidence);
+  for (const auto& q : d.quality) s += fmt::format("data     {}: {} (at {:g} s)\n", q.where, q.what, q.t_s);
+  if (d.findings.empty()) s += "healthy      no rule fired\n";
+  return s;
+}
+
+std::string diagnosis_json(const Diagnosis& d) {
+  nlohmann::ordered_json j;
+  j["ports"] = d.ports;
+  j["samples"] = d.samples;
+  j["window_s"] = d.window_s;
+  auto findings = nlohmann::ordered_json::array();
+  for (const auto& f : d.findings)
+    findings.push_back({{"kind", f.kind},
+                        {"location", f.location},
+                        {"severity", f.severity},
+                        {"first_seen_s", f.first_seen_s},
+                        {"evidence", f.evidence}});
+  j["findings"] = findings;
+  auto quality = nlohmann::ordered_json::array();
+  for (const auto& q : d.quality) quality.push_back({{"what", q.what}, {"where", q.where}, {"t_s", q.t_s}});
+  j["data_quality"] = quality;
+  return j.dump(2) + "\n";
+}
+
+}  // namespace aifabric::ops

@@ -1,0 +1,44 @@
+#pragma once
+#include <string>
+#include <vector>
+
+#include "telemetry/dataset.hpp"
+
+namespace aifabric::ops {
+
+// What `aifabric diagnose` looks for in a fabric's port telemetry, the thresholds each rule uses, and
+// why (docs/models/diagnose.md). One declaration serves the detectors and the report.
+struct Rules {
+  double degraded_speed_fraction = 0.99;  // a port below this share of its group's median speed
+  double hot_utilization = 0.8;           // a congested window: at least this busy ...
+  std::size_t hot_windows = 3;      // ... and queueing, this many windows in a row: ECN marks, drops, or
+  double hot_queue_bytes = 100000;  // a standing queue this deep (25 full 4 KB packets, 8 us at 100G)
+  double imbalance_ratio = 1.5;     // ECMP: the busiest member at least this many times the mean ...
+  double imbalance_min_utilization = 0.2;  // ... of a group at least this busy on average
+};
+
+// One finding: what is wrong, where, the counters that show it and when they first did.
+struct Finding {
+  std::string kind;      // link_down, switch_down, nic_down, link_degraded, incast, hot_spot, ecmp_imbalance
+  std::string location;  // "link A-B", "switch S", "host H", "port A->B", "group S->stem"
+  std::string evidence;  // counters and values
+  double first_seen_s = 0;
+  std::string severity;  // critical (capacity lost), major (capacity reduced), minor
+};
+
+struct Diagnosis {
+  std::vector<Finding> findings;  // ordered by severity, then first seen, then location
+  std::vector<telemetry::DataQuality> quality;
+  std::size_t ports = 0, samples = 0;
+  double window_s = 0;  // the sampling interval (median spacing of samples)
+};
+
+// Runs every detector over the telemetry. Ports are grouped by the names of their ends with digits
+// ignored ("su0.rail3->spine12" is in group "su#.rail#->spine#"): the ports of a group are expected to
+// be alike (same speed; an ECMP group's members equally loaded).
+Diagnosis diagnose(const telemetry::Dataset& data, const Rules& rules = {});
+
+std::string diagnosis_text(const Diagnosis& d);
+std::string diagnosis_json(const Diagnosis& d);
+
+}  // namespace aifabric::ops

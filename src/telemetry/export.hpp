@@ -1,0 +1,20 @@
+#pragma once
+#include <string>
+
+#include "api/result.hpp"
+#include "api/scenario.hpp"
+#include "telemetry/dataset.hpp"
+
+namespace aifabric::telemetry {
+
+// The run's telemetry (telemetry.counters): every port's counters at each sample, its line rate, and a
+// down state for the links faults took out of service. Empty when the run sampled no counters.
+Dataset from_run(const api::Scenario& scenario, const api::Result& result);
+
+// OpenMetrics 1.0 text: one family per metric (TYPE, UNIT, HELP), counters as `_total`, base units,
+// timestamps in seconds, `# EOF` last.
+std::string openmetrics_text(const Dataset& data);
+// The same samples as CSV, one line per port and time: time_s,port,from,to and one column per metric.
+std::string csv_text(const Dataset& data);
+
+}  // namespace aifabric::telemetry
