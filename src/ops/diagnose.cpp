@@ -97,6 +97,12 @@ Diagnosis diagnose(const telemetry::Dataset& data, const Rules& rules) {
           break;
         }
   std::set<std::string> explained;
+  // Findings that explain congestion next to them: a link down or slow (its ends), a switch down.
+  struct Root {
+    std::size_t finding;
+    std::string a, b;  // b empty for a switch
+  };
+  std::vector<Root> roots;
   for (const auto& [node, list] : out_ports) {
     if (list.size() < 2) continue;
     double first = 1e300;
@@ -109,7 +115,8 @@ Diagnosis diagnose(const telemetry::Dataset& data, const Rules& rules) {
     if (!all) continue;
     out.findings.push_back({"switch_down", "switch " + node,
                             fmt::format("all {} ports of {} report aifabric_port_up 0", list.size(), node),
-                            first, "critical"});
+                            first, first, "critical"});
+    roots.push_back({out.findings.size() - 1, node, ""});
     for (const auto& [name, p] : ports)
       if (p.from == node || p.to == node) explained.insert(name);
   }
@@ -124,10 +131,11 @@ Diagnosis diagnose(const telemetry::Dataset& data, const Rules& rules) {
       const std::string host = host_from ? p.from : p.to;
       out.findings.push_back({"nic_down", "host " + host,
                               fmt::format("{}: aifabric_port_up 0 (the host's only link)", name), first,
-                              "critical"});
+                              first, "critical"});
     } else {
       out.findings.push_back(
-          {"link_down", link, fmt::format("{}: aifabric_port_up 0", name), first, "critical"});
+          {"link_down", link, fmt::format("{}: aifabric_port_up 0", name), first, first, "critical"});
+      roots.push_back({out.findings.size() - 1, p.from, p.to});
     }
   }
 
@@ -155,11 +163,18 @@ Diagnosis diagnose(const telemetry::Dataset& data, const Rules& rules) {
       out.findings.push_back({"link_degraded", link,
                               fmt::format("{}: {:g} Gbit/s where its {} ports' median is {:g} Gbit/s",
                                           p->name, speed * 8 / 1e9, list.size(), median * 8 / 1e9),
-                              first, "major"});
+                              first, first, "major"});
+      roots.push_back({out.findings.size() - 1, p->from, p->to});
     }
   }
 
   // 3. Congestion: a port busy and queueing for hot_windows windows in a row.
+  struct Hot {
+    Finding finding;
+    const Port* port;
+    double end_s;
+  };
+  std::vector<Hot> hot;
   for (const auto& [name, p] : ports) {
     const Series* tx = p.metric[kTx];
     if (tx == nullptr || down.count(name) || tx->t_s.size() < 2) continue;
@@ -197,18 +212,60 @@ Diagnosis diagnose(const telemetry::Dataset& data, const Rules& rules) {
         peak_queue = std::max(peak_queue, p.metric[kQueue]->value[i]);
     }
     const bool to_host = is_host(p.to);
-    out.findings.push_back({to_host ? "incast" : "hot_spot", "port " + name,
-                            fmt::format("{} windows from {:g} s: up to {:.0f}% busy, {:.0f} ECN marks, "
-                                        "{:.0f} drops, queue up to {:.0f} B{}",
-                                        best, tx->t_s[best_start - 1], 100 * busiest, marks, drops,
-                                        peak_queue, to_host ? fmt::format(" towards host {}", p.to) : ""),
-                            tx->t_s[best_start - 1], drops > 0 ? "major" : "minor"});
+    hot.push_back({{to_host ? "incast" : "hot_spot", "port " + name,
+                    fmt::format("{} windows from {:g} s: up to {:.0f}% busy, {:.0f} ECN marks, "
+                                "{:.0f} drops, queue up to {:.0f} B{}",
+                                best, tx->t_s[best_start - 1], 100 * busiest, marks, drops, peak_queue,
+                                to_host ? fmt::format(" towards host {}", p.to) : ""),
+                    tx->t_s[best_start - 1], tx->t_s[best_start - 1 + rules.hot_windows],
+                    drops > 0 ? "major" : "minor"},
+                   &p,
+                   tx->t_s[best_start - 1 + best]});
   }
+  // Congestion a fault explains is its symptom: on the slow link itself, or on the ports beside a link or
+  // switch that is down or slow (towards the same group of peers, carrying the traffic it no longer
+  // carries); congestion that starts while an incast is under way (the incast first: the root of a congestion
+  // tree fills first) is the incast's.
+  auto fold = [&](Finding& root, const Hot& h) {
+    root.evidence +=
+        fmt::format("; congestion it explains: {} from {:g} s", h.finding.location, h.finding.first_seen_s);
+  };
+  auto beside = [&](const Root& r, const Port& p) {
+    if (r.b.empty())
+      return p.from == r.a || p.to == r.a || stem(p.to) == stem(r.a) || stem(p.from) == stem(r.a);
+    if ((p.from == r.a && p.to == r.b) || (p.from == r.b && p.to == r.a)) return true;
+    return (p.from == r.a && stem(p.to) == stem(r.b)) || (p.from == r.b && stem(p.to) == stem(r.a)) ||
+           (p.to == r.a && stem(p.from) == stem(r.b)) || (p.to == r.b && stem(p.from) == stem(r.a));
+  };
+  std::vector<bool> folded(hot.size(), false);
+  for (std::size_t i = 0; i < hot.size(); ++i)
+    for (const auto& r : roots)
+      if (!folded[i] && beside(r, *hot[i].port)) {
+        fold(out.findings[r.finding], hot[i]);
+        folded[i] = true;
+      }
+  for (std::size_t i = 0; i < hot.size(); ++i) {
+    if (folded[i] || hot[i].finding.kind != "hot_spot") continue;
+    for (auto& in : hot)
+      if (&in != &hot[i] && in.finding.kind == "incast" &&
+          in.finding.first_seen_s <= hot[i].finding.first_seen_s && hot[i].finding.first_seen_s <= in.end_s) {
+        fold(in.finding, hot[i]);
+        folded[i] = true;
+        break;
+      }
+  }
+  for (std::size_t i = 0; i < hot.size(); ++i)
+    if (!folded[i]) out.findings.push_back(hot[i].finding);
 
   // 4. ECMP imbalance: a switch's ports towards one group of peers loaded unevenly over the run.
   std::map<std::pair<std::string, std::string>, std::vector<const Port*>> ecmp;
+  // Only a ToR's (a switch with hosts below) ports up are known to be one equal-cost group without the
+  // topology; a spine's ports down lead to different leaves.
+  std::set<std::string> tors;
   for (const auto& [name, p] : ports)
-    if (!is_host(p.from) && !is_host(p.to) && p.metric[kTx] && !down.count(name))
+    if (is_host(p.from)) tors.insert(p.to);
+  for (const auto& [name, p] : ports)
+    if (tors.count(p.from) && !is_host(p.to) && p.metric[kTx] && !down.count(name))
       ecmp[{p.from, stem(p.to)}].push_back(&p);
   for (const auto& [key, list] : ecmp) {
     if (list.size() < 2) continue;
@@ -226,7 +283,8 @@ Diagnosis diagnose(const telemetry::Dataset& data, const Rules& rules) {
     out.findings.push_back({"ecmp_imbalance", fmt::format("group {}->{}", key.first, key.second),
                             fmt::format("{} at {:.0f}% busy, the group's {} members {:.0f}% on average",
                                         list[hottest]->name, 100 * util[hottest], list.size(), 100 * mean),
-                            list[hottest]->metric[kTx]->t_s.front(), "minor"});
+                            list[hottest]->metric[kTx]->t_s.front(), list[hottest]->metric[kTx]->t_s.back(),
+                            "minor"});
   }
 
   std::stable_sort(out.findings.begin(), out.findings.end(), [](const Finding& a, const Finding& b) {
@@ -243,8 +301,8 @@ std::string diagnosis_text(const Diagnosis& d) {
       fmt::format("diagnose     {} ports, {} samples, every {:g} s: {} finding(s), {} data-quality note(s)\n",
                   d.ports, d.samples, d.window_s, d.findings.size(), d.quality.size());
   for (const auto& f : d.findings)
-    s += fmt::format("{:<8} {:<14} {:<34} from {:g} s: {}\n", f.severity, f.kind, f.location, f.first_seen_s,
-                     f.evidence);
+    s += fmt::format("{:<8} {:<14} {:<34} from {:g} s (rule fired at {:g} s): {}\n", f.severity, f.kind,
+                     f.location, f.first_seen_s, f.detected_s, f.evidence);
   for (const auto& q : d.quality) s += fmt::format("data     {}: {} (at {:g} s)\n", q.where, q.what, q.t_s);
   if (d.findings.empty()) s += "healthy      no rule fired\n";
   return s;
@@ -261,6 +319,7 @@ std::string diagnosis_json(const Diagnosis& d) {
                         {"location", f.location},
                         {"severity", f.severity},
                         {"first_seen_s", f.first_seen_s},
+                        {"detected_s", f.detected_s},
                         {"evidence", f.evidence}});
   j["findings"] = findings;
   auto quality = nlohmann::ordered_json::array();

@@ -22,8 +22,9 @@ struct Finding {
   std::string kind;      // link_down, switch_down, nic_down, link_degraded, incast, hot_spot, ecmp_imbalance
   std::string location;  // "link A-B", "switch S", "host H", "port A->B", "group S->stem"
   std::string evidence;  // counters and values
-  double first_seen_s = 0;
-  std::string severity;  // critical (capacity lost), major (capacity reduced), minor
+  double first_seen_s = 0;  // the first sample that shows it
+  double detected_s = 0;    // when the rule fired: first_seen_s, or the end of the windows it needs
+  std::string severity;     // critical (capacity lost), major (capacity reduced), minor
 };
 
 struct Diagnosis {

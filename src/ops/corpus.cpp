@@ -1,0 +1,215 @@
+#include "ops/corpus.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "api/parallel.hpp"
+#include "api/run.hpp"
+#include "io/scenario_loader.hpp"
+#include "telemetry/export.hpp"
+
+namespace aifabric::ops {
+
+namespace {
+
+constexpr double kSampleUs = 20;
+
+struct Shape {
+  const char* fabric;
+  std::uint32_t leaves, hosts_per_leaf, spines;
+  double load;
+};
+
+// The i-th combination of fabric kind, size and background load.
+Shape shape(std::size_t i) {
+  static const char* fabrics[] = {"roce", "infiniband", "ethernet"};
+  static const std::uint32_t leaves[] = {2, 4, 6};
+  static const std::uint32_t hosts[] = {4, 8};
+  static const double loads[] = {0.05, 0.1, 0.2};
+  const std::uint32_t h = hosts[(i / 3) % 2];
+  return {fabrics[i % 3], leaves[(i / 6) % 3], h, (i / 18) % 2 == 0 ? 2u : 4u, loads[(i / 36) % 3]};
+}
+
+std::string scenario(const std::string& id, std::size_t seed, const Shape& s, double oversubscription,
+                     const std::string& extra_traffic, const std::string& faults) {
+  return fmt::format(R"(name: {}
+seed: {}
+fabric: {{kind: {}}}
+topology: {{kind: leaf_spine, leaves: {}, hosts_per_leaf: {}, spines: {}, oversubscription: {},
+           link: {{rate_gbps: 100, latency_ns: 500, mtu_bytes: 4096}}}}
+telemetry: {{sample_interval_us: {}, counters: true}}
+traffic:
+  - {{kind: poisson, load: {}, size_bytes: 64KB, duration_us: 400}}
+{}faults: {}
+)",
+                     id, seed, s.fabric, s.leaves, s.hosts_per_leaf, s.spines, oversubscription, kSampleUs,
+                     s.load, extra_traffic, faults.empty() ? "[]" : faults);
+}
+
+}  // namespace
+
+double ClassScore::precision() const {
+  return detected + false_alarms == 0 ? 1.0 : double(detected) / double(detected + false_alarms);
+}
+double ClassScore::recall() const {
+  return cases == 0 ? 1.0 : double(detected) / double(cases);
+}
+double ClassScore::localization() const {
+  return detected == 0 ? 1.0 : double(localized) / double(detected);
+}
+
+std::vector<CorpusCase> fault_corpus(std::size_t per_class, std::size_t healthy, std::uint64_t seed) {
+  std::vector<CorpusCase> out;
+  auto add = [&](const std::string& kind, const std::string& id, std::string yaml,
+                 std::vector<std::string> where, double onset_s = 0.0) {
+    out.push_back({id, std::move(yaml), {kind, std::move(where), onset_s}});
+  };
+  for (std::size_t i = 0; i < per_class; ++i) {
+    const Shape s = shape(i);
+    const std::uint32_t hosts = s.leaves * s.hosts_per_leaf;
+    const std::uint32_t leaf = static_cast<std::uint32_t>(i % s.leaves),
+                        spine = static_cast<std::uint32_t>(i % s.spines);
+    const std::uint32_t host = static_cast<std::uint32_t>((7 * i + 3) % hosts);
+    {
+      const std::string id = fmt::format("link_down_{:03}", i);
+      add("link_down", id,
+          scenario(id, seed + i, s, 1, "",
+                   fmt::format("[{{kind: link_down, a: leaf{}, b: spine{}}}]", leaf, spine)),
+          {fmt::format("link leaf{}-spine{}", leaf, spine)});
+    }
+    {
+      const std::string id = fmt::format("switch_down_{:03}", i);
+      const std::string node = i % 2 == 0 ? fmt::format("spine{}", spine) : fmt::format("leaf{}", leaf);
+      add("switch_down", id,
+          scenario(id, seed + i, s, 1, "", fmt::format("[{{kind: switch_down, node: {}}}]", node)),
+          {"switch " + node});
+    }
+    {
+      const std::string id = fmt::format("nic_down_{:03}", i);
+      add("nic_down", id,
+          scenario(id, seed + i, s, 1, "", fmt::format("[{{kind: nic_down, gpu: {}}}]", host)),
+          {fmt::format("host host{}", host)});
+    }
+    {
+      const std::string id = fmt::format("link_degraded_{:03}", i);
+      static const double rates[] = {25, 40, 50, 10};
+      const double rate = rates[i % 4];
+      const bool host_link = i % 3 == 2;
+      const std::string a = host_link ? fmt::format("host{}", host) : fmt::format("leaf{}", leaf);
+      const std::string b =
+          host_link ? fmt::format("leaf{}", host / s.hosts_per_leaf) : fmt::format("spine{}", spine);
+      const std::string where = a < b ? fmt::format("link {}-{}", a, b) : fmt::format("link {}-{}", b, a);
+      add("link_degraded", id,
+          scenario(id, seed + i, s, 1, "",
+                   fmt::format("[{{kind: link_degraded, a: {}, b: {}, rate_gbps: {}}}]", a, b, rate)),
+          {where});
+    }
+    {
+      const std::string id = fmt::format("incast_{:03}", i);
+      const std::uint32_t senders = std::min<std::uint32_t>(hosts - 1, 4 + static_cast<std::uint32_t>(i % 5));
+      static const char* sizes[] = {"256KB", "512KB", "1MB"};
+      add("incast", id,
+          scenario(
+              id, seed + i, s, 1,
+              fmt::format("  - {{kind: incast, senders: {}, receiver: {}, size_bytes: {}, start_us: 20}}\n",
+                          senders, host, sizes[i % 3]),
+              ""),
+          {fmt::format("port leaf{}->host{}", host / s.hosts_per_leaf, host)}, 20e-6);
+    }
+    {
+      // Every host of one leaf sends 2 MB to a host of the next over a 2:1 spine tier: that leaf's
+      // uplinks (and the spines' links down to the next leaf) are the bottleneck.
+      const std::string id = fmt::format("hot_spot_{:03}", i);
+      const Shape hs{s.fabric, s.leaves, 8, s.spines, s.load};
+      const std::uint32_t from = leaf, to = (leaf + 1) % s.leaves;
+      std::string flows = "  - kind: flows\n    flows:\n";
+      for (std::uint32_t k = 0; k < hs.hosts_per_leaf; ++k)
+        flows += fmt::format("      - {{src: host{}, dst: host{}, size_bytes: 2MB, start_us: 20}}\n",
+                             from * hs.hosts_per_leaf + k, to * hs.hosts_per_leaf + k);
+      std::vector<std::string> where = {fmt::format("port leaf{}->spine", from)};
+      for (std::uint32_t sp = 0; sp < hs.spines; ++sp)
+        where.push_back(fmt::format("port spine{}->leaf{}", sp, to));
+      add("hot_spot", id, scenario(id, seed + i, hs, 2, flows, ""), where, 20e-6);
+    }
+  }
+  for (std::size_t i = 0; i < healthy; ++i) {
+    const std::string id = fmt::format("healthy_{:03}", i);
+    out.push_back({id, scenario(id, seed + i, shape(i), 1, "", ""), {"healthy", {}, 0.0}});
+  }
+  return out;
+}
+
+CorpusScore evaluate(const std::vector<CorpusCase>& cases, unsigned threads, const Rules& rules,
+                     std::vector<Diagnosis>* findings) {
+  std::vector<Diagnosis> found(cases.size());
+  api::parallel_for(cases.size(), threads, [&](std::size_t i) {
+    const auto sc = io::load_scenario_text(cases[i].yaml, cases[i].id);
+    found[i] = diagnose(telemetry::from_run(sc, api::run(sc)), rules);
+  });
+  CorpusScore score;
+  score.cases = cases.size();
+  if (findings != nullptr) *findings = found;
+  score.window_s = kSampleUs * 1e-6;
+  for (const char* kind : {"link_down", "switch_down", "nic_down", "link_degraded", "incast", "hot_spot"}) {
+    ClassScore c;
+    c.kind = kind;
+    for (std::size_t i = 0; i < cases.size(); ++i) {
+      const auto& truth = cases[i].truth;
+      const Finding* first = nullptr;
+      for (const auto& f : found[i].findings)
+        if (f.kind == kind) {
+          first = &f;
+          break;
+        }
+      if (truth.kind != kind) {
+        c.false_alarms += first != nullptr ? 1 : 0;
+        continue;
+      }
+      ++c.cases;
+      if (first == nullptr) continue;
+      ++c.detected;
+      c.latency_s_max = std::max(c.latency_s_max, first->detected_s - truth.onset_s);
+      for (const auto& where : truth.locations)
+        if (first->location.rfind(where, 0) == 0) {
+          ++c.localized;
+          break;
+        }
+    }
+    score.classes.push_back(c);
+  }
+  std::size_t tp = 0, fp = 0, total = 0, localized = 0;
+  for (const auto& c : score.classes) {
+    tp += c.detected;
+    fp += c.false_alarms;
+    total += c.cases;
+    localized += c.localized;
+  }
+  for (std::size_t i = 0; i < cases.size(); ++i)
+    if (cases[i].truth.kind == "healthy") {
+      ++score.healthy;
+      score.healthy_clean += found[i].findings.empty() ? 1 : 0;
+    }
+  score.overall_precision = tp + fp == 0 ? 1.0 : double(tp) / double(tp + fp);
+  score.overall_recall = total == 0 ? 1.0 : double(tp) / double(total);
+  score.overall_localization = tp == 0 ? 1.0 : double(localized) / double(tp);
+  return score;
+}
+
+std::string score_table(const CorpusScore& s) {
+  std::string out = fmt::format(
+      "| class | cases | detected | precision | recall | top-1 localization | worst detection latency |\n"
+      "|---|---|---|---|---|---|---|\n");
+  for (const auto& c : s.classes)
+    out += fmt::format(
+        "| {} | {} | {} | {:.3f} | {:.3f} | {:.3f} | {:.0f} us ({:.0f} windows of {:.0f} us) |\n", c.kind,
+        c.cases, c.detected, c.precision(), c.recall(), c.localization(), c.latency_s_max * 1e6,
+        s.window_s > 0 ? c.latency_s_max / s.window_s : 0, s.window_s * 1e6);
+  out += fmt::format("| all faults | {} | | {:.3f} | {:.3f} | {:.3f} | |\n", s.cases - s.healthy,
+                     s.overall_precision, s.overall_recall, s.overall_localization);
+  out += fmt::format("| healthy | {} | no finding: {} ({:.1f}%) | | | | |\n", s.healthy, s.healthy_clean,
+                     s.healthy == 0 ? 100.0 : 100.0 * double(s.healthy_clean) / double(s.healthy));
+  return out;
+}
+
+}  // namespace aifabric::ops
