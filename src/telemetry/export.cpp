@@ -67,7 +67,11 @@ Dataset from_run(const api::Scenario& sc, const api::Result& r) {
       const auto& l = failed[f];
       const std::string& a = sc.topology.nodes[dir == 0 ? l.a : l.b].name;
       const std::string& b = sc.topology.nodes[dir == 0 ? l.b : l.a].name;
-      for (int m : {kSpeed, kUp}) by[m][ports + 2 * f + dir] = {m, a + "->" + b, a, b, {}, {}};
+      // A failed link's port keeps its name unless a live parallel link now holds it.
+      std::string name = a + "->" + b;
+      for (std::size_t p = 0; p < ports; ++p)
+        if (r.ports[p].name == name) name += "#down";
+      for (int m : {kSpeed, kUp}) by[m][ports + 2 * f + dir] = {m, name, a, b, {}, {}};
     }
   // A host out of service (a failed NIC, or cut off) has its link down, both directions.
   std::set<std::string> down_nodes;

@@ -35,7 +35,7 @@ class LineReader {
       any = true;
       if (c == '\n') break;
       if (line.size() == kMaxLine)
-        throw InputError(core::Location{source_, number_ + 1, 0, "line"},
+        throw InputError(core::Location{source_, number_ + 1, 1, "line"},
                          fmt::format("longer than {} bytes; expected telemetry text lines", kMaxLine));
       line += c;
     }
@@ -124,7 +124,7 @@ struct Builder {
 void parse_sample(const std::string& line, const std::string& source, int number, bool openmetrics,
                   Builder& b) {
   auto bad = [&](const std::string& what) {
-    return InputError(core::Location{source, number, 0, "sample"},
+    return InputError(core::Location{source, number, 1, "sample"},
                       fmt::format("{}; expected NAME{{LABEL=\"VALUE\",...}} VALUE [TIMESTAMP]", what));
   };
   std::size_t i = 0;
@@ -196,7 +196,7 @@ Dataset read_exposition(LineReader& lines, const std::string& source, bool openm
   while (lines.next(line)) {
     if (eof) {
       if (line.empty()) continue;
-      throw InputError(core::Location{source, lines.number(), 0, "# EOF"}, "content after # EOF");
+      throw InputError(core::Location{source, lines.number(), 1, "# EOF"}, "content after # EOF");
     }
     if (line.empty()) continue;
     if (line[0] == '#') {
@@ -210,7 +210,7 @@ Dataset read_exposition(LineReader& lines, const std::string& source, bool openm
                                                     "untyped", "histogram", "gaugehistogram",
                                                     "summary", "info",      "stateset"};
         if (known.count(type) == 0)
-          throw InputError(core::Location{source, lines.number(), 0, "# TYPE"},
+          throw InputError(core::Location{source, lines.number(), 1, "# TYPE"},
                            fmt::format("unknown metric type '{}' for {}; expected counter, gauge, unknown, "
                                        "untyped, histogram, gaugehistogram, summary, info or stateset",
                                        type, name));
@@ -241,11 +241,11 @@ Dataset read_csv(LineReader& lines, const std::string& source, const Mapping& ma
   b.data.source = source;
   std::string line;
   if (!lines.next(line))
-    throw InputError(core::Location{source, 1, 0, "header"}, "empty; expected a CSV header");
+    throw InputError(core::Location{source, 1, 1, "header"}, "empty; expected a CSV header");
   const auto header = split_csv(line);
   if (header.size() < 5 || header[0] != "time_s" || header[1] != "port" || header[2] != "from" ||
       header[3] != "to")
-    throw InputError(core::Location{source, 1, 0, "header"},
+    throw InputError(core::Location{source, 1, 1, "header"},
                      "expected time_s,port,from,to and one column per metric (docs/telemetry.md)");
   std::vector<std::pair<int, double>> columns;
   for (std::size_t c = 4; c < header.size(); ++c) columns.push_back(b.resolve(header[c]));
@@ -253,19 +253,19 @@ Dataset read_csv(LineReader& lines, const std::string& source, const Mapping& ma
     if (line.empty()) continue;
     const auto cells = split_csv(line);
     if (cells.size() != header.size())
-      throw InputError(core::Location{source, lines.number(), 0, "row"},
+      throw InputError(core::Location{source, lines.number(), 1, "row"},
                        fmt::format("{} cells; expected {} as in the header (a truncated line?)", cells.size(),
                                    header.size()));
     const auto t = parse_number(cells[0]);
     if (!t)
-      throw InputError(core::Location{source, lines.number(), 0, "time_s"},
+      throw InputError(core::Location{source, lines.number(), 1, "time_s"},
                        fmt::format("'{}' is not a number", cells[0]));
     for (std::size_t c = 0; c < columns.size(); ++c) {
       const std::string& cell = cells[c + 4];
       if (columns[c].first < 0 || cell.empty()) continue;
       const auto v = parse_number(cell);
       if (!v)
-        throw InputError(core::Location{source, lines.number(), 0, header[c + 4]},
+        throw InputError(core::Location{source, lines.number(), 1, header[c + 4]},
                          fmt::format("'{}' is not a number", cell));
       b.add(columns[c].first, cells[1], cells[2], cells[3], *t, *v * columns[c].second);
     }

@@ -1,0 +1,165 @@
+// The detectors on telemetry built by hand (each rule's threshold met and just missed), the roll-up of
+// ports down into a switch, a host or a link, symptoms folded into their cause, and a slice of the
+// labelled fault corpus scored against the issue's bars.
+#include "ops/diagnose.hpp"
+
+#include <gtest/gtest.h>
+
+#include "ops/corpus.hpp"
+
+namespace aifabric::ops {
+namespace {
+
+using telemetry::Dataset;
+using telemetry::Series;
+
+int m(const char* name) {
+  return telemetry::metric_index(name);
+}
+
+// Ports of a two-leaf, two-spine fabric with two hosts per leaf, sampled at t = 0, 1, ..., n - 1 s: every
+// port up at 100 Gbit/s and idle unless `edit` changes it.
+struct Fabric {
+  Dataset data;
+  explicit Fabric(std::size_t n = 6) {
+    std::vector<std::pair<std::string, std::string>> links = {
+        {"h0", "leaf0"},     {"h1", "leaf0"},     {"h2", "leaf1"},     {"h3", "leaf1"},
+        {"leaf0", "spine0"}, {"leaf0", "spine1"}, {"leaf1", "spine0"}, {"leaf1", "spine1"}};
+    for (const auto& [a, b] : links)
+      for (const auto& [f, t] : {std::pair{a, b}, std::pair{b, a}})
+        for (const char* metric : {"aifabric_port_transmit_bytes_total", "aifabric_port_queue_bytes",
+                                   "aifabric_port_ecn_marked_packets_total",
+                                   "aifabric_port_speed_bytes_per_second", "aifabric_port_up"}) {
+          Series s{m(metric), f + "->" + t, f, t, {}, {}};
+          for (std::size_t i = 0; i < n; ++i) {
+            s.t_s.push_back(double(i));
+            const std::string name = metric;
+            s.value.push_back(name == "aifabric_port_speed_bytes_per_second" ? 12.5e9
+                              : name == "aifabric_port_up"                   ? 1
+                                                                             : 0);
+          }
+          data.series.push_back(s);
+        }
+  }
+  Series& at(const std::string& port, const char* metric) {
+    for (auto& s : data.series)
+      if (s.port == port && s.metric == m(metric)) return s;
+    throw std::runtime_error("no series " + port);
+  }
+  // The port at `util` of its line rate from window `from` on, with `queue` bytes queued.
+  void busy(const std::string& port, double util, double queue, std::size_t from = 1) {
+    auto& tx = at(port, "aifabric_port_transmit_bytes_total");
+    auto& q = at(port, "aifabric_port_queue_bytes");
+    for (std::size_t i = 1; i < tx.value.size(); ++i) {
+      tx.value[i] = tx.value[i - 1] + (i >= from ? util * 12.5e9 : 0);
+      q.value[i] = i >= from ? queue : 0;
+    }
+  }
+  void down(const std::string& port, std::size_t from = 0) {
+    auto& up = at(port, "aifabric_port_up");
+    for (std::size_t i = from; i < up.value.size(); ++i) up.value[i] = 0;
+  }
+};
+
+TEST(Diagnose, AHealthyFabricHasNoFinding) {
+  Fabric f;
+  f.busy("leaf0->spine0", 0.5, 0);
+  f.busy("leaf0->spine1", 0.5, 0);
+  const auto d = diagnose(f.data);
+  EXPECT_TRUE(d.findings.empty()) << diagnosis_text(d);
+  EXPECT_EQ(d.ports, 16u);
+  EXPECT_DOUBLE_EQ(d.window_s, 1.0);
+}
+
+TEST(Diagnose, PortsDownRollUpToASwitchAHostOrALink) {
+  Fabric f;
+  for (const char* p : {"spine1->leaf0", "spine1->leaf1", "leaf0->spine1", "leaf1->spine1"}) f.down(p, 2);
+  f.down("h2->leaf1");
+  f.down("leaf1->h2");
+  f.down("leaf0->spine0", 3);
+  const auto d = diagnose(f.data);
+  ASSERT_EQ(d.findings.size(), 3u) << diagnosis_text(d);
+  EXPECT_EQ(d.findings[0].kind, "nic_down");
+  EXPECT_EQ(d.findings[0].location, "host h2");
+  EXPECT_EQ(d.findings[0].first_seen_s, 0);
+  EXPECT_EQ(d.findings[1].kind, "switch_down");
+  EXPECT_EQ(d.findings[1].location, "switch spine1");
+  EXPECT_EQ(d.findings[1].first_seen_s, 2);
+  EXPECT_EQ(d.findings[2].kind, "link_down");
+  EXPECT_EQ(d.findings[2].location, "link leaf0-spine0");
+  EXPECT_EQ(d.findings[2].first_seen_s, 3);
+}
+
+TEST(Diagnose, ALinkBelowItsGroupsSpeed) {
+  Fabric f;
+  // 98% of the group's speed is below the 99% rule; 99.5% is not.
+  for (auto* s : {&f.at("leaf1->spine0", "aifabric_port_speed_bytes_per_second"),
+                  &f.at("spine0->leaf1", "aifabric_port_speed_bytes_per_second")})
+    for (auto& v : s->value) v = 0.98 * 12.5e9;
+  for (auto& v : f.at("leaf0->spine1", "aifabric_port_speed_bytes_per_second").value) v = 0.995 * 12.5e9;
+  const auto d = diagnose(f.data);
+  ASSERT_EQ(d.findings.size(), 1u) << diagnosis_text(d);
+  EXPECT_EQ(d.findings[0].kind, "link_degraded");
+  EXPECT_EQ(d.findings[0].location, "link leaf1-spine0");
+}
+
+TEST(Diagnose, CongestionNeedsThreeBusyQueuedWindows) {
+  Fabric f;
+  f.busy("leaf1->h3", 0.95, 200000, 3);  // windows 3, 4, 5: three in a row
+  f.busy("leaf0->h0", 0.95, 200000, 4);  // two: below the rule
+  f.busy("leaf1->spine0", 0.95, 50000);  // busy, but a queue below 100 kB and no marks
+  f.busy("leaf1->spine1", 0.95, 50000);
+  const auto d = diagnose(f.data);
+  ASSERT_EQ(d.findings.size(), 1u) << diagnosis_text(d);
+  EXPECT_EQ(d.findings[0].kind, "incast");
+  EXPECT_EQ(d.findings[0].location, "port leaf1->h3");
+  EXPECT_EQ(d.findings[0].first_seen_s, 2);  // the first window runs from t = 2 to 3
+  EXPECT_EQ(d.findings[0].detected_s, 5);    // fired at the end of the third
+}
+
+TEST(Diagnose, CongestionAFaultOrAnIncastExplainsIsFoldedIntoIt) {
+  Fabric f;
+  f.down("leaf0->spine1");
+  f.down("spine1->leaf0");
+  f.busy("leaf0->spine0", 0.99, 300000);     // the surviving sibling carries the failed link's traffic
+  f.busy("leaf1->h2", 0.99, 300000);         // an incast ...
+  f.busy("spine0->leaf1", 0.99, 300000, 2);  // ... and congestion towards it, starting later
+  const auto d = diagnose(f.data);
+  ASSERT_EQ(d.findings.size(), 2u) << diagnosis_text(d);
+  EXPECT_EQ(d.findings[0].kind, "link_down");
+  EXPECT_NE(d.findings[0].evidence.find("congestion it explains: port leaf0->spine0"), std::string::npos);
+  EXPECT_EQ(d.findings[1].kind, "incast");
+  EXPECT_NE(d.findings[1].evidence.find("congestion it explains: port spine0->leaf1"), std::string::npos);
+}
+
+TEST(Diagnose, EcmpImbalanceAmongAToRsUplinks) {
+  Fabric f;
+  // Mean (0.9 + 0.3) / 2 = 0.6; 0.9 / 0.6 = 1.5: at the rule. A spine's ports down are not a group.
+  f.busy("leaf0->spine0", 0.9, 0);
+  f.busy("leaf0->spine1", 0.3, 0);
+  f.busy("spine0->leaf0", 0.9, 0);
+  f.busy("spine0->leaf1", 0.1, 0);
+  const auto d = diagnose(f.data);
+  ASSERT_EQ(d.findings.size(), 1u) << diagnosis_text(d);
+  EXPECT_EQ(d.findings[0].kind, "ecmp_imbalance");
+  EXPECT_EQ(d.findings[0].location, "group leaf0->spine#");
+}
+
+TEST(Diagnose, ASliceOfTheFaultCorpusMeetsTheBars) {
+  // 12 cases of each of the 6 classes and 12 healthy ones, packet by packet (the full corpus:
+  // tools/fault_corpus, docs/models/diagnose.md).
+  const auto cases = fault_corpus(12, 12);
+  ASSERT_EQ(cases.size(), 84u);
+  const auto s = evaluate(cases, 2);
+  for (const auto& c : s.classes) {
+    EXPECT_GE(c.precision(), 0.95) << c.kind;
+    EXPECT_GE(c.recall(), 0.95) << c.kind;
+    EXPECT_GE(c.localization(), 0.9) << c.kind;
+  }
+  EXPECT_GE(double(s.healthy_clean), 0.95 * double(s.healthy));
+  const auto again = fault_corpus(12, 12);
+  for (std::size_t i = 0; i < cases.size(); ++i) EXPECT_EQ(cases[i].yaml, again[i].yaml) << "deterministic";
+}
+
+}  // namespace
+}  // namespace aifabric::ops
