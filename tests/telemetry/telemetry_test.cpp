@@ -103,12 +103,15 @@ TEST(Telemetry, OpenMetricsFollowsTheFormatRules) {
     EXPECT_EQ(name.rfind(family, 0), 0u) << "a sample belongs to the family above it: " << line;
     const int m = metric_index(name);
     ASSERT_GE(m, 0) << name;
-    if (port_metrics()[static_cast<std::size_t>(m)].kind == MetricKind::kCounter)
+    if (port_metrics()[static_cast<std::size_t>(m)].kind == MetricKind::kCounter) {
       EXPECT_EQ(name.substr(name.size() - 6), "_total") << "counters are _total";
+    }
     // Within a series, timestamps (seconds) never go back.
     const std::string series = line.substr(0, line.find('}') + 1);
     const double t = std::stod(line.substr(line.rfind(' ') + 1));
-    if (last_time.count(series)) EXPECT_GE(t, last_time[series]) << line;
+    if (last_time.count(series)) {
+      EXPECT_GE(t, last_time[series]) << line;
+    }
     last_time[series] = t;
   }
   EXPECT_EQ(families_seen.size(), port_metrics().size());
