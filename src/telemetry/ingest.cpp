@@ -5,11 +5,13 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <cstring>
 #include <fstream>
 #include <map>
 #include <optional>
 #include <set>
 #include <sstream>
+#include <string_view>
 #include <tuple>
 
 #include "core/error.hpp"
@@ -26,18 +28,30 @@ constexpr std::size_t kMaxLine = 64 * 1024;
 // Reads lines of at most kMaxLine bytes; a longer one is an error, found without holding it.
 class LineReader {
  public:
-  LineReader(std::istream& in, std::string source) : in_(in), source_(std::move(source)) {}
+  LineReader(std::istream& in, std::string source) : in_(in), source_(std::move(source)), buffer_(1 << 20) {}
   bool next(std::string& line) {
     line.clear();
-    char c = 0;
     bool any = false;
-    while (in_.get(c)) {
+    for (;;) {
+      if (at_ == end_) {
+        in_.read(buffer_.data(), static_cast<std::streamsize>(buffer_.size()));
+        end_ = static_cast<std::size_t>(in_.gcount());
+        at_ = 0;
+        if (end_ == 0) break;
+      }
       any = true;
-      if (c == '\n') break;
-      if (line.size() == kMaxLine)
+      const char* start = buffer_.data() + at_;
+      const auto* nl = static_cast<const char*>(std::memchr(start, '\n', end_ - at_));
+      const std::size_t take = nl != nullptr ? static_cast<std::size_t>(nl - start) : end_ - at_;
+      if (line.size() + take > kMaxLine)
         throw InputError(core::Location{source_, number_ + 1, 1, "line"},
                          fmt::format("longer than {} bytes; expected telemetry text lines", kMaxLine));
-      line += c;
+      line.append(start, take);
+      at_ += take;
+      if (nl != nullptr) {
+        ++at_;
+        break;
+      }
     }
     if (!any) return false;
     ++number_;
@@ -49,6 +63,8 @@ class LineReader {
  private:
   std::istream& in_;
   std::string source_;
+  std::vector<char> buffer_;
+  std::size_t at_ = 0, end_ = 0;
   int number_ = 0;
 };
 
@@ -63,6 +79,7 @@ std::optional<double> parse_number(std::string_view t) {
 }
 
 struct Builder {
+  explicit Builder(const Mapping& m) : mapping(m) {}
   const Mapping& mapping;
   Dataset data;
   std::map<std::tuple<int, std::string, std::string, std::string>, std::size_t> index;
@@ -73,15 +90,26 @@ struct Builder {
     if (it != mapping.metrics.end()) return {metric_index(it->second.name), it->second.scale};
     return {metric_index(name), 1.0};
   }
-  void add(int metric, const std::string& port, const std::string& from, const std::string& to, double t,
-           double v) {
+  // The sample line's name and labels as written, and where they went: consecutive samples of one
+  // series skip the label parsing and the lookup.
+  std::string last_raw;
+  std::size_t last_series = 0;
+  double last_scale = 1;
+  bool last_kept = false;
+
+  std::size_t add(int metric, const std::string& port, const std::string& from, const std::string& to,
+                  double t, double v) {
     const auto key = std::make_tuple(metric, port, from, to);
     auto it = index.find(key);
     if (it == index.end()) {
       it = index.emplace(key, data.series.size()).first;
       data.series.push_back({metric, port, from, to, {}, {}});
     }
-    Series& s = data.series[it->second];
+    append(it->second, t, v);
+    return it->second;
+  }
+  void append(std::size_t series, double t, double v) {
+    Series& s = data.series[series];
     s.t_s.push_back(t);
     s.value.push_back(v);
   }
@@ -132,11 +160,15 @@ void parse_sample(const std::string& line, const std::string& source, int number
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c == ':' ||
            (!first && c >= '0' && c <= '9');
   };
-  while (i < line.size() && name_char(line[i], i == 0)) ++i;
+  const bool same_series = !b.last_raw.empty() && line.size() > b.last_raw.size() &&
+                           line.compare(0, b.last_raw.size(), b.last_raw) == 0 &&
+                           (line[b.last_raw.size()] == ' ' || line[b.last_raw.size()] == '\t');
+  if (same_series) i = b.last_raw.size();
+  while (!same_series && i < line.size() && name_char(line[i], i == 0)) ++i;
   if (i == 0) throw bad("no metric name");
-  const std::string name = line.substr(0, i);
+  const std::string name = line.substr(0, same_series ? line.find_first_of("{ \t") : i);
   std::map<std::string, std::string> labels;
-  if (i < line.size() && line[i] == '{') {
+  if (!same_series && i < line.size() && line[i] == '{') {
     ++i;
     while (i < line.size() && line[i] != '}') {
       const std::size_t start = i;
@@ -163,9 +195,18 @@ void parse_sample(const std::string& line, const std::string& source, int number
     if (i >= line.size()) throw bad("unterminated label set");
     ++i;
   }
-  std::istringstream rest(line.substr(i));
-  std::string value_text, time_text, extra;
-  rest >> value_text >> time_text >> extra;
+  // The value, the optional timestamp and nothing else, separated by spaces.
+  std::string_view rest(line);
+  rest.remove_prefix(i);
+  auto word = [&rest]() {
+    while (!rest.empty() && (rest.front() == ' ' || rest.front() == '\t')) rest.remove_prefix(1);
+    std::size_t n = 0;
+    while (n < rest.size() && rest[n] != ' ' && rest[n] != '\t') ++n;
+    const std::string_view w = rest.substr(0, n);
+    rest.remove_prefix(n);
+    return w;
+  };
+  const std::string_view value_text = word(), time_text = word(), extra = word();
   if (value_text.empty()) throw bad("no value");
   if (!extra.empty()) throw bad("text after the timestamp");
   const auto value = parse_number(value_text);
@@ -176,7 +217,14 @@ void parse_sample(const std::string& line, const std::string& source, int number
     if (!ts || !std::isfinite(*ts)) throw bad(fmt::format("timestamp '{}' is not a number", time_text));
     t = openmetrics ? *ts : *ts / 1e3;  // Prometheus text: milliseconds
   }
+  if (same_series) {
+    if (b.last_kept) b.append(b.last_series, t, *value * b.last_scale);
+    return;
+  }
+  b.last_raw = line.substr(0, i);
   const auto [metric, scale] = b.resolve(name);
+  b.last_kept = metric >= 0;
+  b.last_scale = scale;
   if (metric < 0) return;
   auto label = [&](const std::string& k) {
     const auto it = labels.find(k);
@@ -184,12 +232,13 @@ void parse_sample(const std::string& line, const std::string& source, int number
   };
   std::string port = label(b.mapping.port_label);
   if (port.empty()) port = label(b.mapping.from_label) + "->" + label(b.mapping.to_label);
-  b.add(metric, port, label(b.mapping.from_label), label(b.mapping.to_label), t, *value * scale);
+  b.last_series =
+      b.add(metric, port, label(b.mapping.from_label), label(b.mapping.to_label), t, *value * scale);
 }
 
 Dataset read_exposition(LineReader& lines, const std::string& source, bool openmetrics,
                         const Mapping& mapping) {
-  Builder b{mapping, {}, {}};
+  Builder b(mapping);
   b.data.source = source;
   std::string line;
   bool eof = false;
@@ -237,7 +286,7 @@ std::vector<std::string> split_csv(const std::string& line) {
 }
 
 Dataset read_csv(LineReader& lines, const std::string& source, const Mapping& mapping) {
-  Builder b{mapping, {}, {}};
+  Builder b(mapping);
   b.data.source = source;
   std::string line;
   if (!lines.next(line))
