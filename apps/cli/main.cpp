@@ -404,6 +404,10 @@ int main(int argc, char** argv) {
 
   auto* params =
       app.add_subcommand("params", "Print every scenario parameter: type, unit, default, range, meaning.");
+  auto* metrics = app.add_subcommand(
+      "metrics",
+      "Print the telemetry metrics aifabric writes and reads, with their SONiC/SAI, OpenConfig, "
+      "InfiniBand and NIC counterparts (docs/telemetry.md).");
   auto* examples = app.add_subcommand("examples", "List the built-in example scenarios.");
   auto* show = app.add_subcommand("show-example", "Print a built-in example's YAML.");
   std::string example_name;
@@ -425,6 +429,10 @@ int main(int argc, char** argv) {
     if (*dg) return diagnose(telemetry_path, telemetry_format, telemetry_map, diagnose_out);
     if (*params) {
       std::cout << aifabric::plan::parameter_reference_markdown();
+      return 0;
+    }
+    if (*metrics) {
+      std::cout << aifabric::telemetry::metric_reference_markdown();
       return 0;
     }
     if (*examples) {

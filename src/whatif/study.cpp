@@ -258,11 +258,13 @@ std::string whatif_text(const Study& st, std::size_t top) {
         return l;
       };
       for (const auto& d : st.jobs)
-        if (d.variant == v)
+        if (d.variant == v) {
+          const std::string link = first ? link_text(v) : "";  // once per variant
           s += lead() + (d.down.empty() ? fmt::format("{:<12} {:>11.3f} {:>+7.1f}% {:>10.0f}  {}{}\n", d.job,
-                                                      d.iteration_s, d.vs_baseline_pct, d.tokens_per_s,
-                                                      link_text(v), d.complete ? "" : "  INCOMPLETE")
+                                                      d.iteration_s, d.vs_baseline_pct, d.tokens_per_s, link,
+                                                      d.complete ? "" : "  INCOMPLETE")
                                         : fmt::format("{:<12} DOWN: {}\n", d.job, d.down));
+        }
       for (const auto& d : st.services)
         if (d.variant == v)
           s += lead() +

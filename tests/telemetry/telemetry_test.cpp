@@ -207,5 +207,18 @@ TEST(Telemetry, ResetsAndCutFilesAreDataQualityNotes) {
   EXPECT_EQ(diag.quality.size(), 2u) << "the diagnosis reports them beside its findings";
 }
 
+TEST(Telemetry, DocsListEveryMetric) {
+  std::ifstream in(std::string(AIFABRIC_SOURCE_DIR) + "/docs/telemetry.md");
+  std::stringstream doc;
+  doc << in.rdbuf();
+  const std::string text = doc.str();
+  const std::string begin = "<!-- metric table -->\n", end = "<!-- end of metric table -->";
+  const auto a = text.find(begin), b = text.find(end);
+  ASSERT_NE(a, std::string::npos);
+  ASSERT_NE(b, std::string::npos);
+  EXPECT_EQ(text.substr(a + begin.size(), b - a - begin.size()), metric_reference_markdown())
+      << "regenerate the table with: aifabric metrics";
+}
+
 }  // namespace
 }  // namespace aifabric::telemetry
