@@ -40,6 +40,18 @@ std::string link_name(const std::string& a, const std::string& b) {
   return a < b ? fmt::format("link {}-{}", a, b) : fmt::format("link {}-{}", b, a);
 }
 
+Finding make_finding(std::string kind, std::string location, std::string evidence, double first_seen_s,
+                     double detected_s, std::string severity) {
+  Finding f;
+  f.kind = std::move(kind);
+  f.location = std::move(location);
+  f.evidence = std::move(evidence);
+  f.first_seen_s = first_seen_s;
+  f.detected_s = detected_s;
+  f.severity = std::move(severity);
+  return f;
+}
+
 int severity_rank(const std::string& s) {
   return s == "critical" ? 0 : s == "major" ? 1 : 2;
 }
@@ -113,9 +125,11 @@ Diagnosis diagnose(const telemetry::Dataset& data, const Rules& rules) {
       if (it != down.end()) first = std::min(first, it->second);
     }
     if (!all) continue;
-    out.findings.push_back({"switch_down", "switch " + node,
-                            fmt::format("all {} ports of {} report aifabric_port_up 0", list.size(), node),
-                            first, first, "critical"});
+    out.findings.push_back(
+        make_finding("switch_down", "switch " + node,
+                     fmt::format("all {} ports of {} report aifabric_port_up 0", list.size(), node), first,
+                     first, "critical"));
+    out.findings.back().a = node;
     roots.push_back({out.findings.size() - 1, node, ""});
     for (const auto& [name, p] : ports)
       if (p.from == node || p.to == node) explained.insert(name);
@@ -129,12 +143,15 @@ Diagnosis diagnose(const telemetry::Dataset& data, const Rules& rules) {
     const bool host_from = is_host(p.from), host_to = is_host(p.to);
     if (host_from || host_to) {
       const std::string host = host_from ? p.from : p.to;
-      out.findings.push_back({"nic_down", "host " + host,
-                              fmt::format("{}: aifabric_port_up 0 (the host's only link)", name), first,
-                              first, "critical"});
+      out.findings.push_back(make_finding("nic_down", "host " + host,
+                                          fmt::format("{}: aifabric_port_up 0 (the host's only link)", name),
+                                          first, first, "critical"));
+      out.findings.back().a = host;
     } else {
-      out.findings.push_back(
-          {"link_down", link, fmt::format("{}: aifabric_port_up 0", name), first, first, "critical"});
+      out.findings.push_back(make_finding("link_down", link, fmt::format("{}: aifabric_port_up 0", name),
+                                          first, first, "critical"));
+      out.findings.back().a = p.from;
+      out.findings.back().b = p.to;
       roots.push_back({out.findings.size() - 1, p.from, p.to});
     }
   }
@@ -160,10 +177,14 @@ Diagnosis diagnose(const telemetry::Dataset& data, const Rules& rules) {
           first = sp->t_s[i];
           break;
         }
-      out.findings.push_back({"link_degraded", link,
-                              fmt::format("{}: {:g} Gbit/s where its {} ports' median is {:g} Gbit/s",
-                                          p->name, speed * 8 / 1e9, list.size(), median * 8 / 1e9),
-                              first, first, "major"});
+      out.findings.push_back(
+          make_finding("link_degraded", link,
+                       fmt::format("{}: {:g} Gbit/s where its {} ports' median is {:g} Gbit/s", p->name,
+                                   speed * 8 / 1e9, list.size(), median * 8 / 1e9),
+                       first, first, "major"));
+      out.findings.back().a = p->from;
+      out.findings.back().b = p->to;
+      out.findings.back().rate_gbps = speed * 8 / 1e9;
       roots.push_back({out.findings.size() - 1, p->from, p->to});
     }
   }
@@ -212,15 +233,14 @@ Diagnosis diagnose(const telemetry::Dataset& data, const Rules& rules) {
         peak_queue = std::max(peak_queue, p.metric[kQueue]->value[i]);
     }
     const bool to_host = is_host(p.to);
-    hot.push_back({{to_host ? "incast" : "hot_spot", "port " + name,
-                    fmt::format("{} windows from {:g} s: up to {:.0f}% busy, {:.0f} ECN marks, "
-                                "{:.0f} drops, queue up to {:.0f} B{}",
-                                best, tx->t_s[best_start - 1], 100 * busiest, marks, drops, peak_queue,
-                                to_host ? fmt::format(" towards host {}", p.to) : ""),
-                    tx->t_s[best_start - 1], tx->t_s[best_start - 1 + rules.hot_windows],
-                    drops > 0 ? "major" : "minor"},
-                   &p,
-                   tx->t_s[best_start - 1 + best]});
+    hot.push_back({make_finding(to_host ? "incast" : "hot_spot", "port " + name,
+                                fmt::format("{} windows from {:g} s: up to {:.0f}% busy, {:.0f} ECN marks, "
+                                            "{:.0f} drops, queue up to {:.0f} B{}",
+                                            best, tx->t_s[best_start - 1], 100 * busiest, marks, drops,
+                                            peak_queue, to_host ? fmt::format(" towards host {}", p.to) : ""),
+                                tx->t_s[best_start - 1], tx->t_s[best_start - 1 + rules.hot_windows],
+                                drops > 0 ? "major" : "minor"),
+                   &p, tx->t_s[best_start - 1 + best]});
   }
   // Congestion a fault explains is its symptom: on the slow link itself, or on the ports beside a link or
   // switch that is down or slow (towards the same group of peers, carrying the traffic it no longer
@@ -255,7 +275,11 @@ Diagnosis diagnose(const telemetry::Dataset& data, const Rules& rules) {
       }
   }
   for (std::size_t i = 0; i < hot.size(); ++i)
-    if (!folded[i]) out.findings.push_back(hot[i].finding);
+    if (!folded[i]) {
+      out.findings.push_back(hot[i].finding);
+      out.findings.back().a = hot[i].port->from;
+      out.findings.back().b = hot[i].port->to;
+    }
 
   // 4. ECMP imbalance: a switch's ports towards one group of peers loaded unevenly over the run.
   std::map<std::pair<std::string, std::string>, std::vector<const Port*>> ecmp;
@@ -280,11 +304,11 @@ Diagnosis diagnose(const telemetry::Dataset& data, const Rules& rules) {
     for (double u : util) mean += u / static_cast<double>(util.size());
     const auto hottest = static_cast<std::size_t>(std::max_element(util.begin(), util.end()) - util.begin());
     if (mean < rules.imbalance_min_utilization || util[hottest] < rules.imbalance_ratio * mean) continue;
-    out.findings.push_back({"ecmp_imbalance", fmt::format("group {}->{}", key.first, key.second),
-                            fmt::format("{} at {:.0f}% busy, the group's {} members {:.0f}% on average",
-                                        list[hottest]->name, 100 * util[hottest], list.size(), 100 * mean),
-                            list[hottest]->metric[kTx]->t_s.front(), list[hottest]->metric[kTx]->t_s.back(),
-                            "minor"});
+    out.findings.push_back(make_finding(
+        "ecmp_imbalance", fmt::format("group {}->{}", key.first, key.second),
+        fmt::format("{} at {:.0f}% busy, the group's {} members {:.0f}% on average", list[hottest]->name,
+                    100 * util[hottest], list.size(), 100 * mean),
+        list[hottest]->metric[kTx]->t_s.front(), list[hottest]->metric[kTx]->t_s.back(), "minor"));
   }
 
   std::stable_sort(out.findings.begin(), out.findings.end(), [](const Finding& a, const Finding& b) {

@@ -25,6 +25,10 @@ struct Finding {
   double first_seen_s = 0;  // the first sample that shows it
   double detected_s = 0;    // when the rule fired: first_seen_s, or the end of the windows it needs
   std::string severity;     // critical (capacity lost), major (capacity reduced), minor
+  // The place as node names, for code: a link's or port's ends (a, b), a switch or host (a); and for a
+  // slow link the rate it runs at.
+  std::string a, b;
+  double rate_gbps = 0;
 };
 
 struct Diagnosis {
