@@ -20,6 +20,7 @@
 #include "io/writers.hpp"
 #include "io/yaml_reader.hpp"
 #include "ops/diagnose.hpp"
+#include "ops/mitigate.hpp"
 #include "plan/planner.hpp"
 #include "plan/render.hpp"
 #include "plan/request.hpp"
@@ -77,8 +78,8 @@ int simulate(const std::string& scenario, const std::string& out, std::int64_t s
   return 0;
 }
 
-int diagnose(const std::string& path, const std::string& format, const std::string& map,
-             const std::string& out) {
+int diagnose(const std::string& path, const std::string& format, const std::string& map, const std::string& scenario,
+             const std::string& out, unsigned threads) {
   const auto mapping = map.empty() ? aifabric::telemetry::Mapping{} : aifabric::telemetry::load_mapping(map);
   auto fmt_of = aifabric::telemetry::Format::kAuto;
   if (format == "openmetrics") fmt_of = aifabric::telemetry::Format::kOpenMetrics;
@@ -93,11 +94,16 @@ int diagnose(const std::string& path, const std::string& format, const std::stri
         "no aifabric port metric in the file (a mapping file, --map, names other "
         "fabrics' counters; docs/telemetry.md)");
   const auto d = aifabric::ops::diagnose(data);
-  std::cout << aifabric::ops::diagnosis_text(d);
+  std::string text = aifabric::ops::diagnosis_text(d);
+  if (!scenario.empty())
+    text += aifabric::ops::mitigation_text(
+        aifabric::ops::verify_mitigations(aifabric::io::scenario_document(scenario), scenario, d, threads));
+  std::cout << text;
   if (folder) {
     aifabric::io::write_file_atomic(folder->staging() + "/diagnosis.json", aifabric::ops::diagnosis_json(d));
+    aifabric::io::write_file_atomic(folder->staging() + "/summary.txt", text);
     folder->commit();
-    std::cout << "results      " << out << "/diagnosis.json\n";
+    std::cout << "results      " << out << "/diagnosis.json, summary.txt\n";
   }
   return 0;
 }
@@ -387,7 +393,12 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"openmetrics", "prometheus", "csv"}));
   dg->add_option("--map", telemetry_map,
                  "YAML mapping of other counter names onto aifabric's (docs/telemetry.md)");
-  dg->add_option("--out", diagnose_out, "Folder for diagnosis.json");
+  std::string diagnose_scenario;
+  dg->add_option("--scenario", diagnose_scenario,
+                 "The fabric and workloads as designed: each finding becomes a fault of it, and candidate "
+                 "mitigations are re-simulated and ranked by what they recover");
+  dg->add_option("--threads", threads, "Parallel runs for the mitigations (0 = one per core)");
+  dg->add_option("--out", diagnose_out, "Folder for diagnosis.json and summary.txt");
 
   auto* pl =
       app.add_subcommand("plan",
@@ -426,7 +437,8 @@ int main(int argc, char** argv) {
     if (*sw) return sweep(scenario, vary, sweep_out, threads, sweep_fidelity);
     if (*wi) return whatif(scenario, changes, whatif_out, threads, whatif_fidelity, whatif_top);
     if (*pl) return plan(scenario, plan_out, plan_threads);
-    if (*dg) return diagnose(telemetry_path, telemetry_format, telemetry_map, diagnose_out);
+    if (*dg)
+      return diagnose(telemetry_path, telemetry_format, telemetry_map, diagnose_scenario, diagnose_out, threads);
     if (*params) {
       std::cout << aifabric::plan::parameter_reference_markdown();
       return 0;

@@ -1,0 +1,175 @@
+#include "ops/mitigate.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "io/scenario_loader.hpp"
+#include "whatif/study.hpp"
+
+namespace aifabric::ops {
+
+namespace {
+
+io::Node scalar(const std::string& s) { return io::Node::scalar(s); }
+
+io::Node fault(const std::string& kind, const std::string& a, const std::string& b, double rate_gbps = 0) {
+  io::Node f = io::Node::map();
+  f.set("kind", scalar(kind));
+  if (kind == "switch_down" || kind == "nic_down") {
+    f.set("node", scalar(a));
+  } else {
+    f.set("a", scalar(a));
+    f.set("b", scalar(b));
+  }
+  if (rate_gbps > 0) f.set("rate_gbps", scalar(fmt::format("{}", rate_gbps)));
+  return f;
+}
+
+std::string describe(const io::Node& f) {
+  std::string s = f["kind"].text();
+  for (const char* k : {"node", "a", "b", "rate_gbps"})
+    if (f[k]) s += fmt::format(" {}={}", k, f[k].text());
+  return s;
+}
+
+// The scenario with `faults` appended to its own.
+io::Node with_faults(const io::Node& scenario, const std::vector<io::Node>& faults) {
+  io::Node doc = scenario;
+  io::Node* list = doc.find("faults");
+  if (list == nullptr || !list->is_sequence()) {
+    doc.set("faults", io::Node::sequence());
+    list = doc.find("faults");
+  }
+  for (const auto& f : faults) list->push_back(f);
+  return doc;
+}
+
+}  // namespace
+
+MitigationReport verify_mitigations(const io::Node& scenario, const std::string& source, const Diagnosis& diagnosis,
+                                    unsigned threads) {
+  MitigationReport rep;
+  const api::Scenario base = io::load_scenario_document(scenario, source);
+  // The observed state: each down or slow part as a fault.
+  std::vector<io::Node> observed;
+  struct Slow {
+    std::size_t fault;
+    std::string a, b;
+  };
+  std::vector<Slow> slow;
+  bool congested = false;
+  for (const auto& f : diagnosis.findings) {
+    if (f.kind == "link_down") observed.push_back(fault("link_down", f.a, f.b));
+    if (f.kind == "switch_down") observed.push_back(fault("switch_down", f.a, ""));
+    if (f.kind == "nic_down") observed.push_back(fault("nic_down", f.a, ""));
+    if (f.kind == "link_degraded") {
+      slow.push_back({observed.size(), f.a, f.b});
+      observed.push_back(fault("link_degraded", f.a, f.b, f.rate_gbps));
+    }
+    congested = congested || f.kind == "hot_spot" || f.kind == "incast" || f.kind == "ecmp_imbalance";
+  }
+  for (const auto& f : observed) rep.faults.push_back(describe(f));
+  // Candidates: drain each slow link between switches; spread congestion with per-packet spraying or
+  // adaptive routing when the fabric hashes flows.
+  std::vector<whatif::Variant> variants = {{"baseline", scenario}, {"observed", with_faults(scenario, observed)}};
+  std::vector<MitigationResult> candidates;
+  double switch_capacity = 0;
+  for (const auto& l : base.topology.links)
+    if (base.topology.nodes[l.a].kind == topo::NodeKind::kSwitch && base.topology.nodes[l.b].kind == topo::NodeKind::kSwitch)
+      switch_capacity += l.params.rate_gbps;
+  auto is_switch = [&](const std::string& name) {
+    for (const auto& n : base.topology.nodes)
+      if (n.name == name) return n.kind == topo::NodeKind::kSwitch;
+    return false;
+  };
+  for (const auto& s : slow) {
+    if (!is_switch(s.a) || !is_switch(s.b)) continue;  // draining a host's link takes the host out
+    auto drained = observed;
+    drained[s.fault] = fault("link_down", s.a, s.b);
+    variants.push_back({"drain", with_faults(scenario, drained)});
+    double rate = 0;
+    for (const auto& l : base.topology.links)
+      if ((base.topology.nodes[l.a].name == s.a && base.topology.nodes[l.b].name == s.b) ||
+          (base.topology.nodes[l.a].name == s.b && base.topology.nodes[l.b].name == s.a))
+        rate = std::max(rate, l.params.rate_gbps);
+    candidates.push_back({fmt::format("drain link {}-{}", s.a, s.b), fmt::format("link_degraded link {}-{}", s.a, s.b),
+                          0, 0, 0, switch_capacity > 0 ? rate / switch_capacity : 0,
+                          "its ECMP siblings carry its traffic; the slow optic is replaced at leisure", false});
+  }
+  if (congested && base.fabric.load_balancing == routing::LoadBalancing::kEcmp) {
+    for (const char* lb : {"spray", "adaptive"}) {
+      io::Node doc = with_faults(scenario, observed);
+      io::Node* fabric = doc.find("fabric");
+      if (fabric == nullptr || !fabric->is_map()) {
+        doc.set("fabric", io::Node::map());
+        fabric = doc.find("fabric");
+      }
+      fabric->set("load_balancing", scalar(lb));
+      variants.push_back({lb, doc});
+      candidates.push_back({fmt::format("fabric.load_balancing={}", lb), "congestion", 0, 0, 0, 0,
+                            std::string(lb) == "spray"
+                                ? "packets of a flow arrive out of order: the NICs must accept it (RoCE NICs "
+                                  "without out-of-order placement retransmit)"
+                                : "needs switches that pick the least-loaded port per packet",
+                            false});
+    }
+  }
+  if (candidates.empty()) {
+    rep.note = observed.empty() && !congested ? "nothing to mitigate: no finding"
+               : "no action in the fabric answers these findings (a part that is down is repaired or replaced; "
+                 "a job on a GPU out of service restarts without it)";
+    return rep;
+  }
+  const whatif::Study st = whatif::run_study(variants, source, std::nullopt, threads);
+  std::vector<double> cost(variants.size(), 0.0);
+  std::vector<bool> takes_down(variants.size(), false);
+  if (st.assessed) {
+    rep.metric = "$/h lost";
+    for (std::size_t i = 0; i < variants.size(); ++i) cost[i] = st.damage_usd_per_hour[i];
+    for (const auto& j : st.jobs) takes_down[j.variant] = takes_down[j.variant] || !j.down.empty();
+  } else {
+    rep.metric = "p99 FCT us";
+    for (const auto& f : st.flows) cost[f.variant] = f.fct_p99_us;
+  }
+  rep.baseline_cost = cost[0];
+  rep.observed_cost = cost[1];
+  const double lost = cost[1] - cost[0];
+  for (std::size_t k = 0; k < candidates.size(); ++k) {
+    auto& c = candidates[k];
+    c.cost = cost[k + 2];
+    c.recovered = lost > 0 ? (cost[1] - c.cost) / lost : 0;
+    c.improvement = cost[1] > 0 ? (cost[1] - c.cost) / cost[1] : 0;
+    c.verified = c.improvement >= kMinImprovement && !(takes_down[k + 2] && !takes_down[1]);
+  }
+  std::stable_sort(candidates.begin(), candidates.end(), [](const MitigationResult& x, const MitigationResult& y) {
+    if (x.verified != y.verified) return x.verified;
+    if (x.improvement != y.improvement) return x.improvement > y.improvement;
+    return x.capacity_lost < y.capacity_lost;
+  });
+  rep.candidates = std::move(candidates);
+  if (!rep.candidates.empty() && rep.candidates.front().verified) rep.recommended = 0;
+  if (rep.recommended < 0)
+    rep.note = fmt::format("no candidate improves the observed {} by {:.0f}% or more", rep.metric, 100 * kMinImprovement);
+  return rep;
+}
+
+std::string mitigation_text(const MitigationReport& r) {
+  std::string s;
+  for (const auto& f : r.faults) s += fmt::format("observed     {}\n", f);
+  if (!r.metric.empty())
+    s += fmt::format("mitigate     {}: {:.2f} as designed, {:.2f} as observed\n", r.metric, r.baseline_cost,
+                     r.observed_cost);
+  for (std::size_t i = 0; i < r.candidates.size(); ++i) {
+    const auto& c = r.candidates[i];
+    s += fmt::format("  {} {:<34} {:>10.2f}  {:+6.1f}% vs observed{}  capacity lost {:.1f}%  for {}; risk: {}\n",
+                     static_cast<int>(i) == r.recommended ? "RECOMMENDED" : (c.verified ? "verified   " : "not enough "),
+                     c.action, c.cost, -100 * c.improvement,
+                     r.observed_cost > r.baseline_cost ? fmt::format(", recovers {:.0f}% of the faults' cost", 100 * c.recovered) : "",
+                     100 * c.capacity_lost, c.finding, c.risk);
+  }
+  if (!r.note.empty()) s += fmt::format("mitigate     {}\n", r.note);
+  return s;
+}
+
+}  // namespace aifabric::ops
