@@ -19,7 +19,7 @@ int main(int argc, char** argv) {
   std::size_t per_class = 60, healthy = 72;
   unsigned threads = 0;
   std::uint64_t seed = 1;
-  bool misses = false;
+  bool misses = false, mitigate = false;
   app.add_option("--out", out, "Folder for the scenarios and labels.csv (none: score only)");
   app.add_option("--per-class", per_class, "Cases of each fault class")->capture_default_str();
   app.add_option("--healthy", healthy, "Cases without a fault")->capture_default_str();
@@ -27,6 +27,9 @@ int main(int argc, char** argv) {
   app.add_option("--seed", seed, "Seed of the first case (another: other traffic, a held-out check)")
       ->capture_default_str();
   app.add_flag("--show-misses", misses, "Print each case whose findings differ from its ground truth");
+  app.add_flag(
+      "--mitigate", mitigate,
+      "Also verify mitigations on the slow switch links and check the recommendation in a fresh run");
   CLI11_PARSE(app, argc, argv);
   try {
     const auto cases = aifabric::ops::fault_corpus(per_class, healthy, seed);
@@ -57,6 +60,12 @@ int main(int argc, char** argv) {
     const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     std::cout << aifabric::ops::score_table(score);
     std::cout << fmt::format("{} cases run and diagnosed in {:.1f} s\n", cases.size(), wall);
+    if (mitigate) {
+      const auto t1 = std::chrono::steady_clock::now();
+      std::cout << aifabric::ops::mitigation_table(aifabric::ops::evaluate_mitigations(cases, threads));
+      std::cout << fmt::format("mitigations verified in {:.1f} s\n",
+                               std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count());
+    }
   } catch (const aifabric::core::InputError& e) {
     std::cerr << "error: " << e.what() << "\n";
     return 2;

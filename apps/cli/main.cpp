@@ -78,8 +78,8 @@ int simulate(const std::string& scenario, const std::string& out, std::int64_t s
   return 0;
 }
 
-int diagnose(const std::string& path, const std::string& format, const std::string& map, const std::string& scenario,
-             const std::string& out, unsigned threads) {
+int diagnose(const std::string& path, const std::string& format, const std::string& map,
+             const std::string& scenario, const std::string& out, unsigned threads) {
   const auto mapping = map.empty() ? aifabric::telemetry::Mapping{} : aifabric::telemetry::load_mapping(map);
   auto fmt_of = aifabric::telemetry::Format::kAuto;
   if (format == "openmetrics") fmt_of = aifabric::telemetry::Format::kOpenMetrics;
@@ -438,7 +438,8 @@ int main(int argc, char** argv) {
     if (*wi) return whatif(scenario, changes, whatif_out, threads, whatif_fidelity, whatif_top);
     if (*pl) return plan(scenario, plan_out, plan_threads);
     if (*dg)
-      return diagnose(telemetry_path, telemetry_format, telemetry_map, diagnose_scenario, diagnose_out, threads);
+      return diagnose(telemetry_path, telemetry_format, telemetry_map, diagnose_scenario, diagnose_out,
+                      threads);
     if (*params) {
       std::cout << aifabric::plan::parameter_reference_markdown();
       return 0;

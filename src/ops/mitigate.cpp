@@ -11,7 +11,9 @@ namespace aifabric::ops {
 
 namespace {
 
-io::Node scalar(const std::string& s) { return io::Node::scalar(s); }
+io::Node scalar(const std::string& s) {
+  return io::Node::scalar(s);
+}
 
 io::Node fault(const std::string& kind, const std::string& a, const std::string& b, double rate_gbps = 0) {
   io::Node f = io::Node::map();
@@ -47,8 +49,8 @@ io::Node with_faults(const io::Node& scenario, const std::vector<io::Node>& faul
 
 }  // namespace
 
-MitigationReport verify_mitigations(const io::Node& scenario, const std::string& source, const Diagnosis& diagnosis,
-                                    unsigned threads) {
+MitigationReport verify_mitigations(const io::Node& scenario, const std::string& source,
+                                    const Diagnosis& diagnosis, unsigned threads) {
   MitigationReport rep;
   const api::Scenario base = io::load_scenario_document(scenario, source);
   // The observed state: each down or slow part as a fault.
@@ -72,11 +74,13 @@ MitigationReport verify_mitigations(const io::Node& scenario, const std::string&
   for (const auto& f : observed) rep.faults.push_back(describe(f));
   // Candidates: drain each slow link between switches; spread congestion with per-packet spraying or
   // adaptive routing when the fabric hashes flows.
-  std::vector<whatif::Variant> variants = {{"baseline", scenario}, {"observed", with_faults(scenario, observed)}};
+  std::vector<whatif::Variant> variants = {{"baseline", scenario},
+                                           {"observed", with_faults(scenario, observed)}};
   std::vector<MitigationResult> candidates;
   double switch_capacity = 0;
   for (const auto& l : base.topology.links)
-    if (base.topology.nodes[l.a].kind == topo::NodeKind::kSwitch && base.topology.nodes[l.b].kind == topo::NodeKind::kSwitch)
+    if (base.topology.nodes[l.a].kind == topo::NodeKind::kSwitch &&
+        base.topology.nodes[l.b].kind == topo::NodeKind::kSwitch)
       switch_capacity += l.params.rate_gbps;
   auto is_switch = [&](const std::string& name) {
     for (const auto& n : base.topology.nodes)
@@ -93,9 +97,11 @@ MitigationReport verify_mitigations(const io::Node& scenario, const std::string&
       if ((base.topology.nodes[l.a].name == s.a && base.topology.nodes[l.b].name == s.b) ||
           (base.topology.nodes[l.a].name == s.b && base.topology.nodes[l.b].name == s.a))
         rate = std::max(rate, l.params.rate_gbps);
-    candidates.push_back({fmt::format("drain link {}-{}", s.a, s.b), fmt::format("link_degraded link {}-{}", s.a, s.b),
-                          0, 0, 0, switch_capacity > 0 ? rate / switch_capacity : 0,
-                          "its ECMP siblings carry its traffic; the slow optic is replaced at leisure", false});
+    candidates.push_back({fmt::format("drain link {}-{}", s.a, s.b),
+                          fmt::format("link_degraded link {}-{}", s.a, s.b), 0, 0, 0,
+                          switch_capacity > 0 ? rate / switch_capacity : 0,
+                          "its ECMP siblings carry its traffic; the slow optic is replaced at leisure", false,
+                          "drain", s.a, s.b, ""});
   }
   if (congested && base.fabric.load_balancing == routing::LoadBalancing::kEcmp) {
     for (const char* lb : {"spray", "adaptive"}) {
@@ -112,13 +118,15 @@ MitigationReport verify_mitigations(const io::Node& scenario, const std::string&
                                 ? "packets of a flow arrive out of order: the NICs must accept it (RoCE NICs "
                                   "without out-of-order placement retransmit)"
                                 : "needs switches that pick the least-loaded port per packet",
-                            false});
+                            false, "load_balancing", "", "", lb});
     }
   }
   if (candidates.empty()) {
-    rep.note = observed.empty() && !congested ? "nothing to mitigate: no finding"
-               : "no action in the fabric answers these findings (a part that is down is repaired or replaced; "
-                 "a job on a GPU out of service restarts without it)";
+    rep.note =
+        observed.empty() && !congested
+            ? "nothing to mitigate: no finding"
+            : "no action in the fabric answers these findings (a part that is down is repaired or replaced; "
+              "a job on a GPU out of service restarts without it)";
     return rep;
   }
   const whatif::Study st = whatif::run_study(variants, source, std::nullopt, threads);
@@ -142,16 +150,41 @@ MitigationReport verify_mitigations(const io::Node& scenario, const std::string&
     c.improvement = cost[1] > 0 ? (cost[1] - c.cost) / cost[1] : 0;
     c.verified = c.improvement >= kMinImprovement && !(takes_down[k + 2] && !takes_down[1]);
   }
-  std::stable_sort(candidates.begin(), candidates.end(), [](const MitigationResult& x, const MitigationResult& y) {
-    if (x.verified != y.verified) return x.verified;
-    if (x.improvement != y.improvement) return x.improvement > y.improvement;
-    return x.capacity_lost < y.capacity_lost;
-  });
+  std::stable_sort(candidates.begin(), candidates.end(),
+                   [](const MitigationResult& x, const MitigationResult& y) {
+                     if (x.verified != y.verified) return x.verified;
+                     if (x.improvement != y.improvement) return x.improvement > y.improvement;
+                     return x.capacity_lost < y.capacity_lost;
+                   });
   rep.candidates = std::move(candidates);
   if (!rep.candidates.empty() && rep.candidates.front().verified) rep.recommended = 0;
   if (rep.recommended < 0)
-    rep.note = fmt::format("no candidate improves the observed {} by {:.0f}% or more", rep.metric, 100 * kMinImprovement);
+    rep.note = fmt::format("no candidate improves the observed {} by {:.0f}% or more", rep.metric,
+                           100 * kMinImprovement);
   return rep;
+}
+
+io::Node apply_mitigation(const io::Node& scenario, const MitigationResult& action) {
+  io::Node doc = scenario;
+  if (action.kind == "load_balancing") {
+    io::Node* fabric = doc.find("fabric");
+    if (fabric == nullptr || !fabric->is_map()) {
+      doc.set("fabric", io::Node::map());
+      fabric = doc.find("fabric");
+    }
+    fabric->set("load_balancing", scalar(action.value));
+  }
+  if (action.kind == "drain") {
+    io::Node* list = doc.find("faults");
+    for (std::size_t i = 0; list != nullptr && list->is_sequence() && i < list->size(); ++i) {
+      io::Node* f = list->at(i);
+      const std::string a = (*f)["a"].text(), b = (*f)["b"].text();
+      if ((*f)["kind"].text() == "link_degraded" &&
+          ((a == action.a && b == action.b) || (a == action.b && b == action.a)))
+        *f = fault("link_down", action.a, action.b);
+    }
+  }
+  return doc;
 }
 
 std::string mitigation_text(const MitigationReport& r) {
@@ -162,11 +195,14 @@ std::string mitigation_text(const MitigationReport& r) {
                      r.observed_cost);
   for (std::size_t i = 0; i < r.candidates.size(); ++i) {
     const auto& c = r.candidates[i];
-    s += fmt::format("  {} {:<34} {:>10.2f}  {:+6.1f}% vs observed{}  capacity lost {:.1f}%  for {}; risk: {}\n",
-                     static_cast<int>(i) == r.recommended ? "RECOMMENDED" : (c.verified ? "verified   " : "not enough "),
-                     c.action, c.cost, -100 * c.improvement,
-                     r.observed_cost > r.baseline_cost ? fmt::format(", recovers {:.0f}% of the faults' cost", 100 * c.recovered) : "",
-                     100 * c.capacity_lost, c.finding, c.risk);
+    s += fmt::format(
+        "  {} {:<34} {:>10.2f}  {:+6.1f}% vs observed{}  capacity lost {:.1f}%  for {}; risk: {}\n",
+        static_cast<int>(i) == r.recommended ? "RECOMMENDED" : (c.verified ? "verified   " : "not enough "),
+        c.action, c.cost, -100 * c.improvement,
+        r.observed_cost > r.baseline_cost
+            ? fmt::format(", recovers {:.0f}% of the faults' cost", 100 * c.recovered)
+            : "",
+        100 * c.capacity_lost, c.finding, c.risk);
   }
   if (!r.note.empty()) s += fmt::format("mitigate     {}\n", r.note);
   return s;

@@ -11,23 +11,25 @@ namespace aifabric::ops {
 // (the observed state), each candidate action is applied to it and re-simulated, and the actions are
 // ranked by the share of the faults' cost they recover and the capacity they take out.
 struct MitigationResult {
-  std::string action;   // "drain link leaf0-spine1", "fabric.load_balancing=spray"
-  std::string finding;  // the finding it answers ("link_degraded link leaf0-spine1"; "congestion")
-  double cost = 0;      // the variant's cost metric (see MitigationReport::metric)
-  double recovered = 0;    // (observed cost - this cost) / (observed cost - baseline cost): of the faults' cost
-  double improvement = 0;  // (observed cost - this cost) / observed cost: congestion included
+  std::string action;    // "drain link leaf0-spine1", "fabric.load_balancing=spray"
+  std::string finding;   // the finding it answers ("link_degraded link leaf0-spine1"; "congestion")
+  double cost = 0;       // the variant's cost metric (see MitigationReport::metric)
+  double recovered = 0;  // (observed cost - this cost) / (observed cost - baseline cost): of the faults' cost
+  double improvement = 0;    // (observed cost - this cost) / observed cost: congestion included
   double capacity_lost = 0;  // share of the switch-to-switch capacity the action takes out
   std::string risk;
   bool verified = false;  // improves the observed cost by at least kMinImprovement, takes no workload down
+  // The action as data: "drain" (link a-b) or "load_balancing" (value).
+  std::string kind, a, b, value;
 };
 
 struct MitigationReport {
   std::string metric;  // "$/h lost" (jobs and services) or "p99 FCT us" (traffic)
   double baseline_cost = 0, observed_cost = 0;
-  std::vector<std::string> faults;            // the findings as the scenario's faults
-  std::vector<MitigationResult> candidates;   // best first
-  int recommended = -1;                       // index into candidates, -1: none verified
-  std::string note;                           // why there is nothing to recommend, when there is not
+  std::vector<std::string> faults;           // the findings as the scenario's faults
+  std::vector<MitigationResult> candidates;  // best first
+  int recommended = -1;                      // index into candidates, -1: none verified
+  std::string note;                          // why there is nothing to recommend, when there is not
 };
 
 inline constexpr double kMinImprovement = 0.05;
@@ -35,9 +37,14 @@ inline constexpr double kMinImprovement = 0.05;
 // `scenario` (its document; `source` names it) is the fabric and workloads as designed, without the
 // faults the telemetry shows. Runs the baseline, the observed state and every candidate on `threads`
 // threads (0 = one per core).
-MitigationReport verify_mitigations(const io::Node& scenario, const std::string& source, const Diagnosis& diagnosis,
-                                    unsigned threads);
+MitigationReport verify_mitigations(const io::Node& scenario, const std::string& source,
+                                    const Diagnosis& diagnosis, unsigned threads);
 
 std::string mitigation_text(const MitigationReport& report);
+
+// `scenario` (a document with its faults) with `action` applied: a drained link's slow-link fault
+// becomes a link-down fault, a load-balancing change is set. For checking a prediction against a fresh
+// run of the real faults.
+io::Node apply_mitigation(const io::Node& scenario, const MitigationResult& action);
 
 }  // namespace aifabric::ops

@@ -157,6 +157,13 @@ TEST(Diagnose, ASliceOfTheFaultCorpusMeetsTheBars) {
     EXPECT_GE(c.localization(), 0.9) << c.kind;
   }
   EXPECT_GE(double(s.healthy_clean), 0.95 * double(s.healthy));
+  // The slow switch links whose fault costs something get a verified mitigation that recovers 80% of
+  // it, and the prediction matches a fresh run of the real fault with the mitigation within 5%.
+  const auto m = evaluate_mitigations(cases, 2);
+  EXPECT_GT(m.costly, 0u);
+  EXPECT_EQ(m.recommended, m.costly);
+  EXPECT_EQ(m.recovered_80, m.recommended);
+  EXPECT_LE(m.worst_prediction_error, 0.05);
   const auto again = fault_corpus(12, 12);
   for (std::size_t i = 0; i < cases.size(); ++i) EXPECT_EQ(cases[i].yaml, again[i].yaml) << "deterministic";
 }
