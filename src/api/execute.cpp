@@ -27,6 +27,13 @@ workload::ExecutorParams executor_params(const Scenario& sc) {
   return p;
 }
 
+void require_packet_level_faults(const Scenario& sc) {
+  if (!sc.run.pfc_storms.empty())
+    throw core::InputError(
+        core::Location{sc.source, 0, 0, "faults"},
+        "a pfc_storm exists at packet level only (flow level has no PFC): use fidelity packet");
+}
+
 std::vector<net::PortReport> flow_port_reports(const topo::TopologySpec& t, const flow::FlowNetwork& net,
                                                core::TimePs end) {
   std::vector<net::PortReport> out;
@@ -64,6 +71,7 @@ Execution execute(const Scenario& sc, const workload::Program& program, NetworkM
   const auto params = executor_params(sc);
   Execution out;
   if (model == NetworkModel::kFlow) {
+    require_packet_level_faults(sc);
     flow::FlowNetwork net(sc.topology, sc.fabric.load_balancing, sc.run.seed, sc.full_packet_wire_bytes());
     net.set_progress(sc.run.progress);
     if (with_traffic) net.add_background(sc.flows);

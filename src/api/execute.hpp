@@ -16,6 +16,8 @@ namespace aifabric::api {
 
 workload::ClusterMap cluster_map(const Scenario& scenario);
 workload::ExecutorParams executor_params(const Scenario& scenario);
+// Faults only the packet engine models (a PFC storm) refused at flow level, as an InputError.
+void require_packet_level_faults(const Scenario& scenario);
 // The ports of a flow-level run that ended at `end_ps`: bytes carried (payload, and packets and wire bytes
 // as full packets of the topology's MTU would carry them) and utilization over the run. Queues, marks,
 // pauses and drops do not exist at flow level and stay zero.

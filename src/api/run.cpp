@@ -30,6 +30,7 @@ namespace {
 // `simulate` at flow level: every flow of the scenario as a fluid flow on its packet-engine path.
 // Queues, marks, pauses and drops do not exist there; ports report bytes and utilization.
 void run_flow_level(const Scenario& sc, Result& r) {
+  require_packet_level_faults(sc);
   flow::FlowNetwork net(sc.topology, sc.fabric.load_balancing, sc.run.seed, sc.full_packet_wire_bytes());
   net.set_progress(sc.run.progress);
   struct Sink : backend::BackendSink {

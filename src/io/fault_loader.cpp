@@ -16,7 +16,8 @@ const std::set<std::string>& keys_for(FaultKind k) {
   static const std::set<std::string> link = {"kind", "a", "b"}, sw = {"kind", "node"},
                                      nic = {"kind", "node", "gpu"},
                                      degraded = {"kind", "a", "b", "rate_gbps"},
-                                     straggler = {"kind", "gpu", "server", "factor"};
+                                     straggler = {"kind", "gpu", "server", "factor"},
+                                     storm = {"kind", "gpu", "node", "at_us"};
   switch (k) {
     case FaultKind::kLinkDown:
       return link;
@@ -28,6 +29,8 @@ const std::set<std::string>& keys_for(FaultKind k) {
       return degraded;
     case FaultKind::kStraggler:
       return straggler;
+    case FaultKind::kPfcStorm:
+      return storm;
   }
   return link;
 }
@@ -181,7 +184,8 @@ void apply_topology_faults(const Node& faults, topo::TopologySpec& t, std::vecto
         break;
       }
       case FaultKind::kStraggler:
-        break;  // apply_compute_faults, once the cluster is known
+      case FaultKind::kPfcStorm:
+        break;  // apply_run_faults, once the fabric and the cluster are known
     }
   }
   std::sort(down.begin(), down.end());
@@ -196,9 +200,39 @@ void apply_topology_faults(const Node& faults, topo::TopologySpec& t, std::vecto
   }
 }
 
-void apply_compute_faults(const Node& faults, api::Scenario& sc, const ParseContext& ctx) {
+void apply_run_faults(const Node& faults, api::Scenario& sc, const ParseContext& ctx) {
   for (const auto& p : parse_faults(faults, ctx)) {
     const auto& e = p.entry;
+    if (e.kind == FaultKind::kPfcStorm) {
+      if (!(sc.fabric.kind == net::FabricKind::kRoce && sc.fabric.pfc.enabled))
+        throw InputError(ctx.at((*p.node)["kind"], p.field + ".kind"),
+                         "a PFC storm needs a lossless RoCE fabric (fabric.kind roce with PFC on)");
+      const auto& t = sc.topology;
+      if ((e.gpu >= 0) == !e.node.empty())
+        throw InputError(ctx.at(*p.node, p.field), "expected the host: one of gpu or node");
+      std::uint32_t host = 0;
+      if (e.gpu >= 0) {
+        if (static_cast<std::size_t>(e.gpu) >= t.hosts.size())
+          throw InputError(ctx.at((*p.node)["gpu"], p.field + ".gpu"),
+                           fmt::format("the topology has {} hosts, got {}", t.hosts.size(), e.gpu));
+        host = static_cast<std::uint32_t>(e.gpu);
+      } else {
+        const auto n = named(t, *p.node, "node", e.node, ctx, p.field);
+        if (t.nodes[n].kind != topo::NodeKind::kHost)
+          throw InputError(ctx.at((*p.node)["node"], p.field + ".node"),
+                           fmt::format("'{}' is a switch; a PFC storm comes from a host's NIC", e.node));
+        host = host_index(t, n);
+      }
+      const auto at = static_cast<core::TimePs>(e.at_us * 1e6 + 0.5);
+      if (sc.run.stop_ps > 0 && at >= sc.run.stop_ps)
+        throw InputError(ctx.at((*p.node)["at_us"], p.field + ".at_us"),
+                         fmt::format("{} us is at or after the run's stop_time_us ({} us)", e.at_us,
+                                     core::ps_to_us(sc.run.stop_ps)));
+      sc.run.pfc_storms.push_back({host, at});
+      sc.faults.applied.push_back(
+          fmt::format("pfc_storm {} from {} us", t.nodes[t.hosts[host]].name, e.at_us));
+      continue;
+    }
     if (e.kind != FaultKind::kStraggler) continue;
     if (sc.cluster.gpus == 0)
       throw InputError(ctx.at(*p.node, p.field), "a straggler needs GPUs: the scenario has no cluster");

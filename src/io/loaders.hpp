@@ -49,8 +49,9 @@ topo::TopologySpec load_topology(const Node& node, const Node& faults, std::vect
 // applied is described in `applied`.
 void apply_topology_faults(const Node& faults, topo::TopologySpec& t, std::vector<std::string>& applied,
                            const ParseContext& ctx);
-// fault_loader.cpp: the stragglers (Faults::compute_factor), once the cluster is loaded.
-void apply_compute_faults(const Node& faults, api::Scenario& sc, const ParseContext& ctx);
+// fault_loader.cpp: the stragglers (Faults::compute_factor) and PFC storms (RunOptions::pfc_storms), once
+// the fabric and the cluster are loaded.
+void apply_run_faults(const Node& faults, api::Scenario& sc, const ParseContext& ctx);
 
 // traffic_loader.cpp: the flows of the traffic generators.
 std::vector<backend::FlowSpec> load_traffic(const Node& node, const topo::TopologySpec& topology,

@@ -69,7 +69,7 @@ api::Scenario load_scenario_document(const Node& root, const std::string& source
   // The GPU cluster matters only to GPU workloads; plain traffic scenarios need not divide into servers.
   if (root["cluster"] || root["collective"] || root["jobs"] || root["services"])
     load_cluster(root["cluster"], root["topology"], sc, ctx);
-  if (root["faults"]) apply_compute_faults(root["faults"], sc, ctx);
+  if (root["faults"]) apply_run_faults(root["faults"], sc, ctx);
   if (root["collective"]) load_collective(root["collective"], sc, ctx);
   for (auto g : sc.collective.spec.ranks)
     if (sc.collective.present && sc.topology.host_down(g))

@@ -278,22 +278,25 @@ const Schema<FaultEntry>& fault_schema() {
                    {"switch_down", FaultKind::kSwitchDown},
                    {"nic_down", FaultKind::kNicDown},
                    {"link_degraded", FaultKind::kLinkDegraded},
-                   {"straggler", FaultKind::kStraggler}},
+                   {"straggler", FaultKind::kStraggler},
+                   {"pfc_storm", FaultKind::kPfcStorm}},
                   "link_down",
-                  "What fails for the whole run (docs/models/faults.md): a link, a switch (every link to "
+                  "What fails (docs/models/faults.md): for the whole run, a link, a switch (every link to "
                   "another switch; the hosts below it go out of service), a NIC (its host goes out of "
-                  "service), a link at a lower rate, or a GPU or server computing slower.")
+                  "service), a link at a lower rate, or a GPU or server computing slower; from at_us on, a "
+                  "NIC that stops draining and keeps its switch port paused (pfc_storm, packet level).")
           .text("a", &FaultEntry::a, "", "link_down, link_degraded: node name of one end.")
           .text("b", &FaultEntry::b, "", "link_down, link_degraded: node name of the other end.")
-          .text("node", &FaultEntry::node, "", "switch_down: the switch; nic_down: the host.")
+          .text("node", &FaultEntry::node, "", "switch_down: the switch; nic_down, pfc_storm: the host.")
           .integer("gpu", &FaultEntry::gpu, "", -1, -1, kMaxCount,
-                   "nic_down, straggler: the GPU (its host); -1 = not given.")
+                   "nic_down, straggler, pfc_storm: the GPU (its host); -1 = not given.")
           .integer("server", &FaultEntry::server, "", -1, -1, kMaxCount,
                    "straggler: every GPU of this server; -1 = not given.")
           .real("rate_gbps", &FaultEntry::rate_gbps, "Gbit/s", 0, 0, 1e6,
                 "link_degraded: the rate the link runs at, below its line rate.")
           .real("factor", &FaultEntry::factor, "", 1, 1, 1000,
-                "straggler: compute takes this many times longer (1.25 = 20% less throughput).");
+                "straggler: compute takes this many times longer (1.25 = 20% less throughput).")
+          .real("at_us", &FaultEntry::at_us, "us", 0, 0, 1e12, "pfc_storm: when the NIC stops draining.");
   return s;
 }
 

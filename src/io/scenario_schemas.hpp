@@ -92,12 +92,12 @@ struct TrafficEntry {
 };
 
 // One entry of the scenario's `faults` list (fault_loader.cpp).
-enum class FaultKind : std::uint8_t { kLinkDown, kSwitchDown, kNicDown, kLinkDegraded, kStraggler };
+enum class FaultKind : std::uint8_t { kLinkDown, kSwitchDown, kNicDown, kLinkDegraded, kStraggler, kPfcStorm };
 struct FaultEntry {
   FaultKind kind;
   std::string a, b, node;
   std::int64_t gpu, server;
-  double rate_gbps, factor;
+  double rate_gbps, factor, at_us;
 };
 
 const Schema<TopLevel>& top_schema();

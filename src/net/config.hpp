@@ -1,6 +1,7 @@
 #pragma once
 #include <cstdint>
 #include <functional>
+#include <vector>
 
 #include "cc/dcqcn.hpp"
 #include "core/time.hpp"
@@ -104,6 +105,13 @@ struct RunOptions {
   core::TimePs stop_ps = 0;             // hard stop; 0 = none (the run ends when every flow completes)
   core::TimePs sample_interval_ps = 0;  // time-series sampling; 0 = off
   bool sample_counters = false;         // at each sample, every port's counters too (PortSample)
+  // PFC storms (faults): from `at_ps` on, host `host`'s NIC stops draining and keeps its switch port
+  // paused, refreshing its XOFF every half pause quanta (65535 x 512 bit times) at its link's rate.
+  struct PfcStorm {
+    std::uint32_t host;
+    core::TimePs at_ps;
+  };
+  std::vector<PfcStorm> pfc_storms;
   core::TimePs check_interval_ps = 0;   // invariant checks (conservation, buffers, credits); 0 = off
   // Called every kProgressEvents events with the simulated time and the events so far, for a caller that
   // shows a long run's progress; empty = none. Not a scenario value.

@@ -143,6 +143,7 @@ Simulation::Simulation(const topo::TopologySpec& spec, const FabricConfig& fabri
   for (const auto& flow : flows) add_flow(flow);
   pool_.reserve(4096);
   if (opt_.sample_interval_ps > 0) series_last_tx_.assign(ports_.size(), 0);
+  for (const auto& storm : opt_.pfc_storms) events_.schedule(storm.at_ps, storm.host, kPfcStorm);
   arm_periodic();
 }
 
@@ -290,6 +291,9 @@ void Simulation::dispatch(const core::Event& e) {
       break;
     case kCheck:
       on_check();
+      break;
+    case kPfcStorm:
+      on_pfc_storm(e.target);
       break;
     case kExternal:
       AIFABRIC_ASSERT(listener_ != nullptr,
@@ -885,6 +889,15 @@ void Simulation::on_sample() {
   }
   sample_armed_ = false;
   arm_periodic();
+}
+
+void Simulation::on_pfc_storm(std::uint32_t host) {
+  const std::uint32_t port = hosts_[host].port;
+  send_pause(port, true);
+  // A NIC refreshes its XOFF before the pause quanta it asked for (65535 x 512 bit times) run out.
+  const auto refresh =
+      static_cast<core::TimePs>(65535.0 * 512.0 * 1e12 / 2.0 / static_cast<double>(ports_[port].rate_bps));
+  if (completed_ < added_) events_.schedule(events_.now() + refresh, host, kPfcStorm);
 }
 
 void Simulation::check(bool ok, const std::string& what) {

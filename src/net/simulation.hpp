@@ -86,6 +86,7 @@ class Simulation {
     kRto,
     kSample,
     kCheck,
+    kPfcStorm,
     kExternal
   };
 
@@ -203,6 +204,7 @@ class Simulation {
   void on_flow_timer(std::uint32_t flow);
   void on_rto(std::uint32_t flow);
   void on_sample();
+  void on_pfc_storm(std::uint32_t host);
   void on_check();
   void arm_periodic();
   void receive_data(Flow& f, std::uint32_t flow_id, const Packet& pkt);

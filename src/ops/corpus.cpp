@@ -37,10 +37,11 @@ Shape shape(std::size_t i) {
 }
 
 std::string scenario(const std::string& id, std::size_t seed, const Shape& s, double oversubscription,
-                     const std::string& extra_traffic, const std::string& faults) {
+                     const std::string& extra_traffic, const std::string& faults,
+                     const std::string& extra_top = "") {
   return fmt::format(R"(name: {}
 seed: {}
-fabric: {{kind: {}}}
+{}fabric: {{kind: {}}}
 topology: {{kind: leaf_spine, leaves: {}, hosts_per_leaf: {}, spines: {}, oversubscription: {},
            link: {{rate_gbps: 100, latency_ns: 500, mtu_bytes: 4096}}}}
 telemetry: {{sample_interval_us: {}, counters: true}}
@@ -48,8 +49,8 @@ traffic:
   - {{kind: poisson, load: {}, size_bytes: 64KB, duration_us: 400}}
 {}faults: {}
 )",
-                     id, seed, s.fabric, s.leaves, s.hosts_per_leaf, s.spines, oversubscription, kSampleUs,
-                     s.load, extra_traffic, faults.empty() ? "[]" : faults);
+                     id, seed, extra_top, s.fabric, s.leaves, s.hosts_per_leaf, s.spines, oversubscription,
+                     kSampleUs, s.load, extra_traffic, faults.empty() ? "[]" : faults);
 }
 
 }  // namespace
@@ -123,6 +124,22 @@ std::vector<CorpusCase> fault_corpus(std::size_t per_class, std::size_t healthy,
           {fmt::format("port leaf{}->host{}", host / s.hosts_per_leaf, host)}, 20e-6);
     }
     {
+      // A NIC stops draining at 100 us and keeps its switch port paused (RoCE: PFC); two flows to it
+      // start at 150 us, so packets wait behind the pause. The run stops at 1 ms.
+      const std::string id = fmt::format("pfc_storm_{:03}", i);
+      const Shape rs{"roce", s.leaves, s.hosts_per_leaf, s.spines, s.load};
+      const std::uint32_t a = (host + 1) % hosts, b = (host + hosts / 2) % hosts;
+      add("pfc_storm", id,
+          scenario(
+              id, seed + i, rs, 1,
+              fmt::format(
+                  "  - kind: flows\n    flows:\n      - {{src: host{}, dst: host{}, size_bytes: 1MB, "
+                  "start_us: 150}}\n      - {{src: host{}, dst: host{}, size_bytes: 1MB, start_us: 150}}\n",
+                  a, host, b == host ? (b + 1) % hosts : b, host),
+              fmt::format("[{{kind: pfc_storm, gpu: {}, at_us: 100}}]", host), "stop_time_us: 1000\n"),
+          {fmt::format("host host{}", host)}, 100e-6);
+    }
+    {
       // Every host of one leaf sends 2 MB to a host of the next over a 2:1 spine tier: that leaf's
       // uplinks (and the spines' links down to the next leaf) are the bottleneck.
       const std::string id = fmt::format("hot_spot_{:03}", i);
@@ -156,7 +173,8 @@ CorpusScore evaluate(const std::vector<CorpusCase>& cases, unsigned threads, con
   score.cases = cases.size();
   if (findings != nullptr) *findings = found;
   score.window_s = kSampleUs * 1e-6;
-  for (const char* kind : {"link_down", "switch_down", "nic_down", "link_degraded", "incast", "hot_spot"}) {
+  for (const char* kind :
+       {"link_down", "switch_down", "nic_down", "link_degraded", "pfc_storm", "incast", "hot_spot"}) {
     ClassScore c;
     c.kind = kind;
     for (std::size_t i = 0; i < cases.size(); ++i) {

@@ -281,7 +281,69 @@ Diagnosis diagnose(const telemetry::Dataset& data, const Rules& rules) {
       out.findings.back().b = hot[i].port->to;
     }
 
-  // 4. ECMP imbalance: a switch's ports towards one group of peers loaded unevenly over the run.
+  // 4. PFC storm: a port held paused with packets queued and nothing sent, window after window. The root
+  // is a port towards a host (the NIC that keeps pausing it); paused ports towards switches in the same
+  // time are the pause spreading up the tree.
+  const int kPaused = column("aifabric_port_pfc_paused_seconds_total"),
+            kPauseRx = column("aifabric_port_pfc_pause_received_total");
+  struct Storm {
+    const Port* port;
+    double first, fired;
+  };
+  std::vector<Storm> storms;
+  for (const auto& [name, p] : ports) {
+    const Series* paused = p.metric[kPaused];
+    const Series* tx = p.metric[kTx];
+    if (paused == nullptr || tx == nullptr || down.count(name)) continue;
+    const double speed = value_at_end(p.metric[kSpeed]);
+    std::size_t run = 0;
+    for (std::size_t i = 1; i < paused->t_s.size() && i < tx->value.size(); ++i) {
+      const double dt = paused->t_s[i] - paused->t_s[i - 1];
+      const double queue =
+          p.metric[kQueue] && i < p.metric[kQueue]->value.size() ? p.metric[kQueue]->value[i] : 0;
+      const bool received =
+          p.metric[kPauseRx] && i < p.metric[kPauseRx]->value.size() && p.metric[kPauseRx]->value[i] > 0;
+      const bool stuck = dt > 0 &&
+                         paused->value[i] - paused->value[i - 1] >= rules.storm_paused_fraction * dt &&
+                         queue > 0 && received && tx->value[i] - tx->value[i - 1] < 0.01 * dt * speed;
+      run = stuck ? run + 1 : 0;
+      if (run == rules.storm_windows) {
+        storms.push_back({&p, paused->t_s[i - run], paused->t_s[i]});
+        break;
+      }
+    }
+  }
+  std::vector<std::string> spread;
+  for (const auto& st : storms)
+    if (!is_host(st.port->to)) spread.push_back(fmt::format("{} from {:g} s", st.port->name, st.first));
+  bool rooted = false;
+  for (const auto& st : storms) {
+    if (!is_host(st.port->to)) continue;
+    rooted = true;
+    std::string evidence = fmt::format(
+        "{}: paused over {:.0f}% of {} windows in a row with packets queued and nothing sent; XOFF frames "
+        "received, no XON",
+        st.port->name, 100 * rules.storm_paused_fraction, rules.storm_windows);
+    if (!spread.empty()) {
+      evidence += "; the pause spread to";
+      for (const auto& s : spread) evidence += " " + s;
+    }
+    out.findings.push_back(
+        make_finding("pfc_storm", "host " + st.port->to, evidence, st.first, st.fired, "critical"));
+    out.findings.back().a = st.port->to;
+  }
+  for (const auto& st : storms)
+    if (!rooted && !is_host(st.port->to)) {
+      out.findings.push_back(make_finding(
+          "pfc_storm", "port " + st.port->name,
+          fmt::format("{}: paused over {:.0f}% of {} windows in a row with packets queued and nothing sent",
+                      st.port->name, 100 * rules.storm_paused_fraction, rules.storm_windows),
+          st.first, st.fired, "critical"));
+      out.findings.back().a = st.port->from;
+      out.findings.back().b = st.port->to;
+    }
+
+  // 5. ECMP imbalance: a switch's ports towards one group of peers loaded unevenly over the run.
   std::map<std::pair<std::string, std::string>, std::vector<const Port*>> ecmp;
   // Only a ToR's (a switch with hosts below) ports up are known to be one equal-cost group without the
   // topology; a spine's ports down lead to different leaves.

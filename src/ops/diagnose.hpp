@@ -13,13 +13,17 @@ struct Rules {
   double hot_utilization = 0.8;           // a congested window: at least this busy ...
   std::size_t hot_windows = 3;      // ... and queueing, this many windows in a row: ECN marks, drops, or
   double hot_queue_bytes = 100000;  // a standing queue this deep (25 full 4 KB packets, 8 us at 100G)
+  // PFC storm (NVIDIA's variant of SONiC's watchdog rule, sonic-swss PR #3036): a port paused for more
+  // than this share of a window, with packets queued and next to nothing sent, ...
+  double storm_paused_fraction = 0.99;
+  std::size_t storm_windows = 3;  // ... this many windows in a row (SONiC: detection_time / poll interval)
   double imbalance_ratio = 1.5;     // ECMP: the busiest member at least this many times the mean ...
   double imbalance_min_utilization = 0.2;  // ... of a group at least this busy on average
 };
 
 // One finding: what is wrong, where, the counters that show it and when they first did.
 struct Finding {
-  std::string kind;      // link_down, switch_down, nic_down, link_degraded, incast, hot_spot, ecmp_imbalance
+  std::string kind;  // link_down, switch_down, nic_down, link_degraded, pfc_storm, incast, hot_spot, ecmp_imbalance
   std::string location;  // "link A-B", "switch S", "host H", "port A->B", "group S->stem"
   std::string evidence;  // counters and values
   double first_seen_s = 0;  // the first sample that shows it

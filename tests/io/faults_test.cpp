@@ -182,6 +182,43 @@ TEST(Faults, AJobOnAGpuOutOfServiceIsDownAndLosesAllItsGpuTime) {
   EXPECT_DOUBLE_EQ(a.jobs[0].network_cost_usd_per_hour, 8 * 2.5);
 }
 
+TEST(Faults, APfcStormPausesTheHostsSwitchPortFromItsOnset) {
+  // host5's NIC stops draining at 100 us; a 1 MB flow to it starts at 150 us and never completes; the
+  // leaf's port to it is paused from the storm's XOFF on (one link latency later) to the run's end.
+  const std::string yaml =
+      leaf_spine("[{kind: pfc_storm, node: host5, at_us: 100}]",
+                 "[{kind: flows, flows: [{src: host0, dst: host5, size_bytes: 1MB, start_us: 150}, "
+                 "{src: host1, dst: host2, size_bytes: 1MB}]}]\nstop_time_us: 1000");
+  const auto sc = load(yaml);
+  ASSERT_EQ(sc.run.pfc_storms.size(), 1u);
+  EXPECT_EQ(sc.run.pfc_storms[0].host, 5u);
+  EXPECT_EQ(sc.faults.applied[0], "pfc_storm host5 from 100 us");
+  const auto r = api::run(sc);
+  EXPECT_FALSE(r.flows[0].completed()) << "the flow into the stuck NIC";
+  EXPECT_TRUE(r.flows[1].completed()) << "a flow elsewhere";
+  for (const auto& p : r.ports)
+    if (p.name == "leaf1->host5") {
+      EXPECT_GE(p.counters.pause_received, 1u);
+      // Paused from the XOFF's arrival to the 1,000 us stop. It leaves the NIC at 100 us and arrives after
+      // its 84-byte frame's serialization at 100 Gbit/s (6.72 ns) and the link's 1 us latency (the
+      // default): 1000 - 100 - 1 - 0.00672 = 898.99328 us, to the picosecond.
+      EXPECT_NEAR(core::ps_to_us(p.counters.paused_ps), 898.99328, 1e-6);
+    }
+  // Flow level has no PFC: the storm is refused there, naming the fault.
+  auto flow = sc;
+  flow.fidelity = api::NetworkModel::kFlow;
+  EXPECT_THROW(api::run(flow), core::InputError);
+  // InfiniBand has no PFC either.
+  std::string ib = yaml;
+  ib.replace(ib.find("kind: roce"), 10, "kind: infiniband");
+  EXPECT_NE(error_of(ib).find("faults[0].kind: a PFC storm needs a lossless RoCE fabric"), std::string::npos)
+      << error_of(ib);
+  EXPECT_NE(error_of(leaf_spine("[{kind: pfc_storm, gpu: 1, at_us: 2000}]",
+                                "[{kind: permutation, size_bytes: 1MB}]\nstop_time_us: 1000"))
+                .find("faults[0].at_us: 2000 us is at or after the run's stop_time_us (1000 us)"),
+            std::string::npos);
+}
+
 TEST(Faults, BadFaultsNameTheirField) {
   struct Case {
     std::string faults, field, expected;
@@ -205,6 +242,10 @@ TEST(Faults, BadFaultsNameTheirField) {
       {"[{kind: straggler, gpu: 0, factor: 2}]", "faults[0]", "no cluster"},
       {"[{kind: switch_down, node: leaf0}, {kind: switch_down, node: leaf1}]", "faults",
        "need at least 2 hosts in service"},
+      {"[{kind: pfc_storm, node: spine0, at_us: 5}]", "faults[0].node",
+       "a PFC storm comes from a host's NIC"},
+      {"[{kind: pfc_storm, at_us: 5}]", "faults[0]", "one of gpu or node"},
+      {"[{kind: pfc_storm, gpu: 1, factor: 2}]", "faults[0].factor", "not a key of a pfc_storm"},
   };
   for (const auto& c : cases) {
     const std::string what = error_of(leaf_spine(c.faults));

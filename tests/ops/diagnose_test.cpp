@@ -132,6 +132,45 @@ TEST(Diagnose, CongestionAFaultOrAnIncastExplainsIsFoldedIntoIt) {
   EXPECT_NE(d.findings[1].evidence.find("congestion it explains: port spine0->leaf1"), std::string::npos);
 }
 
+TEST(Diagnose, APfcStormIsRootedAtTheNicThatPauses) {
+  Fabric f(8);
+  // From t = 2 on, leaf1->h3 is paused all the time with packets queued and nothing sent (XOFF received,
+  // no XON); from t = 4 its leaf keeps spine0->leaf1 paused too. 99% of a window is the rule; the third
+  // window in a row fires it.
+  for (const char* metric :
+       {"aifabric_port_pfc_paused_seconds_total", "aifabric_port_pfc_pause_received_total"})
+    for (const char* port : {"leaf1->h3", "spine0->leaf1"}) {
+      Series s{m(metric),
+               port,
+               std::string(port).substr(0, 5) == "leaf1" ? "leaf1" : "spine0",
+               std::string(port).substr(0, 5) == "leaf1" ? "h3" : "leaf1",
+               {},
+               {}};
+      const std::size_t from = std::string(port) == "leaf1->h3" ? 2 : 4;
+      for (std::size_t i = 0; i < 8; ++i) {
+        s.t_s.push_back(double(i));
+        const bool seconds = std::string(metric) == "aifabric_port_pfc_paused_seconds_total";
+        s.value.push_back(i <= from ? 0.0 : seconds ? double(i - from) : 1.0);
+      }
+      f.data.series.push_back(s);
+    }
+  for (auto& v : f.at("leaf1->h3", "aifabric_port_queue_bytes").value) v = 50000;
+  for (auto& v : f.at("spine0->leaf1", "aifabric_port_queue_bytes").value) v = 50000;
+  const auto d = diagnose(f.data);
+  ASSERT_EQ(d.findings.size(), 1u) << diagnosis_text(d);
+  EXPECT_EQ(d.findings[0].kind, "pfc_storm");
+  EXPECT_EQ(d.findings[0].location, "host h3");
+  EXPECT_EQ(d.findings[0].first_seen_s, 2);
+  EXPECT_EQ(d.findings[0].detected_s, 5);
+  EXPECT_NE(d.findings[0].evidence.find("the pause spread to spine0->leaf1 from 4 s"), std::string::npos)
+      << d.findings[0].evidence;
+  // At 98% paused the rule does not fire.
+  for (auto& s : f.data.series)
+    if (s.metric == m("aifabric_port_pfc_paused_seconds_total"))
+      for (auto& v : s.value) v *= 0.98;
+  EXPECT_TRUE(diagnose(f.data).findings.empty()) << diagnosis_text(diagnose(f.data));
+}
+
 TEST(Diagnose, EcmpImbalanceAmongAToRsUplinks) {
   Fabric f;
   // Mean (0.9 + 0.3) / 2 = 0.6; 0.9 / 0.6 = 1.5: at the rule. A spine's ports down are not a group.
@@ -146,10 +185,10 @@ TEST(Diagnose, EcmpImbalanceAmongAToRsUplinks) {
 }
 
 TEST(Diagnose, ASliceOfTheFaultCorpusMeetsTheBars) {
-  // 12 cases of each of the 6 classes and 12 healthy ones, packet by packet (the full corpus:
+  // 12 cases of each of the 7 classes and 12 healthy ones, packet by packet (the full corpus:
   // tools/fault_corpus, docs/models/diagnose.md).
   const auto cases = fault_corpus(12, 12);
-  ASSERT_EQ(cases.size(), 84u);
+  ASSERT_EQ(cases.size(), 96u);
   const auto s = evaluate(cases, 2);
   for (const auto& c : s.classes) {
     EXPECT_GE(c.precision(), 0.95) << c.kind;
