@@ -52,7 +52,7 @@ std::vector<Parsed> parse_faults(const Node& faults, const ParseContext& ctx) {
     require_map(faults[i], ctx, f);
     if (!faults[i]["kind"])
       throw InputError(ctx.at(faults[i], f + ".kind"),
-                       "missing; expected link_down, switch_down, nic_down, link_degraded or straggler");
+                       "missing; expected link_down, switch_down, nic_down, link_degraded, straggler or pfc_storm");
     Parsed p{parse_with_defaults(fault_schema(), faults[i], ctx, f), f, &faults[i]};
     const auto& allowed = keys_for(p.entry.kind);
     const std::string kind = read_string(faults[i]["kind"], ctx, f + ".kind");
