@@ -158,6 +158,20 @@ int assess(const std::string& scenario, const std::string& out, const std::strin
   return 0;
 }
 
+// One numbered folder per variant of a study: its assess.json, or its simulate files.
+void write_variants(aifabric::io::ResultFolder& folder, const aifabric::whatif::Study& study) {
+  for (std::size_t i = 0; i < study.scenarios.size(); ++i) {
+    const std::string dir = folder.staging() + "/" + std::to_string(i);
+    if (study.assessed) {
+      std::filesystem::create_directory(dir);
+      aifabric::io::write_file_atomic(dir + "/assess.json",
+                                      aifabric::io::assess_json(study.scenarios[i], study.assessments[i]));
+    } else {
+      aifabric::io::write_results(dir, study.scenarios[i], study.runs[i]);
+    }
+  }
+}
+
 int sweep(const std::string& scenario, const std::vector<std::string>& vary, const std::string& out,
           unsigned threads, const std::string& fidelity) {
   std::optional<aifabric::api::NetworkModel> model;
@@ -169,16 +183,7 @@ int sweep(const std::string& scenario, const std::vector<std::string>& vary, con
       aifabric::whatif::run_study(aifabric::io::scenario_document(scenario), scenario, vary, model, threads);
   std::cout << aifabric::whatif::study_text(study);
   if (folder) {
-    for (std::size_t i = 0; i < study.scenarios.size(); ++i) {
-      const std::string dir = folder->staging() + "/" + std::to_string(i);
-      if (study.assessed) {
-        std::filesystem::create_directory(dir);
-        aifabric::io::write_file_atomic(dir + "/assess.json",
-                                        aifabric::io::assess_json(study.scenarios[i], study.assessments[i]));
-      } else {
-        aifabric::io::write_results(dir, study.scenarios[i], study.runs[i]);
-      }
-    }
+    write_variants(*folder, study);
     aifabric::io::write_file_atomic(folder->staging() + "/sweep.csv", aifabric::whatif::study_csv(study));
     folder->commit();
     std::cout << "results      " << out << "/sweep.csv, one folder per variant\n";
@@ -204,16 +209,7 @@ int whatif(const std::string& scenario, const aifabric::whatif::Changes& changes
   const std::string text = aifabric::whatif::whatif_text(study, top);
   std::cout << text;
   if (folder) {
-    for (std::size_t i = 0; i < study.scenarios.size(); ++i) {
-      const std::string dir = folder->staging() + "/" + std::to_string(i);
-      if (study.assessed) {
-        std::filesystem::create_directory(dir);
-        aifabric::io::write_file_atomic(dir + "/assess.json",
-                                        aifabric::io::assess_json(study.scenarios[i], study.assessments[i]));
-      } else {
-        aifabric::io::write_results(dir, study.scenarios[i], study.runs[i]);
-      }
-    }
+    write_variants(*folder, study);
     aifabric::io::write_file_atomic(folder->staging() + "/whatif.csv", aifabric::whatif::study_csv(study));
     aifabric::io::write_file_atomic(folder->staging() + "/links.csv", aifabric::whatif::links_csv(study));
     aifabric::io::write_file_atomic(folder->staging() + "/summary.txt", text);

@@ -51,8 +51,9 @@ std::vector<Parsed> parse_faults(const Node& faults, const ParseContext& ctx) {
     const std::string f = fmt::format("faults[{}]", i);
     require_map(faults[i], ctx, f);
     if (!faults[i]["kind"])
-      throw InputError(ctx.at(faults[i], f + ".kind"),
-                       "missing; expected link_down, switch_down, nic_down, link_degraded, straggler or pfc_storm");
+      throw InputError(
+          ctx.at(faults[i], f + ".kind"),
+          "missing; expected link_down, switch_down, nic_down, link_degraded, straggler or pfc_storm");
     Parsed p{parse_with_defaults(fault_schema(), faults[i], ctx, f), f, &faults[i]};
     const auto& allowed = keys_for(p.entry.kind);
     const std::string kind = read_string(faults[i]["kind"], ctx, f + ".kind");
@@ -93,6 +94,26 @@ topo::LinkSpec& link_between(topo::TopologySpec& t, const Parsed& p, std::uint32
     throw InputError(ctx.at(*p.node, p.field),
                      fmt::format("no link between '{}' and '{}'", t.nodes[a].name, t.nodes[b].name));
   return *it;
+}
+
+// The host (its index) a NIC fault names by `gpu` or by `node`; `switch_hint` says what to use when the
+// node is a switch.
+std::uint32_t fault_host(const topo::TopologySpec& t, const Parsed& p, const ParseContext& ctx,
+                         const char* switch_hint) {
+  const auto& e = p.entry;
+  if ((e.gpu >= 0) == !e.node.empty())
+    throw InputError(ctx.at(*p.node, p.field), "expected the host: one of gpu or node");
+  if (e.gpu >= 0) {
+    if (static_cast<std::size_t>(e.gpu) >= t.hosts.size())
+      throw InputError(ctx.at((*p.node)["gpu"], p.field + ".gpu"),
+                       fmt::format("the topology has {} hosts, got {}", t.hosts.size(), e.gpu));
+    return static_cast<std::uint32_t>(e.gpu);
+  }
+  const std::uint32_t n = named(t, *p.node, "node", e.node, ctx, p.field);
+  if (t.nodes[n].kind != topo::NodeKind::kHost)
+    throw InputError(ctx.at((*p.node)["node"], p.field + ".node"),
+                     fmt::format("'{}' is a switch; expected a host ({})", e.node, switch_hint));
+  return host_index(t, n);
 }
 
 }  // namespace
@@ -149,21 +170,7 @@ void apply_topology_faults(const Node& faults, topo::TopologySpec& t, std::vecto
         break;
       }
       case FaultKind::kNicDown: {
-        if ((e.gpu >= 0) == !e.node.empty())
-          throw InputError(ctx.at(*p.node, p.field), "expected the host: one of gpu or node");
-        std::uint32_t n = 0;
-        if (e.gpu >= 0) {
-          if (static_cast<std::size_t>(e.gpu) >= t.hosts.size())
-            throw InputError(ctx.at((*p.node)["gpu"], p.field + ".gpu"),
-                             fmt::format("the topology has {} hosts, got {}", t.hosts.size(), e.gpu));
-          n = t.hosts[static_cast<std::size_t>(e.gpu)];
-        } else {
-          n = named(t, *p.node, "node", e.node, ctx, p.field);
-          if (t.nodes[n].kind != topo::NodeKind::kHost)
-            throw InputError(
-                ctx.at((*p.node)["node"], p.field + ".node"),
-                fmt::format("'{}' is a switch; expected a host (a failed switch is switch_down)", e.node));
-        }
+        const std::uint32_t n = t.hosts[fault_host(t, p, ctx, "a failed switch is switch_down")];
         take_down(n);
         applied.push_back(fmt::format("nic_down {}", t.nodes[n].name));
         break;
@@ -208,21 +215,7 @@ void apply_run_faults(const Node& faults, api::Scenario& sc, const ParseContext&
         throw InputError(ctx.at((*p.node)["kind"], p.field + ".kind"),
                          "a PFC storm needs a lossless RoCE fabric (fabric.kind roce with PFC on)");
       const auto& t = sc.topology;
-      if ((e.gpu >= 0) == !e.node.empty())
-        throw InputError(ctx.at(*p.node, p.field), "expected the host: one of gpu or node");
-      std::uint32_t host = 0;
-      if (e.gpu >= 0) {
-        if (static_cast<std::size_t>(e.gpu) >= t.hosts.size())
-          throw InputError(ctx.at((*p.node)["gpu"], p.field + ".gpu"),
-                           fmt::format("the topology has {} hosts, got {}", t.hosts.size(), e.gpu));
-        host = static_cast<std::uint32_t>(e.gpu);
-      } else {
-        const auto n = named(t, *p.node, "node", e.node, ctx, p.field);
-        if (t.nodes[n].kind != topo::NodeKind::kHost)
-          throw InputError(ctx.at((*p.node)["node"], p.field + ".node"),
-                           fmt::format("'{}' is a switch; a PFC storm comes from a host's NIC", e.node));
-        host = host_index(t, n);
-      }
+      const std::uint32_t host = fault_host(t, p, ctx, "a PFC storm comes from a host's NIC");
       const auto at = static_cast<core::TimePs>(e.at_us * 1e6 + 0.5);
       if (sc.run.stop_ps > 0 && at >= sc.run.stop_ps)
         throw InputError(ctx.at((*p.node)["at_us"], p.field + ".at_us"),
