@@ -158,6 +158,13 @@ int assess(const std::string& scenario, const std::string& out, const std::strin
   return 0;
 }
 
+// A --fidelity value as the network model that overrides every variant's; empty: none.
+std::optional<aifabric::api::NetworkModel> fidelity_override(const std::string& fidelity) {
+  if (fidelity == "flow") return aifabric::api::NetworkModel::kFlow;
+  if (fidelity == "packet") return aifabric::api::NetworkModel::kPacket;
+  return std::nullopt;
+}
+
 // One numbered folder per variant of a study: its assess.json, or its simulate files.
 void write_variants(aifabric::io::ResultFolder& folder, const aifabric::whatif::Study& study) {
   for (std::size_t i = 0; i < study.scenarios.size(); ++i) {
@@ -174,9 +181,7 @@ void write_variants(aifabric::io::ResultFolder& folder, const aifabric::whatif::
 
 int sweep(const std::string& scenario, const std::vector<std::string>& vary, const std::string& out,
           unsigned threads, const std::string& fidelity) {
-  std::optional<aifabric::api::NetworkModel> model;
-  if (fidelity == "flow") model = aifabric::api::NetworkModel::kFlow;
-  if (fidelity == "packet") model = aifabric::api::NetworkModel::kPacket;
+  const auto model = fidelity_override(fidelity);
   std::optional<aifabric::io::ResultFolder> folder;
   if (!out.empty()) folder.emplace(out, "sweep " + scenario);
   const auto study =
@@ -197,9 +202,7 @@ int whatif(const std::string& scenario, const aifabric::whatif::Changes& changes
     throw aifabric::core::InputError(
         aifabric::core::Location{"whatif", 0, 0, "--fail"},
         "nothing to ask: give --fail, --degrade, --straggler, --load, --set or --n-minus-1");
-  std::optional<aifabric::api::NetworkModel> model;
-  if (fidelity == "flow") model = aifabric::api::NetworkModel::kFlow;
-  if (fidelity == "packet") model = aifabric::api::NetworkModel::kPacket;
+  const auto model = fidelity_override(fidelity);
   std::optional<aifabric::io::ResultFolder> folder;
   if (!out.empty()) folder.emplace(out, "whatif " + scenario);
   const auto document = aifabric::io::scenario_document(scenario);

@@ -61,8 +61,7 @@ const Schema<Telemetry>& telemetry_schema() {
                     "Interval of the utilization / queue-depth time series (timeseries.csv); 0 = off.")
           .duration("check_interval_us", &Telemetry::check_ps, "us", 0, 0, 1e9,
                     "Interval of invariant checks (byte conservation, buffer and credit bounds); 0 = off.")
-          .integer("top_ports", &Telemetry::top_ports, "", 5, 0, 1000,
-                   "Hottest ports listed in the summary.")
+          .integer("top_ports", &Telemetry::top_ports, "", 5, 0, 1000, "Hottest ports listed in the summary.")
           .flag("counters", &Telemetry::counters, false,
                 "At each sample_interval_us, every port's counters too (packet level): metrics.om "
                 "(OpenMetrics) and telemetry.csv, which `aifabric diagnose` reads (docs/telemetry.md).");

@@ -92,7 +92,14 @@ struct TrafficEntry {
 };
 
 // One entry of the scenario's `faults` list (fault_loader.cpp).
-enum class FaultKind : std::uint8_t { kLinkDown, kSwitchDown, kNicDown, kLinkDegraded, kStraggler, kPfcStorm };
+enum class FaultKind : std::uint8_t {
+  kLinkDown,
+  kSwitchDown,
+  kNicDown,
+  kLinkDegraded,
+  kStraggler,
+  kPfcStorm
+};
 struct FaultEntry {
   FaultKind kind;
   std::string a, b, node;

@@ -112,7 +112,7 @@ struct RunOptions {
     core::TimePs at_ps;
   };
   std::vector<PfcStorm> pfc_storms;
-  core::TimePs check_interval_ps = 0;   // invariant checks (conservation, buffers, credits); 0 = off
+  core::TimePs check_interval_ps = 0;  // invariant checks (conservation, buffers, credits); 0 = off
   // Called every kProgressEvents events with the simulated time and the events so far, for a caller that
   // shows a long run's progress; empty = none. Not a scenario value.
   std::function<void(core::TimePs simulated_ps, std::uint64_t events)> progress;

@@ -17,15 +17,16 @@ struct Rules {
   // than this share of a window, with packets queued and next to nothing sent, ...
   double storm_paused_fraction = 0.99;
   std::size_t storm_windows = 3;  // ... this many windows in a row (SONiC: detection_time / poll interval)
-  double imbalance_ratio = 1.5;     // ECMP: the busiest member at least this many times the mean ...
+  double imbalance_ratio = 1.5;   // ECMP: the busiest member at least this many times the mean ...
   double imbalance_min_utilization = 0.2;  // ... of a group at least this busy on average
 };
 
 // One finding: what is wrong, where, the counters that show it and when they first did.
 struct Finding {
-  std::string kind;  // link_down, switch_down, nic_down, link_degraded, pfc_storm, incast, hot_spot, ecmp_imbalance
-  std::string location;  // "link A-B", "switch S", "host H", "port A->B", "group S->stem"
-  std::string evidence;  // counters and values
+  std::string
+      kind;  // link_down, switch_down, nic_down, link_degraded, pfc_storm, incast, hot_spot, ecmp_imbalance
+  std::string location;     // "link A-B", "switch S", "host H", "port A->B", "group S->stem"
+  std::string evidence;     // counters and values
   double first_seen_s = 0;  // the first sample that shows it
   double detected_s = 0;    // when the rule fired: first_seen_s, or the end of the windows it needs
   std::string severity;     // critical (capacity lost), major (capacity reduced), minor
