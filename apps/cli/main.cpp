@@ -24,6 +24,7 @@
 #include "plan/planner.hpp"
 #include "plan/render.hpp"
 #include "plan/request.hpp"
+#include "report/html.hpp"
 #include "telemetry/export.hpp"
 #include "telemetry/ingest.hpp"
 #include "whatif/changes.hpp"
@@ -50,8 +51,21 @@ void show_progress(aifabric::api::Scenario& sc) {
   };
 }
 
+// `--report`: the HTML report of a finished result folder, written into it as report.html.
+void write_report(const std::string& out) {
+  aifabric::io::write_file_atomic(out + "/report.html", aifabric::report::render_report(out));
+  std::cout << "report       " << out << "/report.html\n";
+}
+
+int report(const std::string& dir, const std::string& path) {
+  const std::string target = path.empty() ? dir + "/report.html" : path;
+  aifabric::io::write_file_atomic(target, aifabric::report::render_report(dir));
+  std::cout << "report       " << target << "\n";
+  return 0;
+}
+
 int simulate(const std::string& scenario, const std::string& out, std::int64_t seed,
-             const std::string& fidelity) {
+             const std::string& fidelity, bool with_report) {
   auto sc = aifabric::io::load_scenario(scenario, seed);
   show_progress(sc);
   if (fidelity == "flow") sc.fidelity = aifabric::api::NetworkModel::kFlow;
@@ -75,11 +89,12 @@ int simulate(const std::string& scenario, const std::string& out, std::int64_t s
   std::cout << "results      " << out << "/summary.json, flows.csv, ports.csv"
             << (sc.run.sample_interval_ps > 0 ? ", timeseries.csv" : "")
             << (telemetry.series.empty() ? "" : ", metrics.om, telemetry.csv") << "\n";
+  if (with_report) write_report(out);
   return 0;
 }
 
 int diagnose(const std::string& path, const std::string& format, const std::string& map,
-             const std::string& scenario, const std::string& out, unsigned threads) {
+             const std::string& scenario, const std::string& out, unsigned threads, bool with_report) {
   const auto mapping = map.empty() ? aifabric::telemetry::Mapping{} : aifabric::telemetry::load_mapping(map);
   auto fmt_of = aifabric::telemetry::Format::kAuto;
   if (format == "openmetrics") fmt_of = aifabric::telemetry::Format::kOpenMetrics;
@@ -104,11 +119,13 @@ int diagnose(const std::string& path, const std::string& format, const std::stri
     aifabric::io::write_file_atomic(folder->staging() + "/summary.txt", text);
     folder->commit();
     std::cout << "results      " << out << "/diagnosis.json, summary.txt\n";
+    if (with_report) write_report(out);
   }
   return 0;
 }
 
-int collective(const std::string& scenario, const std::string& out, const std::string& network) {
+int collective(const std::string& scenario, const std::string& out, const std::string& network,
+               bool with_report) {
   auto sc = aifabric::io::load_scenario(scenario);
   show_progress(sc);
   if (!sc.collective.present)
@@ -126,6 +143,7 @@ int collective(const std::string& scenario, const std::string& out, const std::s
                                     aifabric::io::collective_csv(sc, rows));
     folder->commit();
     std::cout << "results      " << out << "/collective.csv\n";
+    if (with_report) write_report(out);
   }
   for (const auto& row : rows)
     if (!row.complete) {
@@ -137,7 +155,8 @@ int collective(const std::string& scenario, const std::string& out, const std::s
   return 0;
 }
 
-int assess(const std::string& scenario, const std::string& out, const std::string& fidelity) {
+int assess(const std::string& scenario, const std::string& out, const std::string& fidelity,
+           bool with_report) {
   auto sc = aifabric::io::load_scenario(scenario);
   show_progress(sc);
   if (fidelity == "flow") sc.fidelity = aifabric::api::NetworkModel::kFlow;
@@ -154,6 +173,7 @@ int assess(const std::string& scenario, const std::string& out, const std::strin
     aifabric::io::write_file_atomic(folder->staging() + "/assess.json", aifabric::io::assess_json(sc, a));
     folder->commit();
     std::cout << "results      " << out << "/assess.json\n";
+    if (with_report) write_report(out);
   }
   return 0;
 }
@@ -180,7 +200,7 @@ void write_variants(aifabric::io::ResultFolder& folder, const aifabric::whatif::
 }
 
 int sweep(const std::string& scenario, const std::vector<std::string>& vary, const std::string& out,
-          unsigned threads, const std::string& fidelity) {
+          unsigned threads, const std::string& fidelity, bool with_report) {
   const auto model = fidelity_override(fidelity);
   std::optional<aifabric::io::ResultFolder> folder;
   if (!out.empty()) folder.emplace(out, "sweep " + scenario);
@@ -192,12 +212,13 @@ int sweep(const std::string& scenario, const std::vector<std::string>& vary, con
     aifabric::io::write_file_atomic(folder->staging() + "/sweep.csv", aifabric::whatif::study_csv(study));
     folder->commit();
     std::cout << "results      " << out << "/sweep.csv, one folder per variant\n";
+    if (with_report) write_report(out);
   }
   return 0;
 }
 
 int whatif(const std::string& scenario, const aifabric::whatif::Changes& changes, const std::string& out,
-           unsigned threads, const std::string& fidelity, std::size_t top) {
+           unsigned threads, const std::string& fidelity, std::size_t top, bool with_report) {
   if (changes.empty())
     throw aifabric::core::InputError(
         aifabric::core::Location{"whatif", 0, 0, "--fail"},
@@ -218,11 +239,12 @@ int whatif(const std::string& scenario, const aifabric::whatif::Changes& changes
     aifabric::io::write_file_atomic(folder->staging() + "/summary.txt", text);
     folder->commit();
     std::cout << "results      " << out << "/whatif.csv, links.csv, summary.txt, one folder per variant\n";
+    if (with_report) write_report(out);
   }
   return 0;
 }
 
-int plan(const std::string& scenario, const std::string& out, unsigned threads) {
+int plan(const std::string& scenario, const std::string& out, unsigned threads, bool with_report) {
   auto root = aifabric::io::scenario_document(scenario);
   if (threads > 0 && root.is_map() && root["plan"].is_map())
     root.find("plan")->set("threads", aifabric::io::Node::scalar(std::to_string(threads)));
@@ -269,6 +291,7 @@ int plan(const std::string& scenario, const std::string& out, unsigned threads) 
               << "/plan.json, summary.txt, bom.csv and cabling.csv (the recommended design), "
                  "designs/ID/phaseN.yaml "
                  "(+ .bom.csv, .cabling.csv)\n";
+    if (with_report) write_report(out);
   }
   return 0;
 }
@@ -412,6 +435,21 @@ int main(int argc, char** argv) {
                  "Folder for plan.json, summary.txt, bom.csv, cabling.csv and one scenario per design");
   pl->add_option("--threads", plan_threads, "Designs assessed at once (0 = plan.threads, else one per core)");
 
+  auto* rp = app.add_subcommand(
+      "report",
+      "Render the HTML report of a result folder (any command's --out): one self-contained file with charts "
+      "(iteration-time breakdown, link heat map, queues and PFC over time, FCT CDF, busbw against size, "
+      "what-if diffs, plan Pareto set).");
+  std::string report_dir, report_path;
+  rp->add_option("results", report_dir, "Result folder written by an aifabric command")->required();
+  rp->add_option("-o,--output", report_path, "HTML file to write (default: RESULTS/report.html)");
+  bool with_report = false;
+  const std::string report_help = "Also write report.html (see `aifabric report`) into the --out folder";
+  for (auto* c : {sim, coll, as, sw, wi, dg, pl}) {
+    auto* flag = c->add_flag("--report", with_report, report_help);
+    if (c != sim) flag->needs(c->get_option("--out"));
+  }
+
   auto* params =
       app.add_subcommand("params", "Print every scenario parameter: type, unit, default, range, meaning.");
   auto* metrics = app.add_subcommand(
@@ -429,16 +467,17 @@ int main(int argc, char** argv) {
     return app.exit(e);
   }
   try {
-    if (*sim) return simulate(scenario, out, seed, sim_fidelity);
+    if (*sim) return simulate(scenario, out, seed, sim_fidelity, with_report);
     if (*val) return validate(scenario);
-    if (*coll) return collective(scenario, coll_out, network);
-    if (*as) return assess(scenario, assess_out, fidelity);
-    if (*sw) return sweep(scenario, vary, sweep_out, threads, sweep_fidelity);
-    if (*wi) return whatif(scenario, changes, whatif_out, threads, whatif_fidelity, whatif_top);
-    if (*pl) return plan(scenario, plan_out, plan_threads);
+    if (*coll) return collective(scenario, coll_out, network, with_report);
+    if (*as) return assess(scenario, assess_out, fidelity, with_report);
+    if (*sw) return sweep(scenario, vary, sweep_out, threads, sweep_fidelity, with_report);
+    if (*wi) return whatif(scenario, changes, whatif_out, threads, whatif_fidelity, whatif_top, with_report);
+    if (*pl) return plan(scenario, plan_out, plan_threads, with_report);
     if (*dg)
       return diagnose(telemetry_path, telemetry_format, telemetry_map, diagnose_scenario, diagnose_out,
-                      threads);
+                      threads, with_report);
+    if (*rp) return report(report_dir, report_path);
     if (*params) {
       std::cout << aifabric::plan::parameter_reference_markdown();
       return 0;
