@@ -58,6 +58,13 @@ T get(const json& j, const std::string& key, const std::string& path) {
   }
 }
 
+// A list field of a result JSON.
+json list(const json& j, const std::string& key, const std::string& path) {
+  auto v = get<json>(j, key, path);
+  if (!v.is_array()) throw file_error(path, key, "expected a list");
+  return v;
+}
+
 std::string cell(const std::string& text, bool left = false) {
   return fmt::format("<td{}>{}</td>", left ? " class=\"l\"" : "", escape(text));
 }
@@ -243,7 +250,7 @@ std::string assess_section(const std::string& path) {
     }
     return b;
   };
-  for (const auto& job : get<json>(j, "jobs", path)) {
+  for (const auto& job : list(j, "jobs", path)) {
     const auto name = get<std::string>(job, "name", path);
     if (!get<std::string>(job, "down", path).empty()) {
       rows.push_back({name, "DOWN", "", "", "", fixed(get<double>(job, "network_cost_usd_per_hour", path), 2)});
@@ -262,14 +269,14 @@ std::string assess_section(const std::string& path) {
   }
   for (auto& b : bars) b.parts.resize(parts.size());
   std::string s = "<h2>Jobs</h2>\n";
-  s += stacked_bars("Iteration time per GPU: compute and what the GPU waited for, against the ideal network",
+  s += stacked_bars("Iteration time per GPU: compute and what it waited for",
                     Axis{"time per iteration (ms)", Scale::kLinear, Format::kNumber, true}, parts, bars,
                     "ideal network");
   s += table({"job", "iteration (ms)", "ideal network (ms)", "vs ideal (%)", "GPU utilization (%)",
               "network cost ($/h)"},
              rows);
   std::vector<std::vector<std::string>> services;
-  for (const auto& svc : get<json>(j, "services", path)) {
+  for (const auto& svc : list(j, "services", path)) {
     const auto name = get<std::string>(svc, "name", path);
     if (!get<std::string>(svc, "down", path).empty()) {
       services.push_back({name, "DOWN", "", "", ""});
@@ -285,7 +292,7 @@ std::string assess_section(const std::string& path) {
     s += "<h2>Services</h2>\n" +
          table({"service", "TTFT p99 (ms)", "ideal TTFT p99 (ms)", "TPOT p99 (ms)", "objective"}, services);
   std::vector<std::vector<std::string>> ports;
-  for (const auto& p : get<json>(j, "bottleneck_ports", path))
+  for (const auto& p : list(j, "bottleneck_ports", path))
     ports.push_back({get<std::string>(p, "port", path), fixed(100 * get<double>(p, "utilization", path), 1),
                      fmt::format("{}", get<std::uint64_t>(p, "max_queue_bytes", path)),
                      fmt::format("{}", get<std::uint64_t>(p, "ecn_marks", path)),
@@ -331,7 +338,8 @@ std::string study_section(const std::string& path, bool whatif) {
     rows.push_back({t.rows[r][variant], t.rows[r][label], t.rows[r][workload], t.rows[r][iteration],
                     t.rows[r][p99], t.rows[r][vs], t.rows[r][cost]});
     if (t.rows[r][variant] == "0") continue;
-    bars.push_back(Bar{fmt::format("{} {}", t.rows[r][variant], t.rows[r][workload]), {t.number(r, cost)}, -1});
+    bars.push_back(Bar{fmt::format("{} {}: {}", t.rows[r][variant], t.rows[r][label], t.rows[r][workload]),
+                       {t.number(r, cost)}, -1});
   }
   constexpr std::size_t kBars = 24;
   if (whatif)
@@ -368,7 +376,7 @@ std::string plan_section(const std::string& path) {
   const auto recommended = get<std::string>(j, "recommended", path);
   std::vector<Point> points;
   std::vector<std::vector<std::string>> rows;
-  for (const auto& d : get<json>(j, "designs", path)) {
+  for (const auto& d : list(j, "designs", path)) {
     if (!d.contains("cost_over_horizon_usd")) continue;
     const auto id = get<std::string>(d, "id", path);
     const double total = get<double>(get<json>(d, "cost_over_horizon_usd", path), "total", path);
@@ -389,7 +397,7 @@ std::string plan_section(const std::string& path) {
 std::string diagnosis_section(const std::string& path) {
   const auto j = read_json(path);
   std::vector<std::vector<std::string>> rows;
-  for (const auto& f : get<json>(j, "findings", path))
+  for (const auto& f : list(j, "findings", path))
     rows.push_back({get<std::string>(f, "kind", path), get<std::string>(f, "location", path),
                     get<std::string>(f, "severity", path), fixed(get<double>(f, "first_seen_s", path), 3),
                     get<std::string>(f, "evidence", path)});

@@ -11,6 +11,7 @@ namespace {
 
 constexpr double kWidth = 760, kHeight = 360;
 constexpr double kLeft = 78, kRight = 170, kTop = 40, kBottom = 52;
+constexpr double kBarLabels = 150;  // room left of the plot for the bars' labels
 constexpr const char* kPalette[] = {"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
                                     "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"};
 constexpr std::size_t kColors = sizeof(kPalette) / sizeof(kPalette[0]);
@@ -196,7 +197,7 @@ std::string stacked_bars(const std::string& title, const Axis& value, const std:
     min = std::min(min, neg);
   }
   std::string s = open_chart("bars", title);
-  const auto mx = map_axis(value, min, max > min ? max : min + 1, kLeft + 60, kWidth - kRight);
+  const auto mx = map_axis(value, min, max > min ? max : min + 1, kLeft + kBarLabels, kWidth - kRight);
   const double band = (kHeight - kBottom - kTop) / static_cast<double>(std::max<std::size_t>(1, bars.size()));
   for (double t : mx.ticks) {
     const double px = mx(t);
@@ -206,11 +207,11 @@ std::string stacked_bars(const std::string& title, const Axis& value, const std:
                      num(kHeight - kBottom + 16), escape(label_of(t, value.format)));
   }
   s += fmt::format("<text class=\"axis-label\" x=\"{}\" y=\"{}\" text-anchor=\"middle\">{}</text>\n",
-                   num((kLeft + 60 + kWidth - kRight) / 2), num(kHeight - 12), escape(value.label));
+                   num((kLeft + kBarLabels + kWidth - kRight) / 2), num(kHeight - 12), escape(value.label));
   if (bars.empty()) s += empty_note("no data");
   for (std::size_t b = 0; b < bars.size(); ++b) {
     const double top = kTop + band * static_cast<double>(b) + band * 0.15, h = band * 0.7;
-    s += fmt::format("<text class=\"tick\" x=\"{}\" y=\"{}\" text-anchor=\"end\">{}</text>\n", num(kLeft + 54),
+    s += fmt::format("<text class=\"tick\" x=\"{}\" y=\"{}\" text-anchor=\"end\">{}</text>\n", num(kLeft + kBarLabels - 6),
                      num(top + h / 2 + 4), escape(bars[b].label));
     double pos = 0, neg = 0;  // positive parts stack rightwards from 0, negative ones leftwards
     for (std::size_t p = 0; p < bars[b].parts.size(); ++p) {
