@@ -25,6 +25,7 @@
 #include "plan/render.hpp"
 #include "plan/request.hpp"
 #include "report/html.hpp"
+#include "report/trace.hpp"
 #include "telemetry/export.hpp"
 #include "telemetry/ingest.hpp"
 #include "whatif/changes.hpp"
@@ -55,6 +56,19 @@ void show_progress(aifabric::api::Scenario& sc) {
 void write_report(const std::string& out) {
   aifabric::io::write_file_atomic(out + "/report.html", aifabric::report::render_report(out));
   std::cout << "report       " << out << "/report.html\n";
+}
+
+// `--trace FILE`: a command's timeline as Chrome trace-event JSON (Perfetto).
+struct TraceRequest {
+  std::string path;
+  std::uint32_t gpus = 64;
+};
+
+void write_trace(const TraceRequest& trace, const aifabric::api::Timeline& timeline,
+                 const std::string& command) {
+  aifabric::io::write_file_atomic(trace.path, aifabric::report::chrome_trace(timeline, command));
+  std::cout << "trace        " << trace.path << " (" << timeline.ops.size()
+            << " slices; open in ui.perfetto.dev)\n";
 }
 
 int report(const std::string& dir, const std::string& path) {
@@ -125,7 +139,7 @@ int diagnose(const std::string& path, const std::string& format, const std::stri
 }
 
 int collective(const std::string& scenario, const std::string& out, const std::string& network,
-               bool with_report) {
+               bool with_report, const TraceRequest& trace) {
   auto sc = aifabric::io::load_scenario(scenario);
   show_progress(sc);
   if (!sc.collective.present)
@@ -136,8 +150,11 @@ int collective(const std::string& scenario, const std::string& out, const std::s
   if (network == "flow") sc.collective.network = aifabric::api::NetworkModel::kFlow;
   std::optional<aifabric::io::ResultFolder> folder;
   if (!out.empty()) folder.emplace(out, "collective " + scenario);
-  const auto rows = aifabric::api::run_collective_sweep(sc, sc.collective.network);
+  aifabric::api::Timeline timeline;
+  const auto rows = aifabric::api::run_collective_sweep(sc, sc.collective.network,
+                                                        trace.path.empty() ? nullptr : &timeline, trace.gpus);
   std::cout << aifabric::io::collective_table(sc, rows);
+  if (!trace.path.empty()) write_trace(trace, timeline, "collective " + scenario);
   if (folder) {
     aifabric::io::write_file_atomic(folder->staging() + "/collective.csv",
                                     aifabric::io::collective_csv(sc, rows));
@@ -155,8 +172,8 @@ int collective(const std::string& scenario, const std::string& out, const std::s
   return 0;
 }
 
-int assess(const std::string& scenario, const std::string& out, const std::string& fidelity,
-           bool with_report) {
+int assess(const std::string& scenario, const std::string& out, const std::string& fidelity, bool with_report,
+           const TraceRequest& trace) {
   auto sc = aifabric::io::load_scenario(scenario);
   show_progress(sc);
   if (fidelity == "flow") sc.fidelity = aifabric::api::NetworkModel::kFlow;
@@ -167,8 +184,10 @@ int assess(const std::string& scenario, const std::string& out, const std::strin
         "this scenario has no jobs or services to assess (see `aifabric params`)");
   std::optional<aifabric::io::ResultFolder> folder;
   if (!out.empty()) folder.emplace(out, "assess " + scenario);
-  const auto a = aifabric::api::assess(sc);
+  aifabric::api::Timeline timeline;
+  const auto a = aifabric::api::assess(sc, trace.path.empty() ? nullptr : &timeline, trace.gpus);
   std::cout << aifabric::io::assess_text(sc, a);
+  if (!trace.path.empty()) write_trace(trace, timeline, "assess " + scenario);
   if (folder) {
     aifabric::io::write_file_atomic(folder->staging() + "/assess.json", aifabric::io::assess_json(sc, a));
     folder->commit();
@@ -450,6 +469,16 @@ int main(int argc, char** argv) {
     if (c != sim) flag->needs(c->get_option("--out"));
   }
 
+  TraceRequest trace;
+  for (auto* c : {coll, as}) {
+    c->add_option(
+        "--trace", trace.path,
+        "Write the timeline as Chrome trace-event JSON (open in ui.perfetto.dev): per GPU, compute and "
+        "each kind of communication on its own track");
+    c->add_option("--trace-gpus", trace.gpus, "GPUs in the trace, from GPU 0 (0 = all)")
+        ->capture_default_str();
+  }
+
   auto* params =
       app.add_subcommand("params", "Print every scenario parameter: type, unit, default, range, meaning.");
   auto* metrics = app.add_subcommand(
@@ -469,8 +498,8 @@ int main(int argc, char** argv) {
   try {
     if (*sim) return simulate(scenario, out, seed, sim_fidelity, with_report);
     if (*val) return validate(scenario);
-    if (*coll) return collective(scenario, coll_out, network, with_report);
-    if (*as) return assess(scenario, assess_out, fidelity, with_report);
+    if (*coll) return collective(scenario, coll_out, network, with_report, trace);
+    if (*as) return assess(scenario, assess_out, fidelity, with_report, trace);
     if (*sw) return sweep(scenario, vary, sweep_out, threads, sweep_fidelity, with_report);
     if (*wi) return whatif(scenario, changes, whatif_out, threads, whatif_fidelity, whatif_top, with_report);
     if (*pl) return plan(scenario, plan_out, plan_threads, with_report);

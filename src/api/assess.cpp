@@ -15,8 +15,9 @@ namespace {
 struct BuiltJobs {
   workload::Program program;
   workload::TrainingTags tags;
-  std::vector<std::vector<std::uint32_t>> finish;           // per job
-  std::vector<std::vector<workload::RequestOps>> requests;  // per service
+  std::vector<std::vector<std::uint32_t>> finish;                             // per job
+  std::vector<std::vector<workload::RequestOps>> requests;                    // per service
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> job_ops, service_ops;  // [first, last) of each
 };
 
 BuiltJobs build(const Scenario& sc, const std::vector<std::size_t>& jobs,
@@ -33,12 +34,19 @@ BuiltJobs build(const Scenario& sc, const std::vector<std::size_t>& jobs,
   layout.nvlink_bytes_per_ps = params.nvlink_bytes_per_ps;
   layout.nvlink_step_ps = params.nvlink_step_ps;
   layout.aggregate_collectives = sc.fidelity == NetworkModel::kFlow;
-  for (auto j : jobs)
+  const auto size = [&] { return static_cast<std::uint32_t>(b.program.size()); };
+  for (auto j : jobs) {
+    const auto first = size();
     b.finish.push_back(workload::append_training_iteration(b.program, sc.jobs[j], sc.cluster.gpu, server_of,
                                                            layout, b.tags));
-  for (auto s : services)
+    b.job_ops.emplace_back(first, size());
+  }
+  for (auto s : services) {
+    const auto first = size();
     b.requests.push_back(
         workload::append_inference(b.program, sc.services[s], sc.cluster.gpu, server_of, itags));
+    b.service_ops.emplace_back(first, size());
+  }
   if (!sc.faults.compute_factor.empty()) b.program.scale_compute(sc.faults.compute_factor, b.tags.compute);
   b.program.finalize();
   return b;
@@ -157,7 +165,7 @@ std::string down_reason(const Scenario& sc, const std::vector<std::uint32_t>& gp
   return "";
 }
 
-Assessment assess(const Scenario& sc) {
+Assessment assess(const Scenario& sc, Timeline* timeline, std::uint32_t trace_gpus) {
   const auto t0 = std::chrono::steady_clock::now();
   Assessment out;
   // The jobs and services that run, in order; those on a GPU out of service are reported as down.
@@ -179,6 +187,15 @@ Assessment assess(const Scenario& sc) {
                                : execute(sc, together.program, sc.fidelity, true);
   out.events = shared.events;
   out.ports = shared.ports;
+  if (timeline) {
+    for (std::size_t k = 0; k < all.size(); ++k)
+      append_timeline(*timeline, together.program, shared.result, together.job_ops[k].first,
+                      together.job_ops[k].second, "job " + sc.jobs[all[k]].name, trace_gpus);
+    for (std::size_t k = 0; k < all_services.size(); ++k)
+      append_timeline(*timeline, together.program, shared.result, together.service_ops[k].first,
+                      together.service_ops[k].second, "service " + sc.services[all_services[k]].name,
+                      trace_gpus);
+  }
   std::size_t position = 0;  // of the job among those that run
   for (std::size_t j = 0; j < sc.jobs.size(); ++j) {
     const auto& job = sc.jobs[j];

@@ -7,6 +7,7 @@
 #include "api/collective_sweep.hpp"
 #include "api/execute.hpp"
 #include "api/scenario.hpp"
+#include "api/timeline.hpp"
 
 namespace aifabric::api {
 
@@ -66,7 +67,8 @@ std::string down_reason(const Scenario& scenario, const std::vector<std::uint32_
 
 // Runs every job of the scenario together on its fabric, each alone on the ideal network (and alone on the
 // fabric when there are several; jobs and services that faults took down are reported, not run), and reports
-// iteration times, their breakdown and the bottlenecks.
-Assessment assess(const Scenario& scenario);
+// iteration times, their breakdown and the bottlenecks. With `timeline`, the shared run's ops are appended to
+// it, one owner per job and service, each with its `trace_gpus` lowest-numbered GPUs (0: all).
+Assessment assess(const Scenario& scenario, Timeline* timeline = nullptr, std::uint32_t trace_gpus = 0);
 
 }  // namespace aifabric::api

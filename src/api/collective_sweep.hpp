@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "api/scenario.hpp"
+#include "api/timeline.hpp"
 #include "core/time.hpp"
 #include "workload/collectives.hpp"
 
@@ -18,11 +19,14 @@ struct CollectiveRow {
 };
 
 // One collective of `spec.bytes` on its own, timed from the first rank's start to the last rank's end.
+// With `timeline`, its ops are appended under the owner "OP SIZE B", each with its `trace_gpus`
+// lowest-numbered GPUs (0: all).
 CollectiveRow run_collective(const Scenario& scenario, const workload::CollectiveSpec& spec,
-                             NetworkModel model);
+                             NetworkModel model, Timeline* timeline = nullptr, std::uint32_t trace_gpus = 0);
 
 // The scenario's nccl-tests sweep: its collective at every size from min_bytes to max_bytes, each size
 // `step_factor` times the previous, on `model`.
-std::vector<CollectiveRow> run_collective_sweep(const Scenario& scenario, NetworkModel model);
+std::vector<CollectiveRow> run_collective_sweep(const Scenario& scenario, NetworkModel model,
+                                                Timeline* timeline = nullptr, std::uint32_t trace_gpus = 0);
 
 }  // namespace aifabric::api

@@ -33,7 +33,9 @@ std::vector<std::string> split(const std::string& line, const std::string& path,
       fields.back() += c;
     }
   }
-  if (quoted) throw core::InputError(core::Location{path, static_cast<int>(at), 1, ""}, "a quoted field is not closed on its line");
+  if (quoted)
+    throw core::InputError(core::Location{path, static_cast<int>(at), 1, ""},
+                           "a quoted field is not closed on its line");
   return fields;
 }
 
@@ -73,9 +75,9 @@ CsvTable read_csv(const std::string& path) {
       continue;
     }
     if (fields.size() != t.header.size())
-      throw core::InputError(core::Location{path, static_cast<int>(at), 1, ""},
-                             fmt::format("expected {} fields as in the header, got {}", t.header.size(),
-                                         fields.size()));
+      throw core::InputError(
+          core::Location{path, static_cast<int>(at), 1, ""},
+          fmt::format("expected {} fields as in the header, got {}", t.header.size(), fields.size()));
     t.rows.push_back(std::move(fields));
     t.lines.push_back(at);
   }

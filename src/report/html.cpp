@@ -83,7 +83,9 @@ std::string table(const std::vector<std::string>& head, const std::vector<std::v
   return s + "</table>\n";
 }
 
-std::string fixed(double v, int digits) { return fmt::format("{:.{}f}", v, digits); }
+std::string fixed(double v, int digits) {
+  return fmt::format("{:.{}f}", v, digits);
+}
 
 // A node name without its trailing index: "leaf12" -> "leaf", "srv3.gpu1" -> "srv.gpu".
 std::string role(const std::string& node) {
@@ -96,8 +98,9 @@ std::string role(const std::string& node) {
 // simulate: ports.csv as a heat map by tier (the roles of the two ends) and the busiest ports.
 std::string ports_section(const std::string& path) {
   const auto t = read_csv(path);
-  const auto port = t.column("port"), from = t.column("from"), to = t.column("to"), util = t.column("utilization"),
-             queue = t.column("max_queue_data_bytes"), paused = t.column("paused_us");
+  const auto port = t.column("port"), from = t.column("from"), to = t.column("to"),
+             util = t.column("utilization"), queue = t.column("max_queue_data_bytes"),
+             paused = t.column("paused_us");
   std::map<std::string, HeatRow> tiers;
   double top = 0;
   for (std::size_t r = 0; r < t.rows.size(); ++r) {
@@ -117,7 +120,8 @@ std::string ports_section(const std::string& path) {
   std::vector<std::vector<std::string>> busiest;
   for (std::size_t i = 0; i < order.size() && i < 10; ++i) {
     const auto r = order[i];
-    busiest.push_back({t.rows[r][port], fixed(100 * t.number(r, util), 1), t.rows[r][queue], t.rows[r][paused]});
+    busiest.push_back(
+        {t.rows[r][port], fixed(100 * t.number(r, util), 1), t.rows[r][queue], t.rows[r][paused]});
   }
   return "<h2>Links</h2>\n" +
          heat_map("Utilization of every port, by tier (sender -> receiver)", "utilization", rows,
@@ -154,11 +158,13 @@ std::string flows_section(const std::string& path) {
                    unfinished ? fmt::format(", {} not completed (left out of the curves)", unfinished) : "");
   const bool spread = !fcts.empty() && *std::max_element(fcts.begin(), fcts.end()) >
                                            100 * std::max(1e-9, *std::min_element(fcts.begin(), fcts.end()));
-  s += line_chart("Flow completion time, CDF",
-                  Axis{"flow completion time (us)", spread ? Scale::kLog : Scale::kLinear, Format::kNumber, false},
-                  Axis{"fraction of flows", Scale::kLinear, Format::kPercent, true}, {cdf("FCT", fcts)});
-  s += line_chart("Slowdown (FCT / ideal FCT), CDF", Axis{"slowdown (ratio)", Scale::kLinear, Format::kNumber, false},
-                  Axis{"fraction of flows", Scale::kLinear, Format::kPercent, true}, {cdf("slowdown", slowdowns)});
+  s += line_chart(
+      "Flow completion time, CDF",
+      Axis{"flow completion time (us)", spread ? Scale::kLog : Scale::kLinear, Format::kNumber, false},
+      Axis{"fraction of flows", Scale::kLinear, Format::kPercent, true}, {cdf("FCT", fcts)});
+  s += line_chart(
+      "Slowdown (FCT / ideal FCT), CDF", Axis{"slowdown (ratio)", Scale::kLinear, Format::kNumber, false},
+      Axis{"fraction of flows", Scale::kLinear, Format::kPercent, true}, {cdf("slowdown", slowdowns)});
   return s;
 }
 
@@ -181,7 +187,8 @@ std::vector<Series> hottest_series(const CsvTable& t, std::size_t time, double t
   }
   std::vector<std::size_t> order(all.size());
   for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
-  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return peak[a] > peak[b]; });
+  std::stable_sort(order.begin(), order.end(),
+                   [&](std::size_t a, std::size_t b) { return peak[a] > peak[b]; });
   std::vector<Series> out;
   for (std::size_t i = 0; i < order.size() && i < lines; ++i)
     if (peak[order[i]] > 0) out.push_back(std::move(all[order[i]]));
@@ -193,10 +200,12 @@ std::string timeseries_section(const std::string& path) {
   const auto time = t.column("time_us"), port = t.column("port"), queue = t.column("queue_bytes"),
              util = t.column("utilization");
   return "<h2>Over time</h2>\n" +
-         line_chart("Queue depth of the deepest ports", Axis{"time (us)", Scale::kLinear, Format::kNumber, true},
+         line_chart("Queue depth of the deepest ports",
+                    Axis{"time (us)", Scale::kLinear, Format::kNumber, true},
                     Axis{"queue (bytes)", Scale::kLinear, Format::kBytes, true},
                     hottest_series(t, time, 1, port, queue, 1, kLinesPerChart)) +
-         line_chart("Utilization of the busiest ports", Axis{"time (us)", Scale::kLinear, Format::kNumber, true},
+         line_chart("Utilization of the busiest ports",
+                    Axis{"time (us)", Scale::kLinear, Format::kNumber, true},
                     Axis{"utilization", Scale::kLinear, Format::kPercent, true},
                     hottest_series(t, time, 1, port, util, 1, kLinesPerChart));
 }
@@ -205,11 +214,10 @@ std::string telemetry_section(const std::string& path) {
   const auto t = read_csv(path);
   const auto time = t.column("time_s"), port = t.column("port"),
              paused = t.column("aifabric_port_pfc_paused_seconds_total");
-  return "<h2>PFC</h2>\n" +
-         line_chart("PFC paused time of the most paused ports (cumulative)",
-                    Axis{"time (us)", Scale::kLinear, Format::kNumber, true},
-                    Axis{"paused (us)", Scale::kLinear, Format::kNumber, true},
-                    hottest_series(t, time, 1e6, port, paused, 1e6, kLinesPerChart));
+  return "<h2>PFC</h2>\n" + line_chart("PFC paused time of the most paused ports (cumulative)",
+                                       Axis{"time (us)", Scale::kLinear, Format::kNumber, true},
+                                       Axis{"paused (us)", Scale::kLinear, Format::kNumber, true},
+                                       hottest_series(t, time, 1e6, port, paused, 1e6, kLinesPerChart));
 }
 
 std::string summary_section(const std::string& path) {
@@ -219,15 +227,15 @@ std::string summary_section(const std::string& path) {
   std::vector<std::vector<std::string>> rows = {
       {"flows completed", fmt::format("{} of {}", get<std::uint64_t>(flows, "completed", path),
                                       get<std::uint64_t>(flows, "total", path))},
-      {"FCT p50 / p99 / max (us)", fmt::format("{} / {} / {}", fixed(get<double>(fct, "p50", path), 2),
-                                               fixed(get<double>(fct, "p99", path), 2),
-                                               fixed(get<double>(fct, "max", path), 2))},
-      {"slowdown p50 / p99 / max", fmt::format("{} / {} / {}", fixed(get<double>(slow, "p50", path), 3),
-                                               fixed(get<double>(slow, "p99", path), 3),
-                                               fixed(get<double>(slow, "max", path), 3))},
-      {"drops, ECN marks, PFC pauses",
-       fmt::format("{}, {}, {}", get<std::uint64_t>(net, "drops", path), get<std::uint64_t>(net, "ecn_marks", path),
-                   get<std::uint64_t>(net, "pause_frames", path))},
+      {"FCT p50 / p99 / max (us)",
+       fmt::format("{} / {} / {}", fixed(get<double>(fct, "p50", path), 2),
+                   fixed(get<double>(fct, "p99", path), 2), fixed(get<double>(fct, "max", path), 2))},
+      {"slowdown p50 / p99 / max",
+       fmt::format("{} / {} / {}", fixed(get<double>(slow, "p50", path), 3),
+                   fixed(get<double>(slow, "p99", path), 3), fixed(get<double>(slow, "max", path), 3))},
+      {"drops, ECN marks, PFC pauses", fmt::format("{}, {}, {}", get<std::uint64_t>(net, "drops", path),
+                                                   get<std::uint64_t>(net, "ecn_marks", path),
+                                                   get<std::uint64_t>(net, "pause_frames", path))},
       {"simulated time (us)", fixed(get<double>(j, "simulated_time_us", path), 3)},
       {"fingerprint", get<std::string>(j, "fingerprint", path)}};
   return "<h2>Run</h2>\n" + table({"", ""}, rows);
@@ -253,7 +261,8 @@ std::string assess_section(const std::string& path) {
   for (const auto& job : list(j, "jobs", path)) {
     const auto name = get<std::string>(job, "name", path);
     if (!get<std::string>(job, "down", path).empty()) {
-      rows.push_back({name, "DOWN", "", "", "", fixed(get<double>(job, "network_cost_usd_per_hour", path), 2)});
+      rows.push_back(
+          {name, "DOWN", "", "", "", fixed(get<double>(job, "network_cost_usd_per_hour", path), 2)});
       continue;
     }
     const auto fabric = get<json>(job, "fabric", path), ideal = get<json>(job, "ideal_network", path);
@@ -298,7 +307,8 @@ std::string assess_section(const std::string& path) {
                      fmt::format("{}", get<std::uint64_t>(p, "ecn_marks", path)),
                      fmt::format("{}", get<std::uint64_t>(p, "pause_received", path))});
   if (!ports.empty())
-    s += table({"bottleneck port", "utilization (%)", "max queue (B)", "ECN marks", "pauses received"}, ports);
+    s +=
+        table({"bottleneck port", "utilization (%)", "max queue (B)", "ECN marks", "pauses received"}, ports);
   return s;
 }
 
@@ -319,7 +329,8 @@ std::string collective_section(const std::string& path) {
       t.rows.empty() ? "collective"
                      : fmt::format("{} ({}) over {} GPUs", t.rows[0][op], t.rows[0][algo], t.rows[0][ranks]);
   return "<h2>Collective</h2>\n" +
-         line_chart("Bus bandwidth against size: " + what, Axis{"size (bytes)", Scale::kLog, Format::kBytes, false},
+         line_chart("Bus bandwidth against size: " + what,
+                    Axis{"size (bytes)", Scale::kLog, Format::kBytes, false},
                     Axis{"bandwidth (GB/s)", Scale::kLinear, Format::kNumber, true}, {busbw, algbw}) +
          table({"size (B)", "time (us)", "algbw (GB/s)", "busbw (GB/s)"}, rows);
 }
@@ -339,20 +350,23 @@ std::string study_section(const std::string& path, bool whatif) {
                     t.rows[r][p99], t.rows[r][vs], t.rows[r][cost]});
     if (t.rows[r][variant] == "0") continue;
     bars.push_back(Bar{fmt::format("{} {}: {}", t.rows[r][variant], t.rows[r][label], t.rows[r][workload]),
-                       {t.number(r, cost)}, -1});
+                       {t.number(r, cost)},
+                       -1});
   }
   constexpr std::size_t kBars = 24;
   if (whatif)
-    std::stable_sort(bars.begin(), bars.end(), [](const Bar& a, const Bar& b) { return a.parts[0] > b.parts[0]; });
+    std::stable_sort(bars.begin(), bars.end(),
+                     [](const Bar& a, const Bar& b) { return a.parts[0] > b.parts[0]; });
   const bool cut = bars.size() > kBars;
   if (cut) bars.resize(kBars);
-  std::string s = fmt::format("<h2>{}</h2>\n<p class=\"note\">{} variants; variant 0 is the baseline{}.</p>\n",
-                              whatif ? "What if" : "Sweep", variants,
-                              cut ? fmt::format("; the chart shows the {} {}", kBars, whatif ? "worst" : "first")
-                                  : "");
+  std::string s =
+      fmt::format("<h2>{}</h2>\n<p class=\"note\">{} variants; variant 0 is the baseline{}.</p>\n",
+                  whatif ? "What if" : "Sweep", variants,
+                  cut ? fmt::format("; the chart shows the {} {}", kBars, whatif ? "worst" : "first") : "");
   s += stacked_bars(whatif ? "GPU time lost per hour against the baseline (worst first)"
                            : "GPU time lost per hour against the baseline",
-                    Axis{"cost against the baseline ($/h)", Scale::kLinear, Format::kNumber, true}, {"$/h"}, bars, "");
+                    Axis{"cost against the baseline ($/h)", Scale::kLinear, Format::kNumber, true}, {"$/h"},
+                    bars, "");
   s += table({"variant", "label", "workload", "iteration (s)", "TTFT p99 (ms)", "vs baseline (%)",
               "cost vs baseline ($/h)"},
              rows, 3);
@@ -417,7 +431,9 @@ std::string render_report(const std::string& dir) {
   const auto manifest = read_json(manifest_path);
   const auto command = get<std::string>(manifest, "command", manifest_path);
   const auto files = get<std::vector<std::string>>(manifest, "files", manifest_path);
-  const auto has = [&](const std::string& f) { return std::find(files.begin(), files.end(), f) != files.end(); };
+  const auto has = [&](const std::string& f) {
+    return std::find(files.begin(), files.end(), f) != files.end();
+  };
   const auto at = [&](const std::string& f) { return (fs::path(dir) / f).string(); };
   std::string body;
   if (has("summary.json")) body += summary_section(at("summary.json"));

@@ -27,7 +27,8 @@ struct Series {
 };
 
 // Lines over shared axes. Points with a non-positive coordinate on a log axis are left out.
-std::string line_chart(const std::string& title, const Axis& x, const Axis& y, const std::vector<Series>& series);
+std::string line_chart(const std::string& title, const Axis& x, const Axis& y,
+                       const std::vector<Series>& series);
 
 struct Bar {
   std::string label;
@@ -37,8 +38,9 @@ struct Bar {
 
 // Horizontal stacked bars, one per label, on a linear value axis through 0: positive parts stack to the right
 // of 0, negative ones to the left.
-std::string stacked_bars(const std::string& title, const Axis& value, const std::vector<std::string>& part_names,
-                         const std::vector<Bar>& bars, const std::string& marker_name);
+std::string stacked_bars(const std::string& title, const Axis& value,
+                         const std::vector<std::string>& part_names, const std::vector<Bar>& bars,
+                         const std::string& marker_name);
 
 struct HeatRow {
   std::string label;
@@ -46,8 +48,8 @@ struct HeatRow {
 };
 
 // One block of cells per row, wrapped at `columns` cells; colour from 0 (pale) to `max_value` (dark red).
-std::string heat_map(const std::string& title, const std::string& value_label, const std::vector<HeatRow>& rows,
-                     double max_value, std::size_t columns = 48);
+std::string heat_map(const std::string& title, const std::string& value_label,
+                     const std::vector<HeatRow>& rows, double max_value, std::size_t columns = 48);
 
 struct Point {
   double x = 0, y = 0;

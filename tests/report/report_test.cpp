@@ -37,12 +37,13 @@ std::string error_of(const std::string& dir) {
   return "";
 }
 
-// The plot area is x in [78, 590] (760 wide, 78 left margin, 170 for the legend) and y in [308, 40] (360 high,
-// 52 bottom margin, 40 top). A linear axis over [0, 10] gets ticks every 2 (range / 5 = 2, a 1-2-5 step), so
-// it runs from 0 to 10 exactly: (0, 0) is the plot's bottom-left corner and (10, 10) its top-right corner,
-// and (5, 2.5) sits at x = 78 + 0.5 * 512 = 334, y = 308 - 0.25 * 268 = 241.
+// The plot area is x in [78, 590] (760 wide, 78 left margin, 170 for the legend) and y in [308, 40] (360
+// high, 52 bottom margin, 40 top). A linear axis over [0, 10] gets ticks every 2 (range / 5 = 2, a 1-2-5
+// step), so it runs from 0 to 10 exactly: (0, 0) is the plot's bottom-left corner and (10, 10) its top-right
+// corner, and (5, 2.5) sits at x = 78 + 0.5 * 512 = 334, y = 308 - 0.25 * 268 = 241.
 TEST(Svg, LinearAxesMapDataOntoThePlotArea) {
-  const auto svg = line_chart("t", Axis{"x (us)"}, Axis{"y (B)"}, {Series{"s", {{0, 0}, {5, 2.5}, {10, 10}}}});
+  const auto svg =
+      line_chart("t", Axis{"x (us)"}, Axis{"y (B)"}, {Series{"s", {{0, 0}, {5, 2.5}, {10, 10}}}});
   EXPECT_NE(svg.find("d=\"M78.0,308.0 L334.0,241.0 L590.0,40.0\""), std::string::npos) << svg;
   EXPECT_NE(svg.find(">x (us)</text>"), std::string::npos);
   EXPECT_NE(svg.find(">y (B)</text>"), std::string::npos);
@@ -100,7 +101,8 @@ TEST(Report, SimulateFolderIsChartedAndDeterministic) {
 }
 
 TEST(ReportBadInput, MissingFolderOrManifest) {
-  EXPECT_NE(error_of("/nonexistent/results").find("RESULT_DIR: expected a folder of results"), std::string::npos);
+  EXPECT_NE(error_of("/nonexistent/results").find("RESULT_DIR: expected a folder of results"),
+            std::string::npos);
   const fs::path dir = fs::temp_directory_path() / "aifabric_report_no_manifest";
   fs::remove_all(dir);
   fs::create_directories(dir);
@@ -109,24 +111,29 @@ TEST(ReportBadInput, MissingFolderOrManifest) {
 }
 
 TEST(ReportBadInput, CsvWithAShortRowNamesItsLine) {
-  const auto dir = folder("short_row", {{"collective.csv",
-                                         "op,algorithm,ranks,size_bytes,time_us,algbw_gbytes_per_s,busbw_gbytes_"
-                                         "per_s,events\nall_reduce,ring,8,1024,1.5,1,2,3\nall_reduce,ring\n"}});
-  EXPECT_NE(error_of(dir).find("collective.csv:3:1: expected 8 fields as in the header, got 2"), std::string::npos)
+  const auto dir =
+      folder("short_row", {{"collective.csv",
+                            "op,algorithm,ranks,size_bytes,time_us,algbw_gbytes_per_s,busbw_gbytes_"
+                            "per_s,events\nall_reduce,ring,8,1024,1.5,1,2,3\nall_reduce,ring\n"}});
+  EXPECT_NE(error_of(dir).find("collective.csv:3:1: expected 8 fields as in the header, got 2"),
+            std::string::npos)
       << error_of(dir);
 }
 
 TEST(ReportBadInput, CsvWithANonNumberNamesItsColumn) {
-  const auto dir = folder("not_number", {{"collective.csv",
-                                          "op,algorithm,ranks,size_bytes,time_us,algbw_gbytes_per_s,busbw_gbytes_"
-                                          "per_s,events\nall_reduce,ring,8,1024,fast,1,2,3\n"}});
-  EXPECT_NE(error_of(dir).find("collective.csv:2:1: time_us: expected a number, got 'fast'"), std::string::npos)
+  const auto dir =
+      folder("not_number", {{"collective.csv",
+                             "op,algorithm,ranks,size_bytes,time_us,algbw_gbytes_per_s,busbw_gbytes_"
+                             "per_s,events\nall_reduce,ring,8,1024,fast,1,2,3\n"}});
+  EXPECT_NE(error_of(dir).find("collective.csv:2:1: time_us: expected a number, got 'fast'"),
+            std::string::npos)
       << error_of(dir);
 }
 
 TEST(ReportBadInput, CsvWithoutAColumn) {
   const auto dir = folder("no_column", {{"collective.csv", "op,size_bytes\nall_reduce,8\n"}});
-  EXPECT_NE(error_of(dir).find("collective.csv:1:1: busbw_gbytes_per_s: expected this column"), std::string::npos)
+  EXPECT_NE(error_of(dir).find("collective.csv:1:1: busbw_gbytes_per_s: expected this column"),
+            std::string::npos)
       << error_of(dir);
 }
 
