@@ -208,13 +208,9 @@ std::optional<aifabric::api::NetworkModel> fidelity_override(const std::string& 
 void write_variants(aifabric::io::ResultFolder& folder, const aifabric::whatif::Study& study) {
   for (std::size_t i = 0; i < study.scenarios.size(); ++i) {
     const std::string dir = folder.staging() + "/" + std::to_string(i);
-    if (study.assessed) {
-      std::filesystem::create_directory(dir);
-      aifabric::io::write_file_atomic(dir + "/assess.json",
-                                      aifabric::io::assess_json(study.scenarios[i], study.assessments[i]));
-    } else {
-      aifabric::io::write_results(dir, study.scenarios[i], study.runs[i]);
-    }
+    std::filesystem::create_directory(dir);
+    for (const auto& [name, content] : aifabric::whatif::variant_files(study, i))
+      aifabric::io::write_file_atomic(dir + "/" + name, content);
   }
 }
 
@@ -250,7 +246,7 @@ int whatif(const std::string& scenario, const aifabric::whatif::Changes& changes
   const auto study = aifabric::whatif::run_study(aifabric::whatif::change_variants(document, base, changes),
                                                  scenario, model, threads);
   const std::string text = aifabric::whatif::whatif_text(study, top);
-  std::cout << text;
+  std::cout << text << aifabric::whatif::run_cost_text(study);
   if (folder) {
     write_variants(*folder, study);
     aifabric::io::write_file_atomic(folder->staging() + "/whatif.csv", aifabric::whatif::study_csv(study));

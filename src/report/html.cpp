@@ -336,8 +336,30 @@ std::string collective_section(const std::string& path) {
 }
 
 // sweep.csv / whatif.csv: each variant's change against the baseline, per workload.
+// A study of simulated variants: each variant's p99 FCT against the baseline's.
+std::string flow_study_section(const CsvTable& t, bool whatif) {
+  const auto variant = t.column("variant"), label = t.column("label"), p99 = t.column("fct_p99_us"),
+             vs = t.column("p99_vs_baseline_pct"), done = t.column("flows_completed"),
+             flows = t.column("flows");
+  std::vector<Bar> bars;
+  std::vector<std::vector<std::string>> rows;
+  for (std::size_t r = 0; r < t.rows.size(); ++r) {
+    rows.push_back({t.rows[r][variant], t.rows[r][label],
+                    fmt::format("{}/{}", t.rows[r][done], t.rows[r][flows]), t.rows[r][p99], t.rows[r][vs]});
+    if (t.rows[r][variant] != "0")
+      bars.push_back(Bar{fmt::format("{} {}", t.rows[r][variant], t.rows[r][label]), {t.number(r, vs)}, -1});
+  }
+  return fmt::format("<h2>{}</h2>\n", whatif ? "What if" : "Sweep") +
+         stacked_bars("p99 flow completion time against the baseline",
+                      Axis{"p99 FCT against the baseline (%)", Scale::kLinear, Format::kNumber, true},
+                      {"p99 FCT"}, bars, "") +
+         table({"variant", "label", "flows completed", "FCT p99 (us)", "p99 vs baseline (%)"}, rows, 2);
+}
+
 std::string study_section(const std::string& path, bool whatif) {
   const auto t = read_csv(path);
+  if (std::find(t.header.begin(), t.header.end(), "fct_p99_us") != t.header.end())
+    return flow_study_section(t, whatif);
   const auto variant = t.column("variant"), label = t.column("label"), workload = t.column("workload"),
              vs = t.column("vs_baseline_pct"), cost = t.column("cost_vs_baseline_usd_per_hour"),
              iteration = t.column("iteration_s"), p99 = t.column("ttft_p99_ms");

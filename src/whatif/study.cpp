@@ -6,11 +6,13 @@
 #include <chrono>
 #include <cmath>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <numeric>
 
 #include "api/parallel.hpp"
 #include "api/run.hpp"
 #include "io/scenario_loader.hpp"
+#include "io/writers.hpp"
 
 namespace aifabric::whatif {
 
@@ -22,16 +24,16 @@ double change(double value, double base) {
 
 void compare(Study& st) {
   st.damage_usd_per_hour.assign(st.scenarios.size(), 0.0);
+  const auto& base = st.outcomes.front();
   if (st.assessed) {
-    const auto& base = st.assessments.front();
-    for (std::size_t i = 0; i < st.assessments.size(); ++i) {
-      const auto& a = st.assessments[i];
+    for (std::size_t i = 0; i < st.outcomes.size(); ++i) {
+      const auto& a = st.outcomes[i];
       const double price = st.scenarios[i].cluster.gpu_hour_usd;
       for (std::size_t j = 0; j < a.jobs.size(); ++j) {
         const auto& job = a.jobs[j];
         const auto& bj = base.jobs[j];
-        const double t = job.down.empty() ? core::ps_to_sec(job.fabric.iteration_ps) : 0.0;
-        const double b = bj.down.empty() ? core::ps_to_sec(bj.fabric.iteration_ps) : 0.0;
+        const double t = job.down.empty() ? core::ps_to_sec(job.iteration_ps) : 0.0;
+        const double b = bj.down.empty() ? core::ps_to_sec(bj.iteration_ps) : 0.0;
         double cost = 0;
         if (!job.down.empty()) {
           cost = bj.down.empty() ? job.gpus * price : 0.0;  // the whole job's GPU time
@@ -39,42 +41,36 @@ void compare(Study& st) {
           cost = job.gpus * price * (1.0 - (b > 0 ? b / t : 0.0));
         }
         st.jobs.push_back({i, job.name, t, job.down.empty() && b > 0 ? change(t, b) : 0.0, cost,
-                           100 * job.slowdown_vs_ideal, job.fabric.utilization, job.fabric.tokens_per_s,
-                           job.network_cost_usd_per_hour, job.fabric.complete, job.down});
+                           100 * job.slowdown_vs_ideal, job.utilization, job.tokens_per_s,
+                           job.network_cost_usd_per_hour, job.complete, job.down});
         st.damage_usd_per_hour[i] += cost;
       }
       for (std::size_t j = 0; j < a.services.size(); ++j) {
-        const auto& svc = a.services[j];
-        const auto& r = svc.fabric;
-        const auto& b = base.services[j].fabric;
-        st.services.push_back({i, svc.name, r.ttft_ms[2], change(r.ttft_ms[2], b.ttft_ms[2]), r.tpot_ms[2],
-                               change(r.tpot_ms[2], b.tpot_ms[2]), r.objective_met, r.complete, svc.down});
-        if (b.objective_met && !r.objective_met) st.damage_usd_per_hour[i] += svc.gpus * price;
+        const auto& r = a.services[j];
+        const auto& b = base.services[j];
+        st.services.push_back({i, r.name, r.ttft_p99_ms, change(r.ttft_p99_ms, b.ttft_p99_ms), r.tpot_p99_ms,
+                               change(r.tpot_p99_ms, b.tpot_p99_ms), r.objective_met, r.complete, r.down});
+        if (b.objective_met && !r.objective_met) st.damage_usd_per_hour[i] += r.gpus * price;
       }
     }
   } else {
-    for (std::size_t i = 0; i < st.runs.size(); ++i) {
-      const auto& r = st.runs[i];
-      st.flows.push_back({i, r.flows.size(), r.flows_completed, r.fct_us.p50, r.fct_us.p99, r.fct_us.max,
-                          change(r.fct_us.p99, st.runs.front().fct_us.p99), r.drops, r.pause_frames});
+    for (std::size_t i = 0; i < st.outcomes.size(); ++i) {
+      const auto& r = st.outcomes[i];
+      st.flows.push_back({i, r.flows, r.flows_completed, r.fct_p50_us, r.fct_p99_us, r.fct_max_us,
+                          change(r.fct_p99_us, base.fct_p99_us), r.drops, r.pause_frames});
     }
   }
   // The ports whose utilization changed most, per variant.
-  auto ports_of = [&](std::size_t i) -> const std::vector<net::PortReport>& {
-    return st.assessed ? st.assessments[i].ports : st.runs[i].ports;
-  };
   std::map<std::string, std::size_t> base_port;
-  for (std::size_t p = 0; p < ports_of(0).size(); ++p) base_port.emplace(ports_of(0)[p].name, p);
+  for (std::size_t p = 0; p < base.ports.size(); ++p) base_port.emplace(base.ports[p].name, p);
   for (std::size_t i = 1; i < st.scenarios.size(); ++i) {
     std::vector<LinkDiff> diffs;
-    for (const auto& p : ports_of(i)) {
+    for (const auto& p : st.outcomes[i].ports) {
       const auto it = base_port.find(p.name);
       if (it == base_port.end()) continue;
-      const auto& b = ports_of(0)[it->second];
-      if (p.utilization == b.utilization && p.mean_queue_bytes[net::kData] == b.mean_queue_bytes[net::kData])
-        continue;
-      diffs.push_back({i, p.name, p.utilization, b.utilization, p.mean_queue_bytes[net::kData],
-                       b.mean_queue_bytes[net::kData]});
+      const auto& b = base.ports[it->second];
+      if (p.utilization == b.utilization && p.mean_queue_bytes == b.mean_queue_bytes) continue;
+      diffs.push_back({i, p.name, p.utilization, b.utilization, p.mean_queue_bytes, b.mean_queue_bytes});
     }
     std::stable_sort(diffs.begin(), diffs.end(), [](const LinkDiff& x, const LinkDiff& y) {
       return std::abs(x.utilization - x.baseline_utilization) >
@@ -83,6 +79,13 @@ void compare(Study& st) {
     if (diffs.size() > kLinkDiffs) diffs.resize(kLinkDiffs);
     st.links.insert(st.links.end(), diffs.begin(), diffs.end());
   }
+}
+
+std::vector<Outcome::Port> ports_of(const std::vector<net::PortReport>& ports) {
+  std::vector<Outcome::Port> out;
+  out.reserve(ports.size());
+  for (const auto& p : ports) out.push_back({p.name, p.utilization, p.mean_queue_bytes[net::kData]});
+  return out;
 }
 
 std::size_t label_width(const std::vector<std::string>& labels) {
@@ -99,7 +102,7 @@ Study run_study(const io::Node& baseline, const std::string& source, const std::
 }
 
 Study run_study(const std::vector<Variant>& variants, const std::string& source,
-                std::optional<api::NetworkModel> fidelity, unsigned threads) {
+                std::optional<api::NetworkModel> fidelity, unsigned threads, Shard shard) {
   Study st;
   for (const auto& v : variants) {
     st.labels.push_back(v.label);
@@ -115,23 +118,116 @@ Study run_study(const std::vector<Variant>& variants, const std::string& source,
                              "a variant must keep the baseline's jobs and services (or its traffic) to be "
                              "compared with it");
   }
-  const auto t0 = std::chrono::steady_clock::now();
-  if (st.assessed) {
-    st.assessments.resize(st.scenarios.size());
-    api::parallel_for(st.scenarios.size(), threads,
-                      [&](std::size_t i) { st.assessments[i] = api::assess(st.scenarios[i]); });
-    for (const auto& a : st.assessments) st.serial_seconds += a.wall_seconds;
-  } else {
+  if (!st.assessed)
     for (const auto& s : st.scenarios)
       if (s.flows.empty())
         throw core::InputError(core::Location{s.source, 0, 0, "traffic"},
                                "this scenario has no jobs, services or traffic to compare");
-    st.runs = api::run_all(st.scenarios, threads);
-    for (const auto& r : st.runs) st.serial_seconds += r.cost.wall_seconds;
+  const std::size_t n = st.scenarios.size();
+  std::vector<std::size_t> mine;
+  for (std::size_t i = 0; i < n; ++i)
+    if (shard.runs(i)) mine.push_back(i);
+  st.outcomes.resize(n);
+  st.ran.assign(n, false);
+  st.received.resize(n);
+  const auto t0 = std::chrono::steady_clock::now();
+  if (st.assessed) {
+    st.assessments.resize(n);
+    api::parallel_for(mine.size(), threads,
+                      [&](std::size_t k) { st.assessments[mine[k]] = api::assess(st.scenarios[mine[k]]); });
+    for (auto i : mine) st.outcomes[i] = outcome_of(st.assessments[i]);
+  } else {
+    std::vector<api::Scenario> own;
+    for (auto i : mine) own.push_back(st.scenarios[i]);
+    auto results = api::run_all(own, threads);
+    st.runs.resize(n);
+    for (std::size_t k = 0; k < mine.size(); ++k) {
+      st.runs[mine[k]] = std::move(results[k]);
+      st.outcomes[mine[k]] = outcome_of(st.runs[mine[k]]);
+    }
   }
+  for (auto i : mine) st.ran[i] = true;
   st.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  compare(st);
+  if (shard.count <= 1) compare_study(st);
   return st;
+}
+
+void compare_study(Study& st) {
+  for (std::size_t i = 0; i < st.ran.size(); ++i)
+    AIFABRIC_ASSERT(st.ran[i], "every variant's outcome must be known before the comparison");
+  st.jobs.clear(), st.services.clear(), st.flows.clear(), st.links.clear();
+  st.serial_seconds = 0;
+  for (const auto& o : st.outcomes) st.serial_seconds += o.wall_seconds;
+  compare(st);
+}
+
+Outcome outcome_of(const api::Assessment& a) {
+  Outcome o;
+  for (const auto& j : a.jobs)
+    o.jobs.push_back({j.name, j.down, j.gpus, j.fabric.iteration_ps, j.fabric.complete, j.fabric.utilization,
+                      j.fabric.tokens_per_s, j.slowdown_vs_ideal, j.network_cost_usd_per_hour});
+  for (const auto& s : a.services)
+    o.services.push_back({s.name, s.down, s.gpus, s.fabric.ttft_ms[2], s.fabric.tpot_ms[2],
+                          s.fabric.objective_met, s.fabric.complete});
+  o.ports = ports_of(a.ports);
+  o.wall_seconds = a.wall_seconds;
+  return o;
+}
+
+Outcome outcome_of(const api::Result& r) {
+  Outcome o;
+  o.flows = r.flows.size();
+  o.flows_completed = r.flows_completed;
+  o.fct_p50_us = r.fct_us.p50, o.fct_p99_us = r.fct_us.p99, o.fct_max_us = r.fct_us.max;
+  o.drops = r.drops, o.pause_frames = r.pause_frames;
+  o.ports = ports_of(r.ports);
+  o.wall_seconds = r.cost.wall_seconds;
+  return o;
+}
+
+std::string outcome_json(const Outcome& o) {
+  nlohmann::json j;
+  auto jobs = nlohmann::json::array();
+  for (const auto& x : o.jobs)
+    jobs.push_back({x.name, x.down, x.gpus, x.iteration_ps, x.complete, x.utilization, x.tokens_per_s,
+                    x.slowdown_vs_ideal, x.network_cost_usd_per_hour});
+  auto services = nlohmann::json::array();
+  for (const auto& x : o.services)
+    services.push_back({x.name, x.down, x.gpus, x.ttft_p99_ms, x.tpot_p99_ms, x.objective_met, x.complete});
+  auto ports = nlohmann::json::array();
+  for (const auto& x : o.ports) ports.push_back({x.name, x.utilization, x.mean_queue_bytes});
+  j["jobs"] = jobs;
+  j["services"] = services;
+  j["flows"] = {o.flows,      o.flows_completed, o.fct_p50_us,  o.fct_p99_us,
+                o.fct_max_us, o.drops,           o.pause_frames};
+  j["ports"] = ports;
+  j["wall_seconds"] = o.wall_seconds;
+  return j.dump();
+}
+
+Outcome outcome_from_json(const std::string& text) {
+  const auto j = nlohmann::json::parse(text);
+  Outcome o;
+  for (const auto& x : j.at("jobs")) o.jobs.push_back({x[0], x[1], x[2], x[3], x[4], x[5], x[6], x[7], x[8]});
+  for (const auto& x : j.at("services")) o.services.push_back({x[0], x[1], x[2], x[3], x[4], x[5], x[6]});
+  const auto& f = j.at("flows");
+  o.flows = f[0], o.flows_completed = f[1], o.fct_p50_us = f[2], o.fct_p99_us = f[3], o.fct_max_us = f[4];
+  o.drops = f[5], o.pause_frames = f[6];
+  for (const auto& x : j.at("ports")) o.ports.push_back({x[0], x[1], x[2]});
+  o.wall_seconds = j.at("wall_seconds");
+  return o;
+}
+
+Files variant_files(const Study& st, std::size_t i) {
+  if (!st.received[i].empty()) return st.received[i];
+  AIFABRIC_ASSERT(st.ran[i], "a variant's files come from its run or from the process that ran it");
+  const auto& sc = st.scenarios[i];
+  if (st.assessed) return {{"assess.json", io::assess_json(sc, st.assessments[i])}};
+  const auto& r = st.runs[i];
+  Files f{{"flows.csv", io::flows_csv(r)}, {"ports.csv", io::ports_csv(r)}};
+  if (sc.run.sample_interval_ps > 0) f.emplace_back("timeseries.csv", io::timeseries_csv(r));
+  f.emplace_back("summary.json", io::summary_json(sc, r));  // last, as write_results writes it
+  return f;
 }
 
 std::string study_text(const Study& st) {
@@ -297,9 +393,12 @@ std::string whatif_text(const Study& st, std::size_t top) {
         fmt::format("      ... {} more variants (all in whatif.csv), {} of them costing nothing measurable\n",
                     order.size() - shown, unchanged);
   }
-  s += fmt::format("run cost     {} runs in {:.2f} s wall ({:.2f} s if run one after another)\n",
-                   st.scenarios.size(), st.wall_seconds, st.serial_seconds);
   return s;
+}
+
+std::string run_cost_text(const Study& st) {
+  return fmt::format("run cost     {} runs in {:.2f} s wall ({:.2f} s if run one after another)\n",
+                     st.scenarios.size(), st.wall_seconds, st.serial_seconds);
 }
 
 std::string links_csv(const Study& st) {

@@ -59,12 +59,59 @@ struct LinkDiff {
   double mean_queue_bytes = 0, baseline_mean_queue_bytes = 0;
 };
 
+// What a study needs of one variant's run to diff it against the baseline: small enough to send between
+// processes (outcome_json, outcome_from_json round-trip it exactly).
+struct Outcome {
+  struct Job {
+    std::string name, down;
+    std::uint32_t gpus = 0;
+    core::TimePs iteration_ps = 0;
+    bool complete = true;
+    double utilization = 0, tokens_per_s = 0, slowdown_vs_ideal = 0, network_cost_usd_per_hour = 0;
+  };
+  struct Service {
+    std::string name, down;
+    std::uint32_t gpus = 0;
+    double ttft_p99_ms = 0, tpot_p99_ms = 0;
+    bool objective_met = false, complete = true;
+  };
+  struct Port {
+    std::string name;
+    double utilization = 0, mean_queue_bytes = 0;  // data class
+  };
+  std::vector<Job> jobs;
+  std::vector<Service> services;
+  std::size_t flows = 0, flows_completed = 0;  // simulated variants
+  double fct_p50_us = 0, fct_p99_us = 0, fct_max_us = 0;
+  std::uint64_t drops = 0, pause_frames = 0;
+  std::vector<Port> ports;
+  double wall_seconds = 0;
+};
+
+Outcome outcome_of(const api::Assessment& assessment);
+Outcome outcome_of(const api::Result& run);
+std::string outcome_json(const Outcome& outcome);
+Outcome outcome_from_json(const std::string& text);
+
+// The variants one process runs when a study is spread over `count` processes: those whose index modulo
+// `count` is `index` (so the baseline, variant 0, runs in process 0).
+struct Shard {
+  std::size_t index = 0, count = 1;
+  bool runs(std::size_t variant) const { return variant % count == index; }
+};
+
+// The files of one variant's result folder, in writing order: (name, content).
+using Files = std::vector<std::pair<std::string, std::string>>;
+
 struct Study {
   std::vector<std::string> labels;  // "baseline" first
   std::vector<api::Scenario> scenarios;
   bool assessed = false;
   std::vector<api::Assessment> assessments;  // when assessed
   std::vector<api::Result> runs;             // otherwise
+  std::vector<Outcome> outcomes;             // per variant: of this process's runs, or received (`ran`)
+  std::vector<bool> ran;                     // the variant's outcome is known here
+  std::vector<Files> received;               // per variant: its folder's files, when another process ran it
   // Every answer as a diff against the baseline, in variant order (the baseline's own rows first).
   std::vector<JobDiff> jobs;
   std::vector<ServiceDiff> services;
@@ -80,9 +127,15 @@ struct Study {
 inline constexpr std::size_t kLinkDiffs = 3;
 
 // Loads every variant (the first is the baseline; `source` names it in errors), with `fidelity`
-// overriding each scenario's when given, and runs them on `threads` threads (0 = one per core).
+// overriding each scenario's when given, and runs them on `threads` threads (0 = one per core). With a
+// shard of several, only the shard's variants run, and the diffs wait for compare_study once every outcome
+// is known (`ran`).
 Study run_study(const std::vector<Variant>& variants, const std::string& source,
-                std::optional<api::NetworkModel> fidelity, unsigned threads);
+                std::optional<api::NetworkModel> fidelity, unsigned threads, Shard shard = {});
+// The diffs against the baseline (jobs, services, flows, links, damage) from every variant's outcome.
+void compare_study(Study& study);
+// Variant i's result folder (its assess.json, or its simulate files), from its run or as received.
+Files variant_files(const Study& study, std::size_t variant);
 // The same for the variants of `--vary PATH=V1,V2,...` (see variants()).
 Study run_study(const io::Node& baseline, const std::string& source, const std::vector<std::string>& vary,
                 std::optional<api::NetworkModel> fidelity, unsigned threads);
@@ -94,6 +147,8 @@ std::string study_csv(const Study& study);
 // The what-if answer: the variants ranked by damage (worst first, at most `top` of them, 0 = all), each
 // job's and service's change against the baseline and the links whose load changed most.
 std::string whatif_text(const Study& study, std::size_t top);
+// What the study's runs cost in wall time (printed, not written: result files hold no wall time).
+std::string run_cost_text(const Study& study);
 // Every variant's link changes (LinkDiff), for scripts.
 std::string links_csv(const Study& study);
 

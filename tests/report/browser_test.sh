@@ -25,6 +25,7 @@ run simulate simulate "$src/tests/report/incast_sampled.yaml"
 run assess assess example:two_jobs_shared_spine --fidelity flow
 run collective collective example:nccl_allreduce_h100 --network ideal
 run sweep sweep example:two_jobs_shared_spine --vary fabric.load_balancing=ecmp,spray --fidelity flow
+run flowsweep sweep example:dumbbell_explicit --vary fabric.load_balancing=ecmp,spray
 run whatif whatif example:two_jobs_shared_spine --n-minus-1 switches --fidelity flow
 run plan plan example:plan_h100_1024
 run diagnose diagnose simulate/telemetry.csv
@@ -34,11 +35,12 @@ declare -A expect=(
   [assess]='class="chart-bars" Iteration.time waits.for.dp ideal.network'
   [collective]='class="chart-line" Bus.bandwidth.against.size busbw'
   [sweep]='class="chart-bars" fabric.load_balancing=spray'
+  [flowsweep]='class="chart-bars" p99.flow.completion.time'
   [whatif]='class="chart-bars" fail.leaf0 Links.whose.load.changed'
   [plan]='class="chart-scatter" Pareto.set recommended'
   [diagnose]='Diagnosis incast'
 )
-for name in simulate assess collective sweep whatif plan diagnose; do
+for name in simulate assess collective sweep flowsweep whatif plan diagnose; do
   report="$work/$name/report.html"
   if [ ! -s "$report" ]; then
     echo "FAIL $name: no report.html"
