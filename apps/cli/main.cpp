@@ -30,10 +30,37 @@
 #include "telemetry/ingest.hpp"
 #include "whatif/changes.hpp"
 #include "whatif/study.hpp"
+#include "whatif/variants.hpp"
+#ifdef AIFABRIC_WITH_MPI
+#include "dist/mpi_study.hpp"
+#endif
 
 namespace {
 
 constexpr int kInputErrorExit = 2;
+
+#ifdef AIFABRIC_WITH_MPI
+using World = aifabric::dist::World;
+#else
+// Built without MPI, a launch is this process alone.
+struct World {
+  World(int&, char**&) {}
+  int rank() const { return 0; }
+  int size() const { return 1; }
+};
+#endif
+
+// A study run by this process, or spread over the processes of `mpirun` (gathered on process 0).
+aifabric::whatif::Study study_over(const World& world, const std::vector<aifabric::whatif::Variant>& variants,
+                                   const std::string& source,
+                                   std::optional<aifabric::api::NetworkModel> model, unsigned threads) {
+#ifdef AIFABRIC_WITH_MPI
+  return aifabric::dist::run_study(world, variants, source, model, threads);
+#else
+  (void)world;
+  return aifabric::whatif::run_study(variants, source, model, threads);
+#endif
+}
 
 // A long run shows it is alive: a line on stderr at most every 10 s of wall time, from the first 10 s on.
 // The runs of one command share the clock (they run one after another).
@@ -214,13 +241,15 @@ void write_variants(aifabric::io::ResultFolder& folder, const aifabric::whatif::
   }
 }
 
-int sweep(const std::string& scenario, const std::vector<std::string>& vary, const std::string& out,
-          unsigned threads, const std::string& fidelity, bool with_report) {
+int sweep(const World& world, const std::string& scenario, const std::vector<std::string>& vary,
+          const std::string& out, unsigned threads, const std::string& fidelity, bool with_report) {
   const auto model = fidelity_override(fidelity);
   std::optional<aifabric::io::ResultFolder> folder;
-  if (!out.empty()) folder.emplace(out, "sweep " + scenario);
+  if (!out.empty() && world.rank() == 0) folder.emplace(out, "sweep " + scenario);
   const auto study =
-      aifabric::whatif::run_study(aifabric::io::scenario_document(scenario), scenario, vary, model, threads);
+      study_over(world, aifabric::whatif::variants(aifabric::io::scenario_document(scenario), vary), scenario,
+                 model, threads);
+  if (world.rank() != 0) return 0;
   std::cout << aifabric::whatif::study_text(study);
   if (folder) {
     write_variants(*folder, study);
@@ -232,19 +261,21 @@ int sweep(const std::string& scenario, const std::vector<std::string>& vary, con
   return 0;
 }
 
-int whatif(const std::string& scenario, const aifabric::whatif::Changes& changes, const std::string& out,
-           unsigned threads, const std::string& fidelity, std::size_t top, bool with_report) {
+int whatif(const World& world, const std::string& scenario, const aifabric::whatif::Changes& changes,
+           const std::string& out, unsigned threads, const std::string& fidelity, std::size_t top,
+           bool with_report) {
   if (changes.empty())
     throw aifabric::core::InputError(
         aifabric::core::Location{"whatif", 0, 0, "--fail"},
         "nothing to ask: give --fail, --degrade, --straggler, --load, --set or --n-minus-1");
   const auto model = fidelity_override(fidelity);
   std::optional<aifabric::io::ResultFolder> folder;
-  if (!out.empty()) folder.emplace(out, "whatif " + scenario);
+  if (!out.empty() && world.rank() == 0) folder.emplace(out, "whatif " + scenario);
   const auto document = aifabric::io::scenario_document(scenario);
   const auto base = aifabric::io::load_scenario_document(document, scenario);
-  const auto study = aifabric::whatif::run_study(aifabric::whatif::change_variants(document, base, changes),
-                                                 scenario, model, threads);
+  const auto study =
+      study_over(world, aifabric::whatif::change_variants(document, base, changes), scenario, model, threads);
+  if (world.rank() != 0) return 0;
   const std::string text = aifabric::whatif::whatif_text(study, top);
   std::cout << text << aifabric::whatif::run_cost_text(study);
   if (folder) {
@@ -322,6 +353,13 @@ int validate(const std::string& scenario) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Under mpirun every process parses the same command; sweep and whatif spread their variants over the
+  // processes, every other command runs on process 0 alone. Only process 0 prints and writes.
+  const World world(argc, argv);
+  if (world.rank() != 0) {
+    std::cout.rdbuf(nullptr);
+    std::cerr.rdbuf(nullptr);
+  }
   CLI::App app{
       "aifabric: a digital twin for the networks of AI clusters.\n"
       "Packet-level simulation of RoCEv2 (PFC, ECN, DCQCN), InfiniBand (credits, adaptive routing) and "
@@ -492,12 +530,14 @@ int main(int argc, char** argv) {
     return app.exit(e);
   }
   try {
+    if (world.rank() != 0 && !*sw && !*wi) return 0;
     if (*sim) return simulate(scenario, out, seed, sim_fidelity, with_report);
     if (*val) return validate(scenario);
     if (*coll) return collective(scenario, coll_out, network, with_report, trace);
     if (*as) return assess(scenario, assess_out, fidelity, with_report, trace);
-    if (*sw) return sweep(scenario, vary, sweep_out, threads, sweep_fidelity, with_report);
-    if (*wi) return whatif(scenario, changes, whatif_out, threads, whatif_fidelity, whatif_top, with_report);
+    if (*sw) return sweep(world, scenario, vary, sweep_out, threads, sweep_fidelity, with_report);
+    if (*wi)
+      return whatif(world, scenario, changes, whatif_out, threads, whatif_fidelity, whatif_top, with_report);
     if (*pl) return plan(scenario, plan_out, plan_threads, with_report);
     if (*dg)
       return diagnose(telemetry_path, telemetry_format, telemetry_map, diagnose_scenario, diagnose_out,
