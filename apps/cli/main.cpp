@@ -29,6 +29,7 @@
 #include "telemetry/export.hpp"
 #include "telemetry/ingest.hpp"
 #include "whatif/changes.hpp"
+#include "whatif/shards.hpp"
 #include "whatif/study.hpp"
 #include "whatif/variants.hpp"
 #ifdef AIFABRIC_WITH_MPI
@@ -231,25 +232,65 @@ std::optional<aifabric::api::NetworkModel> fidelity_override(const std::string& 
   return std::nullopt;
 }
 
+// How a study's variants are run: here (or over mpirun's processes), one shard of them, or not at all: the
+// shards' folders merged.
+struct Split {
+  std::string shard;               // --shard I/N
+  std::vector<std::string> merge;  // --merge DIR,...
+};
+
+// The study, complete; or, with --shard, only the shard's variants.
+aifabric::whatif::Study obtain_study(const World& world,
+                                     const std::vector<aifabric::whatif::Variant>& variants,
+                                     const std::string& source,
+                                     std::optional<aifabric::api::NetworkModel> model, unsigned threads,
+                                     const Split& split) {
+  if (!split.shard.empty())
+    return aifabric::whatif::run_study(variants, source, model, threads,
+                                       aifabric::whatif::parse_shard(split.shard));
+  if (split.merge.empty()) return study_over(world, variants, source, model, threads);
+  auto study = aifabric::whatif::run_study(variants, source, model, threads, aifabric::whatif::Shard{0, 0});
+  for (const auto& dir : split.merge) aifabric::whatif::merge_shard(study, dir);
+  aifabric::whatif::finish_merge(study);
+  return study;
+}
+
 // One numbered folder per variant of a study: its assess.json, or its simulate files.
 void write_variants(aifabric::io::ResultFolder& folder, const aifabric::whatif::Study& study) {
   for (std::size_t i = 0; i < study.scenarios.size(); ++i) {
     const std::string dir = folder.staging() + "/" + std::to_string(i);
+    if (!study.ran[i]) continue;  // another shard's
     std::filesystem::create_directory(dir);
     for (const auto& [name, content] : aifabric::whatif::variant_files(study, i))
       aifabric::io::write_file_atomic(dir + "/" + name, content);
   }
 }
 
+// --shard: the shard's variant folders and shard.json, for a later --merge.
+int write_shard(aifabric::io::ResultFolder& folder, const aifabric::whatif::Study& study,
+                const std::string& shard, const std::string& out) {
+  write_variants(folder, study);
+  aifabric::io::write_file_atomic(folder.staging() + "/shard.json",
+                                  aifabric::whatif::shard_json(study, aifabric::whatif::parse_shard(shard)));
+  folder.commit();
+  std::cout << fmt::format(
+      "shard {}: ran {} of {} variants\nresults      {}/shard.json, one folder per variant "
+      "run; complete the study with the same command and --merge DIR,DIR,...\n",
+      shard, std::count(study.ran.begin(), study.ran.end(), true), study.ran.size(), out);
+  return 0;
+}
+
 int sweep(const World& world, const std::string& scenario, const std::vector<std::string>& vary,
-          const std::string& out, unsigned threads, const std::string& fidelity, bool with_report) {
+          const std::string& out, unsigned threads, const std::string& fidelity, bool with_report,
+          const Split& split) {
   const auto model = fidelity_override(fidelity);
   std::optional<aifabric::io::ResultFolder> folder;
   if (!out.empty() && world.rank() == 0) folder.emplace(out, "sweep " + scenario);
   const auto study =
-      study_over(world, aifabric::whatif::variants(aifabric::io::scenario_document(scenario), vary), scenario,
-                 model, threads);
+      obtain_study(world, aifabric::whatif::variants(aifabric::io::scenario_document(scenario), vary),
+                   scenario, model, threads, split);
   if (world.rank() != 0) return 0;
+  if (!split.shard.empty()) return write_shard(*folder, study, split.shard, out);
   std::cout << aifabric::whatif::study_text(study);
   if (folder) {
     write_variants(*folder, study);
@@ -263,7 +304,7 @@ int sweep(const World& world, const std::string& scenario, const std::vector<std
 
 int whatif(const World& world, const std::string& scenario, const aifabric::whatif::Changes& changes,
            const std::string& out, unsigned threads, const std::string& fidelity, std::size_t top,
-           bool with_report) {
+           bool with_report, const Split& split) {
   if (changes.empty())
     throw aifabric::core::InputError(
         aifabric::core::Location{"whatif", 0, 0, "--fail"},
@@ -273,9 +314,10 @@ int whatif(const World& world, const std::string& scenario, const aifabric::what
   if (!out.empty() && world.rank() == 0) folder.emplace(out, "whatif " + scenario);
   const auto document = aifabric::io::scenario_document(scenario);
   const auto base = aifabric::io::load_scenario_document(document, scenario);
-  const auto study =
-      study_over(world, aifabric::whatif::change_variants(document, base, changes), scenario, model, threads);
+  const auto study = obtain_study(world, aifabric::whatif::change_variants(document, base, changes), scenario,
+                                  model, threads, split);
   if (world.rank() != 0) return 0;
+  if (!split.shard.empty()) return write_shard(*folder, study, split.shard, out);
   const std::string text = aifabric::whatif::whatif_text(study, top);
   std::cout << text << aifabric::whatif::run_cost_text(study);
   if (folder) {
@@ -503,6 +545,18 @@ int main(int argc, char** argv) {
     if (c != sim) flag->needs(c->get_option("--out"));
   }
 
+  Split split;
+  for (auto* c : {sw, wi}) {
+    auto* shard =
+        c->add_option("--shard", split.shard,
+                      "I/N: run only the variants whose number modulo N is I (a batch job of N), and "
+                      "write them with shard.json to --out");
+    shard->needs(c->get_option("--out"));
+    c->add_option("--merge", split.merge,
+                  "DIR,...: run nothing; complete the study from the --shard folders of the same command")
+        ->delimiter(',')
+        ->excludes(shard);
+  }
   TraceRequest trace;
   for (auto* c : {coll, as}) {
     c->add_option(
@@ -535,9 +589,10 @@ int main(int argc, char** argv) {
     if (*val) return validate(scenario);
     if (*coll) return collective(scenario, coll_out, network, with_report, trace);
     if (*as) return assess(scenario, assess_out, fidelity, with_report, trace);
-    if (*sw) return sweep(world, scenario, vary, sweep_out, threads, sweep_fidelity, with_report);
+    if (*sw) return sweep(world, scenario, vary, sweep_out, threads, sweep_fidelity, with_report, split);
     if (*wi)
-      return whatif(world, scenario, changes, whatif_out, threads, whatif_fidelity, whatif_top, with_report);
+      return whatif(world, scenario, changes, whatif_out, threads, whatif_fidelity, whatif_top, with_report,
+                    split);
     if (*pl) return plan(scenario, plan_out, plan_threads, with_report);
     if (*dg)
       return diagnose(telemetry_path, telemetry_format, telemetry_map, diagnose_scenario, diagnose_out,

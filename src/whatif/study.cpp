@@ -148,7 +148,7 @@ Study run_study(const std::vector<Variant>& variants, const std::string& source,
   }
   for (auto i : mine) st.ran[i] = true;
   st.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  if (shard.count <= 1) compare_study(st);
+  if (shard.count == 1) compare_study(st);
   return st;
 }
 

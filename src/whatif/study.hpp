@@ -95,9 +95,10 @@ Outcome outcome_from_json(const std::string& text);
 
 // The variants one process runs when a study is spread over `count` processes: those whose index modulo
 // `count` is `index` (so the baseline, variant 0, runs in process 0).
+// A count of 0 runs none (a merge of shards run elsewhere).
 struct Shard {
   std::size_t index = 0, count = 1;
-  bool runs(std::size_t variant) const { return variant % count == index; }
+  bool runs(std::size_t variant) const { return count > 0 && variant % count == index; }
 };
 
 // The files of one variant's result folder, in writing order: (name, content).
