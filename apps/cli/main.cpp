@@ -1,5 +1,6 @@
 // aifabric command line: parse -> api -> render. No simulation logic lives here.
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <chrono>
@@ -8,6 +9,7 @@
 #include <iostream>
 #include <memory>
 #include <optional>
+#include <string_view>
 
 #include "api/collective_sweep.hpp"
 #include "api/parallel.hpp"
@@ -51,15 +53,38 @@ struct World {
 };
 #endif
 
+// A bar with the time left on stderr while a known number of runs goes by, redrawn at most 5 times a second;
+// nothing when stderr is not a terminal (a log or a pipe gets no control characters).
+aifabric::api::TasksDone progress_bar(std::string_view what) {
+  if (::isatty(STDERR_FILENO) == 0) return {};
+  using clock = std::chrono::steady_clock;
+  const auto start = clock::now();
+  auto last = std::make_shared<clock::time_point>(start - std::chrono::seconds(1));
+  return [start, last, label = std::string(what)](std::size_t done, std::size_t total) {
+    const auto now = clock::now();
+    if (done < total && now - *last < std::chrono::milliseconds(200)) return;
+    *last = now;
+    const double elapsed = std::chrono::duration<double>(now - start).count();
+    const double left =
+        done > 0 ? elapsed / static_cast<double>(done) * static_cast<double>(total - done) : 0;
+    constexpr std::size_t kWidth = 30;
+    const std::size_t filled = total > 0 ? kWidth * done / total : kWidth;
+    std::cerr << fmt::format("\r{} [{}{}] {}/{}  {:.0f} s, about {:.0f} s left  ", label,
+                             std::string(filled, '#'), std::string(kWidth - filled, '.'), done, total,
+                             elapsed, left)
+              << (done == total ? "\n" : "") << std::flush;
+  };
+}
+
 // A study run by this process, or spread over the processes of `mpirun` (gathered on process 0).
 aifabric::whatif::Study study_over(const World& world, const std::vector<aifabric::whatif::Variant>& variants,
                                    const std::string& source,
                                    std::optional<aifabric::api::NetworkModel> model, unsigned threads) {
 #ifdef AIFABRIC_WITH_MPI
-  return aifabric::dist::run_study(world, variants, source, model, threads);
+  return aifabric::dist::run_study(world, variants, source, model, threads, progress_bar("variants"));
 #else
   (void)world;
-  return aifabric::whatif::run_study(variants, source, model, threads);
+  return aifabric::whatif::run_study(variants, source, model, threads, {}, progress_bar("variants"));
 #endif
 }
 
@@ -247,7 +272,7 @@ aifabric::whatif::Study obtain_study(const World& world,
                                      const Split& split) {
   if (!split.shard.empty())
     return aifabric::whatif::run_study(variants, source, model, threads,
-                                       aifabric::whatif::parse_shard(split.shard));
+                                       aifabric::whatif::parse_shard(split.shard), progress_bar("variants"));
   if (split.merge.empty()) return study_over(world, variants, source, model, threads);
   auto study = aifabric::whatif::run_study(variants, source, model, threads, aifabric::whatif::Shard{0, 0});
   for (const auto& dir : split.merge) aifabric::whatif::merge_shard(study, dir);

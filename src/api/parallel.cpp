@@ -10,12 +10,14 @@
 
 namespace aifabric::api {
 
-void parallel_for(std::size_t count, unsigned threads, const std::function<void(std::size_t)>& task) {
+void parallel_for(std::size_t count, unsigned threads, const std::function<void(std::size_t)>& task,
+                  const TasksDone& done) {
   if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
   threads = static_cast<unsigned>(std::min<std::size_t>(threads, count));
   std::atomic<std::size_t> next{0};
   std::exception_ptr failure;
-  std::mutex failure_mutex;
+  std::mutex failure_mutex, done_mutex;
+  std::size_t finished = 0;
   auto worker = [&] {
     for (std::size_t i = next++; i < count; i = next++) {
       try {
@@ -23,6 +25,10 @@ void parallel_for(std::size_t count, unsigned threads, const std::function<void(
       } catch (...) {
         const std::lock_guard<std::mutex> lock(failure_mutex);
         if (!failure) failure = std::current_exception();
+      }
+      if (done) {
+        const std::lock_guard<std::mutex> lock(done_mutex);
+        done(++finished, count);
       }
     }
   };
@@ -33,9 +39,10 @@ void parallel_for(std::size_t count, unsigned threads, const std::function<void(
   if (failure) std::rethrow_exception(failure);
 }
 
-std::vector<Result> run_all(const std::vector<Scenario>& scenarios, unsigned threads) {
+std::vector<Result> run_all(const std::vector<Scenario>& scenarios, unsigned threads, const TasksDone& done) {
   std::vector<Result> results(scenarios.size());
-  parallel_for(scenarios.size(), threads, [&](std::size_t i) { results[i] = run(scenarios[i]); });
+  parallel_for(
+      scenarios.size(), threads, [&](std::size_t i) { results[i] = run(scenarios[i]); }, done);
   return results;
 }
 

@@ -55,14 +55,14 @@ World::~World() {
 
 whatif::Study run_study(const World& world, const std::vector<whatif::Variant>& variants,
                         const std::string& source, std::optional<api::NetworkModel> fidelity,
-                        unsigned threads) {
-  if (world.size() <= 1) return whatif::run_study(variants, source, fidelity, threads);
+                        unsigned threads, const api::TasksDone& progress) {
+  if (world.size() <= 1) return whatif::run_study(variants, source, fidelity, threads, {}, progress);
   const whatif::Shard shard{static_cast<std::size_t>(world.rank()), static_cast<std::size_t>(world.size())};
   whatif::Study study;
   std::string report;
   std::exception_ptr failure;
   try {
-    study = whatif::run_study(variants, source, fidelity, threads, shard);
+    study = whatif::run_study(variants, source, fidelity, threads, shard, progress);
     if (world.rank() != 0) {
       put(report, "ok");
       for (std::size_t i = 0; i < study.ran.size(); ++i) {

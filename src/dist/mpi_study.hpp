@@ -26,10 +26,11 @@ class World {
 
 // The study spread over the world: process r runs the variants of Shard{r, size} on `threads` threads, and
 // sends their outcomes and result files to process 0, which returns the complete study (identical to
-// whatif::run_study's); the other processes return their own, incomplete. An error in any process is
-// rethrown in process 0, after every process has reported, so nothing waits forever.
+// whatif::run_study's); `progress` counts this process's variants. The other processes return their own,
+// incomplete. An error in any process is rethrown in process 0, after every process has reported, so nothing
+// waits forever.
 whatif::Study run_study(const World& world, const std::vector<whatif::Variant>& variants,
                         const std::string& source, std::optional<api::NetworkModel> fidelity,
-                        unsigned threads);
+                        unsigned threads, const api::TasksDone& progress = {});
 
 }  // namespace aifabric::dist

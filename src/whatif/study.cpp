@@ -102,7 +102,8 @@ Study run_study(const io::Node& baseline, const std::string& source, const std::
 }
 
 Study run_study(const std::vector<Variant>& variants, const std::string& source,
-                std::optional<api::NetworkModel> fidelity, unsigned threads, Shard shard) {
+                std::optional<api::NetworkModel> fidelity, unsigned threads, Shard shard,
+                const api::TasksDone& progress) {
   Study st;
   for (const auto& v : variants) {
     st.labels.push_back(v.label);
@@ -133,13 +134,14 @@ Study run_study(const std::vector<Variant>& variants, const std::string& source,
   const auto t0 = std::chrono::steady_clock::now();
   if (st.assessed) {
     st.assessments.resize(n);
-    api::parallel_for(mine.size(), threads,
-                      [&](std::size_t k) { st.assessments[mine[k]] = api::assess(st.scenarios[mine[k]]); });
+    api::parallel_for(
+        mine.size(), threads,
+        [&](std::size_t k) { st.assessments[mine[k]] = api::assess(st.scenarios[mine[k]]); }, progress);
     for (auto i : mine) st.outcomes[i] = outcome_of(st.assessments[i]);
   } else {
     std::vector<api::Scenario> own;
     for (auto i : mine) own.push_back(st.scenarios[i]);
-    auto results = api::run_all(own, threads);
+    auto results = api::run_all(own, threads, progress);
     st.runs.resize(n);
     for (std::size_t k = 0; k < mine.size(); ++k) {
       st.runs[mine[k]] = std::move(results[k]);

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "api/assess.hpp"
+#include "api/parallel.hpp"
 #include "api/result.hpp"
 #include "api/scenario.hpp"
 #include "whatif/variants.hpp"
@@ -132,7 +133,8 @@ inline constexpr std::size_t kLinkDiffs = 3;
 // shard of several, only the shard's variants run, and the diffs wait for compare_study once every outcome
 // is known (`ran`).
 Study run_study(const std::vector<Variant>& variants, const std::string& source,
-                std::optional<api::NetworkModel> fidelity, unsigned threads, Shard shard = {});
+                std::optional<api::NetworkModel> fidelity, unsigned threads, Shard shard = {},
+                const api::TasksDone& progress = {});
 // The diffs against the baseline (jobs, services, flows, links, damage) from every variant's outcome.
 void compare_study(Study& study);
 // Variant i's result folder (its assess.json, or its simulate files), from its run or as received.
