@@ -20,7 +20,9 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-constexpr std::size_t kLinesPerChart = 6;  // hottest ports drawn in the time-series charts
+constexpr std::size_t kLinesPerChart = 6;    // hottest ports drawn in the time-series charts
+constexpr std::size_t kCellsPerTier = 2048;  // heat-map cells per tier: the busiest, so a report stays small
+constexpr std::size_t kPointsPerCurve = 2000;  // CDF points: evenly spaced ranks beyond this
 
 constexpr const char* kStyle = R"(body{font-family:sans-serif;margin:24px;color:#222;max-width:1100px}
 h1{font-size:22px}h2{font-size:18px;margin-top:32px;border-bottom:1px solid #ccc}
@@ -112,7 +114,25 @@ std::string ports_section(const std::string& path) {
     top = std::max(top, u);
   }
   std::vector<HeatRow> rows;
-  for (auto& [name, row] : tiers) rows.push_back(std::move(row));
+  std::size_t left_out = 0;
+  for (auto& [name, row] : tiers) {
+    if (row.cells.size() > kCellsPerTier) {
+      // The busiest ports of a large tier, in port order; the count left out is said under the chart.
+      std::vector<std::size_t> idx(row.cells.size());
+      for (std::size_t i = 0; i < idx.size(); ++i) idx[i] = i;
+      std::stable_sort(idx.begin(), idx.end(), [&](std::size_t a, std::size_t b) {
+        return row.cells[a].second > row.cells[b].second;
+      });
+      idx.resize(kCellsPerTier);
+      std::sort(idx.begin(), idx.end());
+      std::vector<std::pair<std::string, double>> kept;
+      for (auto i : idx) kept.push_back(row.cells[i]);
+      left_out += row.cells.size() - kept.size();
+      row.label += fmt::format(", busiest of {}", row.cells.size());
+      row.cells = std::move(kept);
+    }
+    rows.push_back(std::move(row));
+  }
   std::vector<std::size_t> order(t.rows.size());
   for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
   std::stable_sort(order.begin(), order.end(),
@@ -124,6 +144,11 @@ std::string ports_section(const std::string& path) {
         {t.rows[r][port], fixed(100 * t.number(r, util), 1), t.rows[r][queue], t.rows[r][paused]});
   }
   return "<h2>Links</h2>\n" +
+         (left_out > 0
+              ? fmt::format("<p class=\"note\">{} ports of large tiers are left out of the heat map; "
+                            "ports.csv holds them all.</p>\n",
+                            left_out)
+              : std::string()) +
          heat_map("Utilization of every port, by tier (sender -> receiver)", "utilization", rows,
                   std::max(top, 1e-9)) +
          table({"busiest ports", "utilization (%)", "max data queue (B)", "paused (us)"}, busiest);
@@ -134,8 +159,10 @@ Series cdf(std::string name, std::vector<double> values) {
   std::sort(values.begin(), values.end());
   Series s{std::move(name), {}, false, false};
   const double n = static_cast<double>(values.size());
+  // Every distinct value's last rank; past kPointsPerCurve values, ranks at even steps (and the last).
+  const std::size_t step = std::max<std::size_t>(1, values.size() / kPointsPerCurve);
   for (std::size_t i = 0; i < values.size(); ++i)
-    if (i + 1 == values.size() || values[i + 1] != values[i])
+    if (i + 1 == values.size() || (values[i + 1] != values[i] && (i + 1) % step == 0))
       s.points.emplace_back(values[i], static_cast<double>(i + 1) / n);
   return s;
 }

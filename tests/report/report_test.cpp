@@ -100,6 +100,29 @@ TEST(Report, SimulateFolderIsChartedAndDeterministic) {
   EXPECT_NE(html.find("host -&gt; leaf (32 ports)"), std::string::npos);
 }
 
+// A large tier keeps its 2,048 busiest ports in the heat map (the report of a 100k-port fabric stays a few
+// MB); the rest are counted in a note. Port i's utilization is i / 3000, so the kept ones are 952..2999.
+TEST(Report, LargeTiersKeepTheirBusiestPorts) {
+  std::string csv =
+      "port,from,to,rate_gbps,tx_bytes,tx_packets,tx_data_bytes,utilization,max_queue_control_bytes,max_"
+      "queue_"
+      "data_bytes,mean_queue_control_bytes,mean_queue_data_bytes,ecn_marks,pause_sent,resume_sent,pause_"
+      "received,paused_us,drops_control,drops_data,drop_bytes,min_credits_bytes\n";
+  for (int i = 0; i < 3000; ++i)
+    csv += "host" + std::to_string(i) + "->leaf0,host" + std::to_string(i) + ",leaf0,400,0,0,0," +
+           std::to_string(i / 3000.0) + ",0,0,0,0,0,0,0,0,0,0,0,0,0\n";
+  const auto html = render_report(folder("large_tier", {{"ports.csv", csv}}));
+  std::size_t cells = 0;
+  for (auto at = html.find("class=\"cell\""); at != std::string::npos;
+       at = html.find("class=\"cell\"", at + 1))
+    ++cells;
+  EXPECT_EQ(cells, 2048u);
+  EXPECT_NE(html.find("952 ports of large tiers are left out"), std::string::npos);
+  EXPECT_NE(html.find("host -&gt; leaf, busiest of 3000 (2048 ports)"), std::string::npos);
+  EXPECT_NE(html.find("<title>host952-&gt;leaf0:"), std::string::npos);
+  EXPECT_EQ(html.find("<title>host951-&gt;leaf0:"), std::string::npos);
+}
+
 TEST(ReportBadInput, MissingFolderOrManifest) {
   EXPECT_NE(error_of("/nonexistent/results").find("RESULT_DIR: expected a folder of results"),
             std::string::npos);
