@@ -132,7 +132,7 @@ int report(const std::string& dir, const std::string& path) {
 }
 
 int simulate(const std::string& scenario, const std::string& out, std::int64_t seed,
-             const std::string& fidelity, bool with_report) {
+             const std::string& fidelity, bool with_report, const std::string& trace) {
   auto sc = aifabric::io::load_scenario(scenario, seed);
   show_progress(sc);
   if (fidelity == "flow") sc.fidelity = aifabric::api::NetworkModel::kFlow;
@@ -153,6 +153,11 @@ int simulate(const std::string& scenario, const std::string& out, std::int64_t s
   }
   folder.commit();
   std::cout << aifabric::io::human_summary(sc, result);
+  if (!trace.empty()) {
+    aifabric::io::write_file_atomic(trace, aifabric::report::flow_trace(result, "simulate " + scenario));
+    std::cout << "trace        " << trace << " (" << result.flows.size()
+              << " flows; open in ui.perfetto.dev)\n";
+  }
   std::cout << "results      " << out << "/summary.json, flows.csv, ports.csv"
             << (sc.run.sample_interval_ps > 0 ? ", timeseries.csv" : "")
             << (telemetry.series.empty() ? "" : ", metrics.om, telemetry.csv") << "\n";
@@ -583,6 +588,9 @@ int main(int argc, char** argv) {
         ->excludes(shard);
   }
   TraceRequest trace;
+  sim->add_option("--trace", trace.path,
+                  "Write the flows (and, when sampled, the deepest ports' queues) as Chrome trace-event JSON "
+                  "(open in ui.perfetto.dev)");
   for (auto* c : {coll, as}) {
     c->add_option(
         "--trace", trace.path,
@@ -610,7 +618,7 @@ int main(int argc, char** argv) {
   }
   try {
     if (world.rank() != 0 && !*sw && !*wi) return 0;
-    if (*sim) return simulate(scenario, out, seed, sim_fidelity, with_report);
+    if (*sim) return simulate(scenario, out, seed, sim_fidelity, with_report, trace.path);
     if (*val) return validate(scenario);
     if (*coll) return collective(scenario, coll_out, network, with_report, trace);
     if (*as) return assess(scenario, assess_out, fidelity, with_report, trace);

@@ -97,4 +97,44 @@ std::string chrome_trace(const api::Timeline& t, const std::string& command) {
   return s + "\n]}\n";
 }
 
+std::string flow_trace(const api::Result& r, const std::string& command, std::size_t ports,
+                       std::size_t max_flows) {
+  const std::size_t flows = std::min(r.flows.size(), max_flows);
+  std::string s = fmt::format(
+      "{{\"displayTimeUnit\":\"ns\",\"otherData\":{{\"tool\":\"aifabric\",\"command\":{},\"flows\":{},"
+      "\"flows_shown\":{}}},\n\"traceEvents\":[\n"
+      "{{\"ph\":\"M\",\"name\":\"process_name\",\"pid\":1,\"tid\":0,\"args\":{{\"name\":\"flows\"}}}},\n"
+      "{{\"ph\":\"M\",\"name\":\"process_name\",\"pid\":2,\"tid\":0,\"args\":{{\"name\":\"ports\"}}}}",
+      quoted(command), r.flows.size(), flows);
+  for (std::size_t i = 0; i < flows; ++i) {
+    const auto& f = r.flows[i];
+    const bool done = f.completed();
+    const std::string name = fmt::format("host{}->host{}", f.src, f.dst);
+    s += fmt::format(
+        ",\n{{\"ph\":\"b\",\"cat\":\"flow\",\"id\":{},\"name\":\"{}\",\"pid\":1,\"tid\":1,\"ts\":{},\"args\":"
+        "{{"
+        "\"flow\":{},\"bytes\":{},\"completed\":{},\"fct_us\":{},\"slowdown\":{}}}}}",
+        f.id, name, us(f.start_ps), f.id, f.size_bytes, done ? "true" : "false",
+        done ? fmt::format("{}", f.fct_us()) : "null", done ? fmt::format("{}", f.slowdown()) : "null");
+    s += fmt::format(
+        ",\n{{\"ph\":\"e\",\"cat\":\"flow\",\"id\":{},\"name\":\"{}\",\"pid\":1,\"tid\":1,\"ts\":{}}}", f.id,
+        name, us(done ? f.finish_ps : std::max(r.stats.end_ps, f.start_ps)));
+  }
+  // The deepest ports of the sampled series (highest peak, ties in port order), each a counter track.
+  std::map<std::uint32_t, std::uint64_t> peak;
+  for (const auto& row : r.series) peak[row.port] = std::max(peak[row.port], row.queue_bytes);
+  std::vector<std::pair<std::uint32_t, std::uint64_t>> order(peak.begin(), peak.end());
+  std::stable_sort(order.begin(), order.end(),
+                   [](const auto& a, const auto& b) { return a.second > b.second; });
+  std::map<std::uint32_t, bool> shown;
+  for (std::size_t i = 0; i < order.size() && i < ports; ++i)
+    if (order[i].second > 0) shown[order[i].first] = true;
+  for (const auto& row : r.series)
+    if (shown.count(row.port))
+      s += fmt::format(
+          ",\n{{\"ph\":\"C\",\"name\":{},\"pid\":2,\"tid\":0,\"ts\":{},\"args\":{{\"bytes\":{}}}}}",
+          quoted("queue " + r.ports[row.port].name), us(row.time_ps), row.queue_bytes);
+  return s + "\n]}\n";
+}
+
 }  // namespace aifabric::report

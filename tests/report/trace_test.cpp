@@ -10,6 +10,7 @@
 
 #include "api/assess.hpp"
 #include "api/collective_sweep.hpp"
+#include "api/run.hpp"
 #include "io/scenario_loader.hpp"
 
 namespace aifabric::report {
@@ -93,6 +94,31 @@ TEST(Trace, GpuLimitIsPerOwner) {
   ASSERT_EQ(timeline.owners[1], "job b");
   EXPECT_EQ(gpus[0], (std::set<std::uint32_t>{0, 1, 2, 3}));
   EXPECT_EQ(gpus[1], (std::set<std::uint32_t>{8, 9, 10, 11}));
+}
+
+// A simulate run's trace: one async begin/end pair per flow, the end at its last byte (FCT = end - start),
+// and queue counters only for ports that queued.
+TEST(Trace, FlowsAreAsyncSlicesFromStartToLastByte) {
+  auto sc = io::load_scenario(std::string(AIFABRIC_SOURCE_DIR) + "/tests/report/incast_sampled.yaml");
+  const auto r = api::run(sc);
+  const auto trace = json::parse(flow_trace(r, "simulate test"));
+  std::map<std::uint64_t, double> begin, end;
+  std::size_t counters = 0;
+  for (const auto& e : trace["traceEvents"]) {
+    if (e["ph"] == "b") begin[e["id"]] = e["ts"];
+    if (e["ph"] == "e") end[e["id"]] = e["ts"];
+    if (e["ph"] == "C") {
+      ++counters;
+      EXPECT_EQ(e["name"].get<std::string>().rfind("queue ", 0), 0u);
+    }
+  }
+  ASSERT_EQ(begin.size(), r.flows.size());
+  ASSERT_EQ(end.size(), r.flows.size());
+  for (const auto& f : r.flows) EXPECT_NEAR(end[f.id] - begin[f.id], f.fct_us(), 1e-6) << f.id;
+  EXPECT_GT(counters, 0u) << "the incast queues at the receiver's leaf";
+  EXPECT_EQ(trace["otherData"]["flows_shown"], r.flows.size());
+  const auto capped = json::parse(flow_trace(r, "simulate test", 0, 3));
+  EXPECT_EQ(capped["otherData"]["flows_shown"], 3);
 }
 
 }  // namespace
