@@ -28,6 +28,7 @@
 #include "plan/request.hpp"
 #include "report/html.hpp"
 #include "report/trace.hpp"
+#include "service.hpp"
 #include "telemetry/export.hpp"
 #include "telemetry/ingest.hpp"
 #include "whatif/changes.hpp"
@@ -414,6 +415,20 @@ int plan(const std::string& scenario, const std::string& out, unsigned threads, 
   return 0;
 }
 
+int serve(const aifabric::service::Config& config) {
+  aifabric::service::Service service(config);
+  if (!service.bind())
+    throw aifabric::core::InputError(aifabric::core::Location{"serve", 0, 0, "--port"},
+                                     fmt::format("cannot listen on {}:{} (in use, or not an address of this "
+                                                 "machine)",
+                                                 config.bind, config.port));
+  std::cout << fmt::format("serving on http://{}:{} (runs in {}); GET /v1/openapi.json lists the routes\n",
+                           config.bind, service.port(), config.data_dir)
+            << std::flush;
+  service.run();
+  return 0;
+}
+
 int validate(const std::string& scenario) {
   const auto sc = aifabric::io::load_scenario(scenario);
   std::cout << fmt::format("{}: valid: {} topology, {} hosts, {} switches, {} links, {} flows\n", sc.source,
@@ -600,6 +615,26 @@ int main(int argc, char** argv) {
         ->capture_default_str();
   }
 
+  auto* sv =
+      app.add_subcommand("serve",
+                         "Serve the HTTP API (docs/service.md): validate scenarios, start runs (simulate, "
+                         "assess, collective), poll them, fetch their files and reports.");
+  aifabric::service::Config service_config;
+  sv->add_option("--port", service_config.port, "TCP port (0 = any free port)")->capture_default_str();
+  sv->add_option("--bind", service_config.bind, "Address to listen on")->capture_default_str();
+  sv->add_option(
+      "--token-file", service_config.token_file,
+      "File of bearer tokens, one per line: requests must carry one; each token sees only its runs");
+  sv->add_option("--data-dir", service_config.data_dir, "Folder for the runs' results")
+      ->capture_default_str();
+  sv->add_option("--max-body-bytes", service_config.max_body_bytes, "Larger request bodies: 413")
+      ->capture_default_str();
+  sv->add_option("--max-running", service_config.max_running, "Runs at once; more: 429")
+      ->capture_default_str();
+  sv->add_option("--max-run-seconds", service_config.max_run_seconds, "Longer runs fail")
+      ->capture_default_str();
+  sv->add_option("--max-hosts", service_config.max_hosts, "Larger scenarios: 422")->capture_default_str();
+
   auto* params =
       app.add_subcommand("params", "Print every scenario parameter: type, unit, default, range, meaning.");
   auto* metrics = app.add_subcommand(
@@ -631,6 +666,7 @@ int main(int argc, char** argv) {
       return diagnose(telemetry_path, telemetry_format, telemetry_map, diagnose_scenario, diagnose_out,
                       threads, with_report);
     if (*rp) return report(report_dir, report_path);
+    if (*sv) return serve(service_config);
     if (*params) {
       std::cout << aifabric::plan::parameter_reference_markdown();
       return 0;

@@ -1,0 +1,241 @@
+// The HTTP service with a real client over loopback (docs/service.md): every route, every error code,
+// concurrent requests, malformed bodies, runs from start to report, cancellation, and tokens.
+#include "service.hpp"
+
+#include <gtest/gtest.h>
+#include <httplib.h>
+
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "io/scenario_loader.hpp"
+
+namespace aifabric::service {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+// A service on a free loopback port, serving from its own thread until the test ends.
+class Running {
+ public:
+  explicit Running(Config c) : service_(prepare(std::move(c))) {
+    EXPECT_TRUE(service_.bind());
+    thread_ = std::thread([this] { service_.run(); });
+    client_ = std::make_unique<httplib::Client>("127.0.0.1", service_.port());
+    for (int i = 0; i < 100 && !client_->Get("/healthz"); ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ~Running() {
+    service_.stop();
+    thread_.join();
+  }
+  httplib::Client& client() { return *client_; }
+  int port() const { return service_.port(); }
+
+ private:
+  static Config prepare(Config c) {
+    c.bind = "127.0.0.1";
+    c.port = 0;
+    // A folder per test: ctest runs tests in parallel processes.
+    if (c.data_dir == Config{}.data_dir)
+      c.data_dir =
+          (fs::temp_directory_path() /
+           (std::string("aifabric_service_") + testing::UnitTest::GetInstance()->current_test_info()->name()))
+              .string();
+    fs::remove_all(c.data_dir);
+    return c;
+  }
+  Service service_;
+  std::thread thread_;
+  std::unique_ptr<httplib::Client> client_;
+};
+
+std::string example(const std::string& name) {
+  return io::scenario_text("example:" + name);
+}
+
+json body(const httplib::Result& r) {
+  return json::parse(r->body);
+}
+
+// Polls a run until it leaves "running" (at most about 60 s).
+json wait(httplib::Client& c, const std::string& id, const httplib::Headers& h = {}) {
+  json j;
+  for (int i = 0; i < 600; ++i) {
+    auto r = c.Get("/v1/runs/" + id, h);
+    j = body(r);
+    if (j["status"] != "running" && j["status"] != "queued") break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return j;
+}
+
+TEST(Service, ValidateAnswersWithTheFieldOfAnError) {
+  Running s(Config{});
+  auto& c = s.client();
+  auto ok = c.Post("/v1/validate", example("dumbbell_explicit"), "application/yaml");
+  ASSERT_TRUE(ok);
+  EXPECT_EQ(ok->status, 200);
+  EXPECT_EQ(body(ok)["hosts"], 4);
+  auto bad = c.Post("/v1/validate", "topology: {kind: leaf_spine, leaves: -1}\n", "application/yaml");
+  EXPECT_EQ(bad->status, 422);
+  EXPECT_EQ(bad->get_header_value("Content-Type"), "application/problem+json");
+  EXPECT_EQ(body(bad)["field"], "topology.leaves");
+  EXPECT_EQ(body(bad)["status"], 422);
+  auto json_ok =
+      c.Post("/v1/validate", R"({"topology": {"kind": "leaf_spine", "leaves": 2, "hosts_per_leaf": 2},
+                                           "traffic": [{"kind": "permutation", "size_bytes": 1000}]})",
+             "application/json");
+  EXPECT_EQ(json_ok->status, 200) << json_ok->body;
+}
+
+TEST(Service, MalformedBodiesAre4xxAndTheServiceStaysUp) {
+  Config cfg;
+  cfg.max_body_bytes = 1 << 20;
+  Running s(cfg);
+  auto& c = s.client();
+  const auto truncated = c.Post("/v1/validate", R"({"topology": {"kind": "leaf_sp)", "application/json");
+  EXPECT_EQ(truncated->status, 422);
+  EXPECT_EQ(body(truncated)["field"], "(syntax)");
+  std::string junk;
+  for (int i = 0; i < 4096; ++i) junk += static_cast<char>((i * 131 + 7) % 256);
+  const auto binary = c.Post("/v1/validate", junk, "application/octet-stream");
+  EXPECT_GE(binary->status, 400);
+  EXPECT_LT(binary->status, 500) << binary->body;
+  const std::string nesting(10 << 20, '[');  // 10 MB of nesting: over the 1 MiB limit
+  const auto deep = c.Post("/v1/validate", nesting, "application/json");
+  ASSERT_TRUE(deep);
+  EXPECT_EQ(deep->status, 413);
+  const std::string nested_small(100000, '[');  // under the limit: refused by the reader's depth limit
+  const auto deep_small = c.Post("/v1/validate", nested_small, "application/json");
+  EXPECT_EQ(deep_small->status, 422);
+  EXPECT_EQ(c.Get("/healthz")->status, 200);
+  const auto unknown = c.Get("/v2/nothing");
+  EXPECT_EQ(unknown->status, 404);
+  EXPECT_EQ(unknown->get_header_value("Content-Type"), "application/problem+json");
+}
+
+TEST(Service, HundredConcurrentValidations) {
+  Running s(Config{});
+  const std::string scenario = example("leaf_spine_incast");
+  std::atomic<int> ok{0}, failed{0};
+  std::vector<std::thread> clients;
+  for (int t = 0; t < 8; ++t)
+    clients.emplace_back([&, t] {
+      httplib::Client c("127.0.0.1", s.port());
+      for (int i = t; i < 100; i += 8) {
+        auto r = c.Post("/v1/validate", scenario, "application/yaml");
+        (r && r->status == 200 ? ok : failed)++;
+      }
+    });
+  for (auto& t : clients) t.join();
+  EXPECT_EQ(ok, 100);
+  EXPECT_EQ(failed, 0);
+}
+
+TEST(Service, ARunFromStartToReport) {
+  Running s(Config{});
+  auto& c = s.client();
+  EXPECT_EQ(c.Post("/v1/runs?command=fly", example("dumbbell_explicit"), "application/yaml")->status, 400);
+  EXPECT_EQ(c.Post("/v1/runs?command=assess", example("dumbbell_explicit"), "application/yaml")->status, 422)
+      << "no jobs to assess";
+  auto started = c.Post("/v1/runs?command=simulate", example("dumbbell_explicit"), "application/yaml");
+  ASSERT_EQ(started->status, 202);
+  const std::string id = body(started)["id"];
+  EXPECT_EQ(started->get_header_value("Location"), "/v1/runs/" + id);
+  const auto done = wait(c, id);
+  ASSERT_EQ(done["status"], "succeeded") << done.dump();
+  EXPECT_EQ(done["files"], json::array({"flows.csv", "ports.csv", "summary.json"}));
+  const auto summary = c.Get("/v1/runs/" + id + "/results/summary.json");
+  EXPECT_EQ(summary->status, 200);
+  // The service's run gives the CLI's results: the same fingerprint as the scenario run here.
+  EXPECT_EQ(body(summary)["scenario"], "dumbbell");
+  const auto report = c.Get("/v1/runs/" + id + "/report");
+  EXPECT_EQ(report->status, 200);
+  EXPECT_NE(report->body.find("<svg class=\"chart-heatmap\""), std::string::npos);
+  EXPECT_EQ(c.Get("/v1/runs/" + id + "/results/secret.txt")->status, 404);
+  EXPECT_EQ(c.Get("/v1/runs/" + id + "/results/..")->status, 404);
+  EXPECT_EQ(c.Get("/v1/runs/r999")->status, 404);
+  EXPECT_EQ(c.Delete("/v1/runs/" + id)->status, 409) << "a finished run cannot be cancelled";
+  const auto list = body(c.Get("/v1/runs"));
+  EXPECT_EQ(list["runs"].size(), 1u);
+  const auto metrics = c.Get("/metrics");
+  EXPECT_NE(metrics->body.find("aifabric_service_runs{status=\"succeeded\"} 1"), std::string::npos);
+  EXPECT_TRUE(metrics->body.ends_with("# EOF\n"));
+}
+
+TEST(Service, BusyServiceSays429AndACancelledRunIsNotComplete) {
+  Config cfg;
+  cfg.max_running = 1;
+  Running s(cfg);
+  auto& c = s.client();
+  auto long_run = c.Post("/v1/runs?command=assess", example("llama70b_h100_256_packet"), "application/yaml");
+  ASSERT_EQ(long_run->status, 202);
+  const std::string id = body(long_run)["id"];
+  const auto busy = c.Post("/v1/runs?command=simulate", example("dumbbell_explicit"), "application/yaml");
+  EXPECT_EQ(busy->status, 429);
+  EXPECT_EQ(busy->get_header_value("Retry-After"), "5");
+  EXPECT_EQ(c.Delete("/v1/runs/" + id)->status, 202);
+  const auto end = wait(c, id);
+  EXPECT_EQ(end["status"], "cancelled") << end.dump();
+  EXPECT_EQ(c.Get("/v1/runs/" + id + "/report")->status, 409);
+  EXPECT_FALSE(fs::exists(fs::temp_directory_path() /
+                          "aifabric_service_BusyServiceSays429AndACancelledRunIsNotComplete" / id /
+                          "manifest.json"));
+}
+
+TEST(Service, TokensAreRequiredAndRunsArePrivate) {
+  const auto tokens = fs::temp_directory_path() / "aifabric_service_tokens.txt";
+  std::ofstream(tokens) << "alpha\nbeta\n";
+  Config cfg;
+  cfg.token_file = tokens.string();
+  Running s(cfg);
+  auto& c = s.client();
+  const auto none = c.Get("/v1/runs");
+  EXPECT_EQ(none->status, 401);
+  EXPECT_EQ(none->get_header_value("WWW-Authenticate"), "Bearer");
+  EXPECT_EQ(c.Get("/v1/runs", {{"Authorization", "Bearer gamma"}})->status, 403);
+  const httplib::Headers alpha{{"Authorization", "Bearer alpha"}}, beta{{"Authorization", "Bearer beta"}};
+  auto started = c.Post("/v1/runs?command=simulate", alpha, example("dumbbell_explicit"), "application/yaml");
+  ASSERT_EQ(started->status, 202);
+  const std::string id = body(started)["id"];
+  EXPECT_EQ(wait(c, id, alpha)["status"], "succeeded");
+  EXPECT_EQ(c.Get("/v1/runs/" + id, beta)->status, 404) << "another token's run is invisible";
+  EXPECT_EQ(body(c.Get("/v1/runs", beta))["runs"].size(), 0u);
+  EXPECT_EQ(body(c.Get("/v1/runs", alpha))["runs"].size(), 1u);
+  EXPECT_EQ(c.Get("/healthz")->status, 200) << "liveness needs no token";
+}
+
+// /v1/openapi.json lists exactly the routes the server answers: each path (with a real run id and file)
+// reaches a handler, never the router's 404.
+TEST(Service, OpenApiListsTheRoutes) {
+  Running s(Config{});
+  auto& c = s.client();
+  const auto doc = body(c.Get("/v1/openapi.json"));
+  EXPECT_EQ(doc["openapi"], "3.1.0");
+  auto started = c.Post("/v1/runs?command=simulate", example("dumbbell_explicit"), "application/yaml");
+  const std::string id = body(started)["id"];
+  wait(c, id);
+  std::size_t operations = 0;
+  for (const auto& [path, ops] : doc["paths"].items()) {
+    std::string p = path;
+    if (auto at = p.find("{id}"); at != std::string::npos) p.replace(at, 4, id);
+    if (auto at = p.find("{file}"); at != std::string::npos) p.replace(at, 6, "summary.json");
+    for (const auto& [method, op] : ops.items()) {
+      ++operations;
+      httplib::Result r = method == "get"    ? c.Get(p)
+                          : method == "post" ? c.Post(p, example("dumbbell_explicit"), "application/yaml")
+                                             : c.Delete(p);
+      ASSERT_TRUE(r) << method << " " << p;
+      EXPECT_EQ(r->body.find("no such route"), std::string::npos) << method << " " << p;
+    }
+  }
+  EXPECT_EQ(operations, 10u);
+}
+
+}  // namespace
+}  // namespace aifabric::service
