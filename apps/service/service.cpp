@@ -271,6 +271,8 @@ struct Service::State {
 
   void routes() {
     server.set_payload_max_length(config.max_body_bytes);
+    server.set_tcp_nodelay(true);           // small answers go out at once, not after a delayed ACK
+    server.set_keep_alive_max_count(1000);  // a client keeps its connection (the default closes it every 5)
     server.set_error_handler([](const httplib::Request&, httplib::Response& res) {
       if (res.body.empty())
         problem(res, res.status,
