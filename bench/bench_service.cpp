@@ -1,6 +1,7 @@
 // The HTTP service under load: 500 POST /v1/validate requests of the README's cluster scenario from 8 client
 // threads over loopback, against the same 500 validations called in-process on 8 threads (the reference run,
-// in the same invocation). Prints requests/s, p50 and p99 latency, failures, and the HTTP cost as a ratio.
+// in the same invocation). Prints requests/s, p50, p99 and max latency, failures, and the HTTP cost as a
+// ratio.
 #include <fmt/format.h>
 #include <httplib.h>
 
@@ -63,6 +64,7 @@ int main() {
     clients.emplace_back([&, c] {
       httplib::Client cli("127.0.0.1", svc.port());
       cli.set_tcp_nodelay(true);
+      cli.set_keep_alive(true);
       std::vector<double> mine;
       for (int i = c; i < kRequests; i += kClients) {
         const auto s = clock_type::now();
@@ -83,9 +85,9 @@ int main() {
              kRequests / direct_s);
   fmt::print(
       "  over HTTP (loopback)                    {:8.3f} s   {:8.0f} requests/s   p50 {:.2f} ms   p99 {:.2f} "
-      "ms"
-      "   {} failures   {:.2f}x the reference's time\n",
-      http_s, kRequests / http_s, percentile(latency_ms, 0.5), percentile(latency_ms, 0.99), failures.load(),
-      http_s / direct_s);
+      "ms   "
+      "max {:.2f} ms   {} failures   {:.2f}x the reference's time\n",
+      http_s, kRequests / http_s, percentile(latency_ms, 0.5), percentile(latency_ms, 0.99),
+      percentile(latency_ms, 1.0), failures.load(), http_s / direct_s);
   return failures == 0 ? 0 : 1;
 }

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 #include <httplib.h>
+#include <sys/socket.h>
 
 #include <algorithm>
 #include <atomic>
@@ -168,6 +169,7 @@ struct Service::State {
   std::uint64_t next_id = 1;
   std::map<int, std::uint64_t> responses;  // by status code
   int port = 0;
+  int listen_socket = -1;  // seen by the socket options callback, to widen the backlog after bind
 
   // The caller's token ("" without authentication); writes 401/403 and returns false when refused.
   bool authorize(const httplib::Request& req, httplib::Response& res, std::string& owner) {
@@ -273,6 +275,10 @@ struct Service::State {
     server.set_payload_max_length(config.max_body_bytes);
     server.set_tcp_nodelay(true);           // small answers go out at once, not after a delayed ACK
     server.set_keep_alive_max_count(1000);  // a client keeps its connection (the default closes it every 5)
+    server.set_socket_options([this](socket_t sock) {
+      httplib::default_socket_options(sock);
+      listen_socket = sock;
+    });
     server.set_error_handler([](const httplib::Request&, httplib::Response& res) {
       if (res.body.empty())
         problem(res, res.status,
@@ -500,12 +506,19 @@ Service::~Service() {
 
 bool Service::bind() {
   auto& c = state_->config;
+  bool bound = false;
   if (c.port == 0) {
     state_->port = state_->server.bind_to_any_port(c.bind);
-    return state_->port > 0;
+    bound = state_->port > 0;
+  } else {
+    state_->port = c.port;
+    bound = state_->server.bind_to_port(c.bind, c.port);
   }
-  state_->port = c.port;
-  return state_->server.bind_to_port(c.bind, c.port);
+  // Debian's cpp-httplib listens with a backlog of 5 (CPPHTTPLIB_LISTEN_BACKLOG, fixed when the library was
+  // built): a burst of new connections overflows it, and each dropped SYN waits 1 s for TCP's retransmission.
+  // Listening again on the bound socket raises the backlog (Linux, listen(2)).
+  if (bound && state_->listen_socket >= 0) ::listen(state_->listen_socket, SOMAXCONN);
+  return bound;
 }
 
 int Service::port() const {
