@@ -26,9 +26,10 @@ namespace {
 // What aifabric writes into a results folder; anything else there means the folder is someone else's.
 bool ours(const fs::path& entry) {
   static const std::set<std::string> kFiles = {
-      "manifest.json",  "summary.json", "flows.csv",  "ports.csv",     "timeseries.csv", "assess.json",
-      "collective.csv", "sweep.csv",    "plan.json",  "summary.txt",   "bom.csv",        "cabling.csv",
-      "whatif.csv",     "links.csv",    "metrics.om", "telemetry.csv", "diagnosis.json", "report.html", "shard.json"};
+      "manifest.json", "summary.json",   "flows.csv",   "ports.csv", "timeseries.csv",
+      "assess.json",   "collective.csv", "sweep.csv",   "plan.json", "summary.txt",
+      "bom.csv",       "cabling.csv",    "whatif.csv",  "links.csv", "metrics.om",
+      "telemetry.csv", "diagnosis.json", "report.html", "shard.json"};
   const std::string name = entry.filename().string();
   if (fs::is_directory(entry))
     return name == "designs" || (!name.empty() && std::all_of(name.begin(), name.end(),

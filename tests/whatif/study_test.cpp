@@ -58,7 +58,8 @@ void expect_shards_equal_one_run(const std::string& example, const std::string& 
   EXPECT_EQ(study_csv(first), study_csv(whole));
   EXPECT_EQ(links_csv(first), links_csv(whole));
   EXPECT_EQ(whatif_text(first, 0), whatif_text(whole, 0));
-  for (std::size_t i = 0; i < vs.size(); ++i) EXPECT_EQ(variant_files(first, i), variant_files(whole, i)) << i;
+  for (std::size_t i = 0; i < vs.size(); ++i)
+    EXPECT_EQ(variant_files(first, i), variant_files(whole, i)) << i;
 }
 
 TEST(Study, ShardsGiveTheSameAnswerAsOneProcess) {
