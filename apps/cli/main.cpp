@@ -106,12 +106,6 @@ void show_progress(aifabric::api::Scenario& sc) {
   };
 }
 
-// `--report`: the HTML report of a finished result folder, written into it as report.html.
-void write_report(const std::string& out) {
-  aifabric::io::write_file_atomic(out + "/report.html", aifabric::report::render_report(out));
-  std::cout << "report       " << out << "/report.html\n";
-}
-
 // `--trace FILE`: a command's timeline as Chrome trace-event JSON (Perfetto).
 struct TraceRequest {
   std::string path;
@@ -125,6 +119,7 @@ void write_trace(const TraceRequest& trace, const aifabric::api::Timeline& timel
             << " slices; open in ui.perfetto.dev)\n";
 }
 
+// `aifabric report`, and `--report` (into the finished --out folder as report.html).
 int report(const std::string& dir, const std::string& path) {
   const std::string target = path.empty() ? dir + "/report.html" : path;
   aifabric::io::write_file_atomic(target, aifabric::report::render_report(dir));
@@ -162,7 +157,7 @@ int simulate(const std::string& scenario, const std::string& out, std::int64_t s
   std::cout << "results      " << out << "/summary.json, flows.csv, ports.csv"
             << (sc.run.sample_interval_ps > 0 ? ", timeseries.csv" : "")
             << (telemetry.series.empty() ? "" : ", metrics.om, telemetry.csv") << "\n";
-  if (with_report) write_report(out);
+  if (with_report) report(out, "");
   return 0;
 }
 
@@ -192,7 +187,7 @@ int diagnose(const std::string& path, const std::string& format, const std::stri
     aifabric::io::write_file_atomic(folder->staging() + "/summary.txt", text);
     folder->commit();
     std::cout << "results      " << out << "/diagnosis.json, summary.txt\n";
-    if (with_report) write_report(out);
+    if (with_report) report(out, "");
   }
   return 0;
 }
@@ -219,7 +214,7 @@ int collective(const std::string& scenario, const std::string& out, const std::s
                                     aifabric::io::collective_csv(sc, rows));
     folder->commit();
     std::cout << "results      " << out << "/collective.csv\n";
-    if (with_report) write_report(out);
+    if (with_report) report(out, "");
   }
   for (const auto& row : rows)
     if (!row.complete) {
@@ -251,7 +246,7 @@ int assess(const std::string& scenario, const std::string& out, const std::strin
     aifabric::io::write_file_atomic(folder->staging() + "/assess.json", aifabric::io::assess_json(sc, a));
     folder->commit();
     std::cout << "results      " << out << "/assess.json\n";
-    if (with_report) write_report(out);
+    if (with_report) report(out, "");
   }
   return 0;
 }
@@ -328,7 +323,7 @@ int sweep(const World& world, const std::string& scenario, const std::vector<std
     aifabric::io::write_file_atomic(folder->staging() + "/sweep.csv", aifabric::whatif::study_csv(study));
     folder->commit();
     std::cout << "results      " << out << "/sweep.csv, one folder per variant\n";
-    if (with_report) write_report(out);
+    if (with_report) report(out, "");
   }
   return 0;
 }
@@ -358,7 +353,7 @@ int whatif(const World& world, const std::string& scenario, const aifabric::what
     aifabric::io::write_file_atomic(folder->staging() + "/summary.txt", text);
     folder->commit();
     std::cout << "results      " << out << "/whatif.csv, links.csv, summary.txt, one folder per variant\n";
-    if (with_report) write_report(out);
+    if (with_report) report(out, "");
   }
   return 0;
 }
@@ -410,7 +405,7 @@ int plan(const std::string& scenario, const std::string& out, unsigned threads, 
               << "/plan.json, summary.txt, bom.csv and cabling.csv (the recommended design), "
                  "designs/ID/phaseN.yaml "
                  "(+ .bom.csv, .cabling.csv)\n";
-    if (with_report) write_report(out);
+    if (with_report) report(out, "");
   }
   return 0;
 }
