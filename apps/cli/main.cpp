@@ -14,6 +14,7 @@
 #include "api/collective_sweep.hpp"
 #include "api/parallel.hpp"
 #include "api/run.hpp"
+#include "chakra/et.hpp"
 #include "core/error.hpp"
 #include "io/examples.hpp"
 #include "io/result_folder.hpp"
@@ -248,6 +249,30 @@ int assess(const std::string& scenario, const std::string& out, const std::strin
     std::cout << "results      " << out << "/assess.json\n";
     if (with_report) report(out, "");
   }
+  return 0;
+}
+
+int export_chakra(const std::string& scenario, const std::string& job_name, const std::string& out) {
+  const auto sc = aifabric::io::load_scenario(scenario);
+  std::size_t job = sc.jobs.size();
+  for (std::size_t j = 0; j < sc.jobs.size(); ++j)
+    if (sc.jobs[j].name == job_name || (job_name.empty() && j == 0)) job = j;
+  if (job == sc.jobs.size())
+    throw aifabric::core::InputError(
+        aifabric::core::Location{sc.source, 0, 0, "jobs"},
+        job_name.empty() ? "this scenario has no jobs to export" : "no job named '" + job_name + "'");
+  const auto trace = aifabric::api::job_trace(sc, job);
+  std::filesystem::create_directories(out);
+  const std::string prefix = out + "/" + sc.jobs[job].name;
+  aifabric::chakra::write_trace(trace, prefix);
+  std::size_t nodes = 0;
+  for (const auto& r : trace.ranks) nodes += r.size();
+  std::cout << fmt::format(
+      "chakra       job {}: {} ranks, {} nodes, {} communicators\n"
+      "results      {}.0.et ... {}.{}.et, {}.comm_groups.json\n"
+      "             run it as a job {{kind: chakra, trace: {}}} on the same GPUs\n",
+      sc.jobs[job].name, trace.ranks.size(), nodes, trace.groups.size(), prefix, prefix, trace.ranks.size() - 1,
+      prefix, prefix);
   return 0;
 }
 
@@ -610,6 +635,15 @@ int main(int argc, char** argv) {
         ->capture_default_str();
   }
 
+  auto* ch = app.add_subcommand(
+      "export-chakra",
+      "Write a job's iteration as MLCommons Chakra execution traces, one file per rank, and ASTRA-sim's "
+      "comm-group file (docs/chakra.md): the input of a `kind: chakra` job, ASTRA-sim and its peers.");
+  std::string chakra_job, chakra_out = "trace";
+  ch->add_option("scenario", scenario, "Scenario YAML file with jobs, or example:NAME")->required();
+  ch->add_option("--job", chakra_job, "Name of the job to export (default: the first)");
+  ch->add_option("--out", chakra_out, "Folder for JOB.RANK.et and JOB.comm_groups.json")->capture_default_str();
+
   auto* sv =
       app.add_subcommand("serve",
                          "Serve the HTTP API (docs/service.md): validate scenarios, start runs (simulate, "
@@ -661,6 +695,7 @@ int main(int argc, char** argv) {
       return diagnose(telemetry_path, telemetry_format, telemetry_map, diagnose_scenario, diagnose_out,
                       threads, with_report);
     if (*rp) return report(report_dir, report_path);
+    if (*ch) return export_chakra(scenario, chakra_job, chakra_out);
     if (*sv) return serve(service_config);
     if (*params) {
       std::cout << aifabric::plan::parameter_reference_markdown();

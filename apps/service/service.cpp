@@ -196,7 +196,7 @@ struct Service::State {
     const bool json =
         type.find("json") != std::string::npos || (first != std::string::npos && req.body[first] == '{');
     const auto doc = json ? io::read_json(req.body, source) : io::read_yaml(req.body, source);
-    auto sc = io::load_scenario_document(doc, source);
+    auto sc = io::load_scenario_document(doc, source, -1, false);
     if (sc.topology.hosts.size() > config.max_hosts)
       throw core::InputError(core::Location{source, 0, 0, "topology"},
                              fmt::format("{} hosts: this service runs at most {} (its --max-hosts)",

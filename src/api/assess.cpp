@@ -20,6 +20,13 @@ struct BuiltJobs {
   std::vector<std::pair<std::uint32_t, std::uint32_t>> job_ops, service_ops;  // [first, last) of each
 };
 
+std::vector<std::uint32_t> gpus_of(const workload::TrainingJob& job) {
+  if (!job.gpu_list.empty()) return job.gpu_list;
+  std::vector<std::uint32_t> g(job.gpus);
+  std::iota(g.begin(), g.end(), job.first_gpu);
+  return g;
+}
+
 BuiltJobs build(const Scenario& sc, const std::vector<std::size_t>& jobs,
                 const std::vector<std::size_t>& services) {
   BuiltJobs b;
@@ -37,8 +44,15 @@ BuiltJobs build(const Scenario& sc, const std::vector<std::size_t>& jobs,
   const auto size = [&] { return static_cast<std::uint32_t>(b.program.size()); };
   for (auto j : jobs) {
     const auto first = size();
-    b.finish.push_back(workload::append_training_iteration(b.program, sc.jobs[j], sc.cluster.gpu, server_of,
-                                                           layout, b.tags));
+    const auto& job = sc.jobs[j];
+    if (job.trace) {
+      b.finish.push_back(workload::append_trace_iteration(b.program, *job.trace, gpus_of(job), sc.cluster.gpu,
+                                                          server_of, {layout, job.allreduce, job.gpu_efficiency},
+                                                          b.tags.compute));
+    } else {
+      b.finish.push_back(
+          workload::append_training_iteration(b.program, job, sc.cluster.gpu, server_of, layout, b.tags));
+    }
     b.job_ops.emplace_back(first, size());
   }
   for (auto s : services) {
@@ -50,13 +64,6 @@ BuiltJobs build(const Scenario& sc, const std::vector<std::size_t>& jobs,
   if (!sc.faults.compute_factor.empty()) b.program.scale_compute(sc.faults.compute_factor, b.tags.compute);
   b.program.finalize();
   return b;
-}
-
-std::vector<std::uint32_t> gpus_of(const workload::TrainingJob& job) {
-  if (!job.gpu_list.empty()) return job.gpu_list;
-  std::vector<std::uint32_t> g(job.gpus);
-  std::iota(g.begin(), g.end(), job.first_gpu);
-  return g;
 }
 
 LatencyReport latency(const workload::InferenceService& s, const std::vector<workload::RequestOps>& reqs,
@@ -163,6 +170,15 @@ std::string down_reason(const Scenario& sc, const std::vector<std::uint32_t>& gp
     if (sc.topology.host_down(g))
       return fmt::format("GPU {} ({}) out of service", g, sc.topology.nodes[sc.topology.hosts[g]].name);
   return "";
+}
+
+workload::TraceWorkload job_trace(const Scenario& sc, std::size_t job) {
+  const BuiltJobs b = build(sc, {job}, {});
+  workload::TraceWorkload t = workload::trace_of(b.program, b.job_ops[0].first, b.job_ops[0].second,
+                                                 gpus_of(sc.jobs[job]));
+  t.tokens_per_iteration = workload::tokens_per_iteration(sc.jobs[job]);
+  t.flops_per_iteration = workload::iteration_flops(sc.jobs[job]);
+  return t;
 }
 
 Assessment assess(const Scenario& sc, Timeline* timeline, std::uint32_t trace_gpus) {

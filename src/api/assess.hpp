@@ -8,6 +8,7 @@
 #include "api/execute.hpp"
 #include "api/scenario.hpp"
 #include "api/timeline.hpp"
+#include "workload/trace.hpp"
 
 namespace aifabric::api {
 
@@ -70,5 +71,9 @@ std::string down_reason(const Scenario& scenario, const std::vector<std::uint32_
 // iteration times, their breakdown and the bottlenecks. With `timeline`, the shared run's ops are appended to
 // it, one owner per job and service, each with its `trace_gpus` lowest-numbered GPUs (0: all).
 Assessment assess(const Scenario& scenario, Timeline* timeline = nullptr, std::uint32_t trace_gpus = 0);
+
+// Job `job`'s iteration, as assess builds it at the scenario's fidelity, written as an execution trace per
+// rank (workload::trace_of), with its tokens and FLOPs per iteration.
+workload::TraceWorkload job_trace(const Scenario& scenario, std::size_t job);
 
 }  // namespace aifabric::api

@@ -72,6 +72,7 @@ void check_depth(int depth, const core::Location& where);
 // Where parsing is: the file, for locations in errors.
 struct ParseContext {
   std::string file;
+  bool may_read_files = true;  // false for documents from the network: files they name are not opened
   core::Location at(const Node& node, const std::string& field) const;
 };
 

@@ -14,8 +14,10 @@ api::Scenario load_scenario_text(const std::string& yaml, const std::string& sou
                                  std::int64_t seed_override = -1);
 // The same from a document tree, whatever format it was read from (YAML here, JSON in the service), so
 // one set of schemas, defaults, ranges and errors serves both.
+// With `may_read_files` false (documents from the network) a scenario that names a file (a job's Chakra
+// trace) is refused.
 api::Scenario load_scenario_document(const Node& root, const std::string& source,
-                                     std::int64_t seed_override = -1);
+                                     std::int64_t seed_override = -1, bool may_read_files = true);
 // A fabric of `kind` with every parameter at its declared default and the rules applied, as a scenario
 // with only `fabric: {kind: ...}` gets it: for code that builds networks without a document (tests,
 // planners).

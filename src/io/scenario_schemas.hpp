@@ -72,9 +72,9 @@ struct CollectiveTop {
 };
 
 struct JobTop {
-  std::string name, kind, allreduce;
+  std::string name, kind, allreduce, trace, comm_groups;
   std::uint32_t first_gpu, gpus;
-  double gpu_efficiency;
+  double gpu_efficiency, tokens_per_iteration;
 };
 
 struct TrafficEntry {

@@ -2,6 +2,10 @@
 
 #include <algorithm>
 
+#include <filesystem>
+#include <memory>
+
+#include "chakra/et.hpp"
 #include "io/loaders.hpp"
 #include "io/scenario_schemas.hpp"
 #include "workload/placement.hpp"
@@ -20,6 +24,53 @@ InputError placed(const InputError& problem, const Node& entry, const std::strin
   const Node& key = entry[field.substr(0, field.find('.'))];
   const Node& at = key ? key : entry;
   return problem.under(prefix).located(ctx.file, at.line(), at.column());
+}
+
+// A chakra job: its traces, read and checked against the GPUs it runs on (rank r on the job's r-th GPU).
+void load_trace(const Node& j, const JobTop& top, workload::TrainingJob& job, const std::string& f,
+                const api::Scenario& sc, const ParseContext& ctx) {
+  for (const char* key : {"model", "parallelism"})
+    if (j[key])
+      throw InputError(ctx.at(j[key], f + "." + key), "a chakra job's trace says what it computes; remove it");
+  if (top.trace.empty())
+    throw InputError(ctx.at(j, f + ".trace"), "missing; expected the traces' prefix (PREFIX.0.et, ...)");
+  if (!ctx.may_read_files)
+    throw InputError(ctx.at(j["trace"], f + ".trace"),
+                     "traces are files on this machine; a scenario sent over the network cannot name them");
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const fs::path folder = fs::is_regular_file(ctx.file, ec) ? fs::path(ctx.file).parent_path() : fs::path();
+  auto resolve = [&](const std::string& p) { return fs::path(p).is_absolute() ? p : (folder / p).string(); };
+  const std::string prefix = resolve(top.trace);
+  std::string groups = top.comm_groups.empty() ? "" : resolve(top.comm_groups);
+  if (groups.empty() && fs::is_regular_file(prefix + ".comm_groups.json", ec)) groups = prefix + ".comm_groups.json";
+  auto trace = std::make_shared<workload::TraceWorkload>(chakra::read_trace(prefix, groups));
+  if (top.tokens_per_iteration > 0) trace->tokens_per_iteration = top.tokens_per_iteration;
+  const auto ranks = static_cast<std::uint32_t>(trace->ranks.size());
+  if (job.gpu_list.empty()) {
+    if (top.gpus != 0 && top.gpus != ranks)
+      throw InputError(ctx.at(j["gpus"], f + ".gpus"),
+                       fmt::format("the trace has {} ranks; expected gpus: {} (or leave it out)", ranks, ranks));
+    job.gpus = ranks;
+    if (static_cast<std::uint64_t>(job.first_gpu) + ranks > sc.cluster.gpus)
+      throw InputError(ctx.at(j, f + ".first_gpu"),
+                       fmt::format("the trace's {} ranks from GPU {} exceed the cluster's {} GPUs", ranks,
+                                   job.first_gpu, sc.cluster.gpus));
+  } else if (job.gpu_list.size() != ranks) {
+    throw InputError(ctx.at(j["gpu_list"], f + ".gpu_list"),
+                     fmt::format("{} GPUs for a trace of {} ranks", job.gpu_list.size(), ranks));
+  }
+  const auto gpus = job.gpu_list.empty() ? workload::gpu_range(job.first_gpu, ranks) : job.gpu_list;
+  std::vector<std::uint32_t> server_of(sc.cluster.gpus);
+  for (std::uint32_t g = 0; g < sc.cluster.gpus; ++g) server_of[g] = g / sc.cluster.gpus_per_server;
+  for (auto g : gpus)
+    if (g >= sc.cluster.gpus)
+      throw InputError(ctx.at(j["gpu_list"], f + ".gpu_list"),
+                       fmt::format("GPU {} is not in the cluster (it has {})", g, sc.cluster.gpus));
+  if (const auto problem = workload::check(*trace, gpus, server_of, job.allreduce))
+    throw problem->under(f + ".trace").located(prefix, 0, 0);
+  job.trace = std::move(trace);
+  job.trace_source = top.trace;
 }
 
 }  // namespace
@@ -113,8 +164,12 @@ void load_jobs(const Node& node, api::Scenario& sc, workload::GpuClaims& claims,
     const Node& j = node[i];
     const JobTop top =
         parse_with_defaults(job_schema(), j, ctx, f, nullptr, {"model", "parallelism", "gpu_list"});
-    if (top.kind != "training")
-      throw InputError(ctx.at(j["kind"], f + ".kind"), "expected training, got '" + top.kind + "'");
+    if (top.kind != "training" && top.kind != "chakra")
+      throw InputError(ctx.at(j["kind"], f + ".kind"), "expected training or chakra, got '" + top.kind + "'");
+    const bool traced = top.kind == "chakra";
+    for (const char* key : {"trace", "comm_groups", "tokens_per_iteration"})
+      if (!traced && j[key])
+        throw InputError(ctx.at(j[key], f + "." + key), "only a job of kind chakra takes it");
     workload::TrainingJob job;
     job.name = top.name;
     job.first_gpu = top.first_gpu;
@@ -132,11 +187,6 @@ void load_jobs(const Node& node, api::Scenario& sc, workload::GpuClaims& claims,
       }
       job.gpus = static_cast<std::uint32_t>(job.gpu_list.size());
     }
-    if (!j["model"])
-      throw InputError(ctx.at(j, f + ".model"),
-                       "missing; expected {layers, hidden, heads, seq_len, vocab, ...}");
-    job.model = parse_with_defaults(model_schema(), j["model"], ctx, f + ".model");
-    job.par = parse_with_defaults(parallelism_schema(), j["parallelism"], ctx, f + ".parallelism");
     bool known = false;
     for (auto a : workload::algorithms_for(workload::Collective::kAllReduce))
       if (top.allreduce == workload::name(a)) {
@@ -146,8 +196,17 @@ void load_jobs(const Node& node, api::Scenario& sc, workload::GpuClaims& claims,
     if (!known)
       throw InputError(ctx.at(j["allreduce_algorithm"], f + ".allreduce_algorithm"),
                        "expected ring, tree, halving_doubling or hierarchical, got '" + top.allreduce + "'");
-    if (const auto problem = workload::check(job, sc.cluster.gpu, sc.cluster.gpus_per_server, gpus))
-      throw placed(*problem, j, f, ctx);
+    if (traced) {
+      load_trace(j, top, job, f, sc, ctx);
+    } else {
+      if (!j["model"])
+        throw InputError(ctx.at(j, f + ".model"),
+                         "missing; expected {layers, hidden, heads, seq_len, vocab, ...}");
+      job.model = parse_with_defaults(model_schema(), j["model"], ctx, f + ".model");
+      job.par = parse_with_defaults(parallelism_schema(), j["parallelism"], ctx, f + ".parallelism");
+      if (const auto problem = workload::check(job, sc.cluster.gpu, sc.cluster.gpus_per_server, gpus))
+        throw placed(*problem, j, f, ctx);
+    }
     const auto held = job.gpu_list.empty() ? workload::gpu_range(job.first_gpu, job.gpus) : job.gpu_list;
     if (const auto conflict = claims.claim(held, "job '" + job.name + "'"))
       throw InputError(ctx.at(j, f + (job.gpu_list.empty() ? ".first_gpu" : ".gpu_list")),

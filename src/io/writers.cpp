@@ -197,10 +197,14 @@ std::string assess_text(const api::Scenario& sc, const api::Assessment& a) {
   for (std::size_t i = 0; i < a.jobs.size(); ++i) {
     const auto& j = a.jobs[i];
     const auto& job = sc.jobs[i];
-    s += fmt::format("job {}: {} GPUs, TP {} x PP {} x DP {}{}, {} micro-batches of {}\n", j.name, j.gpus,
-                     job.par.tp, job.par.pp, job.par.dp,
-                     job.par.ep > 1 ? fmt::format(" x EP {}", job.par.ep) : "", job.par.micro_batches,
-                     job.par.micro_batch_size);
+    if (job.trace)
+      s += fmt::format("job {}: {} GPUs, Chakra trace {} ({} ranks)\n", j.name, j.gpus, job.trace_source,
+                       job.trace->ranks.size());
+    else
+      s += fmt::format("job {}: {} GPUs, TP {} x PP {} x DP {}{}, {} micro-batches of {}\n", j.name, j.gpus,
+                       job.par.tp, job.par.pp, job.par.dp,
+                       job.par.ep > 1 ? fmt::format(" x EP {}", job.par.ep) : "", job.par.micro_batches,
+                       job.par.micro_batch_size);
     if (!j.down.empty()) {
       s += fmt::format("  DOWN             {}: the job cannot run; ${:.2f} per hour of GPU time lost\n",
                        j.down, j.network_cost_usd_per_hour);

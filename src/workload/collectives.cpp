@@ -257,6 +257,7 @@ std::vector<std::uint32_t> append_collective(Program& program, const CollectiveS
                                              const std::vector<std::uint32_t>& server_of,
                                              const std::vector<std::uint32_t>& start_in, std::uint32_t tag) {
   Builder b{program, s, server_of, tag};
+  const auto first_op = static_cast<std::uint32_t>(program.size());
   const std::uint32_t n = b.n();
   std::vector<std::uint32_t> start = start_in;
   start.resize(n, kNone);
@@ -420,6 +421,8 @@ std::vector<std::uint32_t> append_collective(Program& program, const CollectiveS
   }
   std::vector<std::uint32_t> out(n);
   for (std::uint32_t i = 0; i < n; ++i) out[i] = b.join(i, done[i]);
+  program.record(CollectiveCall{s.op, s.ranks, s.bytes, 1, tag, first_op,
+                                static_cast<std::uint32_t>(program.size()), out});
   return out;
 }
 

@@ -10,15 +10,6 @@
 
 namespace aifabric::workload {
 
-enum class Collective : std::uint8_t {
-  kAllReduce,
-  kAllGather,
-  kReduceScatter,
-  kBroadcast,
-  kReduce,
-  kAllToAll,
-  kSendRecv
-};
 enum class Algorithm : std::uint8_t {
   kRing,
   kTree,

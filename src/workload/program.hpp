@@ -10,6 +10,16 @@ namespace aifabric::workload {
 
 enum class OpKind : std::uint8_t { kTransfer, kCompute, kGroup, kRingEntry, kRingExit };
 
+enum class Collective : std::uint8_t {
+  kAllReduce,
+  kAllGather,
+  kReduceScatter,
+  kBroadcast,
+  kReduce,
+  kAllToAll,
+  kSendRecv
+};
+
 // One node of a workload's dependency graph: a transfer of `bytes` from GPU `src` to GPU `dst`, or
 // `duration` of work on GPU `src` (a zero-duration compute op is a join point), or a group: transfers
 // between GPUs of different servers that move in lockstep, each of `bytes`, standing for `rounds`
@@ -51,6 +61,20 @@ struct RingSpec {
   std::uint64_t first_send;   // numbering of every ring's sends, (k, i) is first_send + k * m + i
 };
 
+// A collective as the workload called it, kept so a program can be written out as an execution trace
+// (workload/trace.hpp). Ops [first_op, end_op) and done[i] carry it out; done[i] finishes rank i's part.
+// `repeat` calls of `bytes` back to back when one op per rank stands for several (the closed form of
+// tensor-parallel all-reduces over NVLink).
+struct CollectiveCall {
+  Collective op = Collective::kAllReduce;
+  std::vector<std::uint32_t> ranks;  // GPUs, in communicator order
+  std::uint64_t bytes = 0;
+  std::uint32_t repeat = 1;
+  std::uint32_t tag = 0;
+  std::uint32_t first_op = 0, end_op = 0;
+  std::vector<std::uint32_t> done;
+};
+
 // A dependency graph of ops in compressed form. Build with add_*/depend, then finalize() once.
 class Program {
  public:
@@ -88,6 +112,9 @@ class Program {
   void scale_compute(const std::vector<double>& factor, std::uint32_t tag);
   void finalize();
 
+  void record(CollectiveCall call) { calls_.push_back(std::move(call)); }
+  const std::vector<CollectiveCall>& calls() const { return calls_; }
+
   std::uint32_t tag(const std::string& name);  // the tag's number, created on first use
   const std::vector<std::string>& tag_names() const { return tags_; }
 
@@ -108,6 +135,7 @@ class Program {
   std::vector<std::uint32_t> ring_gpus_;
   std::uint64_t ring_sends_ = 0;
   std::vector<std::string> tags_;
+  std::vector<CollectiveCall> calls_;
 };
 
 }  // namespace aifabric::workload

@@ -1,5 +1,7 @@
 #include "workload/training.hpp"
 
+#include "workload/trace.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -138,11 +140,13 @@ std::optional<core::InputError> check(const TrainingJob& job, const GpuSpec& gpu
 }
 
 double tokens_per_iteration(const TrainingJob& job) {
+  if (job.trace) return job.trace->tokens_per_iteration;
   return static_cast<double>(job.par.micro_batches) * job.par.micro_batch_size * job.model.seq_len *
          job.par.dp;
 }
 
 double iteration_flops(const TrainingJob& job) {
+  if (job.trace) return job.trace->flops_per_iteration;
   const auto& m = job.model;
   const double tokens = tokens_per_iteration(job);
   return 3.0 * (m.layers * m.layer_forward_flops(tokens) + 2.0 * m.hidden * m.vocab * tokens);
@@ -307,6 +311,11 @@ std::vector<std::uint32_t> append_training_iteration(Program& program, const Tra
               if (s + 1 == p.pp && st.forward) work += compute_ps(3.0 * head_flops);
               const core::TimePs tp_ps =
                   2 * layers * nvlink_ring_allreduce_ps(activation_bytes, p.tp, layout);
+              CollectiveCall closed;
+              closed.ranks = tp_group(d, s);
+              closed.bytes = activation_bytes;
+              closed.repeat = 2 * layers;
+              closed.tag = tags.tp;
               for (std::uint32_t t = 0; t < p.tp; ++t) {
                 const std::uint32_t gpu_id = gpu_of(job, t, d, s);
                 const std::uint32_t c = program.add_compute(gpu_id, work, tags.compute);
@@ -317,8 +326,10 @@ std::vector<std::uint32_t> append_training_iteration(Program& program, const Tra
                   const std::uint32_t x = program.add_compute(gpu_id, tp_ps, tags.tp);
                   program.depend(c, x);
                   last[t] = x;
+                  closed.done.push_back(x);
                 }
               }
+              if (tp_ps > 0) program.record(std::move(closed));
               if (last_backward) grad_ready[s][bucket] = last;
             }
           }

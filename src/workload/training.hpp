@@ -1,5 +1,6 @@
 #pragma once
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -39,6 +40,8 @@ struct Parallelism {
   std::uint32_t dp_buckets = 4;  // gradient buckets per pipeline stage, each reduced as soon as it is ready
 };
 
+struct TraceWorkload;
+
 struct TrainingJob {
   std::string name;
   std::uint32_t first_gpu = 0;
@@ -49,6 +52,10 @@ struct TrainingJob {
   Parallelism par;
   double gpu_efficiency = 0.5;  // achieved fraction of peak FLOP/s in compute kernels
   Algorithm allreduce = Algorithm::kRing;
+  // A job given as execution traces (workload/trace.hpp), one per rank, instead of model and parallelism;
+  // shared and never changed, so scenarios that copy the job (what-if variants) share it.
+  std::shared_ptr<const TraceWorkload> trace;
+  std::string trace_source;  // where it was read from, for the reports
 };
 
 // GPU of (tp, dp, pp) coordinates: tensor parallelism innermost (inside a server), then data, then pipeline.
@@ -99,7 +106,8 @@ std::vector<std::uint32_t> append_training_iteration(Program& program, const Tra
                                                      const std::vector<std::uint32_t>& server_of,
                                                      const IterationLayout& layout, const TrainingTags& tags);
 
-// FLOPs of one iteration on the whole job (forward + backward = 3 x forward), for model FLOPs utilization.
+// FLOPs of one iteration on the whole job (forward + backward = 3 x forward), for model FLOPs utilization,
+// and its tokens; a traced job's come from the trace (0 when it does not say).
 double iteration_flops(const TrainingJob& job);
 double tokens_per_iteration(const TrainingJob& job);
 
