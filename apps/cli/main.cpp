@@ -271,8 +271,8 @@ int export_chakra(const std::string& scenario, const std::string& job_name, cons
       "chakra       job {}: {} ranks, {} nodes, {} communicators\n"
       "results      {}.0.et ... {}.{}.et, {}.comm_groups.json\n"
       "             run it as a job {{kind: chakra, trace: {}}} on the same GPUs\n",
-      sc.jobs[job].name, trace.ranks.size(), nodes, trace.groups.size(), prefix, prefix, trace.ranks.size() - 1,
-      prefix, prefix);
+      sc.jobs[job].name, trace.ranks.size(), nodes, trace.groups.size(), prefix, prefix,
+      trace.ranks.size() - 1, prefix, prefix);
   return 0;
 }
 
@@ -642,7 +642,8 @@ int main(int argc, char** argv) {
   std::string chakra_job, chakra_out = "trace";
   ch->add_option("scenario", scenario, "Scenario YAML file with jobs, or example:NAME")->required();
   ch->add_option("--job", chakra_job, "Name of the job to export (default: the first)");
-  ch->add_option("--out", chakra_out, "Folder for JOB.RANK.et and JOB.comm_groups.json")->capture_default_str();
+  ch->add_option("--out", chakra_out, "Folder for JOB.RANK.et and JOB.comm_groups.json")
+      ->capture_default_str();
 
   auto* sv =
       app.add_subcommand("serve",

@@ -26,6 +26,7 @@
 #include "io/writers.hpp"
 #include "io/yaml_reader.hpp"
 #include "report/html.hpp"
+#include "run_store.hpp"
 
 namespace aifabric::service {
 namespace {
@@ -124,6 +125,7 @@ const char* name(RunState s) {
 }
 
 struct Run {
+  std::uint64_t number = 0;
   std::string id, owner, command, out;
   api::Scenario scenario;
   RunState state = RunState::kQueued;
@@ -168,6 +170,7 @@ struct Service::State {
   std::map<std::string, std::unique_ptr<Run>> runs;
   std::uint64_t next_id = 1;
   std::map<int, std::uint64_t> responses;  // by status code
+  std::unique_ptr<RunStore> store;         // the runs' records, kept across restarts (guarded by mutex)
   int port = 0;
   int listen_socket = -1;  // seen by the socket options callback, to widen the backlog after bind
 
@@ -269,6 +272,12 @@ struct Service::State {
     const std::lock_guard<std::mutex> lock(mutex);
     r.state = end;
     r.error = error;
+    try {
+      store->finish(r.number, name(end), error, r.simulated_ps, r.events);
+    } catch (const std::exception& e) {
+      // The record stays "running" and the next start reports the run failed: never complete by mistake.
+      r.error = error.empty() ? e.what() : error + "; " + e.what();
+    }
   }
 
   void routes() {
@@ -386,13 +395,19 @@ struct Service::State {
                        fmt::format("{} runs are in progress, the most this service runs at once", active));
       }
       auto run = std::make_unique<Run>();
-      run->id = fmt::format("r{}", next_id++);
+      run->number = next_id++;
+      run->id = fmt::format("r{}", run->number);
       run->owner = owner;
       run->command = command;
       run->out = (fs::path(config.data_dir) / run->id).string();
       run->scenario = std::move(sc);
       run->state = RunState::kRunning;
       run->started = std::chrono::steady_clock::now();
+      try {
+        store->insert({run->number, owner, command, name(run->state), "", 0, 0});
+      } catch (const std::exception& e) {
+        return problem(res, 500, fmt::format("cannot record the run: {}", e.what()));
+      }
       Run& r = *run;
       r.worker = std::thread([this, &r] { work(r); });
       const std::string url = "/v1/runs/" + r.id;
@@ -486,6 +501,32 @@ Service::Service(Config config) : state_(std::make_unique<State>()) {
     if (state_->tokens.empty())
       throw core::InputError(core::Location{state_->config.token_file, 0, 0, "--token-file"},
                              "expected at least one token, one per line");
+  }
+  std::error_code ec;
+  fs::create_directories(state_->config.data_dir, ec);
+  if (ec)
+    throw core::InputError(core::Location{state_->config.data_dir, 0, 0, "--data-dir"},
+                           "cannot create the folder: " + ec.message());
+  try {
+    state_->store = std::make_unique<RunStore>((fs::path(state_->config.data_dir) / "runs.sqlite3").string());
+  } catch (const std::runtime_error& e) {
+    throw core::InputError(core::Location{state_->config.data_dir, 0, 0, "--data-dir"}, e.what());
+  }
+  for (const auto& rec : state_->store->all()) {
+    auto run = std::make_unique<Run>();
+    run->number = rec.number;
+    run->id = fmt::format("r{}", rec.number);
+    run->owner = rec.owner;
+    run->command = rec.command;
+    run->out = (fs::path(state_->config.data_dir) / run->id).string();
+    run->state = rec.state == "succeeded"   ? RunState::kSucceeded
+                 : rec.state == "cancelled" ? RunState::kCancelled
+                                            : RunState::kFailed;
+    run->error = rec.error;
+    run->simulated_ps = rec.simulated_ps;
+    run->events = rec.events;
+    state_->next_id = std::max(state_->next_id, rec.number + 1);
+    state_->runs.emplace(run->id, std::move(run));
   }
   state_->routes();
 }

@@ -46,9 +46,9 @@ BuiltJobs build(const Scenario& sc, const std::vector<std::size_t>& jobs,
     const auto first = size();
     const auto& job = sc.jobs[j];
     if (job.trace) {
-      b.finish.push_back(workload::append_trace_iteration(b.program, *job.trace, gpus_of(job), sc.cluster.gpu,
-                                                          server_of, {layout, job.allreduce, job.gpu_efficiency},
-                                                          b.tags.compute));
+      b.finish.push_back(
+          workload::append_trace_iteration(b.program, *job.trace, gpus_of(job), sc.cluster.gpu, server_of,
+                                           {layout, job.allreduce, job.gpu_efficiency}, b.tags.compute));
     } else {
       b.finish.push_back(
           workload::append_training_iteration(b.program, job, sc.cluster.gpu, server_of, layout, b.tags));
@@ -174,8 +174,8 @@ std::string down_reason(const Scenario& sc, const std::vector<std::uint32_t>& gp
 
 workload::TraceWorkload job_trace(const Scenario& sc, std::size_t job) {
   const BuiltJobs b = build(sc, {job}, {});
-  workload::TraceWorkload t = workload::trace_of(b.program, b.job_ops[0].first, b.job_ops[0].second,
-                                                 gpus_of(sc.jobs[job]));
+  workload::TraceWorkload t =
+      workload::trace_of(b.program, b.job_ops[0].first, b.job_ops[0].second, gpus_of(sc.jobs[job]));
   t.tokens_per_iteration = workload::tokens_per_iteration(sc.jobs[job]);
   t.flops_per_iteration = workload::iteration_flops(sc.jobs[job]);
   return t;

@@ -28,9 +28,9 @@ constexpr std::uint32_t kId = 1, kName = 2, kType = 3, kCtrlDeps = 4, kDataDeps 
                         kAttr = 10;
 }
 namespace attr_field {
-constexpr std::uint32_t kName = 1, kDouble = 3, kFloat = 5, kInt32 = 7, kInt64 = 9, kUint32 = 11, kUint64 = 13,
-                        kSint32 = 15, kSint64 = 17, kFixed32 = 19, kFixed64 = 21, kSfixed32 = 23, kSfixed64 = 25,
-                        kBool = 27, kString = 29, kBytes = 31;
+constexpr std::uint32_t kName = 1, kDouble = 3, kFloat = 5, kInt32 = 7, kInt64 = 9, kUint32 = 11,
+                        kUint64 = 13, kSint32 = 15, kSint64 = 17, kFixed32 = 19, kFixed64 = 21,
+                        kSfixed32 = 23, kSfixed64 = 25, kBool = 27, kString = 29, kBytes = 31;
 }
 constexpr std::size_t kMaxUncompressedBytes = std::size_t{1} << 32;
 
@@ -48,18 +48,22 @@ WireType expected_wire(std::uint32_t number) {
   switch (number) {
     case kDouble:
     case kFixed64:
-    case kSfixed64: return WireType::kFixed64;
+    case kSfixed64:
+      return WireType::kFixed64;
     case kFloat:
     case kFixed32:
-    case kSfixed32: return WireType::kFixed32;
+    case kSfixed32:
+      return WireType::kFixed32;
     case kInt32:
     case kInt64:
     case kUint32:
     case kUint64:
     case kSint32:
     case kSint64:
-    case kBool: return WireType::kVarint;
-    default: return WireType::kLength;  // the name, doc string, strings, bytes and every list
+    case kBool:
+      return WireType::kVarint;
+    default:
+      return WireType::kLength;  // the name, doc string, strings, bytes and every list
   }
 }
 
@@ -77,22 +81,46 @@ std::pair<std::string, Attr> decode_attr(Reader r) {
                                       static_cast<int>(f.type), static_cast<int>(expected_wire(f.number))));
     const auto low32 = static_cast<std::uint32_t>(f.integer);
     switch (f.number) {
-      case kName: name = std::string(f.bytes); break;
-      case kDouble: a = {Attr::kNumber, 0, 0, std::bit_cast<double>(f.integer), {}}; break;
-      case kFloat: a = {Attr::kNumber, 0, 0, std::bit_cast<float>(low32), {}}; break;
+      case kName:
+        name = std::string(f.bytes);
+        break;
+      case kDouble:
+        a = {Attr::kNumber, 0, 0, std::bit_cast<double>(f.integer), {}};
+        break;
+      case kFloat:
+        a = {Attr::kNumber, 0, 0, std::bit_cast<float>(low32), {}};
+        break;
       case kInt32:
-      case kSfixed32: a = {Attr::kInteger, static_cast<std::int32_t>(low32), 0, 0, {}}; break;
+      case kSfixed32:
+        a = {Attr::kInteger, static_cast<std::int32_t>(low32), 0, 0, {}};
+        break;
       case kInt64:
-      case kSfixed64: a = {Attr::kInteger, static_cast<std::int64_t>(f.integer), 0, 0, {}}; break;
+      case kSfixed64:
+        a = {Attr::kInteger, static_cast<std::int64_t>(f.integer), 0, 0, {}};
+        break;
       case kUint32:
-      case kFixed32: a = {Attr::kInteger, low32, 0, 0, {}}; break;
+      case kFixed32:
+        a = {Attr::kInteger, low32, 0, 0, {}};
+        break;
       case kUint64:
-      case kFixed64: a = {Attr::kUnsigned, 0, f.integer, 0, {}}; break;
-      case kSint32: a = {Attr::kInteger, static_cast<std::int32_t>(zigzag_decode(low32)), 0, 0, {}}; break;
-      case kSint64: a = {Attr::kInteger, zigzag_decode(f.integer), 0, 0, {}}; break;
-      case kBool: a = {Attr::kBool, f.integer != 0, 0, 0, {}}; break;
-      case kString: a = {Attr::kString, 0, 0, 0, std::string(f.bytes)}; break;
-      default: a = {Attr::kOther, 0, 0, 0, {}}; break;  // lists and bytes: no attribute read here is one
+      case kFixed64:
+        a = {Attr::kUnsigned, 0, f.integer, 0, {}};
+        break;
+      case kSint32:
+        a = {Attr::kInteger, static_cast<std::int32_t>(zigzag_decode(low32)), 0, 0, {}};
+        break;
+      case kSint64:
+        a = {Attr::kInteger, zigzag_decode(f.integer), 0, 0, {}};
+        break;
+      case kBool:
+        a = {Attr::kBool, f.integer != 0, 0, 0, {}};
+        break;
+      case kString:
+        a = {Attr::kString, 0, 0, 0, std::string(f.bytes)};
+        break;
+      default:
+        a = {Attr::kOther, 0, 0, 0, {}};
+        break;  // lists and bytes: no attribute read here is one
     }
   }
   return {name, a};
@@ -148,30 +176,45 @@ class Attrs {
 
 Collective collective_of(std::int64_t type, const Attrs& attrs) {
   switch (type) {
-    case 0: return Collective::kAllReduce;
-    case 1: return Collective::kReduce;
-    case 2: return Collective::kAllGather;
-    case 5: return Collective::kBroadcast;
-    case 6: return Collective::kAllToAll;
+    case 0:
+      return Collective::kAllReduce;
+    case 1:
+      return Collective::kReduce;
+    case 2:
+      return Collective::kAllGather;
+    case 5:
+      return Collective::kBroadcast;
+    case 6:
+      return Collective::kAllToAll;
     case 7:
-    case 8: return Collective::kReduceScatter;
-    case 9: return Collective::kAllReduce;  // a barrier: NCCL process groups all-reduce one element
+    case 8:
+      return Collective::kReduceScatter;
+    case 9:
+      return Collective::kAllReduce;  // a barrier: NCCL process groups all-reduce one element
     default:
-      attrs.fail("comm_type", fmt::format("expected ALL_REDUCE (0), REDUCE (1), ALL_GATHER (2), BROADCAST (5), "
-                                          "ALL_TO_ALL (6), REDUCE_SCATTER (7, 8) or BARRIER (9), got {}{}",
-                                          type, type == 3 || type == 4 ? " (gather and scatter are not modelled)" : ""));
+      attrs.fail("comm_type",
+                 fmt::format("expected ALL_REDUCE (0), REDUCE (1), ALL_GATHER (2), BROADCAST (5), "
+                             "ALL_TO_ALL (6), REDUCE_SCATTER (7, 8) or BARRIER (9), got {}{}",
+                             type, type == 3 || type == 4 ? " (gather and scatter are not modelled)" : ""));
   }
 }
 
 std::int64_t comm_type_of(Collective c) {
   switch (c) {
-    case Collective::kAllReduce: return 0;
-    case Collective::kReduce: return 1;
-    case Collective::kAllGather: return 2;
-    case Collective::kBroadcast: return 5;
-    case Collective::kAllToAll: return 6;
-    case Collective::kReduceScatter: return 7;
-    case Collective::kSendRecv: break;
+    case Collective::kAllReduce:
+      return 0;
+    case Collective::kReduce:
+      return 1;
+    case Collective::kAllGather:
+      return 2;
+    case Collective::kBroadcast:
+      return 5;
+    case Collective::kAllToAll:
+      return 6;
+    case Collective::kReduceScatter:
+      return 7;
+    case Collective::kSendRecv:
+      break;
   }
   throw InputError(core::Location{"", 0, 0, "collective"}, "send_recv has no Chakra collective type");
 }
@@ -184,16 +227,25 @@ TraceNode decode_node(Reader r, const std::string& file, std::size_t index) {
   std::map<std::string, Attr> attrs;
   auto expect = [&](const Field& f, WireType t, std::size_t at) {
     if (f.type != t)
-      throw WireError(at, fmt::format("field {} has wire type {}, expected {}", f.number, static_cast<int>(f.type),
-                                      static_cast<int>(t)));
+      throw WireError(at, fmt::format("field {} has wire type {}, expected {}", f.number,
+                                      static_cast<int>(f.type), static_cast<int>(t)));
   };
   while (!r.done()) {
     const std::size_t at = r.offset();
     const Field f = r.next();
     switch (f.number) {
-      case kId: expect(f, WireType::kVarint, at); n.id = f.integer; break;
-      case kName: expect(f, WireType::kLength, at); n.name = std::string(f.bytes); break;
-      case kType: expect(f, WireType::kVarint, at); type = f.integer; break;
+      case kId:
+        expect(f, WireType::kVarint, at);
+        n.id = f.integer;
+        break;
+      case kName:
+        expect(f, WireType::kLength, at);
+        n.name = std::string(f.bytes);
+        break;
+      case kType:
+        expect(f, WireType::kVarint, at);
+        type = f.integer;
+        break;
       case kCtrlDeps:
       case kDataDeps:
         if (f.type == WireType::kVarint) {
@@ -203,19 +255,24 @@ TraceNode decode_node(Reader r, const std::string& file, std::size_t index) {
           for (Reader packed = r.sub(f); !packed.done();) n.deps.push_back(packed.varint());
         }
         break;
-      case kDurationMicros: expect(f, WireType::kVarint, at); micros = f.integer; break;
+      case kDurationMicros:
+        expect(f, WireType::kVarint, at);
+        micros = f.integer;
+        break;
       case kAttr: {
         expect(f, WireType::kLength, at);
         auto [key, value] = decode_attr(r.sub(f));
         attrs[key] = std::move(value);
         break;
       }
-      default: break;  // start time, inputs, outputs and fields this schema does not know
+      default:
+        break;  // start time, inputs, outputs and fields this schema does not know
     }
   }
   if (type < 1 || type > 7)
-    throw InputError(core::Location{file, 0, 0, where + ".type"},
-                     fmt::format("expected a node type from METADATA_NODE (1) to COMM_COLL_NODE (7), got {}", type));
+    throw InputError(
+        core::Location{file, 0, 0, where + ".type"},
+        fmt::format("expected a node type from METADATA_NODE (1) to COMM_COLL_NODE (7), got {}", type));
   n.kind = static_cast<TraceNodeKind>(type - 1);
   std::sort(n.deps.begin(), n.deps.end());
   n.deps.erase(std::unique(n.deps.begin(), n.deps.end()), n.deps.end());
@@ -247,8 +304,10 @@ TraceNode decode_node(Reader r, const std::string& file, std::size_t index) {
       const std::string pg = a.text("pg_name");
       if (!pg.empty()) {
         std::uint64_t id = 0;
-        const bool digits = pg.size() <= 9 && std::all_of(pg.begin(), pg.end(), [](char c) { return c >= '0' && c <= '9'; });
-        if (!digits) a.fail("pg_name", "expected a communicator id of the comm-group file (digits), got '" + pg + "'");
+        const bool digits =
+            pg.size() <= 9 && std::all_of(pg.begin(), pg.end(), [](char c) { return c >= '0' && c <= '9'; });
+        if (!digits)
+          a.fail("pg_name", "expected a communicator id of the comm-group file (digits), got '" + pg + "'");
         id = std::stoull(pg);
         n.group = static_cast<std::uint32_t>(id);
       }
@@ -269,7 +328,8 @@ TraceNode decode_node(Reader r, const std::string& file, std::size_t index) {
 
 std::string gunzip(std::string_view bytes, const std::string& file) {
   z_stream zs{};
-  if (inflateInit2(&zs, 15 + 32) != Z_OK) throw InputError(core::Location{file, 0, 0, ""}, "cannot start zlib");
+  if (inflateInit2(&zs, 15 + 32) != Z_OK)
+    throw InputError(core::Location{file, 0, 0, ""}, "cannot start zlib");
   zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(bytes.data()));
   zs.avail_in = static_cast<uInt>(bytes.size());
   std::string out;
@@ -328,7 +388,8 @@ std::string read_bytes(const std::string& path) {
 
 EtFile decode(std::string_view raw, const std::string& file) {
   std::string inflated;
-  if (raw.size() >= 2 && static_cast<std::uint8_t>(raw[0]) == 0x1f && static_cast<std::uint8_t>(raw[1]) == 0x8b) {
+  if (raw.size() >= 2 && static_cast<std::uint8_t>(raw[0]) == 0x1f &&
+      static_cast<std::uint8_t>(raw[1]) == 0x8b) {
     inflated = gunzip(raw, file);
     raw = inflated;
   }
@@ -380,7 +441,8 @@ std::string encode(const EtFile& et) {
     const auto micros = static_cast<std::uint64_t>((n.duration_ps + core::kPsPerUs / 2) / core::kPsPerUs);
     if (micros > 0) w.varint_field(node_field::kDurationMicros, micros);
     attr_int(w, "is_cpu_op", attr_field::kBool, 0);
-    if (n.duration_ps > 0) attr_int(w, "aifabric_duration_ps", attr_field::kUint64, static_cast<std::uint64_t>(n.duration_ps));
+    if (n.duration_ps > 0)
+      attr_int(w, "aifabric_duration_ps", attr_field::kUint64, static_cast<std::uint64_t>(n.duration_ps));
     switch (n.kind) {
       case TraceNodeKind::kCollective:
         attr_int(w, "comm_type", attr_field::kInt64, static_cast<std::uint64_t>(comm_type_of(n.collective)));
@@ -394,7 +456,8 @@ std::string encode(const EtFile& et) {
         attr_int(w, "comm_size", attr_field::kInt64, n.bytes);
         break;
       default:
-        if (n.flops > 0) attr_int(w, "num_ops", attr_field::kInt64, static_cast<std::uint64_t>(std::llround(n.flops)));
+        if (n.flops > 0)
+          attr_int(w, "num_ops", attr_field::kInt64, static_cast<std::uint64_t>(std::llround(n.flops)));
         if (n.bytes > 0) attr_int(w, "tensor_size", attr_field::kUint64, n.bytes);
         break;
     }
@@ -412,23 +475,24 @@ std::map<std::uint32_t, std::vector<std::uint32_t>> parse_comm_groups(std::strin
   nlohmann::json j;
   try {
     j = nlohmann::json::parse(text);
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {  // a syntax error, or a number beyond a double
     throw InputError(core::Location{file, 0, 0, ""}, fmt::format("not JSON: {}", e.what()));
   }
   if (!j.is_object())
-    throw InputError(core::Location{file, 0, 0, ""}, "expected an object of communicators, {\"1\": [0, 1], ...}");
+    throw InputError(core::Location{file, 0, 0, ""},
+                     "expected an object of communicators, {\"1\": [0, 1], ...}");
   std::map<std::uint32_t, std::vector<std::uint32_t>> groups;
   for (const auto& [key, ranks] : j.items()) {
     const bool digits = !key.empty() && key.size() <= 9 &&
                         std::all_of(key.begin(), key.end(), [](char c) { return c >= '0' && c <= '9'; });
     if (!digits || std::stoul(key) == 0)
       throw InputError(core::Location{file, 0, 0, key}, "expected a communicator id above 0 as the key");
-    if (!ranks.is_array())
-      throw InputError(core::Location{file, 0, 0, key}, "expected a list of ranks");
+    if (!ranks.is_array()) throw InputError(core::Location{file, 0, 0, key}, "expected a list of ranks");
     auto& list = groups[static_cast<std::uint32_t>(std::stoul(key))];
     for (const auto& r : ranks) {
       if (!r.is_number_unsigned() || r.get<std::uint64_t>() > 1'000'000'000)
-        throw InputError(core::Location{file, 0, 0, key}, fmt::format("expected rank numbers, got {}", r.dump()));
+        throw InputError(core::Location{file, 0, 0, key},
+                         fmt::format("expected rank numbers, got {}", r.dump()));
       list.push_back(r.get<std::uint32_t>());
     }
   }

@@ -21,7 +21,8 @@ std::uint64_t Reader::varint() {
 
 std::string_view Reader::take(std::size_t n) {
   if (n > data_.size() - pos_)
-    throw WireError(base_ + pos_, fmt::format("truncated: {} bytes expected, {} left", n, data_.size() - pos_));
+    throw WireError(base_ + pos_,
+                    fmt::format("truncated: {} bytes expected, {} left", n, data_.size() - pos_));
   const auto s = data_.substr(pos_, n);
   pos_ += n;
   return s;
@@ -38,7 +39,8 @@ Field Reader::next() {
   auto fixed = [&](std::size_t n) {
     const auto b = take(n);
     std::uint64_t v = 0;
-    for (std::size_t i = 0; i < n; ++i) v |= static_cast<std::uint64_t>(static_cast<std::uint8_t>(b[i])) << (8 * i);
+    for (std::size_t i = 0; i < n; ++i)
+      v |= static_cast<std::uint64_t>(static_cast<std::uint8_t>(b[i])) << (8 * i);
     return v;
   };
   switch (type) {
@@ -54,7 +56,8 @@ Field Reader::next() {
       f.type = WireType::kLength;
       const std::uint64_t n = varint();
       if (n > data_.size() - pos_)
-        throw WireError(at, fmt::format("field {} claims {} bytes, {} are left", number, n, data_.size() - pos_));
+        throw WireError(at,
+                        fmt::format("field {} claims {} bytes, {} are left", number, n, data_.size() - pos_));
       f.bytes = take(static_cast<std::size_t>(n));
       break;
     }

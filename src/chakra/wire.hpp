@@ -36,8 +36,8 @@ class Reader {
  public:
   Reader(std::string_view data, std::size_t base = 0) : data_(data), base_(base) {}
   bool done() const { return pos_ == data_.size(); }
-  Field next();                    // the next field; the caller checks done() first
-  std::uint64_t varint();          // a bare varint (the length before each message of a trace file)
+  Field next();                          // the next field; the caller checks done() first
+  std::uint64_t varint();                // a bare varint (the length before each message of a trace file)
   std::string_view take(std::size_t n);  // the next n bytes
   std::size_t offset() const { return base_ + pos_; }  // of the next byte, from the first buffer's start
   // A reader over a length-delimited field's bytes, keeping offsets relative to the first buffer.

@@ -34,8 +34,8 @@ std::string read_file(const std::string& path) {
 
 }  // namespace
 
-api::Scenario load_scenario_document(const Node& root, const std::string& source,
-                                     std::int64_t seed_override, bool may_read_files) {
+api::Scenario load_scenario_document(const Node& root, const std::string& source, std::int64_t seed_override,
+                                     bool may_read_files) {
   ParseContext ctx{source, may_read_files};
   require_map(root, ctx, "");
   const TopLevel top = parse_with_defaults(top_schema(), root, ctx, "", nullptr,

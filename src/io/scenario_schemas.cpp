@@ -377,14 +377,17 @@ const Schema<JobTop>& job_schema() {
   static const auto s =
       Schema<JobTop>()
           .text("name", &JobTop::name, "job", "Name in the reports.")
-          .text("kind", &JobTop::kind, "training",
-                "training: a transformer from model and parallelism; chakra: Chakra execution traces, one per "
-                "rank (docs/chakra.md).")
-          .text("trace", &JobTop::trace, "",
-                "kind chakra: the traces' prefix, files PREFIX.0.et (or .et.gz), PREFIX.1.et, ...; relative to "
-                "the scenario's folder.")
+          .text(
+              "kind", &JobTop::kind, "training",
+              "training: a transformer from model and parallelism; chakra: Chakra execution traces, one per "
+              "rank (docs/chakra.md).")
+          .text(
+              "trace", &JobTop::trace, "",
+              "kind chakra: the traces' prefix, files PREFIX.0.et (or .et.gz), PREFIX.1.et, ...; relative to "
+              "the scenario's folder.")
           .text("comm_groups", &JobTop::comm_groups, "",
-                "kind chakra: ASTRA-sim's comm-group JSON ({\"1\": [0, 1, ...]}); \"\" = PREFIX.comm_groups.json "
+                "kind chakra: ASTRA-sim's comm-group JSON ({\"1\": [0, 1, ...]}); \"\" = "
+                "PREFIX.comm_groups.json "
                 "when it exists.")
           .real("tokens_per_iteration", &JobTop::tokens_per_iteration, "tokens", 0, 0, 1e18,
                 "kind chakra: tokens per iteration, for tokens/s; 0 = what the trace says, if anything.")

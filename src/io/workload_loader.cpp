@@ -1,7 +1,6 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-
 #include <filesystem>
 #include <memory>
 
@@ -31,7 +30,8 @@ void load_trace(const Node& j, const JobTop& top, workload::TrainingJob& job, co
                 const api::Scenario& sc, const ParseContext& ctx) {
   for (const char* key : {"model", "parallelism"})
     if (j[key])
-      throw InputError(ctx.at(j[key], f + "." + key), "a chakra job's trace says what it computes; remove it");
+      throw InputError(ctx.at(j[key], f + "." + key),
+                       "a chakra job's trace says what it computes; remove it");
   if (top.trace.empty())
     throw InputError(ctx.at(j, f + ".trace"), "missing; expected the traces' prefix (PREFIX.0.et, ...)");
   if (!ctx.may_read_files)
@@ -43,14 +43,16 @@ void load_trace(const Node& j, const JobTop& top, workload::TrainingJob& job, co
   auto resolve = [&](const std::string& p) { return fs::path(p).is_absolute() ? p : (folder / p).string(); };
   const std::string prefix = resolve(top.trace);
   std::string groups = top.comm_groups.empty() ? "" : resolve(top.comm_groups);
-  if (groups.empty() && fs::is_regular_file(prefix + ".comm_groups.json", ec)) groups = prefix + ".comm_groups.json";
+  if (groups.empty() && fs::is_regular_file(prefix + ".comm_groups.json", ec))
+    groups = prefix + ".comm_groups.json";
   auto trace = std::make_shared<workload::TraceWorkload>(chakra::read_trace(prefix, groups));
   if (top.tokens_per_iteration > 0) trace->tokens_per_iteration = top.tokens_per_iteration;
   const auto ranks = static_cast<std::uint32_t>(trace->ranks.size());
   if (job.gpu_list.empty()) {
     if (top.gpus != 0 && top.gpus != ranks)
-      throw InputError(ctx.at(j["gpus"], f + ".gpus"),
-                       fmt::format("the trace has {} ranks; expected gpus: {} (or leave it out)", ranks, ranks));
+      throw InputError(
+          ctx.at(j["gpus"], f + ".gpus"),
+          fmt::format("the trace has {} ranks; expected gpus: {} (or leave it out)", ranks, ranks));
     job.gpus = ranks;
     if (static_cast<std::uint64_t>(job.first_gpu) + ranks > sc.cluster.gpus)
       throw InputError(ctx.at(j, f + ".first_gpu"),

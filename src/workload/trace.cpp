@@ -77,29 +77,29 @@ std::optional<core::InputError> match(const TraceWorkload& t, Matching& m) {
       for (auto d : n.deps) {
         if (d == n.id) return core::field_error(where(r, i) + ".deps", describe(n) + " depends on itself");
         if (!m.index[r].count(d))
-          return core::field_error(where(r, i) + ".deps",
-                                   fmt::format("{} depends on node {}, which rank {} does not have",
-                                               describe(n), d, r));
+          return core::field_error(
+              where(r, i) + ".deps",
+              fmt::format("{} depends on node {}, which rank {} does not have", describe(n), d, r));
       }
       if (n.kind == TraceNodeKind::kCollective) {
         if (n.group != 0 && !t.groups.count(n.group))
-          return core::field_error(where(r, i) + ".pg_name",
-                                   fmt::format("{} uses communicator {}, which the trace does not define",
-                                               describe(n), n.group));
+          return core::field_error(
+              where(r, i) + ".pg_name",
+              fmt::format("{} uses communicator {}, which the trace does not define", describe(n), n.group));
         const auto ranks = group_ranks(t, n.group);
         const auto pos = std::find(ranks.begin(), ranks.end(), r);
         if (pos == ranks.end())
-          return core::field_error(where(r, i) + ".pg_name",
-                                   fmt::format("{} uses communicator {}, which rank {} is not part of",
-                                               describe(n), n.group, r));
+          return core::field_error(
+              where(r, i) + ".pg_name",
+              fmt::format("{} uses communicator {}, which rank {} is not part of", describe(n), n.group, r));
         auto& per = calls[n.group];
         per.resize(ranks.size());
         per[static_cast<std::size_t>(pos - ranks.begin())].emplace_back(n.id, i);
       } else if (n.kind == TraceNodeKind::kSend || n.kind == TraceNodeKind::kRecv) {
         if (n.peer >= nranks || n.peer == r)
-          return core::field_error(
-              where(r, i) + (n.kind == TraceNodeKind::kSend ? ".comm_dst" : ".comm_src"),
-              fmt::format("{}: expected a rank other than {} below {}, got {}", describe(n), r, nranks, n.peer));
+          return core::field_error(where(r, i) + (n.kind == TraceNodeKind::kSend ? ".comm_dst" : ".comm_src"),
+                                   fmt::format("{}: expected a rank other than {} below {}, got {}",
+                                               describe(n), r, nranks, n.peer));
         if (n.kind == TraceNodeKind::kSend) {
           p2p[{r, n.peer, n.comm_tag}].first.emplace_back(n.id, i);
         } else {
@@ -129,9 +129,10 @@ std::optional<core::InputError> match(const TraceWorkload& t, Matching& m) {
       const auto& s = t.ranks[src][sends[k].second];
       const auto& v = t.ranks[dst][recvs[k].second];
       if (s.bytes != v.bytes)
-        return core::field_error(where(dst, recvs[k].second) + ".comm_size",
-                                 fmt::format("{} expects {} bytes; the matching send (rank {}, node {}) sends {}",
-                                             describe(v), v.bytes, src, s.id, s.bytes));
+        return core::field_error(
+            where(dst, recvs[k].second) + ".comm_size",
+            fmt::format("{} expects {} bytes; the matching send (rank {}, node {}) sends {}", describe(v),
+                        v.bytes, src, s.id, s.bytes));
       const auto u = static_cast<std::uint32_t>(m.units.size());
       m.unit_of[src][sends[k].second] = m.unit_of[dst][recvs[k].second] = u;
       m.units.push_back(Unit{TraceNodeKind::kSend, {{src, sends[k].second}, {dst, recvs[k].second}}, 0});
@@ -146,12 +147,12 @@ std::optional<core::InputError> match(const TraceWorkload& t, Matching& m) {
         const bool fewer = per[j].size() < per[0].size();
         const std::uint32_t r = fewer ? ranks[0] : ranks[j];
         const std::uint32_t i = fewer ? per[0][per[j].size()].second : per[j][per[0].size()].second;
-        return core::field_error(where(r, i),
-                                 fmt::format("{} is call {} on communicator {}, but rank {} makes only {} calls "
-                                             "on it",
-                                             describe(t.ranks[r][i]), std::min(per[0].size(), per[j].size()) + 1,
-                                             group, fewer ? ranks[j] : ranks[0],
-                                             std::min(per[0].size(), per[j].size())));
+        return core::field_error(
+            where(r, i),
+            fmt::format("{} is call {} on communicator {}, but rank {} makes only {} calls "
+                        "on it",
+                        describe(t.ranks[r][i]), std::min(per[0].size(), per[j].size()) + 1, group,
+                        fewer ? ranks[j] : ranks[0], std::min(per[0].size(), per[j].size())));
       }
     for (std::size_t k = 0; k < per[0].size(); ++k) {
       Unit u{TraceNodeKind::kCollective, {}, group};
@@ -161,8 +162,9 @@ std::optional<core::InputError> match(const TraceWorkload& t, Matching& m) {
         if (n.collective != first.collective || n.bytes != first.bytes)
           return core::field_error(
               where(ranks[j], per[j][k].second),
-              fmt::format("call {} on communicator {} is {} of {} bytes here but {} of {} bytes on rank {}", k + 1,
-                          group, name(n.collective), n.bytes, name(first.collective), first.bytes, ranks[0]));
+              fmt::format("call {} on communicator {} is {} of {} bytes here but {} of {} bytes on rank {}",
+                          k + 1, group, name(n.collective), n.bytes, name(first.collective), first.bytes,
+                          ranks[0]));
         m.unit_of[ranks[j]][per[j][k].second] = static_cast<std::uint32_t>(m.units.size());
         u.members.emplace_back(ranks[j], per[j][k].second);
       }
@@ -193,16 +195,18 @@ std::optional<core::InputError> match(const TraceWorkload& t, Matching& m) {
     for (std::uint32_t r = 0; r < nranks; ++r)
       for (std::uint32_t i = 0; i < t.ranks[r].size(); ++i)
         if (waiting[m.unit_of[r][i]] > 0)
-          return core::field_error(where(r, i), describe(t.ranks[r][i]) +
-                                                    " never starts: it waits on a dependency cycle (through "
-                                                    "its dependencies or a matching collective, send or receive)");
+          return core::field_error(where(r, i),
+                                   describe(t.ranks[r][i]) +
+                                       " never starts: it waits on a dependency cycle (through "
+                                       "its dependencies or a matching collective, send or receive)");
   return std::nullopt;
 }
 
 CollectiveSpec spec_of(const TraceNode& n, std::vector<std::uint32_t> gpus, const TraceLayout& layout) {
   CollectiveSpec spec;
   spec.op = n.collective;
-  spec.algorithm = n.collective == Collective::kAllReduce ? layout.allreduce : algorithms_for(n.collective).front();
+  spec.algorithm =
+      n.collective == Collective::kAllReduce ? layout.allreduce : algorithms_for(n.collective).front();
   spec.ranks = std::move(gpus);
   spec.bytes = n.bytes;
   spec.launch_ps = layout.iteration.collective_launch_ps;
@@ -211,20 +215,28 @@ CollectiveSpec spec_of(const TraceNode& n, std::vector<std::uint32_t> gpus, cons
 }
 
 bool one_server(const std::vector<std::uint32_t>& gpus, const std::vector<std::uint32_t>& server_of) {
-  return std::all_of(gpus.begin(), gpus.end(), [&](std::uint32_t g) { return server_of[g] == server_of[gpus[0]]; });
+  return std::all_of(gpus.begin(), gpus.end(),
+                     [&](std::uint32_t g) { return server_of[g] == server_of[gpus[0]]; });
 }
 
 }  // namespace
 
 const char* name(TraceNodeKind kind) {
   switch (kind) {
-    case TraceNodeKind::kMetadata: return "metadata";
-    case TraceNodeKind::kMemLoad: return "memory load";
-    case TraceNodeKind::kMemStore: return "memory store";
-    case TraceNodeKind::kCompute: return "compute";
-    case TraceNodeKind::kSend: return "send";
-    case TraceNodeKind::kRecv: return "receive";
-    case TraceNodeKind::kCollective: return "collective";
+    case TraceNodeKind::kMetadata:
+      return "metadata";
+    case TraceNodeKind::kMemLoad:
+      return "memory load";
+    case TraceNodeKind::kMemStore:
+      return "memory store";
+    case TraceNodeKind::kCompute:
+      return "compute";
+    case TraceNodeKind::kSend:
+      return "send";
+    case TraceNodeKind::kRecv:
+      return "receive";
+    case TraceNodeKind::kCollective:
+      return "collective";
   }
   return "?";
 }
@@ -245,8 +257,9 @@ std::optional<core::InputError> check(const TraceWorkload& trace, const std::vec
     const auto& n = trace.ranks[u.members[0].first][u.members[0].second];
     if (n.collective == Collective::kAllReduce && one_server(g, server_of)) continue;
     if (auto problem = check(spec_of(n, g, layout), server_of, server_of.size()))
-      return core::field_error(where(u.members[0].first, u.members[0].second),
-                               fmt::format("{} on communicator {}: {}", describe(n), u.group, problem->expected()));
+      return core::field_error(
+          where(u.members[0].first, u.members[0].second),
+          fmt::format("{} on communicator {}: {}", describe(n), u.group, problem->expected()));
   }
   return std::nullopt;
 }
@@ -262,7 +275,7 @@ std::vector<std::uint32_t> append_trace_iteration(Program& program, const TraceW
     return n.tag.empty() ? fallback : program.tag(n.tag);
   };
   const double flops_per_ps = gpu.peak_tflops * layout.gpu_efficiency;  // TFLOP/s = FLOP/ps
-  const double bytes_per_ps = gpu.memory_tbytes_per_s;                   // TB/s = B/ps
+  const double bytes_per_ps = gpu.memory_tbytes_per_s;                  // TB/s = B/ps
   auto compute_ps = [&](const TraceNode& n) -> core::TimePs {
     if (n.duration_ps > 0 || n.kind == TraceNodeKind::kMetadata) return n.duration_ps;
     const double flops = n.kind == TraceNodeKind::kCompute ? n.flops / flops_per_ps : 0;
@@ -285,8 +298,8 @@ std::vector<std::uint32_t> append_trace_iteration(Program& program, const TraceW
       for (const auto& [r, i] : u.members) g.push_back(gpus[r]);
       const std::uint32_t tag = tag_of(n, collective_tag);
       if (n.collective == Collective::kAllReduce && one_server(g, server_of)) {
-        const core::TimePs ps = nvlink_ring_allreduce_ps(n.bytes, static_cast<std::uint32_t>(g.size()),
-                                                         layout.iteration);
+        const core::TimePs ps =
+            nvlink_ring_allreduce_ps(n.bytes, static_cast<std::uint32_t>(g.size()), layout.iteration);
         for (std::size_t j = 0; j < g.size(); ++j) {
           const auto [r, i] = u.members[j];
           entry[r][i] = exit[r][i] = program.add_compute(g[j], ps, tag);
@@ -344,9 +357,10 @@ TraceWorkload trace_of(const Program& program, std::uint32_t first_op, std::uint
   std::vector<std::uint32_t> call_of(count, kNone);
   for (std::uint32_t c = 0; c < program.calls().size(); ++c) {
     const auto& call = program.calls()[c];
-    const bool inside = (call.first_op == call.end_op || (call.first_op >= first_op && call.end_op <= end_op)) &&
-                        std::all_of(call.done.begin(), call.done.end(),
-                                    [&](std::uint32_t op) { return op >= first_op && op < end_op; });
+    const bool inside =
+        (call.first_op == call.end_op || (call.first_op >= first_op && call.end_op <= end_op)) &&
+        std::all_of(call.done.begin(), call.done.end(),
+                    [&](std::uint32_t op) { return op >= first_op && op < end_op; });
     if (!inside) continue;
     for (std::uint32_t op = call.first_op; op < call.end_op; ++op) call_of[op - first_op] = c;
     for (auto op : call.done) call_of[op - first_op] = c;
@@ -362,8 +376,8 @@ TraceWorkload trace_of(const Program& program, std::uint32_t first_op, std::uint
     return static_cast<std::uint32_t>(t.ranks[r].size() - 1);
   };
   auto tag_name = [&](std::uint32_t tag) { return program.tag_names()[tag]; };
-  auto pair = [&](std::uint32_t src, std::uint32_t dst, std::uint64_t bytes, std::uint32_t tag, std::uint32_t op,
-                  std::vector<Presence>& at) {
+  auto pair = [&](std::uint32_t src, std::uint32_t dst, std::uint64_t bytes, std::uint32_t tag,
+                  std::uint32_t op, std::vector<Presence>& at) {
     const std::uint32_t rs = rank(src, op), rd = rank(dst, op);
     TraceNode s;
     s.kind = TraceNodeKind::kSend;
@@ -388,7 +402,8 @@ TraceWorkload trace_of(const Program& program, std::uint32_t first_op, std::uint
       const auto& call = program.calls()[c];
       std::vector<std::uint32_t> ranks;
       for (auto g : call.ranks) ranks.push_back(rank(g, i));
-      const auto id = group_ids.emplace(ranks, static_cast<std::uint32_t>(group_ids.size() + 1)).first->second;
+      const auto id =
+          group_ids.emplace(ranks, static_cast<std::uint32_t>(group_ids.size() + 1)).first->second;
       t.groups[id] = ranks;
       auto& cp = call_presence[c];
       for (std::size_t j = 0; j < ranks.size(); ++j) {
@@ -422,7 +437,9 @@ TraceWorkload trace_of(const Program& program, std::uint32_t first_op, std::uint
         at.push_back({o.src, r, a, a});
         break;
       }
-      case OpKind::kTransfer: pair(o.src, o.dst, o.bytes, o.tag, i, at); break;
+      case OpKind::kTransfer:
+        pair(o.src, o.dst, o.bytes, o.tag, i, at);
+        break;
       case OpKind::kGroup:
         if (o.rounds == 1) {
           for (const auto& [src, dst] : program.members(o)) pair(src, dst, o.bytes, o.tag, i, at);
@@ -431,9 +448,9 @@ TraceWorkload trace_of(const Program& program, std::uint32_t first_op, std::uint
         [[fallthrough]];
       case OpKind::kRingEntry:
       case OpKind::kRingExit:
-        throw core::InputError(core::Location{"", 0, 0, "program"},
-                               fmt::format("op {} ({}) is part of a collective the program did not record", i,
-                                           tag_name(o.tag)));
+        throw core::InputError(
+            core::Location{"", 0, 0, "program"},
+            fmt::format("op {} ({}) is part of a collective the program did not record", i, tag_name(o.tag)));
     }
   }
   auto presence_of = [&](std::uint32_t op) -> const std::vector<Presence>& {
@@ -456,10 +473,11 @@ TraceWorkload trace_of(const Program& program, std::uint32_t first_op, std::uint
             carried = true;
           }
       if (!carried)
-        throw core::InputError(core::Location{"", 0, 0, "program"},
-                               fmt::format("op {} on GPU {} waits for op {} on GPU {}, a dependency between ranks "
-                                           "that no communication carries",
-                                           b, ops[b].src, a, o.src));
+        throw core::InputError(
+            core::Location{"", 0, 0, "program"},
+            fmt::format("op {} on GPU {} waits for op {} on GPU {}, a dependency between ranks "
+                        "that no communication carries",
+                        b, ops[b].src, a, o.src));
     }
   }
   for (auto& nodes : t.ranks)

@@ -17,7 +17,15 @@ namespace aifabric::workload {
 // A workload given as one execution trace per rank: the shape of an MLCommons Chakra execution trace
 // (chakra/ reads and writes that format; docs/chakra.md). Nothing here knows the file format.
 
-enum class TraceNodeKind : std::uint8_t { kMetadata, kMemLoad, kMemStore, kCompute, kSend, kRecv, kCollective };
+enum class TraceNodeKind : std::uint8_t {
+  kMetadata,
+  kMemLoad,
+  kMemStore,
+  kCompute,
+  kSend,
+  kRecv,
+  kCollective
+};
 
 const char* name(TraceNodeKind kind);
 
@@ -31,10 +39,10 @@ struct TraceNode {
   double flops = 0;         // compute: floating-point operations (Chakra's num_ops)
   std::uint64_t bytes = 0;  // collectives, sends, receives: message size; memory and compute: bytes moved
   Collective collective = Collective::kAllReduce;
-  std::uint32_t group = 0;      // collectives: communicator, a key of TraceWorkload::groups; 0 = every rank
-  std::uint32_t peer = 0;       // send: the destination rank; receive: the source rank
-  std::int64_t comm_tag = 0;    // sends and receives between two ranks match in order per tag
-  std::string tag;              // what the time breakdown charges it to ("dp", "tp", ...); "" = by kind
+  std::uint32_t group = 0;    // collectives: communicator, a key of TraceWorkload::groups; 0 = every rank
+  std::uint32_t peer = 0;     // send: the destination rank; receive: the source rank
+  std::int64_t comm_tag = 0;  // sends and receives between two ranks match in order per tag
+  std::string tag;            // what the time breakdown charges it to ("dp", "tp", ...); "" = by kind
 };
 
 struct TraceWorkload {

@@ -1,11 +1,11 @@
 #include "workload/training.hpp"
 
-#include "workload/trace.hpp"
-
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <cmath>
+
+#include "workload/trace.hpp"
 
 namespace aifabric::workload {
 namespace {

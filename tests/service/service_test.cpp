@@ -40,13 +40,14 @@ class Running {
   static Config prepare(Config c) {
     c.bind = "127.0.0.1";
     c.port = 0;
-    // A folder per test: ctest runs tests in parallel processes.
-    if (c.data_dir == Config{}.data_dir)
+    // A fresh folder per test (ctest runs tests in parallel processes), unless the test names its own.
+    if (c.data_dir == Config{}.data_dir) {
       c.data_dir =
           (fs::temp_directory_path() /
            (std::string("aifabric_service_") + testing::UnitTest::GetInstance()->current_test_info()->name()))
               .string();
-    fs::remove_all(c.data_dir);
+      fs::remove_all(c.data_dir);
+    }
     return c;
   }
   Service service_;
@@ -186,6 +187,46 @@ TEST(Service, BusyServiceSays429AndACancelledRunIsNotComplete) {
   EXPECT_FALSE(fs::exists(fs::temp_directory_path() /
                           "aifabric_service_BusyServiceSays429AndACancelledRunIsNotComplete" / id /
                           "manifest.json"));
+}
+
+// Run records live in DATA_DIR/runs.sqlite3: a second service on the same folder lists and serves the first
+// one's runs with their owners, a cancelled run stays cancelled, and new runs continue the numbering.
+TEST(Service, ARestartedServiceStillListsAndServesItsRuns) {
+  const auto tokens = fs::temp_directory_path() / "aifabric_service_restart_tokens.txt";
+  std::ofstream(tokens) << "alpha\nbeta\n";
+  Config cfg;
+  cfg.data_dir = (fs::temp_directory_path() / "aifabric_service_restart").string();
+  cfg.token_file = tokens.string();
+  fs::remove_all(cfg.data_dir);
+  const httplib::Headers alpha{{"Authorization", "Bearer alpha"}}, beta{{"Authorization", "Bearer beta"}};
+  std::string done, cancelled;
+  {
+    Running s(cfg);
+    auto& c = s.client();
+    done = body(
+        c.Post("/v1/runs?command=simulate", alpha, example("dumbbell_explicit"), "application/yaml"))["id"];
+    ASSERT_EQ(wait(c, done, alpha)["status"], "succeeded");
+    cancelled = body(c.Post("/v1/runs?command=assess", alpha, example("llama70b_h100_256_packet"),
+                            "application/yaml"))["id"];
+    EXPECT_EQ(c.Delete("/v1/runs/" + cancelled, alpha)->status, 202);
+    ASSERT_EQ(wait(c, cancelled, alpha)["status"], "cancelled");
+  }
+  Running again(cfg);
+  auto& c = again.client();
+  const auto list = body(c.Get("/v1/runs", alpha))["runs"];
+  ASSERT_EQ(list.size(), 2u) << list.dump();
+  EXPECT_EQ(list[0]["id"], done);
+  EXPECT_EQ(list[0]["status"], "succeeded");
+  EXPECT_EQ(list[0]["files"], json::array({"flows.csv", "ports.csv", "summary.json"}));
+  EXPECT_EQ(list[1]["status"], "cancelled");
+  EXPECT_EQ(body(c.Get("/v1/runs/" + done + "/results/summary.json", alpha))["scenario"], "dumbbell");
+  EXPECT_EQ(c.Get("/v1/runs/" + done + "/report", alpha)->status, 200);
+  EXPECT_EQ(c.Get("/v1/runs/" + cancelled + "/report", alpha)->status, 409);
+  EXPECT_EQ(c.Get("/v1/runs/" + done, beta)->status, 404) << "still another token's run";
+  const auto next =
+      body(c.Post("/v1/runs?command=simulate", beta, example("dumbbell_explicit"), "application/yaml"));
+  EXPECT_EQ(next["id"], "r3");
+  EXPECT_EQ(wait(c, "r3", beta)["status"], "succeeded");
 }
 
 TEST(Service, TokensAreRequiredAndRunsArePrivate) {
