@@ -306,21 +306,10 @@ aifabric::whatif::Study obtain_study(const World& world,
   return study;
 }
 
-// One numbered folder per variant of a study: its assess.json, or its simulate files.
-void write_variants(aifabric::io::ResultFolder& folder, const aifabric::whatif::Study& study) {
-  for (std::size_t i = 0; i < study.scenarios.size(); ++i) {
-    const std::string dir = folder.staging() + "/" + std::to_string(i);
-    if (!study.ran[i]) continue;  // another shard's
-    std::filesystem::create_directory(dir);
-    for (const auto& [name, content] : aifabric::whatif::variant_files(study, i))
-      aifabric::io::write_file_atomic(dir + "/" + name, content);
-  }
-}
-
 // --shard: the shard's variant folders and shard.json, for a later --merge.
 int write_shard(aifabric::io::ResultFolder& folder, const aifabric::whatif::Study& study,
                 const std::string& shard, const std::string& out) {
-  write_variants(folder, study);
+  aifabric::whatif::write_variant_folders(folder.staging(), study);
   aifabric::io::write_file_atomic(folder.staging() + "/shard.json",
                                   aifabric::whatif::shard_json(study, aifabric::whatif::parse_shard(shard)));
   folder.commit();
@@ -344,7 +333,7 @@ int sweep(const World& world, const std::string& scenario, const std::vector<std
   if (!split.shard.empty()) return write_shard(*folder, study, split.shard, out);
   std::cout << aifabric::whatif::study_text(study);
   if (folder) {
-    write_variants(*folder, study);
+    aifabric::whatif::write_variant_folders(folder->staging(), study);
     aifabric::io::write_file_atomic(folder->staging() + "/sweep.csv", aifabric::whatif::study_csv(study));
     folder->commit();
     std::cout << "results      " << out << "/sweep.csv, one folder per variant\n";
@@ -372,7 +361,7 @@ int whatif(const World& world, const std::string& scenario, const aifabric::what
   const std::string text = aifabric::whatif::whatif_text(study, top);
   std::cout << text << aifabric::whatif::run_cost_text(study);
   if (folder) {
-    write_variants(*folder, study);
+    aifabric::whatif::write_variant_folders(folder->staging(), study);
     aifabric::io::write_file_atomic(folder->staging() + "/whatif.csv", aifabric::whatif::study_csv(study));
     aifabric::io::write_file_atomic(folder->staging() + "/links.csv", aifabric::whatif::links_csv(study));
     aifabric::io::write_file_atomic(folder->staging() + "/summary.txt", text);

@@ -27,6 +27,8 @@
 #include "io/yaml_reader.hpp"
 #include "report/html.hpp"
 #include "run_store.hpp"
+#include "whatif/study.hpp"
+#include "whatif/variants.hpp"
 
 namespace aifabric::service {
 namespace {
@@ -48,7 +50,8 @@ constexpr Route kRoutes[] = {
     {"post", "/v1/validate", "/v1/validate",
      "Check a scenario (YAML or JSON body) without running it: 200 with its size, or 422 with the field."},
     {"post", "/v1/runs", "/v1/runs",
-     "Start a run: ?command=simulate|assess|collective, the scenario as the body. 202 with the run's URL."},
+     "Start a run: ?command=simulate|assess|collective|sweep (a sweep with one or more vary=PATH=V1,V2,...), "
+     "the scenario as the body. 202 with the run's URL."},
     {"get", "/v1/runs", "/v1/runs", "The runs of this token."},
     {"get", "/v1/runs/{id}", R"(/v1/runs/([A-Za-z0-9]+))", "A run's status, progress, error and files."},
     {"delete", "/v1/runs/{id}", R"(/v1/runs/([A-Za-z0-9]+))", "Cancel a queued or running run."},
@@ -128,6 +131,7 @@ struct Run {
   std::uint64_t number = 0;
   std::string id, owner, command, out;
   api::Scenario scenario;
+  std::vector<whatif::Variant> variants;  // sweep: the baseline and its variants
   RunState state = RunState::kQueued;
   std::string error;
   std::atomic<bool> cancel{false};
@@ -136,6 +140,21 @@ struct Run {
   std::chrono::steady_clock::time_point started;
   std::thread worker;
 };
+
+// Every value of query parameter `key`, read from the raw target: each value is everything after the
+// first '=' (cpp-httplib's own parser keeps only the text up to a second '=', and a vary is PATH=V1,V2),
+// percent-decoded.
+std::vector<std::string> query_values(const httplib::Request& req, const std::string& key) {
+  std::vector<std::string> out;
+  const auto q = req.target.find('?');
+  if (q == std::string::npos) return out;
+  std::stringstream query(req.target.substr(q + 1));
+  std::string item;
+  while (std::getline(query, item, '&'))
+    if (item.rfind(key + "=", 0) == 0)
+      out.push_back(httplib::detail::decode_url(item.substr(key.size() + 1), true));
+  return out;
+}
 
 struct Cancelled {
   std::string why;
@@ -191,14 +210,18 @@ struct Service::State {
     return true;
   }
 
-  // The scenario of a request body: JSON when it says so (or starts with '{'), else YAML.
-  api::Scenario scenario_of(const httplib::Request& req) const {
-    const std::string source = "request";
+  // The document of a request body: JSON when it says so (or starts with '{'), else YAML.
+  static io::Node document_of(const httplib::Request& req) {
     const auto type = req.get_header_value("Content-Type");
     const auto first = req.body.find_first_not_of(" \t\r\n");
     const bool json =
         type.find("json") != std::string::npos || (first != std::string::npos && req.body[first] == '{');
-    const auto doc = json ? io::read_json(req.body, source) : io::read_yaml(req.body, source);
+    return json ? io::read_json(req.body, "request") : io::read_yaml(req.body, "request");
+  }
+
+  // The scenario of a request's document, within the service's limits; it may not name files.
+  api::Scenario scenario_of(const io::Node& doc) const {
+    const std::string source = "request";
     auto sc = io::load_scenario_document(doc, source, -1, false);
     if (sc.topology.hosts.size() > config.max_hosts)
       throw core::InputError(core::Location{source, 0, 0, "topology"},
@@ -233,7 +256,7 @@ struct Service::State {
   void execute(Run& r) {
     auto sc = r.scenario;
     const double limit = config.max_run_seconds;
-    sc.run.progress = [&r, limit](core::TimePs simulated, std::uint64_t events) {
+    const auto progress = [&r, limit](core::TimePs simulated, std::uint64_t events) {
       r.simulated_ps = simulated;
       r.events = events;
       if (r.cancel) throw Cancelled{"cancelled"};
@@ -241,12 +264,18 @@ struct Service::State {
         throw Cancelled{fmt::format(
             "time limit: the run took longer than {} s (the service's --max-run-seconds)", limit)};
     };
+    sc.run.progress = progress;
     io::ResultFolder folder(r.out, r.command + " (service run " + r.id + ")");
     if (r.command == "simulate") {
       const auto result = api::run(sc);
       r.simulated_ps = result.stats.end_ps;
       r.events = result.stats.events;
       io::write_results(folder.staging(), sc, result);
+    } else if (r.command == "sweep") {
+      const auto study = whatif::run_study(r.variants, "request", std::nullopt, 0, {}, {},
+                                           [&](api::Scenario& s) { s.run.progress = progress; });
+      whatif::write_variant_folders(folder.staging(), study);
+      io::write_file_atomic(folder.staging() + "/sweep.csv", whatif::study_csv(study));
     } else if (r.command == "assess") {
       io::write_file_atomic(folder.staging() + "/assess.json", io::assess_json(sc, api::assess(sc)));
     } else {
@@ -351,7 +380,7 @@ struct Service::State {
       std::string owner;
       if (!authorize(req, res, owner)) return;
       try {
-        const auto sc = scenario_of(req);
+        const auto sc = scenario_of(document_of(req));
         json_reply(res, 200,
                    {{"valid", true},
                     {"hosts", sc.topology.hosts.size()},
@@ -368,11 +397,34 @@ struct Service::State {
       std::string owner;
       if (!authorize(req, res, owner)) return;
       const auto command = req.has_param("command") ? req.get_param_value("command") : "";
-      if (command != "simulate" && command != "assess" && command != "collective")
-        return problem(res, 400, "expected ?command=simulate, assess or collective", {{"field", "command"}});
+      if (command != "simulate" && command != "assess" && command != "collective" && command != "sweep")
+        return problem(res, 400, "expected ?command=simulate, assess, collective or sweep",
+                       {{"field", "command"}});
       api::Scenario sc;
+      std::vector<whatif::Variant> variants;
       try {
-        sc = scenario_of(req);
+        const auto doc = document_of(req);
+        if (command == "sweep") {
+          const auto vary = query_values(req, "vary");
+          if (vary.empty())
+            throw core::InputError(core::Location{"request", 0, 0, "vary"},
+                                   "a sweep needs at least one vary=PATH=V1,V2,... parameter");
+          variants = whatif::variants(doc, vary);
+          if (variants.size() > config.max_variants)
+            throw core::InputError(core::Location{"request", 0, 0, "vary"},
+                                   fmt::format("{} variants: this service runs at most {} in one sweep",
+                                               variants.size(), config.max_variants));
+          // Every variant within the limits (and naming no file) before anything runs.
+          for (const auto& v : variants) {
+            try {
+              scenario_of(v.document);
+            } catch (const core::InputError& e) {
+              throw core::InputError(core::Location{"request", 0, 0, "vary"},
+                                     fmt::format("variant {}: {}", v.label, e.what()));
+            }
+          }
+        }
+        sc = scenario_of(doc);
         if (command == "simulate" && sc.flows.empty())
           throw core::InputError(core::Location{"request", 0, 0, "traffic"},
                                  "this scenario has no traffic to simulate");
@@ -401,6 +453,7 @@ struct Service::State {
       run->command = command;
       run->out = (fs::path(config.data_dir) / run->id).string();
       run->scenario = std::move(sc);
+      run->variants = std::move(variants);
       run->state = RunState::kRunning;
       run->started = std::chrono::steady_clock::now();
       try {

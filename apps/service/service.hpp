@@ -18,6 +18,7 @@ struct Config {
   double max_run_seconds = 600;                       // longer runs fail ("time limit")
   std::uint64_t max_hosts = 65536;                    // larger scenarios: 422 before anything runs
   std::uint64_t max_gpus = 131072;
+  std::size_t max_variants = 256;  // of one sweep; more: 422
 };
 
 class Service {

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <filesystem>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <numeric>
@@ -103,12 +104,13 @@ Study run_study(const io::Node& baseline, const std::string& source, const std::
 
 Study run_study(const std::vector<Variant>& variants, const std::string& source,
                 std::optional<api::NetworkModel> fidelity, unsigned threads, Shard shard,
-                const api::TasksDone& progress) {
+                const api::TasksDone& progress, const std::function<void(api::Scenario&)>& prepare) {
   Study st;
   for (const auto& v : variants) {
     st.labels.push_back(v.label);
     st.scenarios.push_back(io::load_scenario_document(v.document, source + " [" + v.label + "]"));
     if (fidelity) st.scenarios.back().fidelity = *fidelity;
+    if (prepare) prepare(st.scenarios.back());
   }
   const auto& first = st.scenarios.front();
   st.assessed = !first.jobs.empty() || !first.services.empty();
@@ -230,6 +232,16 @@ Files variant_files(const Study& st, std::size_t i) {
   if (sc.run.sample_interval_ps > 0) f.emplace_back("timeseries.csv", io::timeseries_csv(r));
   f.emplace_back("summary.json", io::summary_json(sc, r));  // last, as write_results writes it
   return f;
+}
+
+void write_variant_folders(const std::string& dir, const Study& study) {
+  for (std::size_t i = 0; i < study.scenarios.size(); ++i) {
+    if (!study.ran[i]) continue;  // another shard's
+    const std::string folder = dir + "/" + std::to_string(i);
+    std::filesystem::create_directory(folder);
+    for (const auto& [name, content] : variant_files(study, i))
+      io::write_file_atomic(folder + "/" + name, content);
+  }
 }
 
 std::string study_text(const Study& st) {

@@ -1,5 +1,6 @@
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -131,10 +132,13 @@ inline constexpr std::size_t kLinkDiffs = 3;
 // Loads every variant (the first is the baseline; `source` names it in errors), with `fidelity`
 // overriding each scenario's when given, and runs them on `threads` threads (0 = one per core). With a
 // shard of several, only the shard's variants run, and the diffs wait for compare_study once every outcome
-// is known (`ran`).
+// is known (`ran`). `prepare`, when given, sees each scenario once loaded (the service sets its progress
+// callback there, which may throw to cancel the study).
 Study run_study(const std::vector<Variant>& variants, const std::string& source,
                 std::optional<api::NetworkModel> fidelity, unsigned threads, Shard shard = {},
-                const api::TasksDone& progress = {});
+                const api::TasksDone& progress = {}, const std::function<void(api::Scenario&)>& prepare = {});
+// Writes one numbered folder per variant that ran into `dir`: its assess.json, or its simulate files.
+void write_variant_folders(const std::string& dir, const Study& study);
 // The diffs against the baseline (jobs, services, flows, links, damage) from every variant's outcome.
 void compare_study(Study& study);
 // Variant i's result folder (its assess.json, or its simulate files), from its run or as received.

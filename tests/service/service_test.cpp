@@ -169,6 +169,35 @@ TEST(Service, ARunFromStartToReport) {
   EXPECT_TRUE(metrics->body.ends_with("# EOF\n"));
 }
 
+// A sweep: the baseline and its variants run as one study, with sweep.csv and one folder per variant; every
+// variant is checked against the limits (and for files it names) before anything runs.
+TEST(Service, ASweepRunsItsVariantsAndChecksEachFirst) {
+  Config cfg;
+  cfg.max_variants = 3;
+  Running s(cfg);
+  auto& c = s.client();
+  const std::string yaml = example("dumbbell_explicit");
+  EXPECT_EQ(c.Post("/v1/runs?command=sweep", yaml, "application/yaml")->status, 422) << "no vary";
+  const auto bad_path = c.Post("/v1/runs?command=sweep&vary=fabric.nothing=1,2", yaml, "application/yaml");
+  EXPECT_EQ(bad_path->status, 422);
+  const auto many = c.Post("/v1/runs?command=sweep&vary=fabric.load_balancing=ecmp,spray,adaptive", yaml,
+                           "application/yaml");
+  EXPECT_EQ(many->status, 422);
+  EXPECT_NE(body(many)["detail"].get<std::string>().find("4 variants: this service runs at most 3"),
+            std::string::npos);
+  const auto started =
+      c.Post("/v1/runs?command=sweep&vary=fabric.load_balancing=ecmp,spray", yaml, "application/yaml");
+  ASSERT_EQ(started->status, 202) << started->body;
+  const std::string id = body(started)["id"];
+  const auto done = wait(c, id);
+  ASSERT_EQ(done["status"], "succeeded") << done.dump();
+  EXPECT_NE(done["files"].dump().find("sweep.csv"), std::string::npos);
+  const auto csv = c.Get("/v1/runs/" + id + "/results/sweep.csv");
+  ASSERT_EQ(csv->status, 200);
+  EXPECT_EQ(std::count(csv->body.begin(), csv->body.end(), '\n'), 4) << csv->body;  // header + 3 variants
+  EXPECT_EQ(c.Get("/v1/runs/" + id + "/report")->status, 200);
+}
+
 TEST(Service, BusyServiceSays429AndACancelledRunIsNotComplete) {
   Config cfg;
   cfg.max_running = 1;
