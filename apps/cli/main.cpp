@@ -653,6 +653,10 @@ int main(int argc, char** argv) {
   sv->add_option("--max-run-seconds", service_config.max_run_seconds, "Longer runs fail")
       ->capture_default_str();
   sv->add_option("--max-hosts", service_config.max_hosts, "Larger scenarios: 422")->capture_default_str();
+  sv->add_option("--max-memory-gbytes", service_config.max_memory_gbytes,
+                 "Scenarios the loader estimates to need more memory: 422")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
 
   auto* params =
       app.add_subcommand("params", "Print every scenario parameter: type, unit, default, range, meaning.");

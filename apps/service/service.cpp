@@ -219,10 +219,23 @@ struct Service::State {
     return json ? io::read_json(req.body, "request") : io::read_yaml(req.body, "request");
   }
 
-  // The scenario of a request's document, within the service's limits; it may not name files.
+  // The scenario of a request's document, within the service's limits; it may not name files. The loader's
+  // memory estimate is held to --max-memory-gbytes (limits.max_memory_gbytes lowered to it), so a scenario
+  // too large is refused with a 422 before its network is built.
   api::Scenario scenario_of(const io::Node& doc) const {
     const std::string source = "request";
-    auto sc = io::load_scenario_document(doc, source, -1, false);
+    io::Node capped = doc;
+    if (capped.is_map()) {
+      io::Node limits = capped["limits"].is_map() ? capped["limits"] : io::Node::map();
+      const io::Node& given = limits["max_memory_gbytes"];
+      char* end = nullptr;
+      const double asked = given.is_scalar() ? std::strtod(given.text().c_str(), &end) : 0;
+      const bool number = given.is_scalar() && end != given.text().c_str() && *end == '\0';
+      if (!given || (number && asked > config.max_memory_gbytes))
+        limits.set("max_memory_gbytes", io::Node::scalar(fmt::format("{}", config.max_memory_gbytes)));
+      capped.set("limits", limits);
+    }
+    auto sc = io::load_scenario_document(capped, source, -1, false);
     if (sc.topology.hosts.size() > config.max_hosts)
       throw core::InputError(core::Location{source, 0, 0, "topology"},
                              fmt::format("{} hosts: this service runs at most {} (its --max-hosts)",
@@ -340,7 +353,9 @@ struct Service::State {
     server.Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
       json_reply(res, 200, {{"status", "ok"}});
     });
-    server.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
+    server.Get("/metrics", [this](const httplib::Request& req, httplib::Response& res) {
+      std::string owner;
+      if (!authorize(req, res, owner)) return;
       const std::lock_guard<std::mutex> lock(mutex);
       std::string s =
           "# TYPE aifabric_service_responses counter\n"
@@ -354,6 +369,24 @@ struct Service::State {
         by[name(st)] = 0;
       for (const auto& [id, r] : runs) ++by[name(r->state)];
       for (const auto& [st, n] : by) s += fmt::format("aifabric_service_runs{{status=\"{}\"}} {}\n", st, n);
+      // The caller's runs, each with its progress: what a dashboard follows while they run.
+      std::string events, simulated;
+      for (const auto& [id, r] : runs) {
+        if (r->owner != owner) continue;
+        const std::string labels =
+            fmt::format("run=\"{}\",command=\"{}\",status=\"{}\"", r->id, r->command, name(r->state));
+        events += fmt::format("aifabric_service_run_events_total{{{}}} {}\n", labels, r->events.load());
+        simulated += fmt::format("aifabric_service_run_simulated_seconds{{{}}} {}\n", labels,
+                                 core::ps_to_sec(r->simulated_ps.load()));
+      }
+      s +=
+          "# TYPE aifabric_service_run_events counter\n# HELP aifabric_service_run_events Engine events of a "
+          "run so far.\n" +
+          events +
+          "# TYPE aifabric_service_run_simulated_seconds gauge\n# HELP "
+          "aifabric_service_run_simulated_seconds "
+          "Simulated time a run has reached.\n# UNIT aifabric_service_run_simulated_seconds seconds\n" +
+          simulated;
       res.set_content(s + "# EOF\n", "application/openmetrics-text; version=1.0.0; charset=utf-8");
     });
     server.Get("/v1/openapi.json", [](const httplib::Request&, httplib::Response& res) {

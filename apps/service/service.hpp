@@ -19,6 +19,7 @@ struct Config {
   std::uint64_t max_hosts = 65536;                    // larger scenarios: 422 before anything runs
   std::uint64_t max_gpus = 131072;
   std::size_t max_variants = 256;  // of one sweep; more: 422
+  double max_memory_gbytes = 4;    // the loader's estimate of a scenario's memory; more: 422
 };
 
 class Service {

@@ -94,6 +94,25 @@ TEST(Service, ValidateAnswersWithTheFieldOfAnError) {
   EXPECT_EQ(json_ok->status, 200) << json_ok->body;
 }
 
+// The loader's memory estimate is held to --max-memory-gbytes, whatever the scenario's own limit says: a
+// scenario too large is a 422 before its network is built. 1,024 hosts with 32 x 16 leaf-spine uplinks
+// come to about 2 KB a link x (1,024 + 512) links = 3 MB, above a 1 MB limit.
+TEST(Service, AScenarioBeyondTheMemoryLimitIsRefusedBeforeItIsBuilt) {
+  Config cfg;
+  cfg.max_memory_gbytes = 0.001;
+  Running s(cfg);
+  auto& c = s.client();
+  const std::string big = "topology: {kind: leaf_spine, leaves: 32, hosts_per_leaf: 32, spines: 16}\n";
+  for (const std::string& yaml : {big, big + "limits: {max_memory_gbytes: 100}\n"}) {
+    const auto r = c.Post("/v1/validate", yaml, "application/yaml");
+    EXPECT_EQ(r->status, 422) << yaml;
+    EXPECT_NE(body(r)["detail"].get<std::string>().find("above limits.max_memory_gbytes = 0.001"),
+              std::string::npos)
+        << r->body;
+  }
+  EXPECT_EQ(c.Post("/v1/validate", example("dumbbell_explicit"), "application/yaml")->status, 200);
+}
+
 TEST(Service, MalformedBodiesAre4xxAndTheServiceStaysUp) {
   Config cfg;
   cfg.max_body_bytes = 1 << 20;
@@ -166,6 +185,11 @@ TEST(Service, ARunFromStartToReport) {
   EXPECT_EQ(list["runs"].size(), 1u);
   const auto metrics = c.Get("/metrics");
   EXPECT_NE(metrics->body.find("aifabric_service_runs{status=\"succeeded\"} 1"), std::string::npos);
+  EXPECT_NE(metrics->body.find("aifabric_service_run_events_total{run=\"" + id +
+                               "\",command=\"simulate\",status=\"succeeded\"} " +
+                               std::to_string(done["progress"]["events"].get<std::uint64_t>())),
+            std::string::npos)
+      << metrics->body;
   EXPECT_TRUE(metrics->body.ends_with("# EOF\n"));
 }
 
@@ -278,6 +302,10 @@ TEST(Service, TokensAreRequiredAndRunsArePrivate) {
   EXPECT_EQ(body(c.Get("/v1/runs", beta))["runs"].size(), 0u);
   EXPECT_EQ(body(c.Get("/v1/runs", alpha))["runs"].size(), 1u);
   EXPECT_EQ(c.Get("/healthz")->status, 200) << "liveness needs no token";
+  EXPECT_EQ(c.Get("/metrics")->status, 401) << "metrics need one";
+  const auto metrics = c.Get("/metrics", beta)->body;
+  EXPECT_EQ(metrics.find("run=\"" + id + "\""), std::string::npos) << "another token's run is not listed";
+  EXPECT_NE(c.Get("/metrics", alpha)->body.find("run=\"" + id + "\""), std::string::npos);
 }
 
 // /v1/openapi.json lists exactly the routes the server answers: each path (with a real run id and file)
