@@ -27,6 +27,7 @@
 #include "io/yaml_reader.hpp"
 #include "report/html.hpp"
 #include "run_store.hpp"
+#include "whatif/changes.hpp"
 #include "whatif/study.hpp"
 #include "whatif/variants.hpp"
 
@@ -50,8 +51,10 @@ constexpr Route kRoutes[] = {
     {"post", "/v1/validate", "/v1/validate",
      "Check a scenario (YAML or JSON body) without running it: 200 with its size, or 422 with the field."},
     {"post", "/v1/runs", "/v1/runs",
-     "Start a run: ?command=simulate|assess|collective|sweep (a sweep with one or more vary=PATH=V1,V2,...), "
-     "the scenario as the body. 202 with the run's URL."},
+     "Start a run: ?command=simulate|assess|collective|sweep|whatif (a sweep with one or more "
+     "vary=PATH=V1,V2,...; a what-if with fail, degrade, straggler, load, set or n_minus_1 as aifabric "
+     "whatif "
+     "takes them), the scenario as the body. 202 with the run's URL."},
     {"get", "/v1/runs", "/v1/runs", "The runs of this token."},
     {"get", "/v1/runs/{id}", R"(/v1/runs/([A-Za-z0-9]+))", "A run's status, progress, error and files."},
     {"delete", "/v1/runs/{id}", R"(/v1/runs/([A-Za-z0-9]+))", "Cancel a queued or running run."},
@@ -284,11 +287,18 @@ struct Service::State {
       r.simulated_ps = result.stats.end_ps;
       r.events = result.stats.events;
       io::write_results(folder.staging(), sc, result);
-    } else if (r.command == "sweep") {
+    } else if (r.command == "sweep" || r.command == "whatif") {
       const auto study = whatif::run_study(r.variants, "request", std::nullopt, 0, {}, {},
                                            [&](api::Scenario& s) { s.run.progress = progress; });
       whatif::write_variant_folders(folder.staging(), study);
-      io::write_file_atomic(folder.staging() + "/sweep.csv", whatif::study_csv(study));
+      const std::string dir = folder.staging();
+      if (r.command == "sweep") {
+        io::write_file_atomic(dir + "/sweep.csv", whatif::study_csv(study));
+      } else {
+        io::write_file_atomic(dir + "/whatif.csv", whatif::study_csv(study));
+        io::write_file_atomic(dir + "/links.csv", whatif::links_csv(study));
+        io::write_file_atomic(dir + "/summary.txt", whatif::whatif_text(study, 0));
+      }
     } else if (r.command == "assess") {
       io::write_file_atomic(folder.staging() + "/assess.json", io::assess_json(sc, api::assess(sc)));
     } else {
@@ -430,34 +440,51 @@ struct Service::State {
       std::string owner;
       if (!authorize(req, res, owner)) return;
       const auto command = req.has_param("command") ? req.get_param_value("command") : "";
-      if (command != "simulate" && command != "assess" && command != "collective" && command != "sweep")
-        return problem(res, 400, "expected ?command=simulate, assess, collective or sweep",
+      if (command != "simulate" && command != "assess" && command != "collective" && command != "sweep" &&
+          command != "whatif")
+        return problem(res, 400, "expected ?command=simulate, assess, collective, sweep or whatif",
                        {{"field", "command"}});
       api::Scenario sc;
       std::vector<whatif::Variant> variants;
       try {
         const auto doc = document_of(req);
+        sc = scenario_of(doc);
+        const std::string field = command == "sweep" ? "vary" : "fail";
         if (command == "sweep") {
           const auto vary = query_values(req, "vary");
           if (vary.empty())
             throw core::InputError(core::Location{"request", 0, 0, "vary"},
                                    "a sweep needs at least one vary=PATH=V1,V2,... parameter");
           variants = whatif::variants(doc, vary);
-          if (variants.size() > config.max_variants)
-            throw core::InputError(core::Location{"request", 0, 0, "vary"},
-                                   fmt::format("{} variants: this service runs at most {} in one sweep",
-                                               variants.size(), config.max_variants));
-          // Every variant within the limits (and naming no file) before anything runs.
-          for (const auto& v : variants) {
-            try {
-              scenario_of(v.document);
-            } catch (const core::InputError& e) {
-              throw core::InputError(core::Location{"request", 0, 0, "vary"},
-                                     fmt::format("variant {}: {}", v.label, e.what()));
-            }
+        } else if (command == "whatif") {
+          whatif::Changes changes;
+          changes.fail = query_values(req, "fail");
+          changes.degrade = query_values(req, "degrade");
+          changes.straggler = query_values(req, "straggler");
+          changes.load = query_values(req, "load");
+          changes.set = query_values(req, "set");
+          const auto n_minus_1 = query_values(req, "n_minus_1");
+          if (n_minus_1.size() > 1)
+            throw core::InputError(core::Location{"request", 0, 0, "n_minus_1"}, "expected one n_minus_1");
+          if (!n_minus_1.empty()) changes.n_minus_1 = n_minus_1[0];
+          if (changes.empty())
+            throw core::InputError(core::Location{"request", 0, 0, "fail"},
+                                   "nothing to ask: give fail, degrade, straggler, load, set or n_minus_1");
+          variants = whatif::change_variants(doc, sc, changes);
+        }
+        if (variants.size() > config.max_variants)
+          throw core::InputError(core::Location{"request", 0, 0, field},
+                                 fmt::format("{} variants: this service runs at most {} in one study",
+                                             variants.size(), config.max_variants));
+        // Every variant within the limits (and naming no file) before anything runs.
+        for (const auto& v : variants) {
+          try {
+            scenario_of(v.document);
+          } catch (const core::InputError& e) {
+            throw core::InputError(core::Location{"request", 0, 0, field},
+                                   fmt::format("variant {}: {}", v.label, e.what()));
           }
         }
-        sc = scenario_of(doc);
         if (command == "simulate" && sc.flows.empty())
           throw core::InputError(core::Location{"request", 0, 0, "traffic"},
                                  "this scenario has no traffic to simulate");

@@ -222,6 +222,23 @@ TEST(Service, ASweepRunsItsVariantsAndChecksEachFirst) {
   EXPECT_EQ(c.Get("/v1/runs/" + id + "/report")->status, 200);
 }
 
+// A what-if: each change a variant against the baseline, as `aifabric whatif` answers it.
+TEST(Service, AWhatIfRanksItsVariants) {
+  Running s(Config{});
+  auto& c = s.client();
+  const std::string yaml = example("two_jobs_shared_spine") + "fidelity: flow\n";
+  EXPECT_EQ(c.Post("/v1/runs?command=whatif", yaml, "application/yaml")->status, 422) << "nothing asked";
+  EXPECT_EQ(c.Post("/v1/runs?command=whatif&fail=nosuchswitch", yaml, "application/yaml")->status, 422);
+  const auto started = c.Post("/v1/runs?command=whatif&fail=spine0", yaml, "application/yaml");
+  ASSERT_EQ(started->status, 202) << started->body;
+  const auto done = wait(c, body(started)["id"]);
+  ASSERT_EQ(done["status"], "succeeded") << done.dump();
+  for (const char* f : {"whatif.csv", "links.csv", "summary.txt"})
+    EXPECT_NE(done["files"].dump().find(f), std::string::npos) << f;
+  const auto summary = c.Get("/v1/runs/" + done["id"].get<std::string>() + "/results/summary.txt");
+  EXPECT_NE(summary->body.find("spine0"), std::string::npos) << summary->body;
+}
+
 TEST(Service, BusyServiceSays429AndACancelledRunIsNotComplete) {
   Config cfg;
   cfg.max_running = 1;
