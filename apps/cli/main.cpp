@@ -378,7 +378,7 @@ int plan(const std::string& scenario, const std::string& out, unsigned threads, 
     root.find("plan")->set("threads", aifabric::io::Node::scalar(std::to_string(threads)));
   std::optional<aifabric::io::ResultFolder> folder;
   if (!out.empty()) folder.emplace(out, "plan " + scenario);
-  const auto p = aifabric::plan::run_plan(root, scenario);
+  const auto p = aifabric::plan::run_plan(root, scenario, progress_bar("designs"));
   const std::string text = aifabric::plan::plan_text(p);
   std::cout << text;
   if (folder) {

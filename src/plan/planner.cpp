@@ -486,7 +486,7 @@ void recommend(Plan& plan) {
 
 }  // namespace
 
-Plan run_plan(const io::Node& root, const std::string& source) {
+Plan run_plan(const io::Node& root, const std::string& source, const api::TasksDone& progress) {
   const auto started = std::chrono::steady_clock::now();
   const PlanRequest req = parse_plan(root, source);
   const io::ParseContext ctx{source};
@@ -536,26 +536,29 @@ Plan run_plan(const io::Node& root, const std::string& source) {
   }
   plan.designs.resize(cands.size());
   std::vector<std::optional<InputError>> errors(cands.size());
-  api::parallel_for(cands.size(), req.threads, [&](std::size_t i) {
-    DesignOutcome& d = plan.designs[i];
-    const Candidate& c = cands[i];
-    d.id = design_id(c.fabric, c.rate_gbps, *c.sw, c.ratio, c.storage_sw, c.planes);
-    d.planes = c.planes;
-    d.fabric = c.fabric;
-    d.rate_gbps = c.rate_gbps;
-    d.oversubscription = c.ratio;
-    d.switch_name = c.sw->name;
-    d.separate_storage = c.storage_sw != nullptr;
-    try {
-      plan_design(c, req, root, source, d);
-    } catch (const InputError& e) {
-      d.feasible = false;
-      d.why_not = e.what();
-      d.phases.clear();
-      d.growth.clear();
-      errors[i] = e;
-    }
-  });
+  api::parallel_for(
+      cands.size(), req.threads,
+      [&](std::size_t i) {
+        DesignOutcome& d = plan.designs[i];
+        const Candidate& c = cands[i];
+        d.id = design_id(c.fabric, c.rate_gbps, *c.sw, c.ratio, c.storage_sw, c.planes);
+        d.planes = c.planes;
+        d.fabric = c.fabric;
+        d.rate_gbps = c.rate_gbps;
+        d.oversubscription = c.ratio;
+        d.switch_name = c.sw->name;
+        d.separate_storage = c.storage_sw != nullptr;
+        try {
+          plan_design(c, req, root, source, d);
+        } catch (const InputError& e) {
+          d.feasible = false;
+          d.why_not = e.what();
+          d.phases.clear();
+          d.growth.clear();
+          errors[i] = e;
+        }
+      },
+      progress);
   const bool any = std::any_of(plan.designs.begin(), plan.designs.end(),
                                [](const DesignOutcome& d) { return d.feasible; });
   if (!any) {

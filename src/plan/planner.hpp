@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "api/assess.hpp"
+#include "api/parallel.hpp"
 #include "io/node.hpp"
 #include "plan/bom.hpp"
 #include "plan/request.hpp"
@@ -95,7 +96,7 @@ struct Plan {
 
 // Plans the scenario document `root` (its `plan` section and its portfolio). `source` names it in
 // errors. Designs that cannot be built are kept with the reason; when none can, the first reason is
-// the error.
-Plan run_plan(const io::Node& root, const std::string& source);
+// the error. `progress` is told after each design (a progress display).
+Plan run_plan(const io::Node& root, const std::string& source, const api::TasksDone& progress = {});
 
 }  // namespace aifabric::plan
