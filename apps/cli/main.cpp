@@ -653,6 +653,9 @@ int main(int argc, char** argv) {
   sv->add_option("--max-run-seconds", service_config.max_run_seconds, "Longer runs fail")
       ->capture_default_str();
   sv->add_option("--max-hosts", service_config.max_hosts, "Larger scenarios: 422")->capture_default_str();
+  sv->add_option("--max-events", service_config.max_events,
+                 "Runs that pass this many engine events fail (checked every 2^20 events)")
+      ->capture_default_str();
   sv->add_option("--max-memory-gbytes", service_config.max_memory_gbytes,
                  "Scenarios the loader estimates to need more memory: 422")
       ->capture_default_str()

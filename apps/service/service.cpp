@@ -272,10 +272,14 @@ struct Service::State {
   void execute(Run& r) {
     auto sc = r.scenario;
     const double limit = config.max_run_seconds;
-    const auto progress = [&r, limit](core::TimePs simulated, std::uint64_t events) {
+    const std::uint64_t max_events = config.max_events;
+    const auto progress = [&r, limit, max_events](core::TimePs simulated, std::uint64_t events) {
       r.simulated_ps = simulated;
       r.events = events;
       if (r.cancel) throw Cancelled{"cancelled"};
+      if (events > max_events)
+        throw Cancelled{fmt::format(
+            "event limit: the run passed {} simulated events (the service's --max-events)", max_events)};
       if (std::chrono::duration<double>(std::chrono::steady_clock::now() - r.started).count() > limit)
         throw Cancelled{fmt::format(
             "time limit: the run took longer than {} s (the service's --max-run-seconds)", limit)};

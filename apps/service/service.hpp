@@ -20,6 +20,8 @@ struct Config {
   std::uint64_t max_gpus = 131072;
   std::size_t max_variants = 256;  // of one sweep; more: 422
   double max_memory_gbytes = 4;    // the loader's estimate of a scenario's memory; more: 422
+  std::uint64_t max_events = std::uint64_t{1}
+                             << 36;  // engine events of one run (checked as it goes); more: fails
 };
 
 class Service {

@@ -239,6 +239,21 @@ TEST(Service, AWhatIfRanksItsVariants) {
   EXPECT_NE(summary->body.find("spine0"), std::string::npos) << summary->body;
 }
 
+// A run that passes --max-events fails at the engine's next progress check, and leaves no results.
+TEST(Service, ARunPastTheEventLimitFails) {
+  Config cfg;
+  cfg.max_events = 1;
+  Running s(cfg);
+  auto& c = s.client();
+  const auto started =
+      c.Post("/v1/runs?command=assess", example("llama70b_h100_256_packet"), "application/yaml");
+  ASSERT_EQ(started->status, 202);
+  const auto end = wait(c, body(started)["id"]);
+  EXPECT_EQ(end["status"], "failed");
+  EXPECT_NE(end["error"].get<std::string>().find("event limit"), std::string::npos) << end.dump();
+  EXPECT_EQ(c.Get("/v1/runs/" + end["id"].get<std::string>() + "/report")->status, 409);
+}
+
 TEST(Service, BusyServiceSays429AndACancelledRunIsNotComplete) {
   Config cfg;
   cfg.max_running = 1;
