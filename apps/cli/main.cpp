@@ -90,6 +90,17 @@ aifabric::whatif::Study study_over(const World& world, const std::vector<aifabri
 #endif
 }
 
+// A plan made by this process, or spread over the processes of `mpirun` (complete on process 0).
+aifabric::plan::Plan plan_over(const World& world, const aifabric::io::Node& root,
+                               const std::string& source) {
+#ifdef AIFABRIC_WITH_MPI
+  return aifabric::dist::run_plan(world, root, source, progress_bar("designs"));
+#else
+  (void)world;
+  return aifabric::plan::run_plan(root, source, progress_bar("designs"));
+#endif
+}
+
 // A long run shows it is alive: a line on stderr at most every 10 s of wall time, from the first 10 s on.
 // The runs of one command share the clock (they run one after another).
 void show_progress(aifabric::api::Scenario& sc) {
@@ -372,15 +383,17 @@ int whatif(const World& world, const std::string& scenario, const aifabric::what
   return 0;
 }
 
-int plan(const std::string& scenario, const std::string& out, unsigned threads, bool with_report) {
+int plan(const World& world, const std::string& scenario, const std::string& out, unsigned threads,
+         bool with_report) {
   auto root = aifabric::io::scenario_document(scenario);
   if (threads > 0 && root.is_map() && root["plan"].is_map())
     root.find("plan")->set("threads", aifabric::io::Node::scalar(std::to_string(threads)));
   std::optional<aifabric::io::ResultFolder> folder;
-  if (!out.empty()) folder.emplace(out, "plan " + scenario);
-  const auto p = aifabric::plan::run_plan(root, scenario, progress_bar("designs"));
+  if (!out.empty() && world.rank() == 0) folder.emplace(out, "plan " + scenario);
+  const auto p = plan_over(world, root, scenario);
+  if (world.rank() != 0) return 0;
   const std::string text = aifabric::plan::plan_text(p);
-  std::cout << text;
+  std::cout << text << aifabric::plan::plan_cost_text(p);
   if (folder) {
     const std::string dir = folder->staging();
     aifabric::io::write_file_atomic(dir + "/plan.json", aifabric::plan::plan_json(p));
@@ -449,8 +462,9 @@ int validate(const std::string& scenario) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  // Under mpirun every process parses the same command; sweep and whatif spread their variants over the
-  // processes, every other command runs on process 0 alone. Only process 0 prints and writes.
+  // Under mpirun every process parses the same command; sweep and whatif spread their variants, and plan
+  // its designs, over the processes; every other command runs on process 0 alone. Only process 0 prints and
+  // writes.
   const World world(argc, argv);
   if (world.rank() != 0) {
     std::cout.rdbuf(nullptr);
@@ -678,7 +692,7 @@ int main(int argc, char** argv) {
     return app.exit(e);
   }
   try {
-    if (world.rank() != 0 && !*sw && !*wi) return 0;
+    if (world.rank() != 0 && !*sw && !*wi && !*pl) return 0;
     if (*sim) return simulate(scenario, out, seed, sim_fidelity, with_report, trace.path);
     if (*val) return validate(scenario);
     if (*coll) return collective(scenario, coll_out, network, with_report, trace);
@@ -687,7 +701,7 @@ int main(int argc, char** argv) {
     if (*wi)
       return whatif(world, scenario, changes, whatif_out, threads, whatif_fidelity, whatif_top, with_report,
                     split);
-    if (*pl) return plan(scenario, plan_out, plan_threads, with_report);
+    if (*pl) return plan(world, scenario, plan_out, plan_threads, with_report);
     if (*dg)
       return diagnose(telemetry_path, telemetry_format, telemetry_map, diagnose_scenario, diagnose_out,
                       threads, with_report);

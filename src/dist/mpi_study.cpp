@@ -121,4 +121,39 @@ whatif::Study run_study(const World& world, const std::vector<whatif::Variant>& 
   return study;
 }
 
+plan::Plan run_plan(const World& world, const io::Node& root, const std::string& source,
+                    const api::TasksDone& progress) {
+  if (world.size() <= 1) return plan::run_plan(root, source, progress);
+  const auto size = static_cast<std::size_t>(world.size()), rank = static_cast<std::size_t>(world.rank());
+  plan::Spread spread;
+  spread.mine = [&](std::size_t i) { return i % size == rank; };
+  spread.reports = rank == 0;
+  spread.exchange = [&](std::vector<plan::DesignOutcome>& designs, const std::vector<bool>& evaluated) {
+    if (rank != 0) {
+      std::string report;
+      for (std::size_t i = 0; i < designs.size(); ++i)
+        if (evaluated[i]) {
+          put(report, std::to_string(i));
+          put(report, plan::evaluation_json(designs[i]));
+        }
+      MPI_Send(report.data(), static_cast<int>(report.size()), MPI_BYTE, 0, kTag, MPI_COMM_WORLD);
+      return;
+    }
+    for (int r = 1; r < world.size(); ++r) {
+      MPI_Status status;
+      MPI_Probe(r, kTag, MPI_COMM_WORLD, &status);
+      int count = 0;
+      MPI_Get_count(&status, MPI_BYTE, &count);
+      std::string in(static_cast<std::size_t>(count), '\0');
+      MPI_Recv(in.data(), count, MPI_BYTE, r, kTag, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+      for (std::size_t at = 0; at < in.size();) {
+        const std::size_t i = std::stoul(take(in, at));
+        if (i >= designs.size()) throw std::runtime_error("an MPI process reported an unknown design");
+        plan::apply_evaluation(designs[i], take(in, at));
+      }
+    }
+  };
+  return plan::run_plan(root, source, progress, spread);
+}
+
 }  // namespace aifabric::dist

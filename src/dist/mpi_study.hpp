@@ -3,6 +3,7 @@
 #include <string>
 #include <vector>
 
+#include "plan/planner.hpp"
 #include "whatif/study.hpp"
 #include "whatif/variants.hpp"
 
@@ -32,5 +33,11 @@ class World {
 whatif::Study run_study(const World& world, const std::vector<whatif::Variant>& variants,
                         const std::string& source, std::optional<api::NetworkModel> fidelity,
                         unsigned threads, const api::TasksDone& progress = {});
+
+// The plan spread over the world (plan::Spread): process r evaluates the designs whose index modulo the
+// world's size is r, and sends their evaluations to process 0, which returns the complete plan (identical to
+// plan::run_plan's). The other processes return theirs, incomplete.
+plan::Plan run_plan(const World& world, const io::Node& root, const std::string& source,
+                    const api::TasksDone& progress = {});
 
 }  // namespace aifabric::dist

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <limits>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <thread>
 
@@ -288,7 +289,7 @@ void add_storage_fabric(Bom& b, Bom s) {
 
 // Sizes, builds and counts one candidate at every phase, then assesses the portfolio on the last.
 void plan_design(const Candidate& cand, const PlanRequest& req, const io::Node& root,
-                 const std::string& source, DesignOutcome& out) {
+                 const std::string& source, DesignOutcome& out, bool evaluate) {
   const auto started = std::chrono::steady_clock::now();
   const std::string ratio_field = fmt::format("plan.options.oversubscription[{}]", cand.ratio_index);
   // The SU is the design's building block: sized for the last phase, the same in every phase.
@@ -380,6 +381,7 @@ void plan_design(const Candidate& cand, const PlanRequest& req, const io::Node& 
     out.growth.push_back(g);
   }
   specs.clear();
+  if (!evaluate) return;  // another process evaluates it (Spread)
 
   // A request without a portfolio is sized and counted only.
   if (root["jobs"] || root["services"]) {
@@ -486,7 +488,8 @@ void recommend(Plan& plan) {
 
 }  // namespace
 
-Plan run_plan(const io::Node& root, const std::string& source, const api::TasksDone& progress) {
+Plan run_plan(const io::Node& root, const std::string& source, const api::TasksDone& progress,
+              const Spread& spread) {
   const auto started = std::chrono::steady_clock::now();
   const PlanRequest req = parse_plan(root, source);
   const io::ParseContext ctx{source};
@@ -549,7 +552,7 @@ Plan run_plan(const io::Node& root, const std::string& source, const api::TasksD
         d.switch_name = c.sw->name;
         d.separate_storage = c.storage_sw != nullptr;
         try {
-          plan_design(c, req, root, source, d);
+          plan_design(c, req, root, source, d, !spread.mine || spread.mine(i));
         } catch (const InputError& e) {
           d.feasible = false;
           d.why_not = e.what();
@@ -559,6 +562,15 @@ Plan run_plan(const io::Node& root, const std::string& source, const api::TasksD
         }
       },
       progress);
+  if (spread.exchange) {
+    std::vector<bool> evaluated(cands.size());
+    for (std::size_t i = 0; i < cands.size(); ++i) evaluated[i] = !spread.mine || spread.mine(i);
+    spread.exchange(plan.designs, evaluated);
+    if (!spread.reports) return plan;
+    for (std::size_t i = 0; i < cands.size(); ++i)
+      if (!evaluated[i] && !plan.designs[i].feasible && !errors[i])
+        errors[i] = InputError(core::Location{source, 0, 0, "plan"}, plan.designs[i].why_not);
+  }
   const bool any = std::any_of(plan.designs.begin(), plan.designs.end(),
                                [](const DesignOutcome& d) { return d.feasible; });
   if (!any) {
@@ -571,6 +583,47 @@ Plan run_plan(const io::Node& root, const std::string& source, const api::TasksD
   for (const auto& d : plan.designs) plan.serial_seconds += d.assess_seconds;
   plan.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   return plan;
+}
+
+std::string evaluation_json(const DesignOutcome& d) {
+  nlohmann::json jobs = nlohmann::json::array(), services = nlohmann::json::array();
+  for (const auto& j : d.jobs)
+    jobs.push_back({j.name, j.gpus, j.iteration_s, j.ideal_iteration_s, j.tokens_per_s, j.lost_usd_per_hour,
+                    j.storage_s, j.storage_complete, j.complete});
+  for (const auto& s : d.services)
+    services.push_back({s.name, s.ttft_p99_ms, s.tpot_p99_ms, s.objective_met});
+  return nlohmann::json{{"feasible", d.feasible},
+                        {"why_not", d.why_not},
+                        {"jobs", jobs},
+                        {"services", services},
+                        {"figures",
+                         {d.tokens_per_s, d.lost_usd_per_hour, d.storage_s, d.energy_usd, d.lost_gpu_usd,
+                          d.total_usd, d.assess_seconds}},
+                        {"storage_complete", d.storage_complete}}
+      .dump();
+}
+
+void apply_evaluation(DesignOutcome& d, const std::string& text) {
+  const auto j = nlohmann::json::parse(text);
+  d.feasible = j.at("feasible");
+  d.why_not = j.at("why_not");
+  d.jobs.clear();
+  for (const auto& x : j.at("jobs")) d.jobs.push_back({x[0], x[1], x[2], x[3], x[4], x[5], x[6], x[7], x[8]});
+  d.services.clear();
+  for (const auto& x : j.at("services")) d.services.push_back({x[0], x[1], x[2], x[3]});
+  const auto& f = j.at("figures");
+  d.tokens_per_s = f[0];
+  d.lost_usd_per_hour = f[1];
+  d.storage_s = f[2];
+  d.energy_usd = f[3];
+  d.lost_gpu_usd = f[4];
+  d.total_usd = f[5];
+  d.assess_seconds = f[6];
+  d.storage_complete = j.at("storage_complete");
+  if (!d.feasible) {  // as run_plan leaves a design that failed where it was evaluated
+    d.phases.clear();
+    d.growth.clear();
+  }
 }
 
 }  // namespace aifabric::plan

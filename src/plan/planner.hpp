@@ -3,6 +3,7 @@
 // compared, and the workload portfolio assessed on it at flow level, in parallel; a Pareto set and a
 // recommendation that says why (docs/models/plan.md).
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -94,9 +95,26 @@ struct Plan {
   double serial_seconds = 0;  // the designs' own times added up
 };
 
+// How run_plan spreads its designs over processes (dist::run_plan): every process builds every design (the
+// sizing, bill of materials and growth are cheap and deterministic) but evaluates (assesses the portfolio,
+// runs the checkpoints) only those `mine` accepts; then `exchange` brings the other processes' evaluations
+// (evaluation_json, apply_evaluation) to the one that reports. One that does not report returns after the
+// exchange, its plan incomplete.
+struct Spread {
+  std::function<bool(std::size_t)> mine;
+  std::function<void(std::vector<DesignOutcome>& designs, const std::vector<bool>& evaluated)> exchange;
+  bool reports = true;
+};
+
 // Plans the scenario document `root` (its `plan` section and its portfolio). `source` names it in
 // errors. Designs that cannot be built are kept with the reason; when none can, the first reason is
 // the error. `progress` is told after each design (a progress display).
-Plan run_plan(const io::Node& root, const std::string& source, const api::TasksDone& progress = {});
+Plan run_plan(const io::Node& root, const std::string& source, const api::TasksDone& progress = {},
+              const Spread& spread = {});
+
+// A design's evaluation (feasibility, the portfolio's figures, the checkpoints, the totals) as JSON that
+// apply_evaluation reads back exactly.
+std::string evaluation_json(const DesignOutcome& d);
+void apply_evaluation(DesignOutcome& d, const std::string& json);
 
 }  // namespace aifabric::plan

@@ -46,6 +46,11 @@ const DesignOutcome* sibling_at_one(const Plan& plan, const DesignOutcome& d) {
 
 }  // namespace
 
+std::string plan_cost_text(const Plan& plan) {
+  return fmt::format("run cost     {} designs in {:.2f} s wall ({:.2f} s if run one after another)\n",
+                     plan.designs.size(), plan.wall_seconds, plan.serial_seconds);
+}
+
 std::string plan_text(const Plan& plan) {
   std::size_t feasible = 0;
   for (const auto& d : plan.designs) feasible += d.feasible ? 1 : 0;
@@ -53,8 +58,8 @@ std::string plan_text(const Plan& plan) {
   for (auto g : plan.phases_gpus) phases += fmt::format("{}{}", phases.empty() ? "" : " -> ", g);
   std::string out = fmt::format(
       "plan         {}: {} candidate designs for {} GPUs, {} buildable; portfolio assessed at flow level on "
-      "the last phase ({:.2f} s, {:.2f} s of runs)\n",
-      plan.name, plan.designs.size(), phases, feasible, plan.wall_seconds, plan.serial_seconds);
+      "the last phase\n",
+      plan.name, plan.designs.size(), phases, feasible);
   const std::string years = io::format_number(plan.objective.years);
   const bool storage = std::any_of(plan.designs.begin(), plan.designs.end(),
                                    [](const DesignOutcome& d) { return d.storage_s > 0; });

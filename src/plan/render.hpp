@@ -10,6 +10,8 @@ namespace aifabric::plan {
 // the horizon, Pareto), each r:1 design against its 1:1 sibling, the recommended design's growth and
 // the recommendation with its reasons.
 std::string plan_text(const Plan& plan);
+// What the plan's runs cost in wall time (printed, not written: result files hold no wall time).
+std::string plan_cost_text(const Plan& plan);
 // Everything above and per design and phase its tiers, ports, counts and portfolio figures.
 std::string plan_json(const Plan& plan);
 // item, role, count, unit_power_w, unit_price_usd, source: one line per part of one design's phase.

@@ -4,9 +4,10 @@
 set -uo pipefail
 mpirun=$1 cli=$2 work=$3
 shift 3
-rm -rf "$work" && mkdir -p "$work" || exit 1
-"$cli" "$@" --out "$work/one" > "$work/one.log" 2>&1 || { cat "$work/one.log"; exit 1; }
-"$mpirun" --allow-run-as-root --oversubscribe -n 2 "$cli" "$@" --out "$work/two" > "$work/two.log" 2>&1 \
+# Each run writes `out` in a folder of its own, so results that name their folder (a plan's designs) agree.
+rm -rf "$work" && mkdir -p "$work/one" "$work/two" || exit 1
+(cd "$work/one" && "$cli" "$@" --out out) > "$work/one.log" 2>&1 || { cat "$work/one.log"; exit 1; }
+(cd "$work/two" && "$mpirun" --allow-run-as-root --oversubscribe -n 2 "$cli" "$@" --out out) > "$work/two.log" 2>&1 \
   || { cat "$work/two.log"; exit 1; }
-diff -r "$work/one" "$work/two" || { echo "FAIL: the folders differ"; exit 1; }
-echo "identical: $(find "$work/one" -type f | wc -l) files"
+diff -r "$work/one/out" "$work/two/out" || { echo "FAIL: the folders differ"; exit 1; }
+echo "identical: $(find "$work/one/out" -type f | wc -l) files"
