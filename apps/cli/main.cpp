@@ -395,38 +395,7 @@ int plan(const World& world, const std::string& scenario, const std::string& out
   const std::string text = aifabric::plan::plan_text(p);
   std::cout << text << aifabric::plan::plan_cost_text(p);
   if (folder) {
-    const std::string dir = folder->staging();
-    aifabric::io::write_file_atomic(dir + "/plan.json", aifabric::plan::plan_json(p));
-    aifabric::io::write_file_atomic(dir + "/summary.txt", text);
-    const auto& best = p.designs[p.recommended].phases.back().bom;
-    aifabric::io::write_file_atomic(dir + "/bom.csv", aifabric::plan::bom_csv(best));
-    aifabric::io::write_file_atomic(dir + "/cabling.csv", aifabric::plan::cabling_csv(best));
-    std::filesystem::create_directory(dir + "/designs");
-    for (const auto& d : p.designs) {
-      if (!d.feasible) continue;
-      const std::string ddir = dir + "/designs/" + d.id;
-      std::filesystem::create_directory(ddir);
-      for (std::size_t i = 0; i < d.phases.size(); ++i) {
-        const auto& ph = d.phases[i];
-        const std::string note = fmt::format(
-            "Design {} of plan {} at phase {} ({} GPUs), written by `aifabric plan`.\nEvery command "
-            "accepts it: aifabric assess {}/designs/{}/phase{}.yaml",
-            d.id, p.name, i, ph.gpus, out, d.id, i);
-        aifabric::io::write_file_atomic(fmt::format("{}/phase{}.yaml", ddir, i),
-                                        aifabric::io::write_yaml(ph.scenario, note));
-        if (ph.storage_scenario)
-          aifabric::io::write_file_atomic(
-              fmt::format("{}/phase{}.storage.yaml", ddir, i),
-              aifabric::io::write_yaml(ph.storage_scenario,
-                                       fmt::format("The storage fabric of design {} at phase {}, with the "
-                                                   "portfolio's checkpoints: aifabric simulate FILE",
-                                                   d.id, i)));
-        aifabric::io::write_file_atomic(fmt::format("{}/phase{}.bom.csv", ddir, i),
-                                        aifabric::plan::bom_csv(ph.bom));
-        aifabric::io::write_file_atomic(fmt::format("{}/phase{}.cabling.csv", ddir, i),
-                                        aifabric::plan::cabling_csv(ph.bom));
-      }
-    }
+    aifabric::plan::write_plan_files(folder->staging(), p, out);
     folder->commit();
     std::cout << "results      " << out
               << "/plan.json, summary.txt, bom.csv and cabling.csv (the recommended design), "

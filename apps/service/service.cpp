@@ -25,6 +25,9 @@
 #include "io/scenario_loader.hpp"
 #include "io/writers.hpp"
 #include "io/yaml_reader.hpp"
+#include "plan/planner.hpp"
+#include "plan/render.hpp"
+#include "plan/request.hpp"
 #include "report/html.hpp"
 #include "run_store.hpp"
 #include "whatif/changes.hpp"
@@ -51,7 +54,7 @@ constexpr Route kRoutes[] = {
     {"post", "/v1/validate", "/v1/validate",
      "Check a scenario (YAML or JSON body) without running it: 200 with its size, or 422 with the field."},
     {"post", "/v1/runs", "/v1/runs",
-     "Start a run: ?command=simulate|assess|collective|sweep|whatif (a sweep with one or more "
+     "Start a run: ?command=simulate|assess|collective|sweep|whatif|plan (a sweep with one or more "
      "vary=PATH=V1,V2,...; a what-if with fail, degrade, straggler, load, set or n_minus_1 as aifabric "
      "whatif "
      "takes them), the scenario as the body. 202 with the run's URL."},
@@ -135,6 +138,7 @@ struct Run {
   std::string id, owner, command, out;
   api::Scenario scenario;
   std::vector<whatif::Variant> variants;  // sweep: the baseline and its variants
+  io::Node plan_request;                  // plan: the document
   RunState state = RunState::kQueued;
   std::string error;
   std::atomic<bool> cancel{false};
@@ -225,20 +229,24 @@ struct Service::State {
   // The scenario of a request's document, within the service's limits; it may not name files. The loader's
   // memory estimate is held to --max-memory-gbytes (limits.max_memory_gbytes lowered to it), so a scenario
   // too large is refused with a 422 before its network is built.
+  // The document with limits.max_memory_gbytes held to the service's --max-memory-gbytes.
+  io::Node capped(const io::Node& doc) const {
+    io::Node out = doc;
+    if (!out.is_map()) return out;
+    io::Node limits = out["limits"].is_map() ? out["limits"] : io::Node::map();
+    const io::Node& given = limits["max_memory_gbytes"];
+    char* end = nullptr;
+    const double asked = given.is_scalar() ? std::strtod(given.text().c_str(), &end) : 0;
+    const bool number = given.is_scalar() && end != given.text().c_str() && *end == '\0';
+    if (!given || (number && asked > config.max_memory_gbytes))
+      limits.set("max_memory_gbytes", io::Node::scalar(fmt::format("{}", config.max_memory_gbytes)));
+    out.set("limits", limits);
+    return out;
+  }
+
   api::Scenario scenario_of(const io::Node& doc) const {
     const std::string source = "request";
-    io::Node capped = doc;
-    if (capped.is_map()) {
-      io::Node limits = capped["limits"].is_map() ? capped["limits"] : io::Node::map();
-      const io::Node& given = limits["max_memory_gbytes"];
-      char* end = nullptr;
-      const double asked = given.is_scalar() ? std::strtod(given.text().c_str(), &end) : 0;
-      const bool number = given.is_scalar() && end != given.text().c_str() && *end == '\0';
-      if (!given || (number && asked > config.max_memory_gbytes))
-        limits.set("max_memory_gbytes", io::Node::scalar(fmt::format("{}", config.max_memory_gbytes)));
-      capped.set("limits", limits);
-    }
-    auto sc = io::load_scenario_document(capped, source, -1, false);
+    auto sc = io::load_scenario_document(capped(doc), source, -1, false);
     if (sc.topology.hosts.size() > config.max_hosts)
       throw core::InputError(core::Location{source, 0, 0, "topology"},
                              fmt::format("{} hosts: this service runs at most {} (its --max-hosts)",
@@ -248,6 +256,23 @@ struct Service::State {
           core::Location{source, 0, 0, "cluster"},
           fmt::format("{} GPUs: this service runs at most {}", sc.cluster.gpus, config.max_gpus));
     return sc;
+  }
+
+  // A plan request within the service's limits: its phases' GPUs, and no job that names a file.
+  io::Node plan_of(const io::Node& doc) const {
+    const io::Node out = capped(doc);
+    const auto req = plan::parse_plan(out, "request");
+    if (req.phases_gpus.back() > config.max_gpus)
+      throw core::InputError(
+          core::Location{"request", 0, 0, "plan.phases"},
+          fmt::format("{} GPUs: this service plans at most {}", req.phases_gpus.back(), config.max_gpus));
+    const io::Node& jobs = out["jobs"];
+    for (std::size_t i = 0; jobs.is_sequence() && i < jobs.size(); ++i)
+      if (jobs[i].is_map() && jobs[i]["trace"])
+        throw core::InputError(
+            core::Location{"request", 0, 0, fmt::format("jobs[{}].trace", i)},
+            "traces are files on this machine; a scenario sent over the network cannot name them");
+    return out;
   }
 
   Run* find(const std::string& id, const std::string& owner) {
@@ -291,6 +316,8 @@ struct Service::State {
       r.simulated_ps = result.stats.end_ps;
       r.events = result.stats.events;
       io::write_results(folder.staging(), sc, result);
+    } else if (r.command == "plan") {
+      plan::write_plan_files(folder.staging(), plan::run_plan(r.plan_request, "request"), r.out);
     } else if (r.command == "sweep" || r.command == "whatif") {
       const auto study = whatif::run_study(r.variants, "request", std::nullopt, 0, {}, {},
                                            [&](api::Scenario& s) { s.run.progress = progress; });
@@ -445,14 +472,19 @@ struct Service::State {
       if (!authorize(req, res, owner)) return;
       const auto command = req.has_param("command") ? req.get_param_value("command") : "";
       if (command != "simulate" && command != "assess" && command != "collective" && command != "sweep" &&
-          command != "whatif")
-        return problem(res, 400, "expected ?command=simulate, assess, collective, sweep or whatif",
+          command != "whatif" && command != "plan")
+        return problem(res, 400, "expected ?command=simulate, assess, collective, sweep, whatif or plan",
                        {{"field", "command"}});
       api::Scenario sc;
       std::vector<whatif::Variant> variants;
+      io::Node plan_request;
       try {
         const auto doc = document_of(req);
-        sc = scenario_of(doc);
+        if (command == "plan") {
+          plan_request = plan_of(doc);
+        } else {
+          sc = scenario_of(doc);
+        }
         const std::string field = command == "sweep" ? "vary" : "fail";
         if (command == "sweep") {
           const auto vary = query_values(req, "vary");
@@ -518,6 +550,7 @@ struct Service::State {
       run->out = (fs::path(config.data_dir) / run->id).string();
       run->scenario = std::move(sc);
       run->variants = std::move(variants);
+      run->plan_request = std::move(plan_request);
       run->state = RunState::kRunning;
       run->started = std::chrono::steady_clock::now();
       try {

@@ -4,9 +4,12 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <nlohmann/json.hpp>
 
 #include "io/schema.hpp"
+#include "io/writers.hpp"
+#include "io/yaml_reader.hpp"
 
 namespace aifabric::plan {
 
@@ -267,6 +270,37 @@ std::string cabling_csv(const Bom& bom) {
     out += fmt::format("{},{},{},{},{},{},{:.1f},{},{}\n", ++n, c.tier, c.a_device, c.a_port, c.b_device,
                        c.b_port, c.length_m, c.medium, csv_cell(c.cable));
   return out;
+}
+
+void write_plan_files(const std::string& dir, const Plan& p, const std::string& shown_as) {
+  io::write_file_atomic(dir + "/plan.json", plan_json(p));
+  io::write_file_atomic(dir + "/summary.txt", plan_text(p));
+  const auto& best = p.designs[p.recommended].phases.back().bom;
+  io::write_file_atomic(dir + "/bom.csv", bom_csv(best));
+  io::write_file_atomic(dir + "/cabling.csv", cabling_csv(best));
+  std::filesystem::create_directory(dir + "/designs");
+  for (const auto& d : p.designs) {
+    if (!d.feasible) continue;
+    const std::string ddir = dir + "/designs/" + d.id;
+    std::filesystem::create_directory(ddir);
+    for (std::size_t i = 0; i < d.phases.size(); ++i) {
+      const auto& ph = d.phases[i];
+      const std::string note = fmt::format(
+          "Design {} of plan {} at phase {} ({} GPUs), written by `aifabric plan`.\nEvery command "
+          "accepts it: aifabric assess {}/designs/{}/phase{}.yaml",
+          d.id, p.name, i, ph.gpus, shown_as, d.id, i);
+      io::write_file_atomic(fmt::format("{}/phase{}.yaml", ddir, i), io::write_yaml(ph.scenario, note));
+      if (ph.storage_scenario)
+        io::write_file_atomic(
+            fmt::format("{}/phase{}.storage.yaml", ddir, i),
+            io::write_yaml(ph.storage_scenario,
+                           fmt::format("The storage fabric of design {} at phase {}, with the "
+                                       "portfolio's checkpoints: aifabric simulate FILE",
+                                       d.id, i)));
+      io::write_file_atomic(fmt::format("{}/phase{}.bom.csv", ddir, i), bom_csv(ph.bom));
+      io::write_file_atomic(fmt::format("{}/phase{}.cabling.csv", ddir, i), cabling_csv(ph.bom));
+    }
+  }
 }
 
 }  // namespace aifabric::plan

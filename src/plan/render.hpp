@@ -12,6 +12,11 @@ namespace aifabric::plan {
 std::string plan_text(const Plan& plan);
 // What the plan's runs cost in wall time (printed, not written: result files hold no wall time).
 std::string plan_cost_text(const Plan& plan);
+// A plan's result files into `dir`: plan.json, summary.txt, the recommended design's bom.csv and
+// cabling.csv, and per buildable design and phase designs/ID/phaseN.yaml (a scenario every command takes;
+// its comment names it under `shown_as`, the folder as the user knows it), .storage.yaml, .bom.csv and
+// .cabling.csv.
+void write_plan_files(const std::string& dir, const Plan& plan, const std::string& shown_as);
 // Everything above and per design and phase its tiers, ports, counts and portfolio figures.
 std::string plan_json(const Plan& plan);
 // item, role, count, unit_power_w, unit_price_usd, source: one line per part of one design's phase.

@@ -254,6 +254,33 @@ TEST(Service, ARunPastTheEventLimitFails) {
   EXPECT_EQ(c.Get("/v1/runs/" + end["id"].get<std::string>() + "/report")->status, 409);
 }
 
+// A plan: the designs, their bills of materials and the recommended one, as `aifabric plan` writes them.
+TEST(Service, APlanWritesItsDesigns) {
+  Config cfg;
+  cfg.max_gpus = 512;
+  Running s(cfg);
+  auto& c = s.client();
+  const std::string yaml = example("plan_h100_1024");
+  const auto big = c.Post("/v1/runs?command=plan", yaml, "application/yaml");
+  EXPECT_EQ(big->status, 422);
+  EXPECT_NE(body(big)["detail"].get<std::string>().find("this service plans at most 512"), std::string::npos);
+  EXPECT_EQ(c.Post("/v1/runs?command=plan", "plan: {phases: [-1]}\n", "application/yaml")->status, 422);
+  Config unlimited;
+  unlimited.data_dir = (fs::temp_directory_path() / "aifabric_service_plan_unlimited").string();
+  fs::remove_all(unlimited.data_dir);
+  Running wide(unlimited);
+  auto& w = wide.client();
+  const auto started = w.Post("/v1/runs?command=plan", yaml, "application/yaml");
+  ASSERT_EQ(started->status, 202) << started->body;
+  const auto done = wait(w, body(started)["id"]);
+  ASSERT_EQ(done["status"], "succeeded") << done.dump();
+  for (const char* f : {"plan.json", "summary.txt", "bom.csv", "cabling.csv"})
+    EXPECT_NE(done["files"].dump().find(f), std::string::npos) << f;
+  const auto id = done["id"].get<std::string>();
+  EXPECT_NE(w.Get("/v1/runs/" + id + "/results/summary.txt")->body.find("recommended"), std::string::npos);
+  EXPECT_EQ(w.Get("/v1/runs/" + id + "/report")->status, 200);
+}
+
 TEST(Service, BusyServiceSays429AndACancelledRunIsNotComplete) {
   Config cfg;
   cfg.max_running = 1;
