@@ -152,13 +152,7 @@ int simulate(const std::string& scenario, const std::string& out, std::int64_t s
   aifabric::io::ResultFolder folder(out, "simulate " + scenario);
   const auto result = aifabric::api::run(sc);
   aifabric::io::write_results(folder.staging(), sc, result);
-  const auto telemetry = aifabric::telemetry::from_run(sc, result);
-  if (!telemetry.series.empty()) {
-    aifabric::io::write_file_atomic(folder.staging() + "/metrics.om",
-                                    aifabric::telemetry::openmetrics_text(telemetry));
-    aifabric::io::write_file_atomic(folder.staging() + "/telemetry.csv",
-                                    aifabric::telemetry::csv_text(telemetry));
-  }
+  const bool telemetry = aifabric::telemetry::write_telemetry_files(folder.staging(), sc, result);
   folder.commit();
   std::cout << aifabric::io::human_summary(sc, result);
   if (!trace.empty()) {
@@ -168,7 +162,7 @@ int simulate(const std::string& scenario, const std::string& out, std::int64_t s
   }
   std::cout << "results      " << out << "/summary.json, flows.csv, ports.csv"
             << (sc.run.sample_interval_ps > 0 ? ", timeseries.csv" : "")
-            << (telemetry.series.empty() ? "" : ", metrics.om, telemetry.csv") << "\n";
+            << (telemetry ? ", metrics.om, telemetry.csv" : "") << "\n";
   if (with_report) report(out, "");
   return 0;
 }

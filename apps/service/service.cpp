@@ -25,11 +25,14 @@
 #include "io/scenario_loader.hpp"
 #include "io/writers.hpp"
 #include "io/yaml_reader.hpp"
+#include "ops/diagnose.hpp"
 #include "plan/planner.hpp"
 #include "plan/render.hpp"
 #include "plan/request.hpp"
 #include "report/html.hpp"
 #include "run_store.hpp"
+#include "telemetry/export.hpp"
+#include "telemetry/ingest.hpp"
 #include "whatif/changes.hpp"
 #include "whatif/study.hpp"
 #include "whatif/variants.hpp"
@@ -54,7 +57,7 @@ constexpr Route kRoutes[] = {
     {"post", "/v1/validate", "/v1/validate",
      "Check a scenario (YAML or JSON body) without running it: 200 with its size, or 422 with the field."},
     {"post", "/v1/runs", "/v1/runs",
-     "Start a run: ?command=simulate|assess|collective|sweep|whatif|plan (a sweep with one or more "
+     "Start a run: ?command=simulate|assess|collective|sweep|whatif|plan|diagnose (a sweep with one or more "
      "vary=PATH=V1,V2,...; a what-if with fail, degrade, straggler, load, set or n_minus_1 as aifabric "
      "whatif "
      "takes them), the scenario as the body. 202 with the run's URL."},
@@ -139,6 +142,7 @@ struct Run {
   api::Scenario scenario;
   std::vector<whatif::Variant> variants;  // sweep: the baseline and its variants
   io::Node plan_request;                  // plan: the document
+  telemetry::Dataset telemetry;           // diagnose: the telemetry read
   RunState state = RunState::kQueued;
   std::string error;
   std::atomic<bool> cancel{false};
@@ -258,6 +262,26 @@ struct Service::State {
     return sc;
   }
 
+  // The telemetry of a diagnose request's body: ?format=openmetrics (the default), prometheus or csv.
+  static telemetry::Dataset telemetry_of(const httplib::Request& req) {
+    const std::string format = req.has_param("format") ? req.get_param_value("format") : "openmetrics";
+    telemetry::Format f = telemetry::Format::kOpenMetrics;
+    if (format == "prometheus") {
+      f = telemetry::Format::kPrometheus;
+    } else if (format == "csv") {
+      f = telemetry::Format::kCsv;
+    } else if (format != "openmetrics") {
+      throw core::InputError(core::Location{"request", 0, 0, "format"},
+                             "expected openmetrics, prometheus or csv, got '" + format + "'");
+    }
+    std::istringstream in(req.body);
+    auto data = telemetry::read_telemetry(in, "request", f, telemetry::Mapping{});
+    if (data.series.empty())
+      throw core::InputError(core::Location{"request", 0, 0, "body"},
+                             "no aifabric port metric in the telemetry (docs/telemetry.md)");
+    return data;
+  }
+
   // A plan request within the service's limits: its phases' GPUs, and no job that names a file.
   io::Node plan_of(const io::Node& doc) const {
     const io::Node out = capped(doc);
@@ -316,6 +340,11 @@ struct Service::State {
       r.simulated_ps = result.stats.end_ps;
       r.events = result.stats.events;
       io::write_results(folder.staging(), sc, result);
+      telemetry::write_telemetry_files(folder.staging(), sc, result);
+    } else if (r.command == "diagnose") {
+      const auto d = ops::diagnose(r.telemetry);
+      io::write_file_atomic(folder.staging() + "/diagnosis.json", ops::diagnosis_json(d));
+      io::write_file_atomic(folder.staging() + "/summary.txt", ops::diagnosis_text(d));
     } else if (r.command == "plan") {
       plan::write_plan_files(folder.staging(), plan::run_plan(r.plan_request, "request"), r.out);
     } else if (r.command == "sweep" || r.command == "whatif") {
@@ -472,17 +501,20 @@ struct Service::State {
       if (!authorize(req, res, owner)) return;
       const auto command = req.has_param("command") ? req.get_param_value("command") : "";
       if (command != "simulate" && command != "assess" && command != "collective" && command != "sweep" &&
-          command != "whatif" && command != "plan")
-        return problem(res, 400, "expected ?command=simulate, assess, collective, sweep, whatif or plan",
+          command != "whatif" && command != "plan" && command != "diagnose")
+        return problem(res, 400,
+                       "expected ?command=simulate, assess, collective, sweep, whatif, plan or diagnose",
                        {{"field", "command"}});
       api::Scenario sc;
       std::vector<whatif::Variant> variants;
       io::Node plan_request;
+      telemetry::Dataset data;
       try {
-        const auto doc = document_of(req);
+        if (command == "diagnose") data = telemetry_of(req);  // the body is telemetry, not a scenario
+        const io::Node doc = command == "diagnose" ? io::Node::map() : document_of(req);
         if (command == "plan") {
           plan_request = plan_of(doc);
-        } else {
+        } else if (command != "diagnose") {
           sc = scenario_of(doc);
         }
         const std::string field = command == "sweep" ? "vary" : "fail";
@@ -551,6 +583,7 @@ struct Service::State {
       run->scenario = std::move(sc);
       run->variants = std::move(variants);
       run->plan_request = std::move(plan_request);
+      run->telemetry = std::move(data);
       run->state = RunState::kRunning;
       run->started = std::chrono::steady_clock::now();
       try {

@@ -5,6 +5,8 @@
 #include <map>
 #include <set>
 
+#include "io/writers.hpp"
+
 namespace aifabric::telemetry {
 
 namespace {
@@ -160,6 +162,14 @@ std::string csv_text(const Dataset& d) {
     out += "\n";
   }
   return out;
+}
+
+bool write_telemetry_files(const std::string& dir, const api::Scenario& scenario, const api::Result& result) {
+  const auto data = from_run(scenario, result);
+  if (data.series.empty()) return false;
+  io::write_file_atomic(dir + "/metrics.om", openmetrics_text(data));
+  io::write_file_atomic(dir + "/telemetry.csv", csv_text(data));
+  return true;
 }
 
 }  // namespace aifabric::telemetry

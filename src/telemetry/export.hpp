@@ -16,5 +16,7 @@ Dataset from_run(const api::Scenario& scenario, const api::Result& result);
 std::string openmetrics_text(const Dataset& data);
 // The same samples as CSV, one line per port and time: time_s,port,from,to and one column per metric.
 std::string csv_text(const Dataset& data);
+// The run's telemetry as DIR/metrics.om and DIR/telemetry.csv, when the scenario asks for any (true then).
+bool write_telemetry_files(const std::string& dir, const api::Scenario& scenario, const api::Result& result);
 
 }  // namespace aifabric::telemetry

@@ -281,6 +281,29 @@ TEST(Service, APlanWritesItsDesigns) {
   EXPECT_EQ(w.Get("/v1/runs/" + id + "/report")->status, 200);
 }
 
+// Diagnose: telemetry in the body (here a simulated run's own metrics.om, fetched from the service), the
+// diagnosis out; a body that is not telemetry is a 422.
+TEST(Service, ADiagnosisOfTelemetrySentAsTheBody) {
+  Running s(Config{});
+  auto& c = s.client();
+  std::ifstream in(std::string(AIFABRIC_SOURCE_DIR) + "/tests/telemetry/ms_samples.yaml");
+  const std::string yaml((std::istreambuf_iterator<char>(in)), {});
+  const auto sim = wait(c, body(c.Post("/v1/runs?command=simulate", yaml, "application/yaml"))["id"]);
+  ASSERT_EQ(sim["status"], "succeeded") << sim.dump();
+  const auto om = c.Get("/v1/runs/" + sim["id"].get<std::string>() + "/results/metrics.om");
+  ASSERT_EQ(om->status, 200);
+  EXPECT_EQ(c.Post("/v1/runs?command=diagnose", "not telemetry\n", "text/plain")->status, 422);
+  EXPECT_EQ(c.Post("/v1/runs?command=diagnose&format=xml", om->body, "text/plain")->status, 422);
+  const auto started = c.Post("/v1/runs?command=diagnose", om->body, "application/openmetrics-text");
+  ASSERT_EQ(started->status, 202) << started->body;
+  const auto done = wait(c, body(started)["id"]);
+  ASSERT_EQ(done["status"], "succeeded") << done.dump();
+  EXPECT_NE(done["files"].dump().find("diagnosis.json"), std::string::npos);
+  const auto diagnosis = c.Get("/v1/runs/" + done["id"].get<std::string>() + "/results/diagnosis.json");
+  EXPECT_EQ(diagnosis->status, 200);
+  EXPECT_TRUE(json::parse(diagnosis->body).is_object());
+}
+
 TEST(Service, BusyServiceSays429AndACancelledRunIsNotComplete) {
   Config cfg;
   cfg.max_running = 1;
