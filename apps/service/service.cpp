@@ -143,6 +143,7 @@ struct Run {
   std::vector<whatif::Variant> variants;  // sweep: the baseline and its variants
   io::Node plan_request;                  // plan: the document
   telemetry::Dataset telemetry;           // diagnose: the telemetry read
+  telemetry::Dataset ports;               // simulate: its port telemetry's last samples, for /metrics
   RunState state = RunState::kQueued;
   std::string error;
   std::atomic<bool> cancel{false};
@@ -340,7 +341,11 @@ struct Service::State {
       r.simulated_ps = result.stats.end_ps;
       r.events = result.stats.events;
       io::write_results(folder.staging(), sc, result);
-      telemetry::write_telemetry_files(folder.staging(), sc, result);
+      if (telemetry::write_telemetry_files(folder.staging(), sc, result)) {
+        auto last = telemetry::last_samples(telemetry::from_run(sc, result));
+        const std::lock_guard<std::mutex> lock(mutex);
+        r.ports = std::move(last);
+      }
     } else if (r.command == "diagnose") {
       const auto d = ops::diagnose(r.telemetry);
       io::write_file_atomic(folder.staging() + "/diagnosis.json", ops::diagnosis_json(d));
@@ -449,6 +454,11 @@ struct Service::State {
         simulated += fmt::format("aifabric_service_run_simulated_seconds{{{}}} {}\n", labels,
                                  core::ps_to_sec(r->simulated_ps.load()));
       }
+      std::vector<std::pair<std::string, const telemetry::Dataset*>> ports;
+      for (const auto& [id, r] : runs)
+        if (r->owner == owner && r->state == RunState::kSucceeded && !r->ports.series.empty())
+          ports.emplace_back(r->id, &r->ports);
+      s += telemetry::openmetrics_families(ports);
       s +=
           "# TYPE aifabric_service_run_events counter\n# HELP aifabric_service_run_events Engine events of a "
           "run so far.\n" +
@@ -708,6 +718,14 @@ Service::Service(Config config) : state_(std::make_unique<State>()) {
     run->error = rec.error;
     run->simulated_ps = rec.simulated_ps;
     run->events = rec.events;
+    const std::string om = run->out + "/metrics.om";
+    if (run->state == RunState::kSucceeded && fs::exists(om)) {
+      try {
+        run->ports = telemetry::last_samples(
+            telemetry::read_telemetry_file(om, telemetry::Format::kOpenMetrics, telemetry::Mapping{}));
+      } catch (const core::InputError&) {  // a file edited by hand: the run is served, its ports not scraped
+      }
+    }
     state_->next_id = std::max(state_->next_id, rec.number + 1);
     state_->runs.emplace(run->id, std::move(run));
   }

@@ -133,6 +133,38 @@ std::string openmetrics_text(const Dataset& d) {
   return out;
 }
 
+Dataset last_samples(Dataset d) {
+  for (auto& s : d.series) {
+    s.t_s.erase(s.t_s.begin(), s.t_s.end() - 1);
+    s.value.erase(s.value.begin(), s.value.end() - 1);
+  }
+  return d;
+}
+
+std::string openmetrics_families(const std::vector<std::pair<std::string, const Dataset*>>& runs) {
+  std::string out;
+  const auto& defs = port_metrics();
+  for (std::size_t m = 0; m < defs.size(); ++m) {
+    const auto& def = defs[m];
+    bool header = false;
+    for (const auto& [label, d] : runs)
+      for (const auto& s : d->series) {
+        if (s.metric != static_cast<int>(m)) continue;
+        if (!header) {
+          const std::string f = family(def);
+          out += fmt::format("# TYPE {} {}\n", f, def.kind == MetricKind::kCounter ? "counter" : "gauge");
+          if (*def.unit != '\0') out += fmt::format("# UNIT {} {}\n", f, def.unit);
+          out += fmt::format("# HELP {} {}\n", f, def.help);
+          header = true;
+        }
+        for (std::size_t i = 0; i < s.value.size(); ++i)
+          out += fmt::format("{}{{run=\"{}\",port=\"{}\",from=\"{}\",to=\"{}\"}} {}\n", def.name,
+                             escaped(label), escaped(s.port), escaped(s.from), escaped(s.to), s.value[i]);
+      }
+  }
+  return out;
+}
+
 std::string csv_text(const Dataset& d) {
   const auto& defs = port_metrics();
   std::string out = "time_s,port,from,to";

@@ -16,6 +16,11 @@ Dataset from_run(const api::Scenario& scenario, const api::Result& result);
 std::string openmetrics_text(const Dataset& data);
 // The same samples as CSV, one line per port and time: time_s,port,from,to and one column per metric.
 std::string csv_text(const Dataset& data);
+// Each series cut to its last sample: what a scrape shows of a finished run.
+Dataset last_samples(Dataset data);
+// The port metric families for a scrape: every sample of every labelled dataset, each with `run="LABEL"`
+// before its port labels and without a timestamp, family by family (no `# EOF`: the caller ends the text).
+std::string openmetrics_families(const std::vector<std::pair<std::string, const Dataset*>>& runs);
 // The run's telemetry as DIR/metrics.om and DIR/telemetry.csv, when the scenario asks for any (true then).
 bool write_telemetry_files(const std::string& dir, const api::Scenario& scenario, const api::Result& result);
 

@@ -292,6 +292,14 @@ TEST(Service, ADiagnosisOfTelemetrySentAsTheBody) {
   ASSERT_EQ(sim["status"], "succeeded") << sim.dump();
   const auto om = c.Get("/v1/runs/" + sim["id"].get<std::string>() + "/results/metrics.om");
   ASSERT_EQ(om->status, 200);
+  // The run's ports in /metrics: each series' last sample, labelled with the run, one family at a time.
+  const auto scrape = c.Get("/metrics")->body;
+  const std::string sample =
+      "aifabric_port_transmit_bytes_total{run=\"" + sim["id"].get<std::string>() + "\",port=";
+  EXPECT_NE(scrape.find(sample), std::string::npos) << scrape.substr(0, 2000);
+  EXPECT_EQ(scrape.find("# TYPE aifabric_port_transmit_bytes counter"),
+            scrape.rfind("# TYPE aifabric_port_transmit_bytes counter"));
+  EXPECT_TRUE(scrape.ends_with("# EOF\n"));
   EXPECT_EQ(c.Post("/v1/runs?command=diagnose", "not telemetry\n", "text/plain")->status, 422);
   EXPECT_EQ(c.Post("/v1/runs?command=diagnose&format=xml", om->body, "text/plain")->status, 422);
   const auto started = c.Post("/v1/runs?command=diagnose", om->body, "application/openmetrics-text");
