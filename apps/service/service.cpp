@@ -351,7 +351,9 @@ struct Service::State {
       io::write_file_atomic(folder.staging() + "/diagnosis.json", ops::diagnosis_json(d));
       io::write_file_atomic(folder.staging() + "/summary.txt", ops::diagnosis_text(d));
     } else if (r.command == "plan") {
-      plan::write_plan_files(folder.staging(), plan::run_plan(r.plan_request, "request"), r.out);
+      plan::Spread spread;
+      spread.prepare = [&](api::Scenario& s) { s.run.progress = progress; };
+      plan::write_plan_files(folder.staging(), plan::run_plan(r.plan_request, "request", {}, spread), r.out);
     } else if (r.command == "sweep" || r.command == "whatif") {
       const auto study = whatif::run_study(r.variants, "request", std::nullopt, 0, {}, {},
                                            [&](api::Scenario& s) { s.run.progress = progress; });

@@ -289,7 +289,8 @@ void add_storage_fabric(Bom& b, Bom s) {
 
 // Sizes, builds and counts one candidate at every phase, then assesses the portfolio on the last.
 void plan_design(const Candidate& cand, const PlanRequest& req, const io::Node& root,
-                 const std::string& source, DesignOutcome& out, bool evaluate) {
+                 const std::string& source, DesignOutcome& out, bool evaluate,
+                 const std::function<void(api::Scenario&)>& prepare) {
   const auto started = std::chrono::steady_clock::now();
   const std::string ratio_field = fmt::format("plan.options.oversubscription[{}]", cand.ratio_index);
   // The SU is the design's building block: sized for the last phase, the same in every phase.
@@ -387,6 +388,7 @@ void plan_design(const Candidate& cand, const PlanRequest& req, const io::Node& 
   if (root["jobs"] || root["services"]) {
     api::Scenario sc =
         io::load_scenario_document(last.scenario, fmt::format("{} (design {})", source, out.id));
+    if (prepare) prepare(sc);
     const api::Assessment a = api::assess(sc);
     for (const auto& j : a.jobs) {
       JobFigures f;
@@ -408,8 +410,10 @@ void plan_design(const Candidate& cand, const PlanRequest& req, const io::Node& 
   const io::Node storage_doc =
       cand.storage_sw != nullptr ? last.storage_scenario : split_storage(last.scenario, true);
   if (storage_doc["traffic"]) {
-    const api::Result r = api::run(
-        io::load_scenario_document(storage_doc, fmt::format("{} (design {} storage)", source, out.id)));
+    api::Scenario storage_run =
+        io::load_scenario_document(storage_doc, fmt::format("{} (design {} storage)", source, out.id));
+    if (prepare) prepare(storage_run);
+    const api::Result r = api::run(storage_run);
     core::TimePs first = std::numeric_limits<core::TimePs>::max(), done = 0;
     for (const auto& f : r.flows) {
       first = std::min(first, f.start_ps);
@@ -552,7 +556,7 @@ Plan run_plan(const io::Node& root, const std::string& source, const api::TasksD
         d.switch_name = c.sw->name;
         d.separate_storage = c.storage_sw != nullptr;
         try {
-          plan_design(c, req, root, source, d, !spread.mine || spread.mine(i));
+          plan_design(c, req, root, source, d, !spread.mine || spread.mine(i), spread.prepare);
         } catch (const InputError& e) {
           d.feasible = false;
           d.why_not = e.what();

@@ -95,15 +95,18 @@ struct Plan {
   double serial_seconds = 0;  // the designs' own times added up
 };
 
-// How run_plan spreads its designs over processes (dist::run_plan): every process builds every design (the
-// sizing, bill of materials and growth are cheap and deterministic) but evaluates (assesses the portfolio,
-// runs the checkpoints) only those `mine` accepts; then `exchange` brings the other processes' evaluations
-// (evaluation_json, apply_evaluation) to the one that reports. One that does not report returns after the
-// exchange, its plan incomplete.
+// How run_plan runs its designs, and spreads them over processes (dist::run_plan): every process builds every
+// design (the sizing, bill of materials and growth are cheap and deterministic) but evaluates (assesses the
+// portfolio, runs the checkpoints) only those `mine` accepts; then `exchange` brings the other processes'
+// evaluations (evaluation_json, apply_evaluation) to the one that reports. One that does not report returns
+// after the exchange, its plan incomplete.
 struct Spread {
   std::function<bool(std::size_t)> mine;
   std::function<void(std::vector<DesignOutcome>& designs, const std::vector<bool>& evaluated)> exchange;
   bool reports = true;
+  // When given, sees each scenario a design runs before it runs (the service sets its progress callback
+  // there, which may throw to cancel the plan).
+  std::function<void(api::Scenario&)> prepare;
 };
 
 // Plans the scenario document `root` (its `plan` section and its portfolio). `source` names it in

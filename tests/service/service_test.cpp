@@ -279,6 +279,12 @@ TEST(Service, APlanWritesItsDesigns) {
   const auto id = done["id"].get<std::string>();
   EXPECT_NE(w.Get("/v1/runs/" + id + "/results/summary.txt")->body.find("recommended"), std::string::npos);
   EXPECT_EQ(w.Get("/v1/runs/" + id + "/report")->status, 200);
+  // Cancelled: the designs' runs stop at their next progress check, and the plan leaves no results.
+  const auto again = w.Post("/v1/runs?command=plan", yaml, "application/yaml");
+  ASSERT_EQ(again->status, 202);
+  EXPECT_EQ(w.Delete("/v1/runs/" + body(again)["id"].get<std::string>())->status, 202);
+  const auto end = wait(w, body(again)["id"]);
+  EXPECT_EQ(end["status"], "cancelled") << end.dump();
 }
 
 // Diagnose: telemetry in the body (here a simulated run's own metrics.om, fetched from the service), the
