@@ -152,7 +152,8 @@ int simulate(const std::string& scenario, const std::string& out, std::int64_t s
   aifabric::io::ResultFolder folder(out, "simulate " + scenario);
   const auto result = aifabric::api::run(sc);
   aifabric::io::write_results(folder.staging(), sc, result);
-  const bool telemetry = aifabric::telemetry::write_telemetry_files(folder.staging(), sc, result);
+  const bool telemetry =
+      aifabric::telemetry::write_telemetry_files(folder.staging(), aifabric::telemetry::from_run(sc, result));
   folder.commit();
   std::cout << aifabric::io::human_summary(sc, result);
   if (!trace.empty()) {

@@ -341,8 +341,9 @@ struct Service::State {
       r.simulated_ps = result.stats.end_ps;
       r.events = result.stats.events;
       io::write_results(folder.staging(), sc, result);
-      if (telemetry::write_telemetry_files(folder.staging(), sc, result)) {
-        auto last = telemetry::last_samples(telemetry::from_run(sc, result));
+      auto data = telemetry::from_run(sc, result);
+      if (telemetry::write_telemetry_files(folder.staging(), data)) {
+        auto last = telemetry::last_samples(std::move(data));
         const std::lock_guard<std::mutex> lock(mutex);
         r.ports = std::move(last);
       }

@@ -33,6 +33,17 @@ std::string take(const std::string& in, std::size_t& at) {
   return s;
 }
 
+// The next report of process `from`, whatever its length.
+std::string receive(int from) {
+  MPI_Status status;
+  MPI_Probe(from, kTag, MPI_COMM_WORLD, &status);
+  int count = 0;
+  MPI_Get_count(&status, MPI_BYTE, &count);
+  std::string in(static_cast<std::size_t>(count), '\0');
+  MPI_Recv(in.data(), count, MPI_BYTE, from, kTag, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+  return in;
+}
+
 bool launched_by_mpirun() {
   for (const char* v : {"OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMI_SIZE", "PMI_RANK"})
     if (std::getenv(v)) return true;
@@ -91,12 +102,7 @@ whatif::Study run_study(const World& world, const std::vector<whatif::Variant>& 
   // Process 0: one report from every other process, in rank order; its own error first.
   std::string first_error;
   for (int r = 1; r < world.size(); ++r) {
-    MPI_Status status;
-    MPI_Probe(r, kTag, MPI_COMM_WORLD, &status);
-    int count = 0;
-    MPI_Get_count(&status, MPI_BYTE, &count);
-    std::string in(static_cast<std::size_t>(count), '\0');
-    MPI_Recv(in.data(), count, MPI_BYTE, r, kTag, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+    const std::string in = receive(r);
     if (failure || !first_error.empty()) continue;
     std::size_t at = 0;
     if (take(in, at) == "error") {
@@ -140,12 +146,7 @@ plan::Plan run_plan(const World& world, const io::Node& root, const std::string&
       return;
     }
     for (int r = 1; r < world.size(); ++r) {
-      MPI_Status status;
-      MPI_Probe(r, kTag, MPI_COMM_WORLD, &status);
-      int count = 0;
-      MPI_Get_count(&status, MPI_BYTE, &count);
-      std::string in(static_cast<std::size_t>(count), '\0');
-      MPI_Recv(in.data(), count, MPI_BYTE, r, kTag, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+      const std::string in = receive(r);
       for (std::size_t at = 0; at < in.size();) {
         const std::size_t i = std::stoul(take(in, at));
         if (i >= designs.size()) throw std::runtime_error("an MPI process reported an unknown design");

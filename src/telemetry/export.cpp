@@ -47,6 +47,14 @@ std::string family(const MetricDef& d) {
   return n;
 }
 
+// A metric family's TYPE, UNIT (when it has one) and HELP lines.
+std::string family_header(const MetricDef& def) {
+  const std::string f = family(def);
+  std::string out = fmt::format("# TYPE {} {}\n", f, def.kind == MetricKind::kCounter ? "counter" : "gauge");
+  if (*def.unit != '\0') out += fmt::format("# UNIT {} {}\n", f, def.unit);
+  return out + fmt::format("# HELP {} {}\n", f, def.help);
+}
+
 }  // namespace
 
 Dataset from_run(const api::Scenario& sc, const api::Result& r) {
@@ -116,13 +124,8 @@ std::string openmetrics_text(const Dataset& d) {
     bool header = false;
     for (const auto& s : d.series) {
       if (s.metric != static_cast<int>(m)) continue;
-      if (!header) {
-        const std::string f = family(def);
-        out += fmt::format("# TYPE {} {}\n", f, def.kind == MetricKind::kCounter ? "counter" : "gauge");
-        if (*def.unit != '\0') out += fmt::format("# UNIT {} {}\n", f, def.unit);
-        out += fmt::format("# HELP {} {}\n", f, def.help);
-        header = true;
-      }
+      if (!header) out += family_header(def);
+      header = true;
       const std::string labels = fmt::format("{{port=\"{}\",from=\"{}\",to=\"{}\"}}", escaped(s.port),
                                              escaped(s.from), escaped(s.to));
       for (std::size_t i = 0; i < s.t_s.size(); ++i)
@@ -150,13 +153,8 @@ std::string openmetrics_families(const std::vector<std::pair<std::string, const 
     for (const auto& [label, d] : runs)
       for (const auto& s : d->series) {
         if (s.metric != static_cast<int>(m)) continue;
-        if (!header) {
-          const std::string f = family(def);
-          out += fmt::format("# TYPE {} {}\n", f, def.kind == MetricKind::kCounter ? "counter" : "gauge");
-          if (*def.unit != '\0') out += fmt::format("# UNIT {} {}\n", f, def.unit);
-          out += fmt::format("# HELP {} {}\n", f, def.help);
-          header = true;
-        }
+        if (!header) out += family_header(def);
+        header = true;
         for (std::size_t i = 0; i < s.value.size(); ++i)
           out += fmt::format("{}{{run=\"{}\",port=\"{}\",from=\"{}\",to=\"{}\"}} {}\n", def.name,
                              escaped(label), escaped(s.port), escaped(s.from), escaped(s.to), s.value[i]);
@@ -196,8 +194,7 @@ std::string csv_text(const Dataset& d) {
   return out;
 }
 
-bool write_telemetry_files(const std::string& dir, const api::Scenario& scenario, const api::Result& result) {
-  const auto data = from_run(scenario, result);
+bool write_telemetry_files(const std::string& dir, const Dataset& data) {
   if (data.series.empty()) return false;
   io::write_file_atomic(dir + "/metrics.om", openmetrics_text(data));
   io::write_file_atomic(dir + "/telemetry.csv", csv_text(data));

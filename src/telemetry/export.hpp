@@ -21,7 +21,7 @@ Dataset last_samples(Dataset data);
 // The port metric families for a scrape: every sample of every labelled dataset, each with `run="LABEL"`
 // before its port labels and without a timestamp, family by family (no `# EOF`: the caller ends the text).
 std::string openmetrics_families(const std::vector<std::pair<std::string, const Dataset*>>& runs);
-// The run's telemetry as DIR/metrics.om and DIR/telemetry.csv, when the scenario asks for any (true then).
-bool write_telemetry_files(const std::string& dir, const api::Scenario& scenario, const api::Result& result);
+// A run's telemetry (from_run) as DIR/metrics.om and DIR/telemetry.csv, when it has any series (true then).
+bool write_telemetry_files(const std::string& dir, const Dataset& data);
 
 }  // namespace aifabric::telemetry
