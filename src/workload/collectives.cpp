@@ -20,10 +20,12 @@ struct Builder {
   const CollectiveSpec& s;
   const std::vector<std::uint32_t>& server_of;
   std::uint32_t tag;
+  std::uint8_t cost = 0;  // the protocol's step cost (Program::add_step_cost)
   std::uint32_t n() const { return static_cast<std::uint32_t>(s.ranks.size()); }
   std::uint32_t send(std::uint32_t from, std::uint32_t to, std::uint64_t bytes,
                      std::initializer_list<std::uint32_t> deps) {
     const std::uint32_t op = p.add_transfer(s.ranks[from], s.ranks[to], bytes, tag);
+    p.set_cost(op, cost);
     for (auto d : deps) p.depend(d, op);
     return op;
   }
@@ -34,28 +36,50 @@ struct Builder {
   }
 };
 
-// Ring over `order` (indices into ranks) for `steps` steps over `data` (Program::add_ring); position i
-// joins when op `start[i]` has finished. Returns, per position, the op after which its last send and last
-// receive are done.
+// The GPU's rail: its index among the GPUs of its server (servers hold consecutive GPUs, each GPU's NIC on
+// the rail of its index).
+std::uint32_t rail_of(std::uint32_t gpu, const std::vector<std::uint32_t>& server_of) {
+  std::uint32_t first = gpu;
+  while (first > 0 && server_of[first - 1] == server_of[gpu]) --first;
+  return gpu - first;
+}
+
+// PXN (NCCL's PCI x NVLink, on by default since 2.12): a GPU sending to another server sends through the
+// NIC of the GPU of its own server that is on the receiver's rail, which it reaches over NVLink, so the
+// message crosses the fabric from rail to rail (src/transport/net.cc, ncclTopoGetIntermediateRank;
+// docs/models/collectives.md). Per ring position: that GPU, or its own when no rank of its server is on
+// that rail.
+std::vector<std::uint32_t> pxn_carriers(const std::vector<std::uint32_t>& gpus,
+                                        const std::vector<std::uint32_t>& server_of) {
+  const auto m = static_cast<std::uint32_t>(gpus.size());
+  std::vector<std::uint32_t> via(gpus);
+  std::map<std::pair<std::uint32_t, std::uint32_t>, std::uint32_t> on_rail;  // (server, rail) -> GPU
+  for (std::uint32_t i = 0; i < m; ++i) on_rail[{server_of[gpus[i]], rail_of(gpus[i], server_of)}] = gpus[i];
+  for (std::uint32_t i = 0; i < m; ++i) {
+    const std::uint32_t dst = gpus[(i + 1) % m];
+    if (server_of[dst] == server_of[gpus[i]]) continue;
+    const auto it = on_rail.find({server_of[gpus[i]], rail_of(dst, server_of)});
+    if (it != on_rail.end()) via[i] = it->second;
+  }
+  return via;
+}
+
+// Ring over `order` (indices into ranks) for `steps` steps over `data` (Program::add_ring), through PXN
+// carriers; position i joins when op `start[i]` has finished. Returns, per position, the op after which
+// its last send and last receive are done.
 std::vector<std::uint32_t> ring(Builder& b, const std::vector<std::uint32_t>& order, std::uint32_t steps,
                                 std::uint64_t data, const std::vector<std::uint32_t>& start) {
   const auto m = static_cast<std::uint32_t>(order.size());
   if (m < 2 || steps == 0) return start;
   std::vector<std::uint32_t> gpus(m);
   for (std::uint32_t i = 0; i < m; ++i) gpus[i] = b.s.ranks[order[i]];
-  const std::uint32_t r = b.p.add_ring(gpus, steps, data, b.tag);
+  const std::uint32_t r = b.p.add_ring(gpus, steps, data, b.tag, pxn_carriers(gpus, b.server_of), b.cost);
   std::vector<std::uint32_t> out(m);
   for (std::uint32_t i = 0; i < m; ++i) {
     b.p.depend(start[i], b.p.ring_entry(r, i));
     out[i] = b.p.ring_exit(r, i);
   }
   return out;
-}
-
-std::vector<std::uint32_t> iota(std::uint32_t n) {
-  std::vector<std::uint32_t> v(n);
-  for (std::uint32_t i = 0; i < n; ++i) v[i] = i;
-  return v;
 }
 
 // Pipelined chain from order[0] to order.back(): chunk j leaves position i after it arrived and after chunk
@@ -81,44 +105,70 @@ std::vector<std::uint32_t> chain(Builder& b, const std::vector<std::uint32_t>& o
   return last;
 }
 
-// Binary tree in heap layout over positions 0..m-1 mapped to ranks through `order`.
+// A tree over positions 0..m-1 mapped to ranks through `order`; every position's parent comes before it
+// (position 0 is the root).
 struct Tree {
   std::vector<std::uint32_t> order;
-  std::uint32_t parent(std::uint32_t pos) const { return (pos - 1) / 2; }
+  std::vector<std::uint32_t> parent;  // per position; parent[0] unused
 };
+
+// NCCL's tree for one channel (src/graph/trees.cc, connect.cc): a binary tree over the servers in heap
+// layout (server q's parent is (q - 1) / 2; `mirror` reverses the servers, the second tree of the double
+// binary tree), and inside each server a chain from its head, the rank on the channel's rail, through its
+// other ranks in rail order. A server's head links to its parent server's head, both on that rail, so the
+// tree crosses the fabric within a rail. With one rank per server this is the heap over the ranks.
+Tree nccl_tree(const std::vector<std::uint32_t>& servers,
+               const std::map<std::uint32_t, std::vector<std::uint32_t>>& members, std::uint32_t channel,
+               bool mirror) {
+  Tree t;
+  const auto ns = static_cast<std::uint32_t>(servers.size());
+  std::vector<std::uint32_t> head(ns);
+  for (std::uint32_t q = 0; q < ns; ++q) {
+    const auto& m = members.at(servers[mirror ? ns - 1 - q : q]);
+    head[q] = static_cast<std::uint32_t>(t.order.size());
+    for (std::size_t j = 0; j < m.size(); ++j) {
+      t.order.push_back(m[(j + channel) % m.size()]);
+      t.parent.push_back(j > 0 ? static_cast<std::uint32_t>(t.order.size() - 2) : q > 0 ? head[(q - 1) / 2] : 0);
+    }
+  }
+  return t;
+}
 
 // Pipelined reduce up then broadcast down one tree; returns per rank index the last op.
 std::vector<std::uint32_t> tree_allreduce(Builder& b, const Tree& t, std::uint64_t bytes,
                                           std::uint64_t chunks, const std::vector<std::uint32_t>& start) {
   const auto m = static_cast<std::uint32_t>(t.order.size());
+  std::vector<std::vector<std::uint32_t>> children(m);
+  for (std::uint32_t pos = 1; pos < m; ++pos) children[t.parent[pos]].push_back(pos);
   std::vector<std::uint32_t> up_last(m, kNone), down_last(m, kNone), last(b.n(), kNone);
-  std::vector<std::vector<std::uint32_t>> reduced(m);  // per position: the ops after which chunk j is reduced
+  auto transfer = [&](std::uint32_t from, std::uint32_t to, std::uint64_t c) {
+    const std::uint32_t op = b.p.add_transfer(b.s.ranks[t.order[from]], b.s.ranks[t.order[to]], c, b.tag);
+    b.p.set_cost(op, b.cost);
+    return op;
+  };
   for (std::uint64_t j = 0; j < chunks; ++j) {
     const std::uint64_t c = piece(bytes, chunks, j);
     // Up: deepest positions first so children's sends exist before the parent's.
     std::vector<std::vector<std::uint32_t>> got(m);
     for (std::uint32_t pos = m; pos-- > 1;) {
-      std::vector<std::uint32_t> deps = got[pos];
-      const std::uint32_t op =
-          b.p.add_transfer(b.s.ranks[t.order[pos]], b.s.ranks[t.order[t.parent(pos)]], c, b.tag);
-      for (auto d : deps) b.p.depend(d, op);
+      const std::uint32_t parent = t.parent[pos];
+      const std::uint32_t op = transfer(pos, parent, c);
+      for (auto d : got[pos]) b.p.depend(d, op);
       b.p.depend(up_last[pos], op);
       if (j == 0) {
         b.p.depend(start[t.order[pos]], op);
-        b.p.depend(start[t.order[t.parent(pos)]], op);
+        b.p.depend(start[t.order[parent]], op);
       }
       up_last[pos] = op;
-      got[t.parent(pos)].push_back(op);
+      got[parent].push_back(op);
     }
     // Down: the root has chunk j once its children's chunk j arrived.
     std::vector<std::uint32_t> have(m, kNone);
     have[0] = got[0].empty() ? start[t.order[0]] : b.join(t.order[0], got[0]);
     for (std::uint32_t pos = 1; pos < m; ++pos) {
-      const std::uint32_t op =
-          b.p.add_transfer(b.s.ranks[t.order[t.parent(pos)]], b.s.ranks[t.order[pos]], c, b.tag);
-      b.p.depend(have[t.parent(pos)], op);
-      b.p.depend(down_last[pos],
-                 op);  // chunks reach each child in order; the children are served concurrently
+      const std::uint32_t op = transfer(t.parent[pos], pos, c);
+      b.p.depend(have[t.parent[pos]], op);
+      b.p.depend(down_last[pos], op);  // chunks reach each child in order; the children are served concurrently
       down_last[pos] = op;
       have[pos] = op;
     }
@@ -127,8 +177,7 @@ std::vector<std::uint32_t> tree_allreduce(Builder& b, const Tree& t, std::uint64
   // A rank is done when it has the last chunk and has passed it on to its children.
   for (std::uint32_t pos = 0; pos < m; ++pos) {
     std::vector<std::uint32_t> deps = {last[t.order[pos]]};
-    for (std::uint32_t child = 2 * pos + 1; child <= 2 * pos + 2 && child < m; ++child)
-      deps.push_back(down_last[child]);
+    for (const std::uint32_t child : children[pos]) deps.push_back(down_last[child]);
     if (deps.size() > 1) last[t.order[pos]] = b.join(t.order[pos], deps);
   }
   return last;
@@ -286,7 +335,6 @@ std::vector<std::uint32_t> append_collective(Program& program, const CollectiveS
     return order;
   };
   std::vector<std::vector<std::uint32_t>> done(n);
-  const auto all = iota(n);
   for (std::uint32_t ch = 0; ch < s.channels; ++ch) {
     const std::uint64_t data = piece(s.bytes, s.channels, ch);
     const std::uint64_t chunks =
@@ -323,12 +371,12 @@ std::vector<std::uint32_t> append_collective(Program& program, const CollectiveS
         for (std::uint32_t i = 0; i < n; ++i) done[order[i]].push_back(ends[i]);
       }
     } else if (s.algorithm == Algorithm::kTree) {
-      // Double binary tree: two trees, each reducing then broadcasting half of the data; a rank that is a
-      // leaf of one tree is interior in the other (the second tree is the mirror image of the first).
-      Tree a{all}, mirror{all};
-      std::reverse(mirror.order.begin(), mirror.order.end());
-      const auto first = tree_allreduce(b, a, piece(data, 2, 0), (chunks + 1) / 2, start);
-      const auto second = tree_allreduce(b, mirror, piece(data, 2, 1), (chunks + 1) / 2, start);
+      // Double binary tree: two trees, each reducing then broadcasting half of the data; a server that is
+      // a leaf of one tree is interior in the other (the second tree is the mirror image of the first).
+      const auto first =
+          tree_allreduce(b, nccl_tree(servers, members, ch, false), piece(data, 2, 0), (chunks + 1) / 2, start);
+      const auto second =
+          tree_allreduce(b, nccl_tree(servers, members, ch, true), piece(data, 2, 1), (chunks + 1) / 2, start);
       for (std::uint32_t i = 0; i < n; ++i) {
         done[i].push_back(first[i]);
         done[i].push_back(second[i]);

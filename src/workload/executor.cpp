@@ -60,7 +60,9 @@ void Executor::make_ready(std::uint32_t op) {
     return;
   }
   const core::TimePs step =
-      o.kind == OpKind::kGroup ? params_.network_step_ps * o.rounds : step_ps(o.src, o.dst);
+      o.kind == OpKind::kGroup
+          ? (o.cost ? program_.step_cost(o.cost).network_step_ps : params_.network_step_ps) * o.rounds
+          : step_ps(o.src, o.dst, o.cost);
   if (step == 0) {
     begin_transfer(op);
   } else {
@@ -77,23 +79,33 @@ void Executor::begin_transfer(std::uint32_t op) {
       group_hosts_.emplace_back(cluster_.host_of[src], cluster_.host_of[dst]);
     }
     result_.network_transfers += o.member_count;
-    network_.start_group(group_hosts_, on_wire(o.bytes), o.rounds, op);
+    const double fraction = o.cost ? program_.step_cost(o.cost).payload_fraction : 1.0;
+    network_.start_group(
+        group_hosts_,
+        on_wire(static_cast<std::uint64_t>(std::ceil(static_cast<double>(o.bytes) / fraction))), o.rounds,
+        op);
     return;
   }
-  if (!move(o.src, o.dst, o.bytes, op)) finished_stack_.push_back(op);
+  if (!move(o.src, o.dst, o.bytes, op, o.cost)) finished_stack_.push_back(op);
 }
 
-core::TimePs Executor::step_ps(std::uint32_t src, std::uint32_t dst) const {
-  return cluster_.server_of[src] == cluster_.server_of[dst] ? params_.nvlink_step_ps
-                                                            : params_.network_step_ps;
+core::TimePs Executor::step_ps(std::uint32_t src, std::uint32_t dst, std::uint8_t cost) const {
+  const bool inside = cluster_.server_of[src] == cluster_.server_of[dst];
+  if (cost == 0) return inside ? params_.nvlink_step_ps : params_.network_step_ps;
+  const StepCost& c = program_.step_cost(cost);
+  return inside ? c.nvlink_step_ps : c.network_step_ps;
 }
 
 std::uint64_t Executor::on_wire(std::uint64_t bytes) const {
   return static_cast<std::uint64_t>(std::ceil(static_cast<double>(bytes) / params_.network_efficiency));
 }
 
-bool Executor::move(std::uint32_t src, std::uint32_t dst, std::uint64_t bytes, std::uint64_t token) {
+bool Executor::move(std::uint32_t src, std::uint32_t dst, std::uint64_t bytes, std::uint64_t token,
+                    std::uint8_t cost) {
   if (src == dst || bytes == 0) return false;
+  if (cost != 0 && program_.step_cost(cost).payload_fraction < 1.0)
+    bytes = static_cast<std::uint64_t>(
+        std::ceil(static_cast<double>(bytes) / program_.step_cost(cost).payload_fraction));
   if (cluster_.server_of[src] == cluster_.server_of[dst]) {
     ++result_.nvlink_transfers;
     nvlink_.start(network_.now(), src, dst, static_cast<double>(bytes), token);
@@ -153,7 +165,8 @@ void Executor::ring_joined(const Op& entry) {
 
 void Executor::ready_send(const RingSpec& ring, std::uint32_t k, std::uint32_t i) {
   const std::uint64_t send = ring.first_send + static_cast<std::uint64_t>(k) * ring.size + i;
-  const core::TimePs step = step_ps(program_.ring_gpu(ring, i), program_.ring_gpu(ring, (i + 1) % ring.size));
+  const core::TimePs step =
+      step_ps(program_.ring_gpu(ring, i), program_.ring_gpu(ring, (i + 1) % ring.size), ring.cost);
   if (step == 0) {
     begin_send(send);
   } else {
@@ -164,9 +177,52 @@ void Executor::ready_send(const RingSpec& ring, std::uint32_t k, std::uint32_t i
 void Executor::begin_send(std::uint64_t send) {
   const auto [ring, r, k, i] = locate(send);
   const std::uint64_t bytes = Program::ring_block(ring, k, i);
-  if (!move(program_.ring_gpu(ring, i), program_.ring_gpu(ring, (i + 1) % ring.size), bytes,
-            (kRingSend << kTagShift) | send))
-    sent_stack_.push_back(send);
+  const std::uint32_t src = program_.ring_gpu(ring, i);
+  const std::uint32_t dst = program_.ring_gpu(ring, (i + 1) % ring.size);
+  const std::uint32_t via = program_.ring_via(ring, i);
+  if (via != src && bytes > 0 && cluster_.server_of[src] != cluster_.server_of[dst]) {
+    // PXN: the block moves over NVLink to `via` while `via`'s NIC sends it on (NCCL pipelines the two in
+    // slices of a step); the send is done when both legs are.
+    move(src, via, bytes, (kPxnLeg << kTagShift) | send, ring.cost);
+    move(via, dst, bytes, (kRingSend << kTagShift) | send, ring.cost);
+    return;
+  }
+  if (!move(src, dst, bytes, (kRingSend << kTagShift) | send, ring.cost)) sent_stack_.push_back(send);
+}
+
+bool Executor::leg_done(std::uint64_t send) {
+  const std::uint64_t key = send + 1;
+  if (half_done_.empty()) half_done_.assign(1024, 0);
+  std::size_t mask = half_done_.size() - 1;
+  std::size_t slot = (key * 0x9E3779B97F4A7C15ull) >> 20 & mask;
+  while (half_done_[slot] != 0 && half_done_[slot] != key) slot = (slot + 1) & mask;
+  if (half_done_[slot] == 0) {
+    half_done_[slot] = key;
+    if (++half_done_count_ * 2 > half_done_.size()) {
+      std::vector<std::uint64_t> old(half_done_.size() * 2, 0);
+      old.swap(half_done_);
+      mask = half_done_.size() - 1;
+      for (const std::uint64_t k : old)
+        if (k != 0) {
+          std::size_t s = (k * 0x9E3779B97F4A7C15ull) >> 20 & mask;
+          while (half_done_[s] != 0) s = (s + 1) & mask;
+          half_done_[s] = k;
+        }
+    }
+    return false;
+  }
+  // Remove by backward shift, so that no probe sequence is cut.
+  --half_done_count_;
+  std::size_t hole = slot;
+  for (std::size_t next = (hole + 1) & mask; half_done_[next] != 0; next = (next + 1) & mask) {
+    const std::size_t home = (half_done_[next] * 0x9E3779B97F4A7C15ull) >> 20 & mask;
+    if (((next - home) & mask) >= ((next - hole) & mask)) {
+      half_done_[hole] = half_done_[next];
+      hole = next;
+    }
+  }
+  half_done_[hole] = 0;
+  return true;
 }
 
 void Executor::send_done(std::uint64_t send) {
@@ -183,8 +239,14 @@ void Executor::send_done(std::uint64_t send) {
 }
 
 void Executor::moved(std::uint64_t token) {
-  if ((token >> kTagShift) == kRingSend) {
-    send_done(token & kValueMask);
+  const std::uint64_t tag = token >> kTagShift;
+  if (tag == kRingSend || tag == kPxnLeg) {
+    const std::uint64_t send = token & kValueMask;
+    const auto [ring, r, k, i] = locate(send);
+    const bool two_legs = program_.ring_via(ring, i) != program_.ring_gpu(ring, i) &&
+                          cluster_.server_of[program_.ring_gpu(ring, i)] !=
+                              cluster_.server_of[program_.ring_gpu(ring, (i + 1) % ring.size)];
+    if (!two_legs || leg_done(send)) send_done(send);
   } else {
     finish(static_cast<std::uint32_t>(token));
   }

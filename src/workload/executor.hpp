@@ -46,7 +46,14 @@ class Executor : public backend::BackendSink {
  private:
   // A token is an op index, or a tag in the top byte with what it refers to below it: an op, or the number
   // of a ring send (RingSpec::first_send).
-  enum Tag : std::uint64_t { kComputeDone = 1, kStepDone = 2, kNvlink = 3, kRingSend = 4, kRingStep = 5 };
+  enum Tag : std::uint64_t {
+    kComputeDone = 1,
+    kStepDone = 2,
+    kNvlink = 3,
+    kRingSend = 4,
+    kRingStep = 5,
+    kPxnLeg = 6  // the NVLink leg of a ring send through another GPU's NIC
+  };
   std::vector<backend::HostPair> group_hosts_;  // scratch: a group's members as hosts
   static constexpr int kTagShift = 56;
   static constexpr std::uint64_t kValueMask = (std::uint64_t{1} << kTagShift) - 1;
@@ -55,11 +62,14 @@ class Executor : public backend::BackendSink {
   void finish(std::uint32_t op);
   void drain();
   void begin_transfer(std::uint32_t op);
-  core::TimePs step_ps(std::uint32_t src_gpu, std::uint32_t dst_gpu) const;  // latency of one step
+  // Latency of one step, with the step cost `cost` (0: the defaults).
+  core::TimePs step_ps(std::uint32_t src_gpu, std::uint32_t dst_gpu, std::uint8_t cost) const;
   std::uint64_t on_wire(std::uint64_t bytes) const;  // what a transfer puts on the network
-  // Starts moving `bytes` between GPUs (NVLink inside a server, else the network), done under `token`;
-  // false when there is nothing to move.
-  bool move(std::uint32_t src_gpu, std::uint32_t dst_gpu, std::uint64_t bytes, std::uint64_t token);
+  // Starts moving `bytes` of data between GPUs (NVLink inside a server, else the network; the protocol's
+  // lines when `cost` has a payload fraction below 1), done under `token`; false when there is nothing to
+  // move.
+  bool move(std::uint32_t src_gpu, std::uint32_t dst_gpu, std::uint64_t bytes, std::uint64_t token,
+            std::uint8_t cost);
   void moved(std::uint64_t token);  // a transfer started by move() is done
   // Rings, expanded as they run: a position joins when its entry op finishes; a send is ready when the
   // block it forwards has arrived.
@@ -82,6 +92,13 @@ class Executor : public backend::BackendSink {
   std::vector<std::uint32_t> finished_stack_;
   std::vector<std::uint64_t> sent_stack_;  // ring sends with nothing to move, done at once
   std::vector<std::uint8_t> ring_joined_;  // per ring position (indexed like the program's ring GPUs)
+  // Ring sends through another GPU's NIC (PXN) with one of their two legs done: an open-addressing set of
+  // send numbers + 1 (0 = empty), kept at most half full; it grows only while more sends are in flight
+  // than ever before.
+  std::vector<std::uint64_t> half_done_;
+  std::size_t half_done_count_ = 0;
+  // Records that one leg of `send` is done; true when the other one was done already.
+  bool leg_done(std::uint64_t send);
   ExecutionResult result_;
 };
 

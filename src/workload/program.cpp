@@ -37,13 +37,17 @@ std::uint32_t Program::add_group(const std::vector<std::pair<std::uint32_t, std:
 }
 
 std::uint32_t Program::add_ring(const std::vector<std::uint32_t>& gpus, std::uint32_t steps,
-                                std::uint64_t data, std::uint32_t tag) {
+                                std::uint64_t data, std::uint32_t tag, const std::vector<std::uint32_t>& via,
+                                std::uint8_t cost) {
   AIFABRIC_ASSERT(gpus.size() >= 2 && steps >= 1, "a ring needs two positions and a step");
+  AIFABRIC_ASSERT(via.empty() || via.size() == gpus.size(), "one PXN GPU per ring position");
   const auto m = static_cast<std::uint32_t>(gpus.size());
   const auto r = static_cast<std::uint32_t>(rings_.size());
   rings_.push_back(RingSpec{static_cast<std::uint32_t>(ring_gpus_.size()), m, steps, data, tag,
-                            static_cast<std::uint32_t>(ops_.size()), ring_sends_});
+                            static_cast<std::uint32_t>(ops_.size()), ring_sends_, cost});
   ring_gpus_.insert(ring_gpus_.end(), gpus.begin(), gpus.end());
+  const auto& carriers = via.empty() ? gpus : via;
+  ring_via_.insert(ring_via_.end(), carriers.begin(), carriers.end());
   ring_sends_ += static_cast<std::uint64_t>(steps) * m;
   AIFABRIC_ASSERT(ring_sends_ < kMaxRingSends, "ring sends beyond what a token can number");
   for (const auto kind : {OpKind::kRingEntry, OpKind::kRingExit})
@@ -54,6 +58,14 @@ std::uint32_t Program::add_ring(const std::vector<std::uint32_t>& gpus, std::uin
       ops_.push_back(op);
     }
   return r;
+}
+
+std::uint8_t Program::add_step_cost(const StepCost& cost) {
+  for (std::size_t i = 0; i < costs_.size(); ++i)
+    if (costs_[i] == cost) return static_cast<std::uint8_t>(i + 1);
+  AIFABRIC_ASSERT(costs_.size() < 255, "more than 255 step costs in one program");
+  costs_.push_back(cost);
+  return static_cast<std::uint8_t>(costs_.size());
 }
 
 std::uint64_t Program::ring_block(const RingSpec& ring, std::uint32_t k, std::uint32_t i) {

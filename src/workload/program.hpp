@@ -44,6 +44,16 @@ struct Op {
   std::uint32_t predecessors = 0;
   std::uint32_t ring = 0;      // ring entries and exits: the ring's index
   std::uint32_t position = 0;  // ring entries and exits: the position in the ring
+  std::uint8_t cost = 0;       // transfers: Program::step_cost(cost); 0 = the executor's defaults
+};
+
+// What one step of a collective's protocol costs (workload/nccl.hpp): the latency of a step over NVLink and
+// over the network, and the fraction of what is moved that is data (LL: 8 data bytes in a 16-byte line).
+struct StepCost {
+  core::TimePs nvlink_step_ps = 0;
+  core::TimePs network_step_ps = 0;
+  double payload_fraction = 1;
+  bool operator==(const StepCost&) const = default;
 };
 
 // A ring over `gpus` in order for `steps` steps: in step k, position i sends its block to position i + 1
@@ -59,6 +69,7 @@ struct RingSpec {
   std::uint32_t tag;
   std::uint32_t first_entry;  // op of position 0's entry; the entries, then the exits, are consecutive
   std::uint64_t first_send;   // numbering of every ring's sends, (k, i) is first_send + k * m + i
+  std::uint8_t cost = 0;      // Program::step_cost(cost); 0 = the executor's defaults
 };
 
 // A collective as the workload called it, kept so a program can be written out as an execution trace
@@ -86,9 +97,12 @@ class Program {
   std::span<const std::pair<std::uint32_t, std::uint32_t>> members(const Op& op) const {
     return {members_.data() + op.first_member, op.member_count};
   }
-  // A ring (see RingSpec) over at least two GPUs, for at least one step; returns its index.
+  // A ring (see RingSpec) over at least two GPUs, for at least one step; returns its index. `via[i]`, when
+  // given, is the GPU of position i's server whose NIC carries its sends to another server (PXN: the block
+  // moves over NVLink to that GPU while its NIC sends it); by default each GPU's own NIC.
   std::uint32_t add_ring(const std::vector<std::uint32_t>& gpus, std::uint32_t steps, std::uint64_t data,
-                         std::uint32_t tag);
+                         std::uint32_t tag, const std::vector<std::uint32_t>& via = {},
+                         std::uint8_t cost = 0);
   const RingSpec& ring(std::uint32_t r) const { return rings_[r]; }
   std::uint32_t ring_entry(std::uint32_t r, std::uint32_t position) const {
     return rings_[r].first_entry + position;
@@ -99,6 +113,13 @@ class Program {
   std::uint32_t ring_gpu(const RingSpec& ring, std::uint32_t position) const {
     return ring_gpus_[ring.first_gpu + position];
   }
+  std::uint32_t ring_via(const RingSpec& ring, std::uint32_t position) const {
+    return ring_via_[ring.first_gpu + position];
+  }
+  // The step cost's index (from 1; the same cost twice gets the same index); at most 255 per program.
+  std::uint8_t add_step_cost(const StepCost& cost);
+  const StepCost& step_cost(std::uint8_t index) const { return costs_[index - 1]; }
+  void set_cost(std::uint32_t op, std::uint8_t cost) { ops_[op].cost = cost; }
   const std::vector<RingSpec>& rings() const { return rings_; }
   std::size_t ring_positions() const { return ring_gpus_.size(); }  // of all rings together
   std::uint64_t ring_sends() const { return ring_sends_; }          // sends of all rings together
@@ -133,6 +154,8 @@ class Program {
   std::vector<std::uint32_t> successors_;
   std::vector<RingSpec> rings_;
   std::vector<std::uint32_t> ring_gpus_;
+  std::vector<std::uint32_t> ring_via_;
+  std::vector<StepCost> costs_;
   std::uint64_t ring_sends_ = 0;
   std::vector<std::string> tags_;
   std::vector<CollectiveCall> calls_;
