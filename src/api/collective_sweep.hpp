@@ -15,6 +15,8 @@ struct CollectiveRow {
   double algbw_gbytes_per_s = 0;
   double busbw_gbytes_per_s = 0;
   std::uint64_t events = 0;
+  workload::Algorithm algorithm = workload::Algorithm::kRing;
+  workload::Protocol protocol = workload::Protocol::kDefault;
   bool complete = true;  // false when the run stopped first (stop time, deadlock): time_ps is then a floor
 };
 
@@ -23,6 +25,10 @@ struct CollectiveRow {
 // lowest-numbered GPUs (0: all).
 CollectiveRow run_collective(const Scenario& scenario, const workload::CollectiveSpec& spec,
                              NetworkModel model, Timeline* timeline = nullptr, std::uint32_t trace_gpus = 0);
+
+// The scenario's collective at `bytes`, with the algorithm and protocol NCCL's tuner picks for that size
+// where the scenario leaves them to auto (workload/nccl.hpp), and that protocol's base latency as launch.
+workload::CollectiveSpec tuned_spec(const Scenario& scenario, std::uint64_t bytes);
 
 // The scenario's nccl-tests sweep: its collective at every size from min_bytes to max_bytes, each size
 // `step_factor` times the previous, on `model`.

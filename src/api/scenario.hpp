@@ -1,5 +1,6 @@
 #pragma once
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -30,7 +31,9 @@ struct Cluster {
 // A nccl-tests-style sweep of one collective over message sizes.
 struct CollectiveSweep {
   bool present = false;
-  workload::CollectiveSpec spec;  // bytes set per size
+  workload::CollectiveSpec spec;  // bytes set per size; algorithm and protocol per size unless fixed below
+  std::optional<workload::Algorithm> algorithm;  // empty: auto (NCCL's tuner picks per size)
+  std::optional<workload::Protocol> protocol;    // empty: auto
   std::uint64_t min_bytes = 0;
   std::uint64_t max_bytes = 0;
   std::uint32_t step_factor = 2;

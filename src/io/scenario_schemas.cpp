@@ -345,8 +345,13 @@ const Schema<CollectiveTop>& collective_schema() {
           .text("algorithm", &CollectiveTop::algorithm, "auto",
                 "ring | tree | halving_doubling | hierarchical (all_reduce); ring (all_gather, "
                 "reduce_scatter); "
-                "pipeline (broadcast, reduce); pairwise | direct (alltoall); direct (sendrecv). auto = the "
-                "first.")
+                "pipeline (broadcast, reduce); pairwise | direct (alltoall); direct (sendrecv). auto = what "
+                "NCCL's tuner picks per size (ring or tree for all_reduce; docs/models/collectives.md).")
+          .text("protocol", &CollectiveTop::protocol, "auto",
+                "NCCL protocol: LL | LL128 | Simple, or auto = what NCCL's tuner picks per size.")
+          .flag("pxn", &CollectiveTop::pxn, true,
+                "Ring sends between servers go through the NVLink peer on the receiver's rail (NCCL's PXN); "
+                "false = from each GPU's own NIC (NCCL_PXN_DISABLE=1).")
           .integer("first_gpu", &CollectiveTop::first_gpu, "", 0, 0, kMaxCount,
                    "First GPU of the communicator.")
           .integer("gpu_count", &CollectiveTop::gpu_count, "", 0, 0, kMaxCount,

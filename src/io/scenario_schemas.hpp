@@ -65,7 +65,8 @@ struct ClusterTop {
 
 struct CollectiveTop {
   workload::Collective op;
-  std::string algorithm;
+  std::string algorithm, protocol;
+  bool pxn;
   std::uint32_t first_gpu, gpu_count, channels, root, step_factor;
   std::uint64_t min_bytes, max_bytes, chunk_bytes;
   api::NetworkModel network;

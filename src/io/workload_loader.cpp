@@ -126,23 +126,28 @@ void load_collective(const Node& node, api::Scenario& sc, const ParseContext& ct
   spec.root = c.root;
   spec.channels = c.channels == 0 ? sc.cluster.gpus_per_server : c.channels;
   spec.launch_ps = core::us_to_ps(sc.cluster.gpu.collective_launch_us);
-  if (c.algorithm == "auto") {
-    spec.algorithm = workload::algorithms_for(c.op).front();
-  } else {
-    bool found = false;
+  spec.pxn = c.pxn;
+  sweep.algorithm.reset();
+  if (c.algorithm != "auto") {
     for (auto a :
          {workload::Algorithm::kRing, workload::Algorithm::kTree, workload::Algorithm::kHalvingDoubling,
           workload::Algorithm::kHierarchical, workload::Algorithm::kPipeline, workload::Algorithm::kDirect,
           workload::Algorithm::kPairwise})
-      if (c.algorithm == workload::name(a)) {
-        spec.algorithm = a;
-        found = true;
-      }
-    if (!found)
+      if (c.algorithm == workload::name(a)) sweep.algorithm = a;
+    if (!sweep.algorithm)
       throw InputError(
           ctx.at(node["algorithm"], "collective.algorithm"),
           "expected auto, ring, tree, halving_doubling, hierarchical, pipeline, direct or pairwise, got '" +
               c.algorithm + "'");
+  }
+  spec.algorithm = sweep.algorithm.value_or(workload::algorithms_for(c.op).front());
+  sweep.protocol.reset();
+  if (c.protocol != "auto") {
+    for (auto p : {workload::Protocol::kLL, workload::Protocol::kLL128, workload::Protocol::kSimple})
+      if (c.protocol == workload::name(p)) sweep.protocol = p;
+    if (!sweep.protocol)
+      throw InputError(ctx.at(node["protocol"], "collective.protocol"),
+                       "expected auto, LL, LL128 or Simple, got '" + c.protocol + "'");
   }
   const auto gpus = sc.cluster.gpus;
   const std::uint32_t count = c.gpu_count == 0 && c.first_gpu < gpus ? gpus - c.first_gpu : c.gpu_count;

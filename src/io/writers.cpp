@@ -316,22 +316,27 @@ std::string collective_table(const api::Scenario& sc, const std::vector<api::Col
                        spec.op == workload::Collective::kReduceScatter ||
                        spec.op == workload::Collective::kReduce;
   const bool rooted = spec.op == workload::Collective::kBroadcast || spec.op == workload::Collective::kReduce;
+  const auto& sweep = sc.collective;
   std::string s = fmt::format(
-      "# aifabric collective: {} ({}), {} GPUs = {} servers x {} {}, {} channels, network: {}\n#\n"
+      "# aifabric collective: {} (algorithm {}, protocol {}{}), {} GPUs = {} servers x {} {}, {} channels, "
+      "network: {}\n#\n"
       "#                                                          out-of-place\n"
-      "#       size         count      type   redop    root     time   algbw   busbw  #wrong\n"
+      "#       size         count      type   redop    root     time   algbw   busbw  #wrong  algorithm "
+      "protocol\n"
       "#        (B)    (elements)                               (us)  (GB/s)  (GB/s)\n",
-      workload::name(spec.op), workload::name(spec.algorithm), n, n / sc.cluster.gpus_per_server,
-      sc.cluster.gpus_per_server, sc.cluster.gpu.name, spec.channels,
+      workload::name(spec.op), sweep.algorithm ? workload::name(*sweep.algorithm) : "auto",
+      sweep.protocol ? workload::name(*sweep.protocol) : "auto", spec.pxn ? "" : ", PXN off", n,
+      n / sc.cluster.gpus_per_server, sc.cluster.gpus_per_server, sc.cluster.gpu.name, spec.channels,
       sc.collective.network == api::NetworkModel::kPacket ? "packet"
       : sc.collective.network == api::NetworkModel::kFlow ? "flow"
                                                           : "ideal");
   double sum = 0;
   for (const auto& r : rows) {
-    s +=
-        fmt::format("{:>12} {:>13} {:>9} {:>7} {:>7} {:>8.2f} {:>7.2f} {:>7.2f} {:>7}\n", r.bytes,
-                    r.bytes / 4, "float", reduces ? "sum" : "none", rooted ? static_cast<int>(spec.root) : -1,
-                    core::ps_to_us(r.time_ps), r.algbw_gbytes_per_s, r.busbw_gbytes_per_s, "N/A");
+    s += fmt::format("{:>12} {:>13} {:>9} {:>7} {:>7} {:>8.2f} {:>7.2f} {:>7.2f} {:>7}  {:>9} {:>8}\n",
+                     r.bytes, r.bytes / 4, "float", reduces ? "sum" : "none",
+                     rooted ? static_cast<int>(spec.root) : -1, core::ps_to_us(r.time_ps),
+                     r.algbw_gbytes_per_s, r.busbw_gbytes_per_s, "N/A", workload::name(r.algorithm),
+                     workload::name(r.protocol));
     sum += r.busbw_gbytes_per_s;
   }
   s += fmt::format("# Avg bus bandwidth    : {:.3f}\n",
@@ -340,11 +345,13 @@ std::string collective_table(const api::Scenario& sc, const std::vector<api::Col
 }
 
 std::string collective_csv(const api::Scenario& sc, const std::vector<api::CollectiveRow>& rows) {
-  std::string s = "op,algorithm,ranks,size_bytes,time_us,algbw_gbytes_per_s,busbw_gbytes_per_s,events\n";
+  std::string s =
+      "op,algorithm,protocol,ranks,size_bytes,time_us,algbw_gbytes_per_s,busbw_gbytes_per_s,events\n";
   for (const auto& r : rows)
-    s += fmt::format("{},{},{},{},{},{},{},{}\n", workload::name(sc.collective.spec.op),
-                     workload::name(sc.collective.spec.algorithm), sc.collective.spec.ranks.size(), r.bytes,
-                     core::ps_to_us(r.time_ps), r.algbw_gbytes_per_s, r.busbw_gbytes_per_s, r.events);
+    s +=
+        fmt::format("{},{},{},{},{},{},{},{},{}\n", workload::name(sc.collective.spec.op),
+                    workload::name(r.algorithm), workload::name(r.protocol), sc.collective.spec.ranks.size(),
+                    r.bytes, core::ps_to_us(r.time_ps), r.algbw_gbytes_per_s, r.busbw_gbytes_per_s, r.events);
   return s;
 }
 

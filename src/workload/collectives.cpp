@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <map>
 
+#include "workload/nccl.hpp"
+
 namespace aifabric::workload {
 namespace {
 
@@ -20,7 +22,8 @@ struct Builder {
   const CollectiveSpec& s;
   const std::vector<std::uint32_t>& server_of;
   std::uint32_t tag;
-  std::uint8_t cost = 0;  // the protocol's step cost (Program::add_step_cost)
+  std::uint8_t cost = 0;            // the protocol's step cost (Program::add_step_cost)
+  std::uint8_t pipelined_cost = 0;  // the same for the second and later chunks of a pipeline
   std::uint32_t n() const { return static_cast<std::uint32_t>(s.ranks.size()); }
   std::uint32_t send(std::uint32_t from, std::uint32_t to, std::uint64_t bytes,
                      std::initializer_list<std::uint32_t> deps) {
@@ -73,7 +76,9 @@ std::vector<std::uint32_t> ring(Builder& b, const std::vector<std::uint32_t>& or
   if (m < 2 || steps == 0) return start;
   std::vector<std::uint32_t> gpus(m);
   for (std::uint32_t i = 0; i < m; ++i) gpus[i] = b.s.ranks[order[i]];
-  const std::uint32_t r = b.p.add_ring(gpus, steps, data, b.tag, pxn_carriers(gpus, b.server_of), b.cost);
+  const std::uint32_t r =
+      b.p.add_ring(gpus, steps, data, b.tag,
+                   b.s.pxn ? pxn_carriers(gpus, b.server_of) : std::vector<std::uint32_t>{}, b.cost);
   std::vector<std::uint32_t> out(m);
   for (std::uint32_t i = 0; i < m; ++i) {
     b.p.depend(start[i], b.p.ring_entry(r, i));
@@ -92,6 +97,7 @@ std::vector<std::uint32_t> chain(Builder& b, const std::vector<std::uint32_t>& o
     const std::uint64_t c = piece(bytes, chunks, j);
     for (std::uint32_t i = 0; i + 1 < m; ++i) {
       const std::uint32_t op = b.send(order[i], order[i + 1], c, {last[i], i == 0 ? kNone : arrived[i]});
+      if (j > 0) b.p.set_cost(op, b.pipelined_cost);
       if (j == 0) {
         b.p.depend(start[order[i]], op);
         b.p.depend(start[order[i + 1]], op);
@@ -128,7 +134,9 @@ Tree nccl_tree(const std::vector<std::uint32_t>& servers,
     head[q] = static_cast<std::uint32_t>(t.order.size());
     for (std::size_t j = 0; j < m.size(); ++j) {
       t.order.push_back(m[(j + channel) % m.size()]);
-      t.parent.push_back(j > 0 ? static_cast<std::uint32_t>(t.order.size() - 2) : q > 0 ? head[(q - 1) / 2] : 0);
+      t.parent.push_back(j > 0   ? static_cast<std::uint32_t>(t.order.size() - 2)
+                         : q > 0 ? head[(q - 1) / 2]
+                                 : 0);
     }
   }
   return t;
@@ -141,13 +149,14 @@ std::vector<std::uint32_t> tree_allreduce(Builder& b, const Tree& t, std::uint64
   std::vector<std::vector<std::uint32_t>> children(m);
   for (std::uint32_t pos = 1; pos < m; ++pos) children[t.parent[pos]].push_back(pos);
   std::vector<std::uint32_t> up_last(m, kNone), down_last(m, kNone), last(b.n(), kNone);
-  auto transfer = [&](std::uint32_t from, std::uint32_t to, std::uint64_t c) {
-    const std::uint32_t op = b.p.add_transfer(b.s.ranks[t.order[from]], b.s.ranks[t.order[to]], c, b.tag);
-    b.p.set_cost(op, b.cost);
-    return op;
-  };
   for (std::uint64_t j = 0; j < chunks; ++j) {
     const std::uint64_t c = piece(bytes, chunks, j);
+    auto transfer = [&](std::uint32_t from, std::uint32_t to, std::uint64_t size) {
+      const std::uint32_t op =
+          b.p.add_transfer(b.s.ranks[t.order[from]], b.s.ranks[t.order[to]], size, b.tag);
+      b.p.set_cost(op, j == 0 ? b.cost : b.pipelined_cost);
+      return op;
+    };
     // Up: deepest positions first so children's sends exist before the parent's.
     std::vector<std::vector<std::uint32_t>> got(m);
     for (std::uint32_t pos = m; pos-- > 1;) {
@@ -168,7 +177,8 @@ std::vector<std::uint32_t> tree_allreduce(Builder& b, const Tree& t, std::uint64
     for (std::uint32_t pos = 1; pos < m; ++pos) {
       const std::uint32_t op = transfer(t.parent[pos], pos, c);
       b.p.depend(have[t.parent[pos]], op);
-      b.p.depend(down_last[pos], op);  // chunks reach each child in order; the children are served concurrently
+      b.p.depend(down_last[pos],
+                 op);  // chunks reach each child in order; the children are served concurrently
       down_last[pos] = op;
       have[pos] = op;
     }
@@ -221,6 +231,20 @@ const char* name(Algorithm a) {
       return "direct";
     case Algorithm::kPairwise:
       return "pairwise";
+  }
+  return "?";
+}
+
+const char* name(Protocol p) {
+  switch (p) {
+    case Protocol::kDefault:
+      return "default";
+    case Protocol::kLL:
+      return "LL";
+    case Protocol::kLL128:
+      return "LL128";
+    case Protocol::kSimple:
+      return "Simple";
   }
   return "?";
 }
@@ -308,6 +332,22 @@ std::vector<std::uint32_t> append_collective(Program& program, const CollectiveS
   Builder b{program, s, server_of, tag};
   const auto first_op = static_cast<std::uint32_t>(program.size());
   const std::uint32_t n = b.n();
+  std::vector<std::uint32_t> servers;
+  std::map<std::uint32_t, std::vector<std::uint32_t>> members;
+  for (std::uint32_t i = 0; i < n; ++i) {
+    const std::uint32_t srv = server_of[s.ranks[i]];
+    if (!members.count(srv)) servers.push_back(srv);
+    members[srv].push_back(i);
+  }
+  // The protocol's step latencies and bandwidth. A pipeline's later chunks follow the first one through
+  // each hop without a step latency of their own: NCCL keeps NCCL_STEPS slices in flight per connection,
+  // so a hop's latency is paid once per pipeline, not once per chunk.
+  StepCost step;
+  if (s.protocol != Protocol::kDefault) {
+    step = nccl_step_cost(s.op, s.algorithm, s.protocol, static_cast<std::uint32_t>(servers.size()));
+    b.cost = program.add_step_cost(step);
+  }
+  b.pipelined_cost = program.add_step_cost(StepCost{0, 0, step.payload_fraction});
   std::vector<std::uint32_t> start = start_in;
   start.resize(n, kNone);
   if (s.launch_ps > 0)
@@ -317,14 +357,8 @@ std::vector<std::uint32_t> append_collective(Program& program, const CollectiveS
       start[i] = launch;
     }
   // Ring order per channel, as NCCL builds rings: servers in turn, and inside each server its ranks rotated
-  // by the channel number, so that the channels leave each server through different GPUs (and NICs).
-  std::vector<std::uint32_t> servers;
-  std::map<std::uint32_t, std::vector<std::uint32_t>> members;
-  for (std::uint32_t i = 0; i < n; ++i) {
-    const std::uint32_t srv = server_of[s.ranks[i]];
-    if (!members.count(srv)) servers.push_back(srv);
-    members[srv].push_back(i);
-  }
+  // by the channel number, so that each channel enters every server on its own rail (and, through PXN,
+  // leaves it on the same rail).
   auto ring_order = [&](std::uint32_t ch) {
     std::vector<std::uint32_t> order;
     order.reserve(n);
@@ -373,10 +407,10 @@ std::vector<std::uint32_t> append_collective(Program& program, const CollectiveS
     } else if (s.algorithm == Algorithm::kTree) {
       // Double binary tree: two trees, each reducing then broadcasting half of the data; a server that is
       // a leaf of one tree is interior in the other (the second tree is the mirror image of the first).
-      const auto first =
-          tree_allreduce(b, nccl_tree(servers, members, ch, false), piece(data, 2, 0), (chunks + 1) / 2, start);
-      const auto second =
-          tree_allreduce(b, nccl_tree(servers, members, ch, true), piece(data, 2, 1), (chunks + 1) / 2, start);
+      const auto first = tree_allreduce(b, nccl_tree(servers, members, ch, false), piece(data, 2, 0),
+                                        (chunks + 1) / 2, start);
+      const auto second = tree_allreduce(b, nccl_tree(servers, members, ch, true), piece(data, 2, 1),
+                                         (chunks + 1) / 2, start);
       for (std::uint32_t i = 0; i < n; ++i) {
         done[i].push_back(first[i]);
         done[i].push_back(second[i]);

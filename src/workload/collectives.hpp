@@ -20,8 +20,13 @@ enum class Algorithm : std::uint8_t {
   kPairwise
 };
 
+// NCCL's protocols (workload/nccl.hpp). kDefault: the executor's step latencies at full bandwidth, for
+// collectives that are not NCCL's (and the alpha-beta tests).
+enum class Protocol : std::uint8_t { kDefault, kLL, kLL128, kSimple };
+
 const char* name(Collective c);
 const char* name(Algorithm a);
+const char* name(Protocol p);
 
 // A collective over a communicator. `bytes` follows nccl-tests' "size": the buffer for all-reduce,
 // broadcast and reduce; the output for all-gather; the input for reduce-scatter; each rank's whole send
@@ -35,6 +40,8 @@ struct CollectiveSpec {
   std::uint64_t chunk_bytes = 0;  // pipelining chunk of tree and pipeline algorithms; 0 = one chunk
   std::uint32_t root = 0;         // index into ranks, for broadcast and reduce
   core::TimePs launch_ps = 0;     // fixed latency before a rank's first step
+  Protocol protocol = Protocol::kDefault;  // the step latencies and bandwidth of the ring, tree and chain
+  bool pxn = true;  // ring sends between servers go through the NVLink peer on the receiver's rail
   // A ring over ranks on distinct servers becomes one group op per channel (OpKind::kGroup: every ring
   // edge carries its steps' blocks in lockstep) instead of one op per rank and step. Exact while the
   // edges' rates stay constant through the collective (a congestion-free fabric); for the fluid models.

@@ -81,9 +81,8 @@ void Executor::begin_transfer(std::uint32_t op) {
     result_.network_transfers += o.member_count;
     const double fraction = o.cost ? program_.step_cost(o.cost).payload_fraction : 1.0;
     network_.start_group(
-        group_hosts_,
-        on_wire(static_cast<std::uint64_t>(std::ceil(static_cast<double>(o.bytes) / fraction))), o.rounds,
-        op);
+        group_hosts_, on_wire(static_cast<std::uint64_t>(std::ceil(static_cast<double>(o.bytes) / fraction))),
+        o.rounds, op);
     return;
   }
   if (!move(o.src, o.dst, o.bytes, op, o.cost)) finished_stack_.push_back(op);

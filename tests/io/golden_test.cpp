@@ -78,16 +78,15 @@ std::vector<std::string> example_names() {
 }
 
 TEST(GoldenCollective, NcclExampleRowsAreStable) {
-  // The built-in nccl-tests example, on the packet engine: every row's time, exactly as recorded.
+  // The built-in nccl-tests example, on the packet engine: every row's time and the protocol NCCL's tuner
+  // picked for it, exactly as recorded.
   const auto sc = load_scenario("example:nccl_allreduce_h100");
   nlohmann::json got = nlohmann::json::array();
-  for (std::uint64_t bytes = sc.collective.min_bytes; bytes <= sc.collective.max_bytes;
-       bytes *= sc.collective.step_factor) {
-    auto spec = sc.collective.spec;
-    spec.bytes = bytes;
-    const auto row = api::run_collective(sc, spec, sc.collective.network);
-    got.push_back({{"bytes", bytes}, {"time_ps", row.time_ps}, {"events", row.events}});
-  }
+  for (const auto& row : api::run_collective_sweep(sc, sc.collective.network))
+    got.push_back({{"bytes", row.bytes},
+                   {"time_ps", row.time_ps},
+                   {"events", row.events},
+                   {"protocol", workload::name(row.protocol)}});
   const std::string path = kGoldenDir + "nccl_allreduce_h100.collective.json";
   if (std::getenv("AIFABRIC_UPDATE_GOLDEN")) {
     write_file_atomic(path, got.dump(2) + "\n");
