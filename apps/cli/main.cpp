@@ -32,6 +32,7 @@
 #include "service.hpp"
 #include "telemetry/export.hpp"
 #include "telemetry/ingest.hpp"
+#include "validate/measurements.hpp"
 #include "whatif/changes.hpp"
 #include "whatif/shards.hpp"
 #include "whatif/study.hpp"
@@ -639,6 +640,17 @@ int main(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
 
+  auto* vm = app.add_subcommand(
+      "validate-model",
+      "Run the model against published measurements of real clusters (nccl-tests tables) and print each "
+      "prediction beside its measurement (docs/validation.md).");
+  std::string validate_network = "flow";
+  bool validate_check = false;
+  vm->add_option("--network", validate_network, "packet, flow or ideal")
+      ->check(CLI::IsMember({"packet", "flow", "ideal"}))
+      ->capture_default_str();
+  vm->add_flag("--check", validate_check, "Exit 1 when a row is outside its tolerance");
+
   auto* params =
       app.add_subcommand("params", "Print every scenario parameter: type, unit, default, range, meaning.");
   auto* metrics = app.add_subcommand(
@@ -672,6 +684,17 @@ int main(int argc, char** argv) {
     if (*rp) return report(report_dir, report_path);
     if (*ch) return export_chakra(scenario, chakra_job, chakra_out);
     if (*sv) return serve(service_config);
+    if (*vm) {
+      const auto checks = aifabric::validate::run_measurements(
+          validate_network == "packet"  ? aifabric::api::NetworkModel::kPacket
+          : validate_network == "ideal" ? aifabric::api::NetworkModel::kIdeal
+                                        : aifabric::api::NetworkModel::kFlow);
+      std::cout << aifabric::validate::checks_markdown(checks);
+      if (validate_check)
+        for (const auto& c : checks)
+          if (!c.within()) return 1;
+      return 0;
+    }
     if (*params) {
       std::cout << aifabric::plan::parameter_reference_markdown();
       return 0;
