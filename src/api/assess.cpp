@@ -46,9 +46,12 @@ BuiltJobs build(const Scenario& sc, const std::vector<std::size_t>& jobs,
     const auto first = size();
     const auto& job = sc.jobs[j];
     if (job.trace) {
-      b.finish.push_back(
-          workload::append_trace_iteration(b.program, *job.trace, gpus_of(job), sc.cluster.gpu, server_of,
-                                           {layout, job.allreduce, job.gpu_efficiency}, b.tags.compute));
+      // A trace's compute nodes carry FLOPs, not shapes: without an override they run at the GPU's
+      // large-GEMM rate.
+      const double efficiency = job.gpu_efficiency > 0 ? job.gpu_efficiency : sc.cluster.gpu.gemm_efficiency;
+      b.finish.push_back(workload::append_trace_iteration(b.program, *job.trace, gpus_of(job), sc.cluster.gpu,
+                                                          server_of, {layout, job.allreduce, efficiency},
+                                                          b.tags.compute));
     } else {
       b.finish.push_back(
           workload::append_training_iteration(b.program, job, sc.cluster.gpu, server_of, layout, b.tags));

@@ -328,6 +328,18 @@ const Schema<workload::GpuSpec>& gpu_override_schema() {
           .override_real("network_efficiency", &G::network_efficiency, "", kMinFraction, 1,
                          "Achievable fraction of a NIC's payload rate for collectives.")
           .override_real("peak_tflops", &G::peak_tflops, "TFLOP/s", kMinRate, 1e6, "Dense BF16 peak.")
+          .override_real("fp8_tflops", &G::fp8_tflops, "TFLOP/s", 0, 1e6, "Dense FP8 peak; 0 = no FP8.")
+          .override_real("sm_count", &G::sm_count, "", 1, 1e5, "Streaming multiprocessors (GEMM waves).")
+          .override_real("gemm_efficiency", &G::gemm_efficiency, "", kMinFraction, 1,
+                         "Best large BF16 GEMM's fraction of peak.")
+          .override_real("fp8_gemm_efficiency", &G::fp8_gemm_efficiency, "", kMinFraction, 1,
+                         "Best large FP8 GEMM's fraction of the FP8 peak.")
+          .override_real("attention_forward_efficiency", &G::attention_forward_efficiency, "", kMinFraction,
+                         1, "Causal FlashAttention forward's fraction of the BF16 peak.")
+          .override_real("attention_backward_efficiency", &G::attention_backward_efficiency, "", kMinFraction,
+                         1, "Causal FlashAttention backward's fraction of the BF16 peak.")
+          .override_real("memory_efficiency", &G::memory_efficiency, "", kMinFraction, 1,
+                         "Achievable fraction of memory bandwidth in streaming kernels.")
           .override_real("memory_gbytes", &G::memory_gbytes, "GB", 0, 1e6, "GPU memory.", true)
           .override_real("memory_tbytes_per_s", &G::memory_tbytes_per_s, "TB/s", kMinRate, 1e6,
                          "GPU memory bandwidth.");
@@ -399,8 +411,22 @@ const Schema<JobTop>& job_schema() {
           .integer("first_gpu", &JobTop::first_gpu, "", 0, 0, kMaxCount,
                    "First GPU of the job's contiguous range.")
           .integer("gpus", &JobTop::gpus, "", 0, 0, kMaxCount, "GPUs of the job; 0 = all from first_gpu on.")
-          .real("gpu_efficiency", &JobTop::gpu_efficiency, "", 0.5, kMinFraction, 1,
-                "Achieved fraction of peak FLOP/s in compute kernels.")
+          .real("gpu_efficiency", &JobTop::gpu_efficiency, "", 0, 0, 1,
+                "0: every kernel timed from the GPU's roofline (docs/models/compute.md); else one achieved "
+                "fraction of peak FLOP/s for all compute (kind chakra: for nodes without a duration; 0 = the "
+                "GPU's gemm_efficiency).")
+          .choice("precision", &JobTop::precision,
+                  named({workload::Precision::kBf16, workload::Precision::kFp8}), "bf16",
+                  "GEMM inputs (Transformer Engine's FP8 recipe: GEMMs in FP8, attention in BF16).")
+          .choice("recompute", &JobTop::recompute,
+                  named({workload::Recompute::kNone, workload::Recompute::kSelective,
+                         workload::Recompute::kFull}),
+                  "none",
+                  "Activation recompute: selective redoes the attention core in the backward, full the whole "
+                  "layer's forward (and keeps only its input).")
+          .flag("sequence_parallel", &JobTop::sequence_parallel, true,
+                "Megatron's sequence parallelism: norms and residuals on 1/tp of the tokens, activations "
+                "stored sharded.")
           .text("allreduce_algorithm", &JobTop::allreduce, "ring",
                 "Gradient all-reduce algorithm (ZeRO-0): ring, tree, halving_doubling or hierarchical.");
   return s;
@@ -420,7 +446,9 @@ const Schema<workload::TransformerModel>& model_schema() {
           .integer("seq_len", &M::seq_len, "", 4096, 1, 1 << 22, "Sequence length, tokens.")
           .integer("vocab", &M::vocab, "", 32000, 1, 1 << 24, "Vocabulary size.")
           .integer("experts", &M::experts, "", 0, 0, 1 << 16, "Experts per MoE layer; 0 = dense.")
-          .integer("top_k", &M::top_k, "", 0, 0, 1 << 16, "Experts each token uses.");
+          .integer("top_k", &M::top_k, "", 0, 0, 1 << 16, "Experts each token uses.")
+          .flag("gated", &M::gated, true,
+                "Gated MLP (SwiGLU: up, gate and down projections); false: GeLU, up and down (GPT).");
   return s;
 }
 
@@ -437,7 +465,10 @@ const Schema<workload::Parallelism>& parallelism_schema() {
           .integer("micro_batches", &P::micro_batches, "", 8, 1, 1 << 16,
                    "Micro-batches per iteration per replica.")
           .integer("micro_batch_size", &P::micro_batch_size, "", 1, 1, 1 << 16, "Sequences per micro-batch.")
-          .integer("dp_buckets", &P::dp_buckets, "", 4, 1, 1 << 16, "Gradient buckets per pipeline stage.");
+          .integer("dp_buckets", &P::dp_buckets, "", 4, 1, 1 << 16, "Gradient buckets per pipeline stage.")
+          .integer("virtual_stages", &P::virtual_stages, "", 1, 1, 1024,
+                   "Model chunks per pipeline stage: Megatron-LM's interleaved 1F1B schedule (its virtual "
+                   "pipeline size); 1 = plain 1F1B.");
   return s;
 }
 

@@ -76,6 +76,9 @@ struct JobTop {
   std::string name, kind, allreduce, trace, comm_groups;
   std::uint32_t first_gpu, gpus;
   double gpu_efficiency, tokens_per_iteration;
+  workload::Precision precision;
+  workload::Recompute recompute;
+  bool sequence_parallel;
 };
 
 struct TrafficEntry {

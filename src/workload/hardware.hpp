@@ -14,6 +14,13 @@ struct GpuSpec {
   double collective_launch_us = 0;  // fixed latency of launching one collective
   double network_efficiency = 0;    // NCCL's network transport: achievable fraction of the payload rate
   double peak_tflops = 0;           // dense BF16
+  double fp8_tflops = 0;            // dense FP8; 0 = none (GEMMs asked for FP8 run at BF16)
+  double sm_count = 0;              // streaming multiprocessors
+  // Measured fractions of peak (docs/models/compute.md): the best large GEMM in BF16 and in FP8, and
+  // causal FlashAttention forward and backward at long sequences, head dimension 128.
+  double gemm_efficiency = 0, fp8_gemm_efficiency = 0;
+  double attention_forward_efficiency = 0, attention_backward_efficiency = 0;
+  double memory_efficiency = 0;  // achievable fraction of memory bandwidth in streaming kernels
   double memory_gbytes = 0;
   double memory_tbytes_per_s = 0;
 };

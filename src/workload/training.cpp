@@ -24,8 +24,29 @@ double attention_params(const TransformerModel& m) {
   return 2 * h * h + 2 * h * (h * kv(m) / m.heads);  // Q and O, plus K and V for kv_heads
 }
 double expert_params(const TransformerModel& m) {
-  return 3.0 * m.hidden * ffn(m);
-}  // gated MLP (SwiGLU)
+  return (m.gated ? 3.0 : 2.0) * m.hidden * ffn(m);  // up, gate (SwiGLU) and down projections
+}
+
+// Every compute at one achieved fraction of peak: each TP rank does 1/tp of the FLOPs; the backward costs
+// twice the forward, plus what recompute redoes; the output layer's forward and backward together 3 times
+// its forward.
+LayerTimes flop_layer_times(const TrainingJob& job, const GpuSpec& gpu) {
+  const auto& m = job.model;
+  const double tokens = static_cast<double>(job.par.micro_batch_size) * m.seq_len;
+  const double flops_per_ps = gpu.peak_tflops * job.gpu_efficiency;  // TFLOP/s is FLOP/ps
+  auto compute_ps = [&](double flops) {
+    return static_cast<core::TimePs>(std::ceil(flops / job.par.tp / flops_per_ps));
+  };
+  const double core_flops = 2.0 * tokens * m.seq_len * m.hidden;  // causal attention
+  const double attn_flops = 2.0 * attention_params(m) * tokens + core_flops;
+  const double mlp_flops = 2.0 * expert_params(m) * tokens * (m.experts == 0 ? 1 : m.top_k);
+  const Recompute r = job.kernels.recompute;
+  const double attn_redo = r == Recompute::kFull ? attn_flops : r == Recompute::kSelective ? core_flops : 0;
+  const double mlp_redo = r == Recompute::kFull ? mlp_flops : 0;
+  const double head_flops = 2.0 * m.hidden * m.vocab * tokens;
+  return {compute_ps(attn_flops), compute_ps(2.0 * attn_flops + attn_redo), compute_ps(mlp_flops),
+          compute_ps(2.0 * mlp_flops + mlp_redo), compute_ps(3.0 * head_flops)};
+}
 
 }  // namespace
 
@@ -60,10 +81,19 @@ MemoryNeed memory_per_gpu(const TrainingJob& job) {
   const double optimizer = 12.0 * params / (p.zero >= 1 ? p.dp : 1);
   MemoryNeed need;
   need.state_bytes = 4.0 * params + optimizer;
-  // Activations of one layer and micro-batch with flash attention: 34 s b h bytes (Korthikanti et al.
-  // 2022, without the attention-matrix term), split over TP; 1F1B keeps up to pp micro-batches in flight.
-  const double per_layer = 34.0 * m.seq_len * p.micro_batch_size * m.hidden / p.tp;
-  need.activation_bytes = per_layer * layers * std::min(p.pp, p.micro_batches);
+  // Activations of one layer and micro-batch with flash attention (Korthikanti et al. 2022, without the
+  // attention-matrix term): 34 s b h / tp bytes with sequence parallelism, s b h (10 + 24 / tp) without;
+  // full recompute keeps only the layer's input, 2 s b h (over tp with sequence parallelism). 1F1B keeps up
+  // to pp micro-batches in flight.
+  const double sbh = static_cast<double>(m.seq_len) * p.micro_batch_size * m.hidden;
+  const bool sp = job.kernels.sequence_parallel;
+  const double per_layer = job.kernels.recompute == Recompute::kFull ? 2.0 * sbh / (sp ? p.tp : 1)
+                           : sp                                      ? 34.0 * sbh / p.tp
+                                                                     : sbh * (10.0 + 24.0 / p.tp);
+  // Interleaving keeps (1 + (pp - 1) / (pp v)) times as many on the first stage (Narayanan et al. 2021).
+  const double interleave =
+      p.virtual_stages > 1 ? 1.0 + (p.pp - 1.0) / (static_cast<double>(p.pp) * p.virtual_stages) : 1.0;
+  need.activation_bytes = per_layer * layers * std::min(p.pp, p.micro_batches) * interleave;
   return need;
 }
 
@@ -105,6 +135,23 @@ std::optional<core::InputError> check(const TrainingJob& job, const GpuSpec& gpu
   if (m.layers % p.pp != 0)
     return core::field_error("model.layers",
                              fmt::format("{} layers do not divide into {} pipeline stages", m.layers, p.pp));
+  if (p.virtual_stages > 1) {
+    if (p.pp == 1)
+      return core::field_error("parallelism.virtual_stages", "interleaving needs pipeline stages (pp > 1)");
+    if (m.layers % (p.pp * p.virtual_stages) != 0)
+      return core::field_error("parallelism.virtual_stages",
+                               fmt::format("{} layers do not divide into {} stages x {} chunks", m.layers,
+                                           p.pp, p.virtual_stages));
+    if (p.micro_batches % p.pp != 0)
+      return core::field_error(
+          "parallelism.micro_batches",
+          fmt::format("the interleaved schedule needs a multiple of pp = {}, got {}", p.pp, p.micro_batches));
+    if (p.dp_buckets % p.virtual_stages != 0)
+      return core::field_error("parallelism.dp_buckets",
+                               fmt::format("must be a multiple of virtual_stages = {} (each chunk its own "
+                                           "buckets), got {}",
+                                           p.virtual_stages, p.dp_buckets));
+  }
   if (p.dp_buckets == 0 || p.dp_buckets > m.layers / p.pp)
     return core::field_error(
         "parallelism.dp_buckets",
@@ -173,16 +220,16 @@ std::vector<std::uint32_t> append_training_iteration(Program& program, const Tra
   const core::TimePs launch_ps = layout.collective_launch_ps;
   const bool compact = layout.compact && !(m.experts > 0 && p.ep > 1);
   const double tokens = static_cast<double>(p.micro_batch_size) * m.seq_len;  // one micro-batch
-  // Each TP rank does 1/tp of a layer's work at the GPU's achieved rate.
-  const double flops_per_ps = gpu.peak_tflops * 1e12 * job.gpu_efficiency / 1e12;
-  auto compute_ps = [&](double flops) {
-    return static_cast<core::TimePs>(std::ceil(flops / p.tp / flops_per_ps));
-  };
-  const double attn_flops = 2.0 * attention_params(m) * tokens + 2.0 * tokens * m.seq_len * m.hidden;
-  const double mlp_flops = 2.0 * expert_params(m) * tokens * (m.experts == 0 ? 1 : m.top_k);
-  const double head_flops = 2.0 * m.hidden * m.vocab * tokens;
+  const LayerTimes work_ps =
+      job.gpu_efficiency > 0 ? flop_layer_times(job, gpu) : layer_times(m, p, gpu, job.kernels);
   const auto activation_bytes = static_cast<std::uint64_t>(tokens * m.hidden * kBf16);
   const std::uint32_t layers_per_stage = m.layers / p.pp;
+  // Interleaving: each stage holds `chunks` model chunks; virtual stage c pp + s is chunk c on stage s,
+  // and a micro-batch passes through the virtual stages in order (Megatron-LM's interleaved 1F1B).
+  const std::uint32_t chunks = p.virtual_stages;
+  const std::uint32_t virtual_stages = p.pp * chunks;
+  const std::uint32_t layers_per_chunk = layers_per_stage / chunks;
+  const std::uint32_t buckets_per_chunk = p.dp_buckets / chunks;
   const bool moe = m.experts > 0;
 
   auto tp_group = [&](std::uint32_t d, std::uint32_t s) {
@@ -251,27 +298,36 @@ std::vector<std::uint32_t> append_training_iteration(Program& program, const Tra
     // micro-batch's activations (forward) and gradients (backward) from the neighbouring stages.
     std::vector<std::vector<std::uint32_t>> stream(p.pp, std::vector<std::uint32_t>(p.tp, kNone));
     std::vector<std::vector<std::vector<std::uint32_t>>> fwd_in(
-        p.pp,
+        virtual_stages,
         std::vector<std::vector<std::uint32_t>>(p.micro_batches, std::vector<std::uint32_t>(p.tp, kNone)));
     auto bwd_in = fwd_in;
     // Gradient-ready ops per stage, bucket and TP rank: the last micro-batch's backward of the bucket.
     std::vector<std::vector<std::vector<std::uint32_t>>> grad_ready(
         p.pp, std::vector<std::vector<std::uint32_t>>(p.dp_buckets, std::vector<std::uint32_t>(p.tp, kNone)));
-    // 1F1B order per stage; stages are built in an order that creates senders before receivers.
+    // 1F1B order per stage; stages are built in an order that creates senders before receivers. With
+    // interleaving, Megatron-LM's order (schedules.py, forward_backward_pipelining_with_interleaving): the
+    // k-th forward of a stage is chunk (k / pp) mod chunks of micro-batch (k / (pp chunks)) pp + k mod pp,
+    // the k-th backward the same with the chunks reversed, after (pp - s - 1) 2 + (chunks - 1) pp warm-up
+    // forwards.
     struct Step {
       bool forward;
-      std::uint32_t mb;
+      std::uint32_t mb, chunk;
+    };
+    auto step = [&](bool forward, std::uint32_t k) {
+      const std::uint32_t group = k / p.pp % chunks;
+      return Step{forward, k / (p.pp * chunks) * p.pp + k % p.pp, forward ? group : chunks - 1 - group};
     };
     std::vector<std::vector<Step>> order(p.pp);
+    const std::uint32_t total = p.micro_batches * chunks;
     for (std::uint32_t s = 0; s < p.pp; ++s) {
-      const std::uint32_t warmup = std::min(p.pp - s - 1, p.micro_batches);
-      for (std::uint32_t i = 0; i < warmup; ++i) order[s].push_back({true, i});
-      for (std::uint32_t i = 0; i + warmup < p.micro_batches; ++i) {
-        order[s].push_back({true, warmup + i});
-        order[s].push_back({false, i});
+      const std::uint32_t warmup = chunks == 1 ? std::min(p.pp - s - 1, p.micro_batches)
+                                               : std::min((p.pp - s - 1) * 2 + (chunks - 1) * p.pp, total);
+      for (std::uint32_t i = 0; i < warmup; ++i) order[s].push_back(step(true, i));
+      for (std::uint32_t i = 0; i + warmup < total; ++i) {
+        order[s].push_back(step(true, warmup + i));
+        order[s].push_back(step(false, i));
       }
-      for (std::uint32_t i = p.micro_batches - warmup; i < p.micro_batches; ++i)
-        order[s].push_back({false, i});
+      for (std::uint32_t i = total - warmup; i < total; ++i) order[s].push_back(step(false, i));
     }
     // Ops must exist before others depend on them, but dependencies may point forward: record the edges
     // to the transfer ops when they are created (the receiver side refers to the transfer op index).
@@ -283,8 +339,9 @@ std::vector<std::uint32_t> append_training_iteration(Program& program, const Tra
       for (std::uint32_t s = 0; s < p.pp; ++s) {
         while (next[s] < order[s].size()) {
           const Step st = order[s][next[s]];
-          auto& inbox = st.forward ? fwd_in[s][st.mb] : bwd_in[s][st.mb];
-          const bool needs_input = st.forward ? s > 0 : s + 1 < p.pp;
+          const std::uint32_t vs = st.chunk * p.pp + s;
+          auto& inbox = st.forward ? fwd_in[vs][st.mb] : bwd_in[vs][st.mb];
+          const bool needs_input = st.forward ? vs > 0 : vs + 1 < virtual_stages;
           if (needs_input && inbox[0] == kNone) break;  // the neighbour has not produced it yet
           std::vector<std::uint32_t> last = stream[s];
           if (needs_input && !compact)
@@ -294,21 +351,24 @@ std::vector<std::uint32_t> append_training_iteration(Program& program, const Tra
               program.depend(inbox[t], join);
               last[t] = join;
             }
-          const double scale = st.forward ? 1.0 : 2.0;  // backward costs twice the forward
+          const core::TimePs attn_ps =
+              st.forward ? work_ps.attention_forward_ps : work_ps.attention_backward_ps;
+          const core::TimePs mlp_ps = st.forward ? work_ps.mlp_forward_ps : work_ps.mlp_backward_ps;
           if (compact) {
-            // Segments of consecutive layers: the whole stage, or in the last backward one per gradient
+            // Segments of consecutive layers: the whole chunk, or in its last backward one per gradient
             // bucket (from the last layer down), so each bucket's reduction can start when it is ready.
+            // Chunk c holds the stage's buckets [c B / chunks, (c + 1) B / chunks).
             const bool last_backward = !st.forward && st.mb + 1 == p.micro_batches;
-            const std::uint32_t segments = last_backward ? p.dp_buckets : 1;
+            const std::uint32_t segments = last_backward ? buckets_per_chunk : 1;
             for (std::uint32_t k = 0; k < segments; ++k) {
-              const std::uint32_t bucket = p.dp_buckets - 1 - k;
+              const std::uint32_t local = buckets_per_chunk - 1 - k;
+              const std::uint32_t bucket = st.chunk * buckets_per_chunk + local;
               auto first = [&](std::uint32_t b) {
-                return (b * layers_per_stage + p.dp_buckets - 1) / p.dp_buckets;
+                return (b * layers_per_chunk + buckets_per_chunk - 1) / buckets_per_chunk;
               };
-              const std::uint32_t layers =
-                  last_backward ? first(bucket + 1) - first(bucket) : layers_per_stage;
-              core::TimePs work = layers * (compute_ps(scale * attn_flops) + compute_ps(scale * mlp_flops));
-              if (s + 1 == p.pp && st.forward) work += compute_ps(3.0 * head_flops);
+              const std::uint32_t layers = last_backward ? first(local + 1) - first(local) : layers_per_chunk;
+              core::TimePs work = layers * (attn_ps + mlp_ps);
+              if (vs + 1 == virtual_stages && st.forward) work += work_ps.head_ps;
               const core::TimePs tp_ps =
                   2 * layers * nvlink_ring_allreduce_ps(activation_bytes, p.tp, layout);
               CollectiveCall closed;
@@ -333,35 +393,38 @@ std::vector<std::uint32_t> append_training_iteration(Program& program, const Tra
               if (last_backward) grad_ready[s][bucket] = last;
             }
           }
-          for (std::uint32_t l = 0; l < (compact ? 0 : layers_per_stage); ++l) {
+          for (std::uint32_t l = 0; l < (compact ? 0 : layers_per_chunk); ++l) {
             if (st.forward) {
-              phase(d, s, last, compute_ps(scale * attn_flops), false);
-              phase(d, s, last, compute_ps(scale * mlp_flops), true);
+              phase(d, s, last, attn_ps, false);
+              phase(d, s, last, mlp_ps, true);
             } else {
-              phase(d, s, last, compute_ps(scale * mlp_flops), true);
-              phase(d, s, last, compute_ps(scale * attn_flops), false);
-              // Layers are walked backwards: layer (layers_per_stage - 1 - l) of the stage is done.
-              const std::uint32_t layer = layers_per_stage - 1 - l;
-              // Bucket b holds layers [ceil(b L / B), ceil((b + 1) L / B)); it is complete when the last
-              // micro-batch's backward reaches its first layer.
-              const std::uint32_t bucket = layer * p.dp_buckets / layers_per_stage;
-              const std::uint32_t first_layer = (bucket * layers_per_stage + p.dp_buckets - 1) / p.dp_buckets;
-              if (st.mb + 1 == p.micro_batches && layer == first_layer) grad_ready[s][bucket] = last;
+              phase(d, s, last, mlp_ps, true);
+              phase(d, s, last, attn_ps, false);
+              // Layers are walked backwards: layer (layers_per_chunk - 1 - l) of the chunk is done.
+              const std::uint32_t layer = layers_per_chunk - 1 - l;
+              // The chunk's bucket b holds its layers [ceil(b L / B), ceil((b + 1) L / B)); it is complete
+              // when the last micro-batch's backward reaches its first layer.
+              const std::uint32_t local = layer * buckets_per_chunk / layers_per_chunk;
+              const std::uint32_t first_layer =
+                  (local * layers_per_chunk + buckets_per_chunk - 1) / buckets_per_chunk;
+              if (st.mb + 1 == p.micro_batches && layer == first_layer)
+                grad_ready[s][st.chunk * buckets_per_chunk + local] = last;
             }
           }
-          if (!compact && s + 1 == p.pp && st.forward)  // the output layer and loss on the last stage
+          if (!compact && vs + 1 == virtual_stages && st.forward)  // the output layer and loss, last stage
             for (std::uint32_t t = 0; t < p.tp; ++t) {
               const std::uint32_t op =
-                  program.add_compute(gpu_of(job, t, d, s), compute_ps(3.0 * head_flops), tags.compute);
+                  program.add_compute(gpu_of(job, t, d, s), work_ps.head_ps, tags.compute);
               program.depend(last[t], op);
               last[t] = op;
             }
           // Point-to-point: each TP rank sends its 1/tp slice to the same TP rank of the next (forward) or
-          // previous (backward) stage.
-          const bool sends = st.forward ? s + 1 < p.pp : s > 0;
+          // previous (backward) virtual stage.
+          const bool sends = st.forward ? vs + 1 < virtual_stages : vs > 0;
           if (sends) {
-            const std::uint32_t to = st.forward ? s + 1 : s - 1;
-            auto& out = st.forward ? fwd_in[to][st.mb] : bwd_in[to][st.mb];
+            const std::uint32_t to_vs = st.forward ? vs + 1 : vs - 1;
+            const std::uint32_t to = to_vs % p.pp;
+            auto& out = st.forward ? fwd_in[to_vs][st.mb] : bwd_in[to_vs][st.mb];
             std::vector<std::pair<std::uint32_t, std::uint32_t>> members;
             for (std::uint32_t t = 0; t < p.tp; ++t) {
               const std::uint32_t from = gpu_of(job, t, d, s), dest = gpu_of(job, t, d, to);

@@ -7,6 +7,7 @@
 
 #include "core/error.hpp"
 #include "workload/collectives.hpp"
+#include "workload/compute.hpp"
 #include "workload/hardware.hpp"
 #include "workload/program.hpp"
 
@@ -24,6 +25,7 @@ struct TransformerModel {
   std::uint32_t vocab = 0;
   std::uint32_t experts = 0;
   std::uint32_t top_k = 0;
+  bool gated = true;  // SwiGLU MLP (up and gate projections); false: GeLU with one up projection (GPT)
 
   double layer_params() const;         // one layer, all experts
   double active_layer_params() const;  // parameters one token touches in a layer
@@ -38,6 +40,7 @@ struct Parallelism {
   std::uint32_t micro_batches = 1;
   std::uint32_t micro_batch_size = 1;
   std::uint32_t dp_buckets = 4;  // gradient buckets per pipeline stage, each reduced as soon as it is ready
+  std::uint32_t virtual_stages = 1;  // model chunks per pipeline stage (Megatron-LM's interleaved schedule)
 };
 
 struct TraceWorkload;
@@ -50,7 +53,10 @@ struct TrainingJob {
       gpu_list;  // explicit placement (rank -> GPU); empty = first_gpu, first_gpu + 1, ...
   TransformerModel model;
   Parallelism par;
-  double gpu_efficiency = 0.5;  // achieved fraction of peak FLOP/s in compute kernels
+  // Compute kernels: timed from the GPU's roofline (workload/compute.hpp) with these options, unless
+  // gpu_efficiency > 0 overrides them all with one achieved fraction of peak FLOP/s.
+  KernelOptions kernels;
+  double gpu_efficiency = 0;
   Algorithm allreduce = Algorithm::kRing;
   // A job given as execution traces (workload/trace.hpp), one per rank, instead of model and parallelism;
   // shared and never changed, so scenarios that copy the job (what-if variants) share it.
