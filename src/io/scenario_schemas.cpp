@@ -340,6 +340,9 @@ const Schema<workload::GpuSpec>& gpu_override_schema() {
                          1, "Causal FlashAttention backward's fraction of the BF16 peak.")
           .override_real("memory_efficiency", &G::memory_efficiency, "", kMinFraction, 1,
                          "Achievable fraction of memory bandwidth in streaming kernels.")
+          .override_real("framework_efficiency", &G::framework_efficiency, "", kMinFraction, 1,
+                         "Fraction of the kernels' roofline times a training framework sustains (the compute "
+                         "model's one calibration).")
           .override_real("memory_gbytes", &G::memory_gbytes, "GB", 0, 1e6, "GPU memory.", true)
           .override_real("memory_tbytes_per_s", &G::memory_tbytes_per_s, "TB/s", kMinRate, 1e6,
                          "GPU memory bandwidth.");
@@ -427,6 +430,11 @@ const Schema<JobTop>& job_schema() {
           .flag("sequence_parallel", &JobTop::sequence_parallel, true,
                 "Megatron's sequence parallelism: norms and residuals on 1/tp of the tokens, activations "
                 "stored sharded.")
+          .choice("attention", &JobTop::attention,
+                  named({workload::Attention::kFlash, workload::Attention::kUnfused}), "flash",
+                  "flash: FlashAttention; unfused: batched GEMMs, softmax and dropout through memory "
+                  "(Megatron-LM "
+                  "before FlashAttention).")
           .text("allreduce_algorithm", &JobTop::allreduce, "ring",
                 "Gradient all-reduce algorithm (ZeRO-0): ring, tree, halving_doubling or hierarchical.");
   return s;
@@ -458,6 +466,10 @@ const Schema<workload::Parallelism>& parallelism_schema() {
       Schema<P>()
           .integer("tp", &P::tp, "", 1, 1, 1024, "Tensor parallelism (inside a server).")
           .integer("pp", &P::pp, "", 1, 1, 1 << 16, "Pipeline stages.")
+          .integer(
+              "cp", &P::cp, "", 1, 1, 1 << 16,
+              "Context parallelism: each sequence split over cp GPUs (ring attention); gradients reduced "
+              "over dp x cp.")
           .integer("dp", &P::dp, "", 1, 1, 1 << 20, "Data-parallel replicas.")
           .integer("ep", &P::ep, "", 1, 1, 1 << 16, "Expert parallelism (MoE), within data parallelism.")
           .integer("zero", &P::zero, "", 1, 0, 1,
@@ -468,7 +480,11 @@ const Schema<workload::Parallelism>& parallelism_schema() {
           .integer("dp_buckets", &P::dp_buckets, "", 4, 1, 1 << 16, "Gradient buckets per pipeline stage.")
           .integer("virtual_stages", &P::virtual_stages, "", 1, 1, 1024,
                    "Model chunks per pipeline stage: Megatron-LM's interleaved 1F1B schedule (its virtual "
-                   "pipeline size); 1 = plain 1F1B.");
+                   "pipeline size); 1 = plain 1F1B.")
+          .flag("overlap_param_gather", &P::overlap_param_gather, false,
+                "ZeRO-1: each bucket's weight all-gather overlapped with the next forward, which waits only "
+                "where it first uses the bucket (Megatron-LM --overlap-param-gather); false: the all-gather "
+                "ends the iteration.");
   return s;
 }
 

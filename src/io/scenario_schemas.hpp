@@ -79,6 +79,7 @@ struct JobTop {
   workload::Precision precision;
   workload::Recompute recompute;
   bool sequence_parallel;
+  workload::Attention attention;
 };
 
 struct TrafficEntry {

@@ -182,7 +182,7 @@ void load_jobs(const Node& node, api::Scenario& sc, workload::GpuClaims& claims,
     job.first_gpu = top.first_gpu;
     job.gpus = top.gpus == 0 && top.first_gpu < gpus ? gpus - top.first_gpu : top.gpus;
     job.gpu_efficiency = top.gpu_efficiency;
-    job.kernels = {top.precision, top.recompute, top.sequence_parallel};
+    job.kernels = {top.precision, top.recompute, top.sequence_parallel, top.attention};
     if (const Node& list = j["gpu_list"]) {
       if (!list.is_sequence() || list.size() == 0)
         throw InputError(ctx.at(list, f + ".gpu_list"), "expected a non-empty list of GPU indices");

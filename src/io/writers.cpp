@@ -201,10 +201,12 @@ std::string assess_text(const api::Scenario& sc, const api::Assessment& a) {
       s += fmt::format("job {}: {} GPUs, Chakra trace {} ({} ranks)\n", j.name, j.gpus, job.trace_source,
                        job.trace->ranks.size());
     else
-      s += fmt::format("job {}: {} GPUs, TP {} x PP {} x DP {}{}, {} micro-batches of {}\n", j.name, j.gpus,
-                       job.par.tp, job.par.pp, job.par.dp,
-                       job.par.ep > 1 ? fmt::format(" x EP {}", job.par.ep) : "", job.par.micro_batches,
-                       job.par.micro_batch_size);
+      s += fmt::format(
+          "job {}: {} GPUs, TP {}{} x PP {}{} x DP {}{}, {} micro-batches of {}\n", j.name, j.gpus,
+          job.par.tp, job.par.cp > 1 ? fmt::format(" x CP {}", job.par.cp) : "", job.par.pp,
+          job.par.virtual_stages > 1 ? fmt::format(" (x {} chunks)", job.par.virtual_stages) : "", job.par.dp,
+          job.par.ep > 1 ? fmt::format(" x EP {}", job.par.ep) : "", job.par.micro_batches,
+          job.par.micro_batch_size);
     if (!j.down.empty()) {
       s += fmt::format("  DOWN             {}: the job cannot run; ${:.2f} per hour of GPU time lost\n",
                        j.down, j.network_cost_usd_per_hour);

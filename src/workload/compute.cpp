@@ -39,14 +39,13 @@ double backward_gemms_ps(const GpuSpec& gpu, const Gemm& g, Precision p) {
   return gemm_ps(gpu, {g.m, g.k, g.n}, p) + gemm_ps(gpu, {g.k, g.n, g.m}, p);
 }
 
-core::TimePs ps(double t) {
-  return static_cast<core::TimePs>(std::ceil(t));
-}
-
 }  // namespace
 
 const char* name(Precision p) {
   return p == Precision::kFp8 ? "fp8" : "bf16";
+}
+const char* name(Attention a) {
+  return a == Attention::kUnfused ? "unfused" : "flash";
 }
 const char* name(Recompute r) {
   switch (r) {
@@ -86,10 +85,29 @@ double attention_backward_ps(const GpuSpec& gpu, double batch_heads, double seq,
   return std::max(compute, memory_bound_ps(gpu, 8 * seq * head_dim * batch_heads * kBf16));
 }
 
+double unfused_attention_forward_ps(const GpuSpec& gpu, double batch_heads, double seq, double head_dim) {
+  // Per head: S = Q K^T and O = P V as batched GEMMs over all s^2 scores (the mask is applied after), the
+  // scores written by the first; scale-mask-softmax reads and writes them (4 bytes each), dropout reads
+  // them and writes them with a 1-byte mask (5 bytes).
+  const double gemms = gemm_ps(gpu, {seq * batch_heads, seq, head_dim}, Precision::kBf16) +
+                       gemm_ps(gpu, {seq * batch_heads, head_dim, seq}, Precision::kBf16);
+  return gemms + memory_bound_ps(gpu, 9 * seq * seq * batch_heads);
+}
+
+double unfused_attention_backward_ps(const GpuSpec& gpu, double batch_heads, double seq, double head_dim) {
+  // Input and weight gradients of both GEMMs (4 of them); dropout's backward reads the gradient and the
+  // mask and writes (5 bytes per score), softmax's reads its output and the gradient and writes (6).
+  const double gemms = 2 * (gemm_ps(gpu, {seq * batch_heads, seq, head_dim}, Precision::kBf16) +
+                            gemm_ps(gpu, {seq * batch_heads, head_dim, seq}, Precision::kBf16));
+  return gemms + memory_bound_ps(gpu, 11 * seq * seq * batch_heads);
+}
+
 LayerTimes layer_times(const TransformerModel& m, const Parallelism& par, const GpuSpec& gpu,
                        const KernelOptions& o) {
   const double tp = par.tp;
-  const double tokens = static_cast<double>(par.micro_batch_size) * m.seq_len;
+  // A context-parallel rank holds 1/cp of the sequence (in 2 cp chunks, so the causal work is balanced)
+  // and computes 1/cp of its attention, its queries against the whole sequence's keys.
+  const double tokens = static_cast<double>(par.micro_batch_size) * m.seq_len / par.cp;
   const double h = m.hidden;
   const double f = m.ffn_hidden == 0 ? 4.0 * m.hidden : m.ffn_hidden;
   const double kv_heads = m.kv_heads == 0 ? m.heads : m.kv_heads;
@@ -103,8 +121,13 @@ LayerTimes layer_times(const TransformerModel& m, const Parallelism& par, const 
   // and K read and written.
   const Gemm qkv{tokens, q_out + kv_out, h}, proj{tokens, h, h / tp};
   const double heads_here = m.heads / tp * par.micro_batch_size;
-  const double attn_core_fwd = attention_forward_ps(gpu, heads_here, m.seq_len, head_dim, true);
-  const double attn_core_bwd = attention_backward_ps(gpu, heads_here, m.seq_len, head_dim, true);
+  const bool flash = o.attention == Attention::kFlash;
+  const double attn_core_fwd = (flash ? attention_forward_ps(gpu, heads_here, m.seq_len, head_dim, true)
+                                      : unfused_attention_forward_ps(gpu, heads_here, m.seq_len, head_dim)) /
+                               par.cp;
+  const double attn_core_bwd = (flash ? attention_backward_ps(gpu, heads_here, m.seq_len, head_dim, true)
+                                      : unfused_attention_backward_ps(gpu, heads_here, m.seq_len, head_dim)) /
+                               par.cp;
   const double attn_elementwise =
       memory_bound_ps(gpu, 10 * h * norm_tokens + 2 * (q_out + kv_out / 2) * tokens * kBf16);
   const double attn_fwd = gemm_ps(gpu, qkv, p) + attn_core_fwd + gemm_ps(gpu, proj, p) + attn_elementwise;
@@ -154,6 +177,8 @@ LayerTimes layer_times(const TransformerModel& m, const Parallelism& par, const 
   const Gemm logits{tokens, m.vocab / tp, h};
   const double head = gemm_ps(gpu, logits, p) + backward_gemms_ps(gpu, logits, p) +
                       memory_bound_ps(gpu, 12 * tokens * m.vocab / tp);
+  // The framework's sustained fraction of the roofline (the calibration) stretches every kernel alike.
+  auto ps = [&](double t) { return static_cast<core::TimePs>(std::ceil(t / gpu.framework_efficiency)); };
   return {ps(attn_fwd), ps(attn_bwd), ps(mlp_fwd), ps(mlp_bwd), ps(head)};
 }
 

@@ -16,21 +16,27 @@ struct Parallelism;
 
 enum class Precision : std::uint8_t { kBf16, kFp8 };               // the GEMMs' inputs; attention stays BF16
 enum class Recompute : std::uint8_t { kNone, kSelective, kFull };  // Megatron-LM's activation recompute
+// FlashAttention (fused, causal blocks skipped), or the unfused attention Megatron-LM ran before it: two
+// batched GEMMs over every score, the fused scale-mask-softmax and attention dropout through HBM.
+enum class Attention : std::uint8_t { kFlash, kUnfused };
 
 const char* name(Precision p);
 const char* name(Recompute r);
+const char* name(Attention a);
 
 // One GEMM, C[m x n] = A[m x k] B[k x n], inputs of `precision`, BF16 output.
 struct Gemm {
   double m = 0, n = 0, k = 0;
 };
 
-// Seconds are never used: every time is in picoseconds, as a double before rounding.
+// Every time is in picoseconds, as a double before rounding.
 double gemm_ps(const GpuSpec& gpu, const Gemm& g, Precision precision);
 // FlashAttention over `batch_heads` (sequences x heads) of `seq` tokens and head dimension `head_dim`.
 double attention_forward_ps(const GpuSpec& gpu, double batch_heads, double seq, double head_dim, bool causal);
 double attention_backward_ps(const GpuSpec& gpu, double batch_heads, double seq, double head_dim,
                              bool causal);
+double unfused_attention_forward_ps(const GpuSpec& gpu, double batch_heads, double seq, double head_dim);
+double unfused_attention_backward_ps(const GpuSpec& gpu, double batch_heads, double seq, double head_dim);
 // A kernel that moves `bytes` through HBM and does nothing else of note.
 double memory_bound_ps(const GpuSpec& gpu, double bytes);
 
@@ -48,6 +54,7 @@ struct KernelOptions {
   Precision precision = Precision::kBf16;
   Recompute recompute = Recompute::kNone;
   bool sequence_parallel = true;  // norms and residuals on 1/tp of the tokens
+  Attention attention = Attention::kFlash;
 };
 
 LayerTimes layer_times(const TransformerModel& model, const Parallelism& par, const GpuSpec& gpu,

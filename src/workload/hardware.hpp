@@ -20,6 +20,10 @@ struct GpuSpec {
   // causal FlashAttention forward and backward at long sequences, head dimension 128.
   double gemm_efficiency = 0, fp8_gemm_efficiency = 0;
   double attention_forward_efficiency = 0, attention_backward_efficiency = 0;
+  // The one calibration of the compute model, per GPU generation: the fraction of the kernels' roofline
+  // times a training framework sustains end to end (gaps between kernels, clocks under the power limit),
+  // fitted once on one stated measurement (docs/models/compute.md).
+  double framework_efficiency = 1;
   double memory_efficiency = 0;  // achievable fraction of memory bandwidth in streaming kernels
   double memory_gbytes = 0;
   double memory_tbytes_per_s = 0;

@@ -32,7 +32,8 @@ double expert_params(const TransformerModel& m) {
 // its forward.
 LayerTimes flop_layer_times(const TrainingJob& job, const GpuSpec& gpu) {
   const auto& m = job.model;
-  const double tokens = static_cast<double>(job.par.micro_batch_size) * m.seq_len;
+  // A context-parallel rank holds 1/cp of the sequence's tokens, each attending to the whole sequence.
+  const double tokens = static_cast<double>(job.par.micro_batch_size) * m.seq_len / job.par.cp;
   const double flops_per_ps = gpu.peak_tflops * job.gpu_efficiency;  // TFLOP/s is FLOP/ps
   auto compute_ps = [&](double flops) {
     return static_cast<core::TimePs>(std::ceil(flops / job.par.tp / flops_per_ps));
@@ -64,8 +65,8 @@ double TransformerModel::layer_forward_flops(double tokens) const {
   return 2.0 * active_layer_params() * tokens + 2.0 * tokens * seq_len * hidden;
 }
 
-std::uint32_t gpu_of(const TrainingJob& job, std::uint32_t tp, std::uint32_t dp, std::uint32_t pp) {
-  const std::uint32_t rank = tp + job.par.tp * (dp + job.par.dp * pp);
+std::uint32_t gpu_of(const TrainingJob& job, std::uint32_t tp, std::uint32_t replica, std::uint32_t pp) {
+  const std::uint32_t rank = tp + job.par.tp * (replica + job.par.dp * job.par.cp * pp);
   return job.gpu_list.empty() ? job.first_gpu + rank : job.gpu_list[rank];
 }
 
@@ -78,18 +79,23 @@ MemoryNeed memory_per_gpu(const TrainingJob& job) {
   const double params = (layers * (dense + experts) + 2.0 * m.vocab * m.hidden / p.pp) / p.tp;
   // Mixed precision with Adam: bf16 weights and gradients (2 + 2 bytes), fp32 master weights, momentum and
   // variance (12 bytes), the last sharded over data parallelism by the distributed optimizer (ZeRO-1).
-  const double optimizer = 12.0 * params / (p.zero >= 1 ? p.dp : 1);
+  // The distributed optimizer shards over data and context parallelism together.
+  const double optimizer = 12.0 * params / (p.zero >= 1 ? p.dp * p.cp : 1);
   MemoryNeed need;
   need.state_bytes = 4.0 * params + optimizer;
   // Activations of one layer and micro-batch with flash attention (Korthikanti et al. 2022, without the
   // attention-matrix term): 34 s b h / tp bytes with sequence parallelism, s b h (10 + 24 / tp) without;
   // full recompute keeps only the layer's input, 2 s b h (over tp with sequence parallelism). 1F1B keeps up
   // to pp micro-batches in flight.
-  const double sbh = static_cast<double>(m.seq_len) * p.micro_batch_size * m.hidden;
-  const bool sp = job.kernels.sequence_parallel;
-  const double per_layer = job.kernels.recompute == Recompute::kFull ? 2.0 * sbh / (sp ? p.tp : 1)
-                           : sp                                      ? 34.0 * sbh / p.tp
-                                                                     : sbh * (10.0 + 24.0 / p.tp);
+  const double sbh = static_cast<double>(m.seq_len) * p.micro_batch_size * m.hidden / p.cp;
+  // Unfused attention without recompute also keeps its score matrices: 5 a s^2 b / tp bytes.
+  const auto& k = job.kernels;
+  const double scores = k.attention == Attention::kUnfused && k.recompute == Recompute::kNone
+                            ? 5.0 * m.heads * m.seq_len * sbh / m.hidden / p.tp
+                            : 0.0;
+  const double per_layer = k.recompute == Recompute::kFull ? 2.0 * sbh / (k.sequence_parallel ? p.tp : 1)
+                           : k.sequence_parallel           ? 34.0 * sbh / p.tp + scores
+                                                           : sbh * (10.0 + 24.0 / p.tp) + scores;
   // Interleaving keeps (1 + (pp - 1) / (pp v)) times as many on the first stage (Narayanan et al. 2021).
   const double interleave =
       p.virtual_stages > 1 ? 1.0 + (p.pp - 1.0) / (static_cast<double>(p.pp) * p.virtual_stages) : 1.0;
@@ -115,16 +121,27 @@ std::optional<core::InputError> check(const TrainingJob& job, const GpuSpec& gpu
                              fmt::format("GPUs [{}, {}) exceed the cluster's {}", job.first_gpu,
                                          static_cast<std::uint64_t>(job.first_gpu) + job.gpus, cluster_gpus));
   }
-  if (static_cast<std::uint64_t>(p.tp) * p.pp * p.dp != job.gpus)
+  const std::uint64_t product = static_cast<std::uint64_t>(p.tp) * p.cp * p.pp * p.dp;
+  if (product != job.gpus)
     return core::field_error(
-        "parallelism", fmt::format("tp x pp x dp = {} x {} x {} = {} must equal the job's {} GPUs", p.tp,
-                                   p.pp, p.dp, static_cast<std::uint64_t>(p.tp) * p.pp * p.dp, job.gpus));
+        "parallelism",
+        p.cp == 1 ? fmt::format("tp x pp x dp = {} x {} x {} = {} must equal the job's {} GPUs", p.tp, p.pp,
+                                p.dp, product, job.gpus)
+                  : fmt::format("tp x cp x pp x dp = {} x {} x {} x {} = {} must equal the job's {} GPUs",
+                                p.tp, p.cp, p.pp, p.dp, product, job.gpus));
+  if (p.cp > 1 && m.seq_len % (2 * p.cp) != 0)
+    return core::field_error(
+        "parallelism.cp", fmt::format("the sequence of {} tokens must split into 2 x cp = {} chunks (causal "
+                                      "load balancing)",
+                                      m.seq_len, 2 * p.cp));
+  if (p.cp > 1 && p.ep > 1)
+    return core::field_error("parallelism.cp", "context parallelism with expert parallelism is not modelled");
   if (gpus_per_server % p.tp != 0)
     return core::field_error(
         "parallelism.tp",
         fmt::format("tensor parallelism stays inside a server; {} does not divide its {} GPUs", p.tp,
                     gpus_per_server));
-  for (std::uint32_t d = 0; d < p.dp; ++d)
+  for (std::uint32_t d = 0; d < p.dp * p.cp; ++d)
     for (std::uint32_t s = 0; s < p.pp; ++s)
       for (std::uint32_t t = 1; t < p.tp; ++t)
         if (gpu_of(job, t, d, s) / gpus_per_server != gpu_of(job, 0, d, s) / gpus_per_server)
@@ -219,7 +236,11 @@ std::vector<std::uint32_t> append_training_iteration(Program& program, const Tra
   const auto& p = job.par;
   const core::TimePs launch_ps = layout.collective_launch_ps;
   const bool compact = layout.compact && !(m.experts > 0 && p.ep > 1);
-  const double tokens = static_cast<double>(p.micro_batch_size) * m.seq_len;  // one micro-batch
+  // One micro-batch's tokens on one context-parallel rank.
+  const double tokens = static_cast<double>(p.micro_batch_size) * m.seq_len / p.cp;
+  // The pipelines of the data-parallel replicas and of the context-parallel ranks of each are
+  // independent; their gradients are reduced together.
+  const std::uint32_t replicas = p.dp * p.cp;
   const LayerTimes work_ps =
       job.gpu_efficiency > 0 ? flop_layer_times(job, gpu) : layer_times(m, p, gpu, job.kernels);
   const auto activation_bytes = static_cast<std::uint64_t>(tokens * m.hidden * kBf16);
@@ -289,11 +310,33 @@ std::vector<std::uint32_t> append_training_iteration(Program& program, const Tra
     }
   };
 
+  const double bucket_params_per_gpu =
+      (attention_params(m) + expert_params(m) * std::max<std::uint32_t>(1, m.experts) / p.ep) *
+      layers_per_stage / p.dp_buckets / p.tp;
+  const auto bucket_bytes = static_cast<std::uint64_t>(bucket_params_per_gpu * kBf16);
+  // Megatron-LM's --overlap-param-gather: the distributed optimizer's all-gather of each bucket's updated
+  // weights is overlapped with the next iteration's forward, which waits for a bucket's weights only where
+  // it first uses them. In one iteration: every bucket's all-gather starts at time 0 and the first forward
+  // of each chunk waits for its buckets.
+  const bool overlap_gather = p.zero >= 1 && p.overlap_param_gather && replicas > 1;
+  std::vector<std::vector<std::vector<std::vector<std::uint32_t>>>> gathered;  // [stage][tp][bucket][replica]
+  if (overlap_gather) {
+    gathered.assign(p.pp, std::vector<std::vector<std::vector<std::uint32_t>>>(p.tp));
+    for (std::uint32_t s = 0; s < p.pp; ++s)
+      for (std::uint32_t t = 0; t < p.tp; ++t) {
+        std::vector<std::uint32_t> ranks;
+        for (std::uint32_t d = 0; d < replicas; ++d) ranks.push_back(gpu_of(job, t, d, s));
+        for (std::uint32_t b = 0; b < p.dp_buckets; ++b)
+          gathered[s][t].push_back(collective(Collective::kAllGather, Algorithm::kRing, ranks, bucket_bytes,
+                                              std::vector<std::uint32_t>(replicas, kNone), tags.dp));
+      }
+  }
+
   // Per data-parallel replica, stage, bucket and TP rank: the op after which the bucket's gradients are
   // final.
-  std::vector<std::vector<std::vector<std::vector<std::uint32_t>>>> ready(p.dp);
-  std::vector<std::vector<std::vector<std::uint32_t>>> stream_end(p.dp);
-  for (std::uint32_t d = 0; d < p.dp; ++d) {
+  std::vector<std::vector<std::vector<std::vector<std::uint32_t>>>> ready(replicas);
+  std::vector<std::vector<std::vector<std::uint32_t>>> stream_end(replicas);
+  for (std::uint32_t d = 0; d < replicas; ++d) {
     // Per stage and TP rank: the last op of the stage's compute stream, and the ops that deliver each
     // micro-batch's activations (forward) and gradients (backward) from the neighbouring stages.
     std::vector<std::vector<std::uint32_t>> stream(p.pp, std::vector<std::uint32_t>(p.tp, kNone));
@@ -344,6 +387,14 @@ std::vector<std::uint32_t> append_training_iteration(Program& program, const Tra
           const bool needs_input = st.forward ? vs > 0 : vs + 1 < virtual_stages;
           if (needs_input && inbox[0] == kNone) break;  // the neighbour has not produced it yet
           std::vector<std::uint32_t> last = stream[s];
+          if (overlap_gather && st.forward && st.mb == 0)
+            for (std::uint32_t t = 0; t < p.tp; ++t) {
+              const std::uint32_t join = program.add_compute(gpu_of(job, t, d, s), 0, tags.compute);
+              program.depend(last[t], join);
+              for (std::uint32_t b = 0; b < buckets_per_chunk; ++b)
+                program.depend(gathered[s][t][st.chunk * buckets_per_chunk + b][d], join);
+              last[t] = join;
+            }
           if (needs_input && !compact)
             for (std::uint32_t t = 0; t < p.tp; ++t) {
               const std::uint32_t join = program.add_compute(gpu_of(job, t, d, s), 0, tags.compute);
@@ -463,20 +514,16 @@ std::vector<std::uint32_t> append_training_iteration(Program& program, const Tra
   // them, overlapping the rest of the backward pass. ZeRO-0 all-reduces them; the distributed optimizer
   // (ZeRO-1) reduce-scatters them, steps its shard, and all-gathers the updated weights.
   std::vector<std::uint32_t> finish;
-  const double bucket_params_per_gpu =
-      (attention_params(m) + expert_params(m) * std::max<std::uint32_t>(1, m.experts) / p.ep) *
-      layers_per_stage / p.dp_buckets / p.tp;
-  const auto bucket_bytes = static_cast<std::uint64_t>(bucket_params_per_gpu * kBf16);
   const double mem_bytes_per_ps = gpu.memory_tbytes_per_s * 1e12 / 1e12;
   for (std::uint32_t s = 0; s < p.pp; ++s) {
     for (std::uint32_t t = 0; t < p.tp; ++t) {
       std::vector<std::uint32_t> ranks;
-      for (std::uint32_t d = 0; d < p.dp; ++d) ranks.push_back(gpu_of(job, t, d, s));
-      std::vector<std::vector<std::uint32_t>> reduced(p.dp);
+      for (std::uint32_t d = 0; d < replicas; ++d) ranks.push_back(gpu_of(job, t, d, s));
+      std::vector<std::vector<std::uint32_t>> reduced(replicas);
       for (std::uint32_t b = 0; b < p.dp_buckets; ++b) {
-        std::vector<std::uint32_t> start(p.dp);
-        for (std::uint32_t d = 0; d < p.dp; ++d) start[d] = ready[d][s][b][t];
-        if (p.dp == 1) {
+        std::vector<std::uint32_t> start(replicas);
+        for (std::uint32_t d = 0; d < replicas; ++d) start[d] = ready[d][s][b][t];
+        if (replicas == 1) {
           reduced[0].push_back(start[0]);
           continue;
         }
@@ -484,23 +531,23 @@ std::vector<std::uint32_t> append_training_iteration(Program& program, const Tra
                                                   start, tags.dp)
                                      : collective(Collective::kReduceScatter, Algorithm::kRing, ranks,
                                                   bucket_bytes, start, tags.dp);
-        for (std::uint32_t d = 0; d < p.dp; ++d) reduced[d].push_back(out[d]);
+        for (std::uint32_t d = 0; d < replicas; ++d) reduced[d].push_back(out[d]);
       }
-      for (std::uint32_t d = 0; d < p.dp; ++d) {
+      for (std::uint32_t d = 0; d < replicas; ++d) {
         std::vector<std::uint32_t> deps = reduced[d];
         deps.push_back(stream_end[d][s][t]);
         // The optimizer step reads and writes its shard of fp32 state: memory-bound, 16 bytes per parameter.
-        const double shard = bucket_params_per_gpu * p.dp_buckets / (p.zero >= 1 ? p.dp : 1);
+        const double shard = bucket_params_per_gpu * p.dp_buckets / (p.zero >= 1 ? replicas : 1);
         const std::uint32_t step = program.add_compute(
             ranks[d], static_cast<core::TimePs>(std::ceil(16.0 * shard / mem_bytes_per_ps)), tags.compute);
         for (auto dep : deps) program.depend(dep, step);
         finish.push_back(step);
       }
-      if (p.zero >= 1 && p.dp > 1) {
-        std::vector<std::uint32_t> start(finish.end() - p.dp, finish.end());
+      if (p.zero >= 1 && replicas > 1 && !overlap_gather) {
+        std::vector<std::uint32_t> start(finish.end() - replicas, finish.end());
         const auto out = collective(Collective::kAllGather, Algorithm::kRing, ranks,
                                     bucket_bytes * p.dp_buckets, start, tags.dp);
-        std::copy(out.begin(), out.end(), finish.end() - p.dp);
+        std::copy(out.begin(), out.end(), finish.end() - replicas);
       }
     }
   }

@@ -36,11 +36,17 @@ struct TransformerModel {
 
 struct Parallelism {
   std::uint32_t tp = 1, pp = 1, dp = 1, ep = 1;
+  // Context parallelism: each sequence split over cp GPUs (Megatron-LM's ring attention), which reduce
+  // their gradients together with the data-parallel replicas.
+  std::uint32_t cp = 1;
   std::uint32_t zero = 1;  // 0: gradients all-reduced; 1: distributed optimizer (reduce-scatter + all-gather)
   std::uint32_t micro_batches = 1;
   std::uint32_t micro_batch_size = 1;
   std::uint32_t dp_buckets = 4;  // gradient buckets per pipeline stage, each reduced as soon as it is ready
   std::uint32_t virtual_stages = 1;  // model chunks per pipeline stage (Megatron-LM's interleaved schedule)
+  // ZeRO-1: the updated weights' all-gather overlapped with the next forward (Megatron-LM's
+  // --overlap-param-gather), instead of closing the iteration.
+  bool overlap_param_gather = false;
 };
 
 struct TraceWorkload;
@@ -64,8 +70,9 @@ struct TrainingJob {
   std::string trace_source;  // where it was read from, for the reports
 };
 
-// GPU of (tp, dp, pp) coordinates: tensor parallelism innermost (inside a server), then data, then pipeline.
-std::uint32_t gpu_of(const TrainingJob& job, std::uint32_t tp, std::uint32_t dp, std::uint32_t pp);
+// GPU of (tp, replica, pp) coordinates, a replica being a (cp, dp) pair r = c + cp d: tensor parallelism
+// innermost (inside a server), then context, then data, then pipeline (Megatron-LM's tp-cp-dp-pp order).
+std::uint32_t gpu_of(const TrainingJob& job, std::uint32_t tp, std::uint32_t replica, std::uint32_t pp);
 
 // Nothing when the job fits the cluster, else what is wrong, with the field it concerns relative to the job
 // ("parallelism.tp").

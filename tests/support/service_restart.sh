@@ -21,8 +21,15 @@ start
 "$aifabric" show-example llama70b_h100_256_packet > "$work/long.yaml"
 curl -sf -X POST --data-binary @"$work/long.yaml" "localhost:$port/v1/runs?command=assess"
 echo
-sleep 1
-curl -sf "localhost:$port/v1/runs/r1" | grep -q '"status":"running"' || { echo "FAIL: r1 is not running"; exit 1; }
+# Wait until the run has started (a loaded machine may take a moment), then kill the service under it.
+status=""
+for _ in $(seq 50); do
+  status="$(curl -s "localhost:$port/v1/runs/r1" || true)"
+  echo "$status" | grep -q '"status":"running"' && break
+  sleep 0.2
+done
+echo "$status" | grep -q '"status":"running"' || { echo "FAIL: r1 is not running: $status"; exit 1; }
+sleep 0.5
 kill -9 "$pid"
 wait "$pid" 2>/dev/null || true
 pid=""

@@ -105,6 +105,49 @@ TEST(TrainingIteration, PipelineFollowsTheOneForwardOneBackwardSchedule) {
   EXPECT_NEAR(got / want, 1.0, 1e-6) << "simulated " << got << " ps, by hand " << want << " ps";
 }
 
+TEST(TrainingIteration, InterleavedScheduleFollowsMegatronsOrder) {
+  // PP = 2 with 2 chunks of 2 layers each (8 layers), M = 2. Per chunk: forward f = 2 (attn + mlp),
+  // backward b = 2f, the output layer h after the last chunk's forward, a transfer x (x < f / 2 here).
+  // Megatron's order: stage 0 warms up with (2 - 0 - 1) 2 + (2 - 1) 2 = 4 forwards F(c0 m0) F(c0 m1)
+  // F(c1 m0) F(c1 m1), then B(c1 m0) B(c1 m1) B(c0 m0) B(c0 m1); stage 1 with 2: F(c0 m0) F(c0 m1), then
+  // F(c1 m0) B(c1 m0) F(c1 m1) B(c1 m1), then B(c0 m0) B(c0 m1). Followed through (each op starts when its
+  // stage is free and its input has arrived), stage 0's last backward ends at 5f + 6x + 2h + 5b, then its
+  // optimizer step (4 layers' parameters). Plain 1F1B on the same job takes 6f + 2x + 2h + 6b + step:
+  // interleaving saves f + b - 4x of bubble.
+  std::string yaml = small_job("{tp: 1, pp: 2, dp: 1, micro_batches: 2, dp_buckets: 2, virtual_stages: 2}");
+  yaml.replace(yaml.find("layers: 4"), 9, "layers: 8");
+  const auto a = api::assess(io::load_scenario_text(yaml, "test.yaml"));
+  const Times t = times();
+  const double f = 2 * (t.attn_ps + t.mlp_ps), b = 2 * f;
+  const double rate = 400e9 / 8 * 4096.0 / 4122.0 / 1e12;
+  const double x = std::ceil(1024.0 * 1024 * 2 / rate) + 2'000'000 + 82'440;
+  ASSERT_LT(x, f / 2);
+  const double optimizer = std::ceil(16 * 4 * (4.0 * 1024 * 1024 + 3.0 * 1024 * 4096) / (3.35e12 / 1e12));
+  const double want = 5 * f + 6 * x + 2 * t.head_ps + 5 * b + optimizer;
+  const double got = static_cast<double>(a.jobs[0].ideal.iteration_ps);
+  EXPECT_NEAR(got / want, 1.0, 1e-6) << "simulated " << got << " ps, by hand " << want << " ps";
+  std::string plain_yaml = small_job("{tp: 1, pp: 2, dp: 1, micro_batches: 2, dp_buckets: 2}");
+  plain_yaml.replace(plain_yaml.find("layers: 4"), 9, "layers: 8");
+  const auto plain = api::assess(io::load_scenario_text(plain_yaml, "test.yaml"));
+  const double plain_want = 6 * f + 2 * x + 2 * t.head_ps + 6 * b + optimizer;
+  EXPECT_NEAR(static_cast<double>(plain.jobs[0].ideal.iteration_ps) / plain_want, 1.0, 1e-6);
+}
+
+TEST(TrainingIteration, KernelModelTimesTheComputeWhenNoEfficiencyIsGiven) {
+  // The same job without gpu_efficiency: one GPU, one micro-batch; the iteration is the layer times of
+  // the compute model (4 layers forward and backward, the output layer) and the optimizer step.
+  std::string yaml = small_job("{tp: 1, pp: 1, dp: 1, micro_batches: 1, dp_buckets: 1}");
+  yaml.replace(yaml.find("    gpu_efficiency: 0.5\n"), 24, "    gpus: 1\n");
+  const auto sc = io::load_scenario_text(yaml, "test.yaml");
+  ASSERT_EQ(sc.jobs[0].gpu_efficiency, 0);
+  const auto lt = workload::layer_times(sc.jobs[0].model, sc.jobs[0].par, sc.cluster.gpu, sc.jobs[0].kernels);
+  const double optimizer = std::ceil(16 * 4 * (4.0 * 1024 * 1024 + 3.0 * 1024 * 4096) / (3.35e12 / 1e12));
+  const double want = 4.0 * static_cast<double>(lt.attention_forward_ps + lt.mlp_forward_ps +
+                                                lt.attention_backward_ps + lt.mlp_backward_ps) +
+                      static_cast<double>(lt.head_ps) + optimizer;
+  EXPECT_NEAR(static_cast<double>(api::assess(sc).jobs[0].ideal.iteration_ps) / want, 1.0, 1e-9);
+}
+
 // Makespan of one iteration of the scenario's first job laid out as `layout` says, on `model`.
 core::TimePs iteration_ps(const api::Scenario& sc, workload::IterationLayout layout, api::NetworkModel model,
                           std::size_t* ops = nullptr) {
