@@ -13,32 +13,31 @@
 namespace aifabric::validate {
 namespace {
 
-// A rail-optimized cluster of `servers` x 8 GPUs, one NIC per GPU at `nic_gbps` on its own rail, and its
-// collective section (`collective`: op and, where the source fixed them, NCCL_ALGO / NCCL_PROTO).
-std::string cluster(const std::string& gpu, std::uint32_t servers, double nic_gbps, const std::string& fabric,
-                    const std::string& collective) {
-  return fmt::format(R"(fabric: {{kind: {}}}
-topology: {{kind: rail_optimized, scalable_units: 1, servers_per_unit: {}, gpus_per_server: 8,
-           link: {{rate_gbps: {}, latency_ns: 500, mtu_bytes: 4096}}}}
-cluster: {{gpu: {}}}
-collective: {{{}}}
-)",
-                     fabric, servers, nic_gbps, gpu, collective);
-}
-
-// One training job on a rail-optimized InfiniBand cluster of 8-GPU servers, in scalable units of 32 servers
-// (DGX SuperPOD) when they divide, else one: `job` is the job's YAML mapping body.
-std::string training(const std::string& gpu, std::uint32_t servers, double nic_gbps, const std::string& job) {
+// A rail-optimized cluster of `servers` x 8 GPUs, one NIC per GPU at `nic_gbps` on its own rail, in
+// scalable units of 32 servers (DGX SuperPOD) when they divide, else one: the fabric, topology and
+// cluster sections.
+std::string hardware(const std::string& gpu, std::uint32_t servers, double nic_gbps,
+                     const std::string& fabric) {
   const std::uint32_t units = servers > 32 && servers % 32 == 0 ? servers / 32 : 1;
-  return fmt::format(R"(fidelity: flow
-fabric: {{kind: infiniband}}
+  return fmt::format(R"(fabric: {{kind: {}}}
 topology: {{kind: rail_optimized, scalable_units: {}, servers_per_unit: {}, gpus_per_server: 8,
            link: {{rate_gbps: {}, latency_ns: 500, mtu_bytes: 4096}}}}
 cluster: {{gpu: {}}}
-jobs:
-  - {{name: job, {}}}
 )",
-                     units, servers / units, nic_gbps, gpu, job);
+                     fabric, units, servers / units, nic_gbps, gpu);
+}
+
+// That cluster and its collective section (`collective`: op and, where the source fixed them, NCCL_ALGO /
+// NCCL_PROTO).
+std::string cluster(const std::string& gpu, std::uint32_t servers, double nic_gbps, const std::string& fabric,
+                    const std::string& collective) {
+  return hardware(gpu, servers, nic_gbps, fabric) + fmt::format("collective: {{{}}}\n", collective);
+}
+
+// One training job at flow level on that cluster with InfiniBand: `job` is the job's YAML mapping body.
+std::string training(const std::string& gpu, std::uint32_t servers, double nic_gbps, const std::string& job) {
+  return "fidelity: flow\n" + hardware(gpu, servers, nic_gbps, "infiniband") +
+         fmt::format("jobs:\n  - {{name: job, {}}}\n", job);
 }
 
 // Megatron-LM's GPT models of Korthikanti et al. 2022 (s = 2048, V = 51200, GeLU MLP of 4h, no GQA).

@@ -85,21 +85,28 @@ double attention_backward_ps(const GpuSpec& gpu, double batch_heads, double seq,
   return std::max(compute, memory_bound_ps(gpu, 8 * seq * head_dim * batch_heads * kBf16));
 }
 
+namespace {
+
+// Unfused attention's two batched GEMMs over every score of every head, the heads' rows stacked:
+// S = Q K^T and O = P V (the mask is applied after), the scores written by the first.
+double score_gemms_ps(const GpuSpec& gpu, double batch_heads, double seq, double head_dim) {
+  return gemm_ps(gpu, {seq * batch_heads, seq, head_dim}, Precision::kBf16) +
+         gemm_ps(gpu, {seq * batch_heads, head_dim, seq}, Precision::kBf16);
+}
+
+}  // namespace
+
 double unfused_attention_forward_ps(const GpuSpec& gpu, double batch_heads, double seq, double head_dim) {
-  // Per head: S = Q K^T and O = P V as batched GEMMs over all s^2 scores (the mask is applied after), the
-  // scores written by the first; scale-mask-softmax reads and writes them (4 bytes each), dropout reads
-  // them and writes them with a 1-byte mask (5 bytes).
-  const double gemms = gemm_ps(gpu, {seq * batch_heads, seq, head_dim}, Precision::kBf16) +
-                       gemm_ps(gpu, {seq * batch_heads, head_dim, seq}, Precision::kBf16);
-  return gemms + memory_bound_ps(gpu, 9 * seq * seq * batch_heads);
+  // The score GEMMs; scale-mask-softmax reads and writes the scores (4 bytes each), dropout reads them and
+  // writes them with a 1-byte mask (5 bytes).
+  return score_gemms_ps(gpu, batch_heads, seq, head_dim) + memory_bound_ps(gpu, 9 * seq * seq * batch_heads);
 }
 
 double unfused_attention_backward_ps(const GpuSpec& gpu, double batch_heads, double seq, double head_dim) {
   // Input and weight gradients of both GEMMs (4 of them); dropout's backward reads the gradient and the
   // mask and writes (5 bytes per score), softmax's reads its output and the gradient and writes (6).
-  const double gemms = 2 * (gemm_ps(gpu, {seq * batch_heads, seq, head_dim}, Precision::kBf16) +
-                            gemm_ps(gpu, {seq * batch_heads, head_dim, seq}, Precision::kBf16));
-  return gemms + memory_bound_ps(gpu, 11 * seq * seq * batch_heads);
+  return 2 * score_gemms_ps(gpu, batch_heads, seq, head_dim) +
+         memory_bound_ps(gpu, 11 * seq * seq * batch_heads);
 }
 
 LayerTimes layer_times(const TransformerModel& m, const Parallelism& par, const GpuSpec& gpu,

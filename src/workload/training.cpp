@@ -258,6 +258,12 @@ std::vector<std::uint32_t> append_training_iteration(Program& program, const Tra
     for (std::uint32_t t = 0; t < p.tp; ++t) r.push_back(gpu_of(job, t, d, s));
     return r;
   };
+  // The GPUs that hold the same shard of stage s at TP index t: every data- and context-parallel replica's.
+  auto dp_group = [&](std::uint32_t t, std::uint32_t s) {
+    std::vector<std::uint32_t> r;
+    for (std::uint32_t d = 0; d < replicas; ++d) r.push_back(gpu_of(job, t, d, s));
+    return r;
+  };
   auto collective = [&](Collective op, Algorithm algo, std::vector<std::uint32_t> ranks, std::uint64_t bytes,
                         const std::vector<std::uint32_t>& start, std::uint32_t tag) {
     CollectiveSpec spec;
@@ -324,8 +330,7 @@ std::vector<std::uint32_t> append_training_iteration(Program& program, const Tra
     gathered.assign(p.pp, std::vector<std::vector<std::vector<std::uint32_t>>>(p.tp));
     for (std::uint32_t s = 0; s < p.pp; ++s)
       for (std::uint32_t t = 0; t < p.tp; ++t) {
-        std::vector<std::uint32_t> ranks;
-        for (std::uint32_t d = 0; d < replicas; ++d) ranks.push_back(gpu_of(job, t, d, s));
+        const auto ranks = dp_group(t, s);
         for (std::uint32_t b = 0; b < p.dp_buckets; ++b)
           gathered[s][t].push_back(collective(Collective::kAllGather, Algorithm::kRing, ranks, bucket_bytes,
                                               std::vector<std::uint32_t>(replicas, kNone), tags.dp));
@@ -517,8 +522,7 @@ std::vector<std::uint32_t> append_training_iteration(Program& program, const Tra
   const double mem_bytes_per_ps = gpu.memory_tbytes_per_s * 1e12 / 1e12;
   for (std::uint32_t s = 0; s < p.pp; ++s) {
     for (std::uint32_t t = 0; t < p.tp; ++t) {
-      std::vector<std::uint32_t> ranks;
-      for (std::uint32_t d = 0; d < replicas; ++d) ranks.push_back(gpu_of(job, t, d, s));
+      const auto ranks = dp_group(t, s);
       std::vector<std::vector<std::uint32_t>> reduced(replicas);
       for (std::uint32_t b = 0; b < p.dp_buckets; ++b) {
         std::vector<std::uint32_t> start(replicas);
