@@ -67,7 +67,9 @@ std::vector<CollectiveRow> run_collective_sweep(const Scenario& sc, NetworkModel
   std::vector<CollectiveRow> rows;
   for (std::uint64_t bytes = sc.collective.min_bytes; bytes <= sc.collective.max_bytes;
        bytes *= sc.collective.step_factor) {
-    rows.push_back(run_collective(sc, tuned_spec(sc, bytes), model, timeline, trace_gpus));
+    auto spec = tuned_spec(sc, bytes);
+    spec.aggregate = model == NetworkModel::kFlow;
+    rows.push_back(run_collective(sc, spec, model, timeline, trace_gpus));
   }
   return rows;
 }

@@ -31,7 +31,8 @@ CollectiveRow run_collective(const Scenario& scenario, const workload::Collectiv
 workload::CollectiveSpec tuned_spec(const Scenario& scenario, std::uint64_t bytes);
 
 // The scenario's nccl-tests sweep: its collective at every size from min_bytes to max_bytes, each size
-// `step_factor` times the previous, on `model`.
+// `step_factor` times the previous, on `model`; at flow level its rings run aggregated
+// (CollectiveSpec::aggregate).
 std::vector<CollectiveRow> run_collective_sweep(const Scenario& scenario, NetworkModel model,
                                                 Timeline* timeline = nullptr, std::uint32_t trace_gpus = 0);
 

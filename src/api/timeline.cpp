@@ -34,8 +34,7 @@ void append_timeline(Timeline& t, const workload::Program& p, const workload::Ex
         add(o.src, o.dst, o.tag, r.start_ps[i], done, o.bytes);
         break;
       case workload::OpKind::kGroup:
-        for (const auto& [src, dst] : p.members(o))
-          add(src, dst, o.tag, r.start_ps[i], done, o.bytes * o.rounds);
+        for (const auto& [src, dst] : p.members(o)) add(src, dst, o.tag, r.start_ps[i], done, o.bytes);
         break;
       case workload::OpKind::kRingEntry: {
         const auto& ring = p.ring(o.ring);

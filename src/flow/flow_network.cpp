@@ -37,10 +37,13 @@ core::TimePs FlowNetwork::path_latency(std::uint64_t entropy_key, std::uint32_t 
     if (load_balancing_ == routing::LoadBalancing::kEcmp) return pick;
     // Spraying and adaptive routing spread load over the equal-cost ports: place the whole transfer on
     // the port with the fewest flows, starting from the hash's choice so ties stay deterministic.
+    auto load = [&](std::uint32_t port) {
+      return fluid().flows_on(port) + (group_load_.empty() ? 0 : group_load_[port]);  // zero between groups
+    };
     std::size_t best = pick;
     for (std::size_t k = 1; k < hops.size(); ++k) {
       const std::size_t c = (pick + k) % hops.size();
-      if (fluid().flows_on(hops[c]) < fluid().flows_on(hops[best])) best = c;
+      if (load(hops[c]) < load(hops[best])) best = c;
     }
     return best;
   };
@@ -94,9 +97,17 @@ void FlowNetwork::start_group(std::span<const backend::HostPair> members, std::u
   // One fluid flow crossing every member's path: the members share one rate, the slowest member's.
   std::vector<std::uint32_t> path;
   core::TimePs latency = 0;
-  for (std::uint32_t j = 0; j < members.size(); ++j)
+  const bool spread = load_balancing_ != routing::LoadBalancing::kEcmp && members.size() > 1;
+  if (spread && group_load_.empty()) group_load_.assign(topology_.links.size() * 2, 0);
+  for (std::uint32_t j = 0; j < members.size(); ++j) {
+    const std::size_t from = path.size();
     latency = std::max(latency, path_latency(routing::group_entropy_key(token, j), members[j].first,
                                              members[j].second, &path));
+    if (spread)
+      for (std::size_t k = from; k < path.size(); ++k) ++group_load_[path[k]];
+  }
+  if (spread)
+    for (const std::uint32_t port : path) --group_load_[port];
   start_fluid(std::move(path), bytes, latency * rounds, token);
 }
 

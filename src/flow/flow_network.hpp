@@ -51,6 +51,10 @@ class FlowNetwork : public FluidNetwork {
   routing::Routing routing_;
   double wire_ = 0;  // wire bytes of a full packet
   std::vector<backend::FlowSpec> background_;
+  // How many members of the group whose paths are being chosen already cross each port (zero between
+  // groups; sized on the first group), so that spraying and adaptive routing spread the members over the
+  // equal-cost ports as they would spread separate flows.
+  std::vector<std::uint32_t> group_load_;
 };
 
 }  // namespace aifabric::flow

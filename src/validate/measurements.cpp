@@ -233,7 +233,8 @@ Check run_measurement(const Measurement& m, api::NetworkModel model) {
     c.algorithm.assign(1, '-');  // not a collective
     c.protocol.assign(1, '-');
   } else {
-    const auto spec = api::tuned_spec(sc, m.bytes);
+    auto spec = api::tuned_spec(sc, m.bytes);
+    spec.aggregate = model == api::NetworkModel::kFlow;
     const auto row = api::run_collective(sc, spec, model);
     c.predicted = m.metric == Metric::kBusBandwidth ? row.busbw_gbytes_per_s : core::ps_to_us(row.time_ps);
     c.algorithm = workload::name(row.algorithm);

@@ -87,6 +87,51 @@ std::vector<std::uint32_t> ring(Builder& b, const std::vector<std::uint32_t>& or
   return out;
 }
 
+// A ring (as ring() runs it) as one group op (CollectiveSpec::aggregate): every edge streams the `steps`
+// blocks it carries at once, at the rate its link gives it, the network edges through their PXN carriers
+// (an NVLink leg to the carrier, then the carrier's NIC). It pays the step latencies of the chain of `steps`
+// consecutive edges that crosses the network most often. With one rank per server every edge is a network
+// edge and this is the ring's lockstep run exactly; with several ranks per server the expanded ring moves
+// whole blocks step by step and queues them at the network edges, where the group streams them as NCCL's
+// slices do (docs/models/collectives.md compares the two).
+std::uint32_t aggregated_ring(Builder& b, const std::vector<std::uint32_t>& order, std::uint32_t steps,
+                              std::uint64_t data) {
+  const auto m = static_cast<std::uint32_t>(order.size());
+  std::vector<std::uint32_t> gpus(m);
+  for (std::uint32_t i = 0; i < m; ++i) gpus[i] = b.s.ranks[order[i]];
+  const auto via = b.s.pxn ? pxn_carriers(gpus, b.server_of) : gpus;
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> members;
+  std::vector<std::uint8_t> crosses(m, 0);
+  for (std::uint32_t i = 0; i < m; ++i) {
+    const std::uint32_t dst = gpus[(i + 1) % m];
+    if (b.server_of[gpus[i]] == b.server_of[dst]) {
+      members.emplace_back(gpus[i], dst);
+      continue;
+    }
+    crosses[i] = 1;
+    if (via[i] != gpus[i]) members.emplace_back(gpus[i], via[i]);
+    members.emplace_back(via[i], dst);
+  }
+  // Each edge carries `steps` blocks: all m blocks of the channel's data in every full lap.
+  std::uint64_t per_edge = 0;
+  for (std::uint32_t k = 0; k < steps; ++k) per_edge += piece(data, m, (m - k % m) % m);
+  // Network crossings of the chain of `steps` edges from position i, the most over i: full laps, and a
+  // window of the remaining edges slid round the ring.
+  const std::uint32_t per_lap = static_cast<std::uint32_t>(std::count(crosses.begin(), crosses.end(), 1));
+  const std::uint32_t rest = steps % m;
+  std::uint32_t window = 0;
+  for (std::uint32_t i = 0; i < rest; ++i) window += crosses[i];
+  std::uint32_t most = window;
+  for (std::uint32_t i = 1; i < m; ++i) {
+    window = window - crosses[i - 1] + crosses[(i + rest - 1) % m];
+    most = std::max(most, window);
+  }
+  const std::uint32_t crossings = steps / m * per_lap + most;
+  const std::uint32_t group = b.p.add_group(members, per_edge, crossings, b.tag, steps - crossings);
+  b.p.set_cost(group, b.cost);
+  return group;
+}
+
 // Pipelined chain from order[0] to order.back(): chunk j leaves position i after it arrived and after chunk
 // j-1 left. Returns per position the last op touching it.
 std::vector<std::uint32_t> chain(Builder& b, const std::vector<std::uint32_t>& order, std::uint64_t bytes,
@@ -140,6 +185,30 @@ Tree nccl_tree(const std::vector<std::uint32_t>& servers,
     }
   }
   return t;
+}
+
+// A tree's pipelined reduce and broadcast (tree_allreduce) as one group op (CollectiveSpec::aggregate):
+// every edge streams `bytes` up and `bytes` down at once at the rate its links give it, after the step
+// latencies of the deepest path, up and back down (the network hops and the NVLink hops of the position
+// with the most network hops, then the most NVLink hops), as NCCL's cost model charges a tree.
+std::uint32_t aggregated_tree(Builder& b, const Tree& t, std::uint64_t bytes) {
+  const auto m = static_cast<std::uint32_t>(t.order.size());
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> members;
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> depth(m, {0, 0});  // (network, NVLink) hops
+  std::pair<std::uint32_t, std::uint32_t> deepest{0, 0};
+  for (std::uint32_t pos = 1; pos < m; ++pos) {
+    const std::uint32_t child = b.s.ranks[t.order[pos]];
+    const std::uint32_t parent = b.s.ranks[t.order[t.parent[pos]]];
+    members.emplace_back(child, parent);
+    members.emplace_back(parent, child);
+    depth[pos] = depth[t.parent[pos]];
+    ++(b.server_of[child] == b.server_of[parent] ? depth[pos].second : depth[pos].first);
+    deepest = std::max(deepest, depth[pos]);
+  }
+  if (members.empty()) members.emplace_back(b.s.ranks[t.order[0]], b.s.ranks[t.order[0]]);
+  const std::uint32_t group = b.p.add_group(members, bytes, 2 * deepest.first, b.tag, 2 * deepest.second);
+  b.p.set_cost(group, b.cost);
+  return group;
 }
 
 // Pipelined reduce up then broadcast down one tree; returns per rank index the last op.
@@ -386,13 +455,8 @@ std::vector<std::uint32_t> append_collective(Program& program, const CollectiveS
         // Block of step k sent by position i: in all-reduce and reduce-scatter it is block (i - k) mod n,
         // in all-gather block (i - k) mod n of the output; sizes differ only by rounding.
         const auto order = ring_order(ch);
-        if (s.aggregate && servers.size() == n && n > 1) {
-          std::vector<std::pair<std::uint32_t, std::uint32_t>> edges(n);
-          for (std::uint32_t i = 0; i < n; ++i) edges[i] = {s.ranks[order[i]], s.ranks[order[(i + 1) % n]]};
-          // Each edge carries `steps` blocks: all n blocks of the channel's data in every full lap.
-          std::uint64_t per_edge = 0;
-          for (std::uint32_t k = 0; k < steps; ++k) per_edge += piece(data, n, (n - k % n) % n);
-          const std::uint32_t group = program.add_group(edges, per_edge, steps, tag);
+        if (s.aggregate && n > 1) {
+          const std::uint32_t group = aggregated_ring(b, order, steps, data);
           for (std::uint32_t i = 0; i < n; ++i) {
             program.depend(start[i], group);
             done[i].push_back(group);
@@ -403,6 +467,15 @@ std::vector<std::uint32_t> append_collective(Program& program, const CollectiveS
         for (std::uint32_t i = 0; i < n; ++i) ring_start[i] = start[order[i]];
         const auto ends = ring(b, order, steps, data, ring_start);
         for (std::uint32_t i = 0; i < n; ++i) done[order[i]].push_back(ends[i]);
+      }
+    } else if (s.algorithm == Algorithm::kTree && s.aggregate) {
+      for (const bool mirror : {false, true}) {
+        const std::uint32_t group =
+            aggregated_tree(b, nccl_tree(servers, members, ch, mirror), piece(data, 2, mirror ? 1 : 0));
+        for (std::uint32_t i = 0; i < n; ++i) {
+          program.depend(start[i], group);
+          done[i].push_back(group);
+        }
       }
     } else if (s.algorithm == Algorithm::kTree) {
       // Double binary tree: two trees, each reducing then broadcasting half of the data; a server that is

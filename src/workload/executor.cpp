@@ -59,10 +59,14 @@ void Executor::make_ready(std::uint32_t op) {
     }
     return;
   }
-  const core::TimePs step =
-      o.kind == OpKind::kGroup
-          ? (o.cost ? program_.step_cost(o.cost).network_step_ps : params_.network_step_ps) * o.rounds
-          : step_ps(o.src, o.dst, o.cost);
+  core::TimePs step = 0;
+  if (o.kind == OpKind::kGroup) {
+    const StepCost defaults{params_.nvlink_step_ps, params_.network_step_ps, 1};
+    const StepCost& c = o.cost ? program_.step_cost(o.cost) : defaults;
+    step = c.network_step_ps * o.rounds + c.nvlink_step_ps * o.nvlink_rounds;
+  } else {
+    step = step_ps(o.src, o.dst, o.cost);
+  }
   if (step == 0) {
     begin_transfer(op);
   } else {
@@ -73,16 +77,26 @@ void Executor::make_ready(std::uint32_t op) {
 void Executor::begin_transfer(std::uint32_t op) {
   const Op& o = program_.ops()[op];
   if (o.kind == OpKind::kGroup) {
+    // The members inside a server move over NVLink, each on its own; the others as one network gang. The
+    // group is done when all of them are: waiting_[op] (zero since the group became ready) counts them.
+    const double fraction = o.cost ? program_.step_cost(o.cost).payload_fraction : 1.0;
+    const auto bytes = static_cast<std::uint64_t>(std::ceil(static_cast<double>(o.bytes) / fraction));
     group_hosts_.clear();
     for (const auto& [src, dst] : program_.members(o)) {
-      AIFABRIC_ASSERT(cluster_.server_of[src] != cluster_.server_of[dst], "group member inside a server");
-      group_hosts_.emplace_back(cluster_.host_of[src], cluster_.host_of[dst]);
+      if (cluster_.server_of[src] != cluster_.server_of[dst]) {
+        group_hosts_.emplace_back(cluster_.host_of[src], cluster_.host_of[dst]);
+      } else if (src != dst && bytes > 0) {
+        ++result_.nvlink_transfers;
+        ++waiting_[op];
+        nvlink_.start(network_.now(), src, dst, static_cast<double>(bytes), (kGroupPart << kTagShift) | op);
+      }
     }
-    result_.network_transfers += o.member_count;
-    const double fraction = o.cost ? program_.step_cost(o.cost).payload_fraction : 1.0;
-    network_.start_group(
-        group_hosts_, on_wire(static_cast<std::uint64_t>(std::ceil(static_cast<double>(o.bytes) / fraction))),
-        o.rounds, op);
+    if (!group_hosts_.empty() && bytes > 0) {
+      result_.network_transfers += group_hosts_.size();
+      ++waiting_[op];
+      network_.start_group(group_hosts_, on_wire(bytes), o.rounds, op);
+    }
+    if (waiting_[op] == 0) finished_stack_.push_back(op);
     return;
   }
   if (!move(o.src, o.dst, o.bytes, op, o.cost)) finished_stack_.push_back(op);
@@ -246,9 +260,10 @@ void Executor::moved(std::uint64_t token) {
                           cluster_.server_of[program_.ring_gpu(ring, i)] !=
                               cluster_.server_of[program_.ring_gpu(ring, (i + 1) % ring.size)];
     if (!two_legs || leg_done(send)) send_done(send);
-  } else {
-    finish(static_cast<std::uint32_t>(token));
+    return;
   }
+  const auto op = static_cast<std::uint32_t>(token & kValueMask);
+  if (program_.ops()[op].kind != OpKind::kGroup || --waiting_[op] == 0) finish(op);
 }
 
 void Executor::transfer_done(std::uint64_t token) {

@@ -52,7 +52,8 @@ class Executor : public backend::BackendSink {
     kNvlink = 3,
     kRingSend = 4,
     kRingStep = 5,
-    kPxnLeg = 6  // the NVLink leg of a ring send through another GPU's NIC
+    kPxnLeg = 6,    // the NVLink leg of a ring send through another GPU's NIC
+    kGroupPart = 7  // a group's member inside a server, over NVLink
   };
   std::vector<backend::HostPair> group_hosts_;  // scratch: a group's members as hosts
   static constexpr int kTagShift = 56;

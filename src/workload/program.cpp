@@ -26,9 +26,11 @@ void Program::scale_compute(const std::vector<double>& factor, std::uint32_t tag
 }
 
 std::uint32_t Program::add_group(const std::vector<std::pair<std::uint32_t, std::uint32_t>>& members,
-                                 std::uint64_t bytes, std::uint32_t rounds, std::uint32_t tag) {
+                                 std::uint64_t bytes, std::uint32_t rounds, std::uint32_t tag,
+                                 std::uint32_t nvlink_rounds) {
   Op op{OpKind::kGroup, members.front().first, members.front().second, bytes, 0, tag};
   op.rounds = rounds;
+  op.nvlink_rounds = nvlink_rounds;
   op.first_member = static_cast<std::uint32_t>(members_.size());
   op.member_count = static_cast<std::uint32_t>(members.size());
   members_.insert(members_.end(), members.begin(), members.end());

@@ -25,10 +25,13 @@ enum class Collective : std::uint8_t {
 // between GPUs of different servers that move in lockstep, each of `bytes`, standing for `rounds`
 // back-to-back steps (a ring collective's channel: each member is one edge of the ring and carries all
 // its steps' blocks; the tensor-parallel ranks of a pipeline send: one round). A group's members are
-// program.members(op); `src` is the first member's source GPU. An op starts when all its predecessors
-// have finished. `tag` names what the op belongs to, for the time breakdown.
-// A ring (add_ring) is not expanded into ops: it has one entry and one exit op per position (zero work on
-// that position's GPU, `ring` and `position` set), and the executor runs its steps as they become ready.
+// program.members(op); `src` is the first member's source GPU. Members inside one server move over the
+// NVLink model, the others over the network as one lockstep gang; a group pays `rounds` network step
+// latencies and `nvlink_rounds` NVLink step latencies before it moves, and is done when every member is.
+// An op starts when all its predecessors have finished. `tag` names what the op belongs to, for the time
+// breakdown. A ring (add_ring) is not expanded into ops: it has one entry and one exit op per position (zero
+// work on that position's GPU, `ring` and `position` set), and the executor runs its steps as they become
+// ready.
 struct Op {
   OpKind kind;
   std::uint32_t src;
@@ -36,8 +39,9 @@ struct Op {
   std::uint64_t bytes;
   core::TimePs duration;
   std::uint32_t tag;
-  std::uint32_t rounds = 1;        // groups only
-  std::uint32_t first_member = 0;  // groups only: index into the program's members
+  std::uint32_t rounds = 1;         // groups only: network steps
+  std::uint32_t nvlink_rounds = 0;  // groups only: NVLink steps
+  std::uint32_t first_member = 0;   // groups only: index into the program's members
   std::uint32_t member_count = 0;
   std::uint32_t first_successor = 0;
   std::uint32_t successors = 0;
@@ -93,7 +97,8 @@ class Program {
   std::uint32_t add_compute(std::uint32_t gpu, core::TimePs duration, std::uint32_t tag);
   // A group of (source GPU, destination GPU) members; at least one member.
   std::uint32_t add_group(const std::vector<std::pair<std::uint32_t, std::uint32_t>>& members,
-                          std::uint64_t bytes_per_member, std::uint32_t rounds, std::uint32_t tag);
+                          std::uint64_t bytes_per_member, std::uint32_t rounds, std::uint32_t tag,
+                          std::uint32_t nvlink_rounds = 0);
   std::span<const std::pair<std::uint32_t, std::uint32_t>> members(const Op& op) const {
     return {members_.data() + op.first_member, op.member_count};
   }
