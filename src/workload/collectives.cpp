@@ -438,6 +438,14 @@ std::vector<std::uint32_t> append_collective(Program& program, const CollectiveS
     return order;
   };
   std::vector<std::vector<std::uint32_t>> done(n);
+  // An aggregated op (one group for the whole ring or tree) starts with every rank and ends every rank's
+  // part.
+  auto every_rank = [&](std::uint32_t group) {
+    for (std::uint32_t i = 0; i < n; ++i) {
+      program.depend(start[i], group);
+      done[i].push_back(group);
+    }
+  };
   for (std::uint32_t ch = 0; ch < s.channels; ++ch) {
     const std::uint64_t data = piece(s.bytes, s.channels, ch);
     const std::uint64_t chunks =
@@ -456,11 +464,7 @@ std::vector<std::uint32_t> append_collective(Program& program, const CollectiveS
         // in all-gather block (i - k) mod n of the output; sizes differ only by rounding.
         const auto order = ring_order(ch);
         if (s.aggregate && n > 1) {
-          const std::uint32_t group = aggregated_ring(b, order, steps, data);
-          for (std::uint32_t i = 0; i < n; ++i) {
-            program.depend(start[i], group);
-            done[i].push_back(group);
-          }
+          every_rank(aggregated_ring(b, order, steps, data));
           continue;
         }
         std::vector<std::uint32_t> ring_start(n);
@@ -469,14 +473,9 @@ std::vector<std::uint32_t> append_collective(Program& program, const CollectiveS
         for (std::uint32_t i = 0; i < n; ++i) done[order[i]].push_back(ends[i]);
       }
     } else if (s.algorithm == Algorithm::kTree && s.aggregate) {
-      for (const bool mirror : {false, true}) {
-        const std::uint32_t group =
-            aggregated_tree(b, nccl_tree(servers, members, ch, mirror), piece(data, 2, mirror ? 1 : 0));
-        for (std::uint32_t i = 0; i < n; ++i) {
-          program.depend(start[i], group);
-          done[i].push_back(group);
-        }
-      }
+      for (const bool mirror : {false, true})
+        every_rank(
+            aggregated_tree(b, nccl_tree(servers, members, ch, mirror), piece(data, 2, mirror ? 1 : 0)));
     } else if (s.algorithm == Algorithm::kTree) {
       // Double binary tree: two trees, each reducing then broadcasting half of the data; a server that is
       // a leaf of one tree is interior in the other (the second tree is the mirror image of the first).

@@ -22,9 +22,9 @@ enum class Collective : std::uint8_t {
 
 // One node of a workload's dependency graph: a transfer of `bytes` from GPU `src` to GPU `dst`, or
 // `duration` of work on GPU `src` (a zero-duration compute op is a join point), or a group: transfers
-// between GPUs of different servers that move in lockstep, each of `bytes`, standing for `rounds`
-// back-to-back steps (a ring collective's channel: each member is one edge of the ring and carries all
-// its steps' blocks; the tensor-parallel ranks of a pipeline send: one round). A group's members are
+// that move together, each of `bytes`, standing for back-to-back steps (an aggregated ring channel or
+// tree: each member is one edge and carries all its steps' blocks; the tensor-parallel ranks of a
+// pipeline send: one round). A group's members are
 // program.members(op); `src` is the first member's source GPU. Members inside one server move over the
 // NVLink model, the others over the network as one lockstep gang; a group pays `rounds` network step
 // latencies and `nvlink_rounds` NVLink step latencies before it moves, and is done when every member is.

@@ -177,6 +177,19 @@ TEST(Protocols, UnknownProtocolIsRefusedByName) {
   }
 }
 
+// The scenario's collective at `bytes` at flow level, step by step and aggregated (the spec aggregated).
+struct SteppedAndGrouped {
+  workload::CollectiveSpec spec;
+  api::CollectiveRow stepped, grouped;
+};
+SteppedAndGrouped stepped_and_grouped(const api::Scenario& sc, std::uint64_t bytes) {
+  SteppedAndGrouped r{api::tuned_spec(sc, bytes), {}, {}};
+  r.stepped = api::run_collective(sc, r.spec, api::NetworkModel::kFlow);
+  r.spec.aggregate = true;
+  r.grouped = api::run_collective(sc, r.spec, api::NetworkModel::kFlow);
+  return r;
+}
+
 TEST(AggregatedRing, InsideOneServerIsTheRingStepByStep) {
   // 8 GPUs of one server, every edge an NVLink edge at the same rate: the expanded ring runs its 14 steps
   // in lockstep (14 x (step + block / rate)) and the group pays 14 step latencies and moves the 14 blocks
@@ -198,18 +211,14 @@ TEST(AggregatedRing, AcrossServersFollowsNcclsCostModel) {
   // the chain that crosses the network most (2 (servers - 1) + 2 network steps of the 2 (n - 1)), the
   // shape of NCCL's own estimate (base + steps x hop latency + bytes / bus bandwidth, NcclTuner tests
   // above). Where the bandwidth term dominates (1 GB) the two agree within 3%, at 64 MB within 5%; at 1 MB,
-  // where
-  // NCCL charges its network overhead (1 us) on every step inside a server and the fabric here has a
+  // where NCCL charges its network overhead (1 us) on every step inside a server and the fabric here has a
   // shorter step, within 12%. The expanded ring hides NVLink steps behind the blocks queued at the network
   // edges and is 4-25% faster at mid sizes (docs/models/collectives.md). It also takes O(ranks) events per
   // channel instead of O(ranks x steps).
   for (std::uint32_t count : {2u, 4u, 16u})
     for (std::uint64_t bytes : {1'000'000ull, 64'000'000ull, 1'000'000'000ull}) {
       const auto sc = servers(count, "algorithm: ring, network: flow", "roce");
-      auto spec = api::tuned_spec(sc, bytes);
-      const auto stepped = api::run_collective(sc, spec, api::NetworkModel::kFlow);
-      spec.aggregate = true;
-      const auto grouped = api::run_collective(sc, spec, api::NetworkModel::kFlow);
+      const auto [spec, stepped, grouped] = stepped_and_grouped(sc, bytes);
       const double tuner_us = workload::nccl_predicted_us(h100(count, bytes), spec.algorithm, spec.protocol);
       const double measured_us = core::ps_to_us(grouped.time_ps);
       EXPECT_NEAR(measured_us / tuner_us, 1.0,
@@ -230,10 +239,7 @@ TEST(AggregatedTree, AgreesWithTheTreeStepByStepAndNcclsCostModel) {
   for (std::uint32_t count : {4u, 16u})
     for (std::uint64_t bytes : {1'000'000ull, 64'000'000ull, 1'000'000'000ull}) {
       const auto sc = servers(count, "algorithm: tree, network: flow", "infiniband");
-      auto spec = api::tuned_spec(sc, bytes);
-      const auto stepped = api::run_collective(sc, spec, api::NetworkModel::kFlow);
-      spec.aggregate = true;
-      const auto grouped = api::run_collective(sc, spec, api::NetworkModel::kFlow);
+      const auto [spec, stepped, grouped] = stepped_and_grouped(sc, bytes);
       const double us = core::ps_to_us(grouped.time_ps);
       if (bytes >= 1'000'000'000) {
         EXPECT_NEAR(us / core::ps_to_us(stepped.time_ps), 1.0, 0.08) << count << " servers";
@@ -260,10 +266,7 @@ collective: {op: all_reduce, algorithm: tree, network: flow}
 )",
                                          "test.yaml");
   const auto flat = servers(64, "algorithm: tree, network: flow", "infiniband");
-  auto spec = api::tuned_spec(sc, 256'000'000);
-  const auto stepped = api::run_collective(sc, spec, api::NetworkModel::kFlow);
-  spec.aggregate = true;
-  const auto grouped = api::run_collective(sc, spec, api::NetworkModel::kFlow);
+  const auto [spec, stepped, grouped] = stepped_and_grouped(sc, 256'000'000);
   const auto alone = api::run_collective(flat, spec, api::NetworkModel::kFlow);
   EXPECT_NEAR(grouped.busbw_gbytes_per_s / alone.busbw_gbytes_per_s, 1.0, 0.03)
       << grouped.busbw_gbytes_per_s << " against " << alone.busbw_gbytes_per_s;
