@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <iostream>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string_view>
 
@@ -106,11 +107,13 @@ aifabric::plan::Plan plan_over(const World& world, const aifabric::io::Node& roo
 // The runs of one command share the clock (they run one after another).
 void show_progress(aifabric::api::Scenario& sc) {
   struct State {
+    std::mutex mutex;  // runs in parallel (assess) share the display
     std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now(), last = start;
   };
   auto state = std::make_shared<State>();
   sc.run.progress = [state](aifabric::core::TimePs simulated_ps, std::uint64_t events) {
     const auto now = std::chrono::steady_clock::now();
+    const std::lock_guard lock(state->mutex);
     if (now - state->last < std::chrono::seconds(10)) return;
     state->last = now;
     std::cerr << fmt::format("running      {:.3f} ms simulated, {} events, {:.0f} s\n",
@@ -235,7 +238,7 @@ int collective(const std::string& scenario, const std::string& out, const std::s
 }
 
 int assess(const std::string& scenario, const std::string& out, const std::string& fidelity, bool with_report,
-           const TraceRequest& trace) {
+           const TraceRequest& trace, unsigned threads) {
   auto sc = aifabric::io::load_scenario(scenario);
   show_progress(sc);
   if (fidelity == "flow") sc.fidelity = aifabric::api::NetworkModel::kFlow;
@@ -247,7 +250,7 @@ int assess(const std::string& scenario, const std::string& out, const std::strin
   std::optional<aifabric::io::ResultFolder> folder;
   if (!out.empty()) folder.emplace(out, "assess " + scenario);
   aifabric::api::Timeline timeline;
-  const auto a = aifabric::api::assess(sc, trace.path.empty() ? nullptr : &timeline, trace.gpus);
+  const auto a = aifabric::api::assess(sc, trace.path.empty() ? nullptr : &timeline, trace.gpus, threads);
   std::cout << aifabric::io::assess_text(sc, a);
   if (!trace.path.empty()) write_trace(trace, timeline, "assess " + scenario);
   if (folder) {
@@ -482,6 +485,11 @@ int main(int argc, char** argv) {
   as->add_option("--fidelity", fidelity,
                  "packet (every packet) or flow (fluid flows, max-min): overrides the scenario's")
       ->check(CLI::IsMember({"packet", "flow"}));
+  unsigned threads = 0;
+  as->add_option("--threads", threads,
+                 "Parallel runs: the shared run and each job's runs alone (0 = one per core; results do "
+                 "not depend on it)")
+      ->capture_default_str();
 
   auto* sw = app.add_subcommand("sweep",
                                 "What-if: run the scenario and its variants in parallel and compare each "
@@ -489,7 +497,6 @@ int main(int argc, char** argv) {
                                 "--vary PATH=V1,V2,... multiplies the variants.");
   std::vector<std::string> vary;
   std::string sweep_out;
-  unsigned threads = 0;
   sw->add_option("scenario", scenario, "Scenario YAML file with jobs, services or traffic, or example:NAME")
       ->required();
   sw->add_option("--vary", vary, "PATH=VALUE[,VALUE...], PATH as in error messages (fabric.load_balancing)")
@@ -673,7 +680,7 @@ int main(int argc, char** argv) {
     if (*sim) return simulate(scenario, out, seed, sim_fidelity, with_report, trace.path);
     if (*val) return validate(scenario);
     if (*coll) return collective(scenario, coll_out, network, with_report, trace);
-    if (*as) return assess(scenario, assess_out, fidelity, with_report, trace);
+    if (*as) return assess(scenario, assess_out, fidelity, with_report, trace, threads);
     if (*sw) return sweep(world, scenario, vary, sweep_out, threads, sweep_fidelity, with_report, split);
     if (*wi)
       return whatif(world, scenario, changes, whatif_out, threads, whatif_fidelity, whatif_top, with_report,

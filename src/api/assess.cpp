@@ -7,6 +7,7 @@
 #include <cmath>
 #include <numeric>
 
+#include "api/parallel.hpp"
 #include "api/reduce.hpp"
 
 namespace aifabric::api {
@@ -184,7 +185,7 @@ workload::TraceWorkload job_trace(const Scenario& sc, std::size_t job) {
   return t;
 }
 
-Assessment assess(const Scenario& sc, Timeline* timeline, std::uint32_t trace_gpus) {
+Assessment assess(const Scenario& sc, Timeline* timeline, std::uint32_t trace_gpus, unsigned threads) {
   const auto t0 = std::chrono::steady_clock::now();
   Assessment out;
   // The jobs and services that run, in order; those on a GPU out of service are reported as down.
@@ -200,10 +201,33 @@ Assessment assess(const Scenario& sc, Timeline* timeline, std::uint32_t trace_gp
     service_down[s] = down_reason(sc, g);
     if (service_down[s].empty()) all_services.push_back(s);
   }
+  // The runs are independent (each owns its Simulation): the shared run, and per job and service its
+  // runs alone; they go to `threads` threads and come back as a serial run gives them. A lone job or
+  // service with nothing beside it runs on the ideal network from the shared run's program.
   const BuiltJobs together = build(sc, all, all_services);
-  const Execution shared = all.empty() && all_services.empty() && sc.flows.empty()
-                               ? Execution{}
-                               : execute(sc, together.program, sc.fidelity, true);
+  const bool lone = sc.jobs.size() + sc.services.size() == 1 && sc.flows.empty();
+  std::vector<BuiltJobs> solo(all.size() + all_services.size());
+  struct Task {
+    const BuiltJobs* program;
+    NetworkModel model;
+    bool with_traffic;
+  };
+  std::vector<Task> tasks;
+  const bool any = !all.empty() || !all_services.empty() || !sc.flows.empty();
+  if (any) tasks.push_back({&together, sc.fidelity, true});
+  const std::size_t first_solo = tasks.size();
+  for (std::size_t k = 0; k < solo.size(); ++k) {
+    if (!lone)
+      solo[k] = k < all.size() ? build(sc, {all[k]}, {}) : build(sc, {}, {all_services[k - all.size()]});
+    const BuiltJobs* program = lone ? &together : &solo[k];
+    tasks.push_back({program, NetworkModel::kIdeal, false});
+    if (k < all.size() && !lone) tasks.push_back({program, sc.fidelity, false});
+  }
+  std::vector<Execution> runs(tasks.size());
+  parallel_for(tasks.size(), threads, [&](std::size_t t) {
+    runs[t] = execute(sc, tasks[t].program->program, tasks[t].model, tasks[t].with_traffic);
+  });
+  const Execution shared = any ? std::move(runs[0]) : Execution{};
   out.events = shared.events;
   out.ports = shared.ports;
   if (timeline) {
@@ -216,6 +240,7 @@ Assessment assess(const Scenario& sc, Timeline* timeline, std::uint32_t trace_gp
                       trace_gpus);
   }
   std::size_t position = 0;  // of the job among those that run
+  std::size_t next_run = first_solo;
   for (std::size_t j = 0; j < sc.jobs.size(); ++j) {
     const auto& job = sc.jobs[j];
     JobAssessment a;
@@ -228,11 +253,11 @@ Assessment assess(const Scenario& sc, Timeline* timeline, std::uint32_t trace_gp
       out.jobs.push_back(std::move(a));
       continue;
     }
+    const BuiltJobs& alone = lone ? together : solo[position];
     a.fabric = report(sc, job, together, position++, shared.result);
-    const BuiltJobs solo = build(sc, {j}, {});
-    a.ideal = report(sc, job, solo, 0, execute(sc, solo.program, NetworkModel::kIdeal).result);
-    if (sc.jobs.size() + sc.services.size() > 1 || !sc.flows.empty()) {
-      a.alone = report(sc, job, solo, 0, execute(sc, solo.program, sc.fidelity).result);
+    a.ideal = report(sc, job, alone, 0, runs[next_run++].result);
+    if (!lone) {
+      a.alone = report(sc, job, alone, 0, runs[next_run++].result);
       a.alone_computed = true;
       a.slowdown_from_others =
           static_cast<double>(a.fabric.iteration_ps) / static_cast<double>(a.alone.iteration_ps) - 1.0;
@@ -258,9 +283,10 @@ Assessment assess(const Scenario& sc, Timeline* timeline, std::uint32_t trace_gp
       out.services.push_back(a);
       continue;
     }
-    a.fabric = latency(svc, together.requests[position++], shared.result);
-    const BuiltJobs solo = build(sc, {}, {s});
-    a.ideal = latency(svc, solo.requests[0], execute(sc, solo.program, NetworkModel::kIdeal).result);
+    const BuiltJobs& alone = lone ? together : solo[all.size() + position];
+    a.fabric = latency(svc, together.requests[position], shared.result);
+    a.ideal = latency(svc, alone.requests[0], runs[next_run++].result);
+    ++position;
     out.services.push_back(a);
   }
   out.hottest = rank_ports(out.ports, PortRanking::kDeepestQueue, sc.top_ports);

@@ -69,8 +69,10 @@ std::string down_reason(const Scenario& scenario, const std::vector<std::uint32_
 // Runs every job of the scenario together on its fabric, each alone on the ideal network (and alone on the
 // fabric when there are several; jobs and services that faults took down are reported, not run), and reports
 // iteration times, their breakdown and the bottlenecks. With `timeline`, the shared run's ops are appended to
-// it, one owner per job and service, each with its `trace_gpus` lowest-numbered GPUs (0: all).
-Assessment assess(const Scenario& scenario, Timeline* timeline = nullptr, std::uint32_t trace_gpus = 0);
+// it, one owner per job and service, each with its `trace_gpus` lowest-numbered GPUs (0: all). The runs go
+// to `threads` threads (0: one per core); the results do not depend on it.
+Assessment assess(const Scenario& scenario, Timeline* timeline = nullptr, std::uint32_t trace_gpus = 0,
+                  unsigned threads = 1);
 
 // Job `job`'s iteration, as assess builds it at the scenario's fidelity, written as an execution trace per
 // rank (workload::trace_of), with its tokens and FLOPs per iteration.

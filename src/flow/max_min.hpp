@@ -16,7 +16,12 @@ namespace aifabric::flow {
 //    flows beyond keep their rates. When the new rates saturate a link shared with flows left out, those
 //    join and the solve repeats; the result is the exact max-min allocation (tests/flow/max_min_test.cpp
 //    checks it against a full water-filling);
-//  - only flows whose rate changed get a new completion timer.
+//  - only flows whose rate changed get a new completion timer;
+//  - a link only one flow crosses (a solo link: most of a big ring's NIC and leaf ports) never joins a
+//    solve: each flow keeps the tightest of its solo links as one private constraint, its solo cap, so
+//    a solve visits the links flows share and not the thousands a gang crosses alone. A link turns solo
+//    when the last other flow leaves it and shared when another flow starts on it; a solo link's bytes
+//    are its flow's bytes moved while it was solo, counted when that ends.
 // A flow's path may list a link several times: a gang of transfers that move in lockstep (the members of
 // a ring, the tensor-parallel ranks of a pipeline send) is one flow whose rate is charged once per member
 // on every link a member crosses, and `bytes` is what each member moves.
@@ -36,14 +41,22 @@ class MaxMinFluid {
   std::size_t active() const { return active_; }
   double rate(std::uint64_t user) const;  // current rate of the live flow with this user tag (tests)
   // Bytes carried by the link up to its last change of load (all of them once no flow is left).
-  double carried_bytes(std::uint32_t link) const { return link_[link].carried; }
+  double carried_bytes(std::uint32_t link) const;
   std::size_t flows_on(std::uint32_t link) const { return link_[link].flows.size(); }
   std::uint64_t solves() const { return solves_; }
   std::uint64_t solved_flows() const { return solved_flows_; }  // flows visited by all solves
+  std::uint64_t solved_links() const { return solved_links_; }  // links (and solo caps) visited by all solves
 
  private:
   struct Flow {
+    // Its links, once per crossing: those other flows cross too first (`shared` of them), then its solo
+    // links; `limit` beside each: the link's capacity over this flow's crossings of it.
     std::vector<std::uint32_t> path;
+    std::vector<double> limit;
+    std::uint32_t shared = 0;
+    double solo_cap = 0;      // the smallest limit of its solo links (infinity without any)
+    bool solo_stale = false;  // a solo link that may have been the smallest turned shared
+    double bytes = 0;
     double remaining = 0;
     double rate = 0;
     double old_rate = 0;
@@ -54,7 +67,15 @@ class MaxMinFluid {
     bool fresh = false;  // started since the last flush: needs its first timer
     std::uint64_t user = 0;
     std::uint32_t first_position = 0;  // during a solve: where its path starts in positions_
+    std::uint32_t positions = 0;       // during a solve: its shared crossings, plus one for its solo cap
   };
+  static constexpr std::uint32_t kNoFlow = 0xffffffff;   // Link::owner of a link nobody crosses
+  static constexpr std::uint32_t kShared = 0xfffffffe;   // Link::owner of a link several flows cross
+  static constexpr std::uint32_t kSoloCap = 0x80000000;  // links_ entry: a flow's solo cap, not a link
+  double moved(core::TimePs now, const Flow& f) const;
+  void make_shared(core::TimePs now, std::uint32_t link);
+  void make_solo(core::TimePs now, std::uint32_t link, std::uint32_t owner);
+  void refresh_solo_cap(Flow& f) const;
   void settle(core::TimePs now, Flow& f);
   void account(std::uint32_t link, core::TimePs now);
   static bool saturated(double capacity, double load);
@@ -80,6 +101,10 @@ class MaxMinFluid {
     // During a solve: whether it is in (mark == epoch_), its position in links_, whether all its flows
     // are in (expanded == epoch_).
     std::uint32_t mark = 0, pos = 0, expanded = 0;
+    // The one flow crossing it (kNoFlow, kShared otherwise) and, while solo, how many bytes that flow had
+    // moved when the link turned solo (its load and `carried` wait until it turns shared or empty).
+    std::uint32_t owner = kNoFlow;
+    double solo_from = 0;
   };
   std::vector<Link> link_;
   std::vector<std::uint32_t> fresh_;  // flows started since the last flush
@@ -92,13 +117,14 @@ class MaxMinFluid {
   std::vector<std::uint32_t> at_flows_;
   std::vector<std::uint8_t> at_expanded_;
   std::vector<std::uint32_t> flow_mark_;
+  std::vector<std::uint32_t> crossings_;  // scratch for start(), per link: zero between calls
   std::vector<std::uint32_t> links_, flows_in_;
   std::vector<double> outside_, residual_;
   std::vector<std::uint32_t> unfrozen_, inside_count_, positions_;
   std::vector<std::pair<double, std::uint32_t>> heap_;  // (fair share, link position), a min-heap
   std::uint32_t epoch_ = 0;
   std::size_t active_ = 0;
-  std::uint64_t solves_ = 0, solved_flows_ = 0;
+  std::uint64_t solves_ = 0, solved_flows_ = 0, solved_links_ = 0;
 };
 
 }  // namespace aifabric::flow

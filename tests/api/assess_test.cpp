@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "io/scenario_loader.hpp"
+#include "io/writers.hpp"
 
 namespace aifabric {
 namespace {
@@ -88,6 +89,23 @@ TEST(Assess, JobsSharingACongestedSpineSlowEachOther) {
                 100 * j.slowdown_from_others);
     EXPECT_GT(j.slowdown_from_others, 0.01) << j.name;
   }
+}
+
+TEST(Assess, ResultsDoNotDependOnTheThreads) {
+  // Two jobs sharing the spine: the shared run and each job's two runs alone (five
+  // runs) on one, two and three threads give the same JSON, byte for byte.
+  auto servers = [](int s0, int s1) {
+    std::string list;
+    for (int s : {s0, s1})
+      for (int g = 0; g < 8; ++g) list += (list.empty() ? "" : ", ") + std::to_string(8 * s + g);
+    return "gpu_list: [" + list + "]";
+  };
+  const auto sc = io::load_scenario_text(
+      fabric(4, "", job("a", servers(0, 2), 2) + job("b", servers(1, 3), 2)), "test.yaml");
+  const std::string one = io::assess_json(sc, api::assess(sc, nullptr, 0, 1));
+  EXPECT_NE(one.find("\"slowdown_from_other_jobs\""), std::string::npos);
+  for (unsigned threads : {2u, 3u})
+    EXPECT_EQ(io::assess_json(sc, api::assess(sc, nullptr, 0, threads)), one) << threads << " threads";
 }
 
 }  // namespace

@@ -147,6 +147,8 @@ double check_against_full_solves(std::uint64_t most_starts) {
   std::vector<std::uint64_t> live_users;
   std::uint64_t next_user = 0;
   core::TimePs now = 0;
+  double crossed_bytes = 0;  // each flow's bytes times the links it crosses, crossings counted
+  double crossings = 0;
   for (int round = 0; round < 300; ++round) {
     now += 1 + static_cast<core::TimePs>(rng.below(20000));
     while (!h.timers.empty() && h.timers.begin()->first <= now)
@@ -161,7 +163,10 @@ double check_against_full_solves(std::uint64_t most_starts) {
       const auto hops = 1 + rng.below(4);
       for (std::uint64_t j = 0; j < hops; ++j) path.push_back(static_cast<std::uint32_t>(rng.below(40)));
       if (rng.below(5) == 0) path.push_back(path.front());  // a gang member crossing the same link
-      h.fluid.start(now, path, static_cast<double>(1000 + rng.below(50000)), next_user);
+      const auto bytes = static_cast<double>(1000 + rng.below(50000));
+      crossed_bytes += bytes * static_cast<double>(path.size());
+      crossings += static_cast<double>(path.size());
+      h.fluid.start(now, path, bytes, next_user);
       live_paths.push_back(path);
       live_users.push_back(next_user++);
     }
@@ -174,6 +179,14 @@ double check_against_full_solves(std::uint64_t most_starts) {
     }
   }
   EXPECT_GT(next_user - live_users.size(), 300u) << "most flows completed";
+  // Once every flow is done the links carried every crossing's bytes, plus at most one picosecond of its
+  // flow's rate per crossing (completion times round up; no link carries more than 3.5 bytes/ps).
+  h.finish(live_users.size());
+  EXPECT_EQ(h.fluid.active(), 0u);
+  double carried = 0;
+  for (std::uint32_t l = 0; l < capacity.size(); ++l) carried += h.fluid.carried_bytes(l);
+  EXPECT_GE(carried, crossed_bytes * (1 - 1e-12));
+  EXPECT_LE(carried, crossed_bytes + 3.5 * crossings);
   return static_cast<double>(h.fluid.solved_flows()) / static_cast<double>(h.fluid.solves());
 }
 
@@ -198,6 +211,32 @@ TEST(MaxMin, ASolveStopsAtLinksWithSpareCapacity) {
   ASSERT_EQ(done.size(), 1u);
   EXPECT_EQ(done[0].first, 1u);
   EXPECT_EQ(h.fluid.solved_flows() - before, 1u) << "an end on unsaturated links re-solves nothing";
+}
+
+TEST(MaxMin, ASolveLeavesOutTheLinksOnlyOneFlowCrosses) {
+  // A gang alone on links 1..1000 (1 byte/ps each) runs at 1 byte/ps, solved as one flow under one solo
+  // cap. A flow joining it on link 1 makes link 1 shared: the solve holds link 1 and the gang's solo cap,
+  // and both get 1/2. When the newcomer's 500 bytes are done (at 10 + 1000) the gang is alone again (one
+  // solo cap) at 1 byte/ps: it had 10 + 500 bytes moved, its 4490 left take until 1010 + 4490 = 5500. Link 1
+  // and link 1000 carried its 5000 bytes, link 1 also the newcomer's 500.
+  std::vector<double> capacity(1001, 1.0);
+  Harness h(capacity);
+  std::vector<std::uint32_t> gang(1000);
+  for (std::uint32_t l = 0; l < gang.size(); ++l) gang[l] = l + 1;
+  h.start(0, gang, 5000, 1);
+  EXPECT_EQ(h.fluid.solved_links(), 1u);
+  EXPECT_DOUBLE_EQ(h.fluid.rate(1), 1.0);
+  h.start(10, {1}, 500, 2);
+  EXPECT_EQ(h.fluid.solved_links(), 1u + 2u);
+  EXPECT_DOUBLE_EQ(h.fluid.rate(1), 0.5);
+  EXPECT_DOUBLE_EQ(h.fluid.rate(2), 0.5);
+  const auto done = h.finish(2);
+  ASSERT_EQ(done.size(), 2u);
+  EXPECT_EQ(done[0], std::make_pair(std::uint64_t{2}, core::TimePs{1010}));
+  EXPECT_EQ(done[1], std::make_pair(std::uint64_t{1}, core::TimePs{5500}));
+  EXPECT_EQ(h.fluid.solved_links(), 1u + 2u + 1u) << "the gang re-solved alone under its solo cap";
+  EXPECT_NEAR(h.fluid.carried_bytes(1), 5500.0, 1e-6);
+  EXPECT_NEAR(h.fluid.carried_bytes(1000), 5000.0, 1e-6);
 }
 
 }  // namespace
