@@ -658,6 +658,7 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   vm->add_flag("--check", validate_check,
                "Exit 1 when a row is outside its tolerance (calibration rows and known gaps aside)");
+  vm->add_option("--threads", threads, "Rows run in parallel (0 = one per core)")->capture_default_str();
 
   auto* params =
       app.add_subcommand("params", "Print every scenario parameter: type, unit, default, range, meaning.");
@@ -696,7 +697,8 @@ int main(int argc, char** argv) {
       const auto checks = aifabric::validate::run_measurements(
           validate_network == "packet"  ? aifabric::api::NetworkModel::kPacket
           : validate_network == "ideal" ? aifabric::api::NetworkModel::kIdeal
-                                        : aifabric::api::NetworkModel::kFlow);
+                                        : aifabric::api::NetworkModel::kFlow,
+          threads);
       std::cout << aifabric::validate::checks_markdown(checks);
       if (validate_check)
         for (const auto& c : checks)

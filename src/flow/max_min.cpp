@@ -269,6 +269,7 @@ void MaxMinFluid::fill() {
   std::size_t left = 0;
   for (auto id : flows_in_) left += flows_[id].positions == 0 ? 0 : 1;
   // Fixes the rate of the unfrozen members of the link at position i, its share.
+  std::size_t open = n;  // links with members not yet frozen (the heap's live entries)
   auto freeze_flow = [&](std::uint32_t id, double share) {
     Flow& f = flows_[id];
     if (flow_mark_[id] != epoch_ || f.frozen) return;
@@ -278,7 +279,7 @@ void MaxMinFluid::fill() {
     const std::uint32_t* position = positions_.data() + f.first_position;
     for (std::size_t k = 0; k < f.positions; ++k) {
       residual_[position[k]] -= f.rate;
-      --unfrozen_[position[k]];
+      if (--unfrozen_[position[k]] == 0) --open;
     }
   };
   auto freeze = [&](std::uint32_t i, double share) {
@@ -307,8 +308,19 @@ void MaxMinFluid::fill() {
   for (std::uint32_t i = 0; i < n; ++i)
     if (unfrozen_[i] > 0) heap_.emplace_back(share_of(i), i);
   std::make_heap(heap_.begin(), heap_.end(), std::greater<>{});
+  open = heap_.size();
   while (left > 0) {
     AIFABRIC_ASSERT(!heap_.empty(), "max-min fill ran out of links with unfrozen flows");
+    // A link whose members are all frozen stays in the heap until popped. A big gang freezing closes
+    // hundreds of links at once: once closed ones are most of the heap it is rebuilt from the open ones
+    // at their current shares (each rebuild at least halves it).
+    if (heap_.size() > 2 * open + kScanFlows) {
+      std::size_t kept = 0;
+      for (const auto& entry : heap_)
+        if (unfrozen_[entry.second] > 0) heap_[kept++] = {share_of(entry.second), entry.second};
+      heap_.resize(kept);
+      std::make_heap(heap_.begin(), heap_.end(), std::greater<>{});
+    }
     std::pop_heap(heap_.begin(), heap_.end(), std::greater<>{});
     const auto [share, i] = heap_.back();
     heap_.pop_back();

@@ -51,8 +51,8 @@ struct Check {
 };
 
 // Runs every measurement's scenario (a collective at its size, or a job's iteration) on `model`, rows in
-// table order.
-std::vector<Check> run_measurements(api::NetworkModel model);
+// table order, on `threads` threads (0: one per core; the results do not depend on it).
+std::vector<Check> run_measurements(api::NetworkModel model, unsigned threads = 0);
 Check run_measurement(const Measurement& m, api::NetworkModel model);
 
 const char* metric_name(Metric m);
