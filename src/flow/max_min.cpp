@@ -43,7 +43,7 @@ double MaxMinFluid::carried_bytes(std::uint32_t link) const {
   const Link& k = link_[link];
   if (k.owner == kNoFlow || k.owner == kShared) return k.carried;
   const Flow& f = flows_[k.owner];
-  return k.carried + static_cast<double>(k.flows.size()) * (f.bytes - f.remaining - k.solo_from);
+  return k.carried + static_cast<double>(k.flows.size()) * (moved(f.since, f) - k.solo_from);
 }
 
 void MaxMinFluid::refresh_solo_cap(Flow& f) const {
@@ -115,7 +115,6 @@ void MaxMinFluid::start(core::TimePs now, std::vector<std::uint32_t> path, doubl
   for (auto l : f.path) {
     Link& k = link_[l];
     if (k.owner == kNoFlow) {
-      k.since = now;
       k.owner = id;
       k.solo_from = 0;
     } else if (k.owner != id && k.owner != kShared) {
@@ -145,7 +144,7 @@ bool MaxMinFluid::on_timer(core::TimePs now, std::uint64_t key, std::uint64_t& u
   f.live = false;
   ++f.generation;
   user = f.user;
-  const double done = f.bytes - f.remaining;
+  const double done = moved(now, f);
   for (auto l : f.path) {
     Link& k = link_[l];
     auto& v = k.flows;
@@ -154,7 +153,6 @@ bool MaxMinFluid::on_timer(core::TimePs now, std::uint64_t key, std::uint64_t& u
       // first of them).
       k.carried += static_cast<double>(v.size()) * (done - k.solo_from);
       k.solo_from = done;
-      k.since = now;
       v.pop_back();  // every entry is this flow
       if (v.empty()) {
         k.owner = kNoFlow;

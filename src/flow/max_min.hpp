@@ -102,7 +102,8 @@ class MaxMinFluid {
     // are in (expanded == epoch_).
     std::uint32_t mark = 0, pos = 0, expanded = 0;
     // The one flow crossing it (kNoFlow, kShared otherwise) and, while solo, how many bytes that flow had
-    // moved when the link turned solo (its load and `carried` wait until it turns shared or empty).
+    // moved when the link turned solo (its load, `carried` and `since` wait until it turns shared or
+    // empty).
     std::uint32_t owner = kNoFlow;
     double solo_from = 0;
   };

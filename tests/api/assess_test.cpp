@@ -39,6 +39,14 @@ std::string job(const std::string& name, const std::string& placement, std::uint
       name, placement, kModel, dp);
 }
 
+// The placement of a job on the 16 GPUs of servers s0 and s1.
+std::string servers(int s0, int s1) {
+  std::string list;
+  for (int s : {s0, s1})
+    for (int g = 0; g < 8; ++g) list += (list.empty() ? "" : ", ") + std::to_string(8 * s + g);
+  return "gpu_list: [" + list + "]";
+}
+
 double iteration_s(const std::string& yaml, std::size_t job_index = 0) {
   const auto a = api::assess(io::load_scenario_text(yaml, "test.yaml"));
   EXPECT_TRUE(a.jobs[job_index].fabric.complete);
@@ -75,12 +83,6 @@ TEST(Assess, JobsOnDisjointLinksDoNotSlowEachOther) {
 TEST(Assess, JobsSharingACongestedSpineSlowEachOther) {
   // Job A on servers 0 (leaf0) and 2 (leaf1), job B on servers 1 (leaf0) and 3 (leaf1): both jobs' rings
   // cross between the leaves over the same 4:1 oversubscribed uplinks.
-  auto servers = [](int s0, int s1) {
-    std::string list;
-    for (int s : {s0, s1})
-      for (int g = 0; g < 8; ++g) list += (list.empty() ? "" : ", ") + std::to_string(8 * s + g);
-    return "gpu_list: [" + list + "]";
-  };
   const std::string jobs = job("a", servers(0, 2), 2) + job("b", servers(1, 3), 2);
   const auto a = api::assess(io::load_scenario_text(fabric(4, "", jobs), "test.yaml"));
   for (const auto& j : a.jobs) {
@@ -94,12 +96,6 @@ TEST(Assess, JobsSharingACongestedSpineSlowEachOther) {
 TEST(Assess, ResultsDoNotDependOnTheThreads) {
   // Two jobs sharing the spine: the shared run and each job's two runs alone (five
   // runs) on one, two and three threads give the same JSON, byte for byte.
-  auto servers = [](int s0, int s1) {
-    std::string list;
-    for (int s : {s0, s1})
-      for (int g = 0; g < 8; ++g) list += (list.empty() ? "" : ", ") + std::to_string(8 * s + g);
-    return "gpu_list: [" + list + "]";
-  };
   const auto sc = io::load_scenario_text(
       fabric(4, "", job("a", servers(0, 2), 2) + job("b", servers(1, 3), 2)), "test.yaml");
   const std::string one = io::assess_json(sc, api::assess(sc, nullptr, 0, 1));
