@@ -269,6 +269,30 @@ const Schema<LinkEntry>& link_entry_schema() {
   return s;
 }
 
+const Schema<SiteEntry>& site_schema() {
+  static const auto s =
+      Schema<SiteEntry>()
+          .text("name", &SiteEntry::name, "", "Unique site name; its nodes are named <site>/<node>.")
+          .integer("border_routers", &SiteEntry::border_routers, "", 2, 1, 1024,
+                   "Border routers joining the site to the others; every switch of the site's top tier "
+                   "links to each.");
+  return s;
+}
+
+const Schema<InterSiteEntry>& inter_site_schema() {
+  static const auto s =
+      Schema<InterSiteEntry>()
+          .text("a", &InterSiteEntry::a, "", "Name of one site.")
+          .text("b", &InterSiteEntry::b, "", "Name of the other site.")
+          .real("distance_km", &InterSiteEntry::distance_km, "km", 0, 0, 40000,
+                "Fibre route length; adds 5 us of one-way delay per km (light at about 2/3 c) to "
+                "latency_ns.")
+          .integer("circuits", &InterSiteEntry::circuits, "", 1, 1, 4096,
+                   "Parallel circuits, spread over the two sites' border routers; ECMP balances flows over "
+                   "them.");
+  return s;
+}
+
 const Schema<FaultEntry>& fault_schema() {
   static const auto s =
       Schema<FaultEntry>()
@@ -364,6 +388,11 @@ const Schema<CollectiveTop>& collective_schema() {
                 "NCCL's tuner picks per size (ring or tree for all_reduce; docs/models/collectives.md).")
           .text("protocol", &CollectiveTop::protocol, "auto",
                 "NCCL protocol: LL | LL128 | Simple, or auto = what NCCL's tuner picks per size.")
+          .text("hierarchy", &CollectiveTop::hierarchy, "server",
+                "The first level of the hierarchical algorithm: server (inside each server over NVLink, "
+                "then across servers) or site (inside each site of a sites topology, then across the "
+                "inter-site links; the communicator must hold the same number of GPUs at every site, site "
+                "after site).")
           .flag("pxn", &CollectiveTop::pxn, true,
                 "Ring sends between servers go through the NVLink peer on the receiver's rail (NCCL's PXN); "
                 "false = from each GPU's own NIC (NCCL_PXN_DISABLE=1).")
@@ -569,8 +598,8 @@ std::vector<ParamDoc> parameter_reference() {
   add(dcqcn_schema().docs("fabric.dcqcn"));
   add(transport_schema().docs("fabric.transport"));
   add(ib_schema().docs("fabric.infiniband"));
-  all.push_back({"topology.kind", "choice", "", "", "leaf_spine | fat_tree | rail_optimized | explicit",
-                 "Topology builder."});
+  all.push_back({"topology.kind", "choice", "", "",
+                 "leaf_spine | fat_tree | rail_optimized | explicit | sites", "Topology builder."});
   add(link_schema().docs("topology.link"));
   add(switch_schema().docs("topology.switch"));
   all.push_back(
@@ -583,6 +612,18 @@ std::vector<ParamDoc> parameter_reference() {
   add(rail_schema().docs("topology(rail_optimized)"));
   add(node_schema().docs("topology(explicit).nodes[]"));
   add(link_entry_schema().docs("topology(explicit).links[]"));
+  add(site_schema().docs("topology(sites).sites[]"));
+  all.push_back({"topology(sites).sites[].fabric", "mapping", "", "", "",
+                 "The site's own fabric: any topology section but sites (kind, its keys, link, switch, "
+                 "tiers, failed_links); its link and switch keys start from the sites topology's."});
+  all.push_back(
+      {"topology(sites).sites[].border", "mapping", "", "", "",
+       "topology.link keys for the links from the top tier to the border routers, and "
+       "topology.switch keys for the border routers (default: the site fabric's link and switch)."});
+  add(inter_site_schema().docs("topology(sites).inter_site_links[]"));
+  all.push_back({"topology(sites).inter_site_links[].<link key>", "", "", "", "",
+                 "topology.link keys of each circuit (rate_gbps, latency_ns: the fixed delay of optics and "
+                 "routers, mtu_bytes)."});
   add(cluster_schema().docs("cluster"));
   add(gpu_override_schema().docs("cluster"));
   add(collective_schema().docs("collective"));

@@ -57,6 +57,19 @@ struct LinkEntry {
   std::string a, b;
 };
 
+// topology.sites[] and topology.inter_site_links[] (kind: sites; topo/sites.hpp). The link and switch
+// keys of a site's border and of a link's circuits are parsed with link_schema and switch_schema.
+struct SiteEntry {
+  std::string name;
+  std::uint32_t border_routers = 0;
+};
+
+struct InterSiteEntry {
+  std::string a, b;
+  double distance_km = 0;
+  std::uint32_t circuits = 0;
+};
+
 struct ClusterTop {
   std::string gpu;
   std::uint32_t gpus_per_server;
@@ -65,7 +78,7 @@ struct ClusterTop {
 
 struct CollectiveTop {
   workload::Collective op;
-  std::string algorithm, protocol;
+  std::string algorithm, protocol, hierarchy;
   bool pxn;
   std::uint32_t first_gpu, gpu_count, channels, root, step_factor;
   std::uint64_t min_bytes, max_bytes, chunk_bytes;
@@ -129,6 +142,8 @@ const Schema<topo::FatTreeParams>& fat_tree_schema();
 const Schema<topo::RailOptimizedParams>& rail_schema();
 const Schema<NodeEntry>& node_schema();
 const Schema<LinkEntry>& link_entry_schema();
+const Schema<SiteEntry>& site_schema();
+const Schema<InterSiteEntry>& inter_site_schema();
 const Schema<ClusterTop>& cluster_schema();
 const Schema<workload::GpuSpec>& gpu_override_schema();
 const Schema<CollectiveTop>& collective_schema();

@@ -7,6 +7,7 @@
 #include "chakra/et.hpp"
 #include "io/loaders.hpp"
 #include "io/scenario_schemas.hpp"
+#include "topo/sites.hpp"
 #include "workload/placement.hpp"
 
 namespace aifabric::io {
@@ -157,6 +158,29 @@ void load_collective(const Node& node, api::Scenario& sc, const ParseContext& ct
                                  static_cast<std::uint64_t>(c.first_gpu) + count, gpus));
   spec.ranks.clear();
   for (std::uint32_t g = 0; g < count; ++g) spec.ranks.push_back(c.first_gpu + g);
+  spec.group_ranks = 0;
+  if (c.hierarchy == "site") {
+    const auto& sites = sc.topology.sites;
+    if (spec.algorithm != workload::Algorithm::kHierarchical || sites.empty())
+      throw InputError(ctx.at(node["hierarchy"], "collective.hierarchy"),
+                       "site needs algorithm: hierarchical on a topology of kind sites");
+    // Ranks are consecutive GPUs, so each site's are one block: the first site's count is the group.
+    const std::uint32_t first = topo::site_of_host(sc.topology, spec.ranks.front());
+    spec.group_ranks =
+        std::min(sites[first].first_host + sites[first].hosts, c.first_gpu + count) - c.first_gpu;
+    for (std::uint32_t i = 0; i < count; ++i) {
+      const std::uint32_t site = topo::site_of_host(sc.topology, spec.ranks[i]);
+      if (site != first + i / spec.group_ranks)
+        throw InputError(ctx.at(node, "collective.gpu_count"),
+                         fmt::format("hierarchy: site needs the same number of the communicator's GPUs at "
+                                     "every site it spans; site '{}' holds {} of them, site '{}' a different "
+                                     "number",
+                                     sites[first].name, spec.group_ranks, sites[site].name));
+    }
+  } else if (c.hierarchy != "server") {
+    throw InputError(ctx.at(node["hierarchy"], "collective.hierarchy"),
+                     "expected server or site, got '" + c.hierarchy + "'");
+  }
   std::vector<std::uint32_t> server_of(gpus);
   for (std::uint32_t g = 0; g < gpus; ++g) server_of[g] = g / sc.cluster.gpus_per_server;
   if (const auto problem = workload::check(spec, server_of, gpus))

@@ -34,6 +34,13 @@ struct NodeSpec {
   SwitchParams sw;   // switches only
 };
 
+// A site of a multi-site fabric (topo/sites.hpp): its name and its hosts, one range in host order.
+struct SiteRange {
+  std::string name;
+  std::uint32_t first_host = 0;
+  std::uint32_t hosts = 0;
+};
+
 struct LinkSpec {
   std::uint32_t a = 0;
   std::uint32_t b = 0;
@@ -58,6 +65,8 @@ struct TopologySpec {
   std::vector<std::uint32_t> down_hosts;
   // Links taken out of service by faults (not simulated; telemetry reports their ports as down).
   std::vector<LinkSpec> failed_links;
+  // The sites, when the fabric joins several (topo::join_sites); empty for one site.
+  std::vector<SiteRange> sites;
 
   std::uint32_t add_node(std::string name, NodeKind kind, std::string tier, SwitchParams sw = {});
   void add_link(std::uint32_t a, std::uint32_t b, const LinkParams& p, std::string tier,

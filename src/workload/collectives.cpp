@@ -380,7 +380,13 @@ std::optional<core::InputError> check(const CollectiveSpec& s, const std::vector
   if (s.algorithm == Algorithm::kHalvingDoubling && (n & (n - 1)) != 0)
     return core::field_error("",
                              fmt::format("halving_doubling needs a power-of-two number of ranks, got {}", n));
-  if (s.algorithm == Algorithm::kHierarchical) {
+  if (s.algorithm == Algorithm::kHierarchical && s.group_ranks > 0) {
+    if (n % s.group_ranks != 0 || n / s.group_ranks < 2 || s.group_ranks < 2)
+      return core::field_error("",
+                               fmt::format("hierarchical needs at least 2 groups of the same size, each of "
+                                           "at least 2 ranks; {} ranks do not divide into groups of {}",
+                                           n, s.group_ranks));
+  } else if (s.algorithm == Algorithm::kHierarchical) {
     std::map<std::uint32_t, std::uint32_t> per_server;
     for (auto r : s.ranks) ++per_server[server_of[r]];
     const std::uint32_t g = per_server.begin()->second;
@@ -508,30 +514,39 @@ std::vector<std::uint32_t> append_collective(Program& program, const CollectiveS
       for (std::uint32_t l = levels; l-- > 0;) exchange(n >> (l + 1), data >> (l + 1));
       for (std::uint32_t i = 0; i < n; ++i) done[i].push_back(last[i]);
     } else if (s.algorithm == Algorithm::kHierarchical) {
-      // Servers in order of first appearance; local ranks in communicator order.
-      auto& local = members;
-      const auto g = static_cast<std::uint32_t>(local[servers[0]].size());
-      const auto ns = static_cast<std::uint32_t>(servers.size());
+      // First-level groups: servers in order of first appearance, or consecutive blocks of group_ranks
+      // (sites); local ranks in communicator order. Reduce-scatter inside each group, an all-reduce of
+      // each shard across the groups between the ranks of the same local index, all-gather inside each
+      // group.
+      std::vector<std::vector<std::uint32_t>> local;
+      if (s.group_ranks > 0) {
+        for (std::uint32_t i = 0; i < n; ++i) {
+          if (i % s.group_ranks == 0) local.emplace_back();
+          local.back().push_back(i);
+        }
+      } else {
+        for (auto srv : servers) local.push_back(members[srv]);
+      }
+      const auto g = static_cast<std::uint32_t>(local[0].size());
+      const auto ns = static_cast<std::uint32_t>(local.size());
       std::vector<std::uint32_t> after_rs(n), after_ar(n);
-      for (auto srv : servers) {  // intra-server reduce-scatter over NVLink
-        const auto& order = local[srv];
+      for (const auto& order : local) {  // reduce-scatter inside the group
         std::vector<std::uint32_t> st(g);
         for (std::uint32_t j = 0; j < g; ++j) st[j] = start[order[j]];
         const auto ends = ring(b, order, g - 1, data, st);
         for (std::uint32_t j = 0; j < g; ++j) after_rs[order[j]] = ends[j];
       }
-      for (std::uint32_t j = 0; j < g; ++j) {  // inter-server all-reduce per rail: local index j
+      for (std::uint32_t j = 0; j < g; ++j) {  // all-reduce across groups per local index j (a rail)
         std::vector<std::uint32_t> order(ns), st(ns);
         for (std::uint32_t v = 0; v < ns; ++v) {
-          order[v] = local[servers[v]][j];
+          order[v] = local[v][j];
           st[v] = after_rs[order[v]];
         }
         const std::uint64_t shard = piece(data, g, j);
         const auto ends = ring(b, order, 2 * (ns - 1), shard, st);
         for (std::uint32_t v = 0; v < ns; ++v) after_ar[order[v]] = ends[v];
       }
-      for (auto srv : servers) {  // intra-server all-gather
-        const auto& order = local[srv];
+      for (const auto& order : local) {  // all-gather inside the group
         std::vector<std::uint32_t> st(g);
         for (std::uint32_t j = 0; j < g; ++j) st[j] = after_ar[order[j]];
         const auto ends = ring(b, order, g - 1, data, st);

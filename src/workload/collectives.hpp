@@ -46,6 +46,9 @@ struct CollectiveSpec {
   // edge carries its steps' blocks in lockstep) instead of one op per rank and step. Exact while the
   // edges' rates stay constant through the collective (a congestion-free fabric); for the fluid models.
   bool aggregate = false;
+  // Hierarchical: the ranks of a first-level group, consecutive in communicator order (the ranks of one
+  // site, for a cross-site all-reduce); 0: the ranks of each server.
+  std::uint32_t group_ranks = 0;
 };
 
 // The algorithms each collective supports (the first is the default).
