@@ -31,10 +31,10 @@ std::vector<std::uint32_t> gpus_of(const workload::TrainingJob& job) {
 BuiltJobs build(const Scenario& sc, const std::vector<std::size_t>& jobs,
                 const std::vector<std::size_t>& services) {
   BuiltJobs b;
-  b.tags = {b.program.tag("compute"), b.program.tag("tp"), b.program.tag("pp"), b.program.tag("dp"),
-            b.program.tag("ep")};
+  b.tags = {b.program.tag("compute"), b.program.tag("tp"), b.program.tag("pp"),
+            b.program.tag("dp"),      b.program.tag("ep"), b.program.tag("dci")};
   const workload::InferenceTags itags{b.tags.compute, b.tags.tp, b.program.tag("kv_cache"),
-                                      b.program.tag("arrival")};
+                                      b.program.tag("arrival"), b.program.tag("retrieval")};
   const auto server_of = cluster_map(sc).server_of;
   const auto params = executor_params(sc);
   workload::IterationLayout layout;
@@ -70,17 +70,24 @@ BuiltJobs build(const Scenario& sc, const std::vector<std::size_t>& jobs,
   return b;
 }
 
+// The latency of the service's requests (of the users at site index `user`; kAll: every request), from the
+// users' side: a request arrives at its replica one user delay after it was sent, and its tokens come back
+// one user delay after they were made.
+constexpr std::uint32_t kAll = workload::Program::kNone;
 LatencyReport latency(const workload::InferenceService& s, const std::vector<workload::RequestOps>& reqs,
-                      const workload::ExecutionResult& r) {
+                      const workload::ExecutionResult& r, std::uint32_t user = kAll) {
   LatencyReport rep;
   std::vector<double> ttft, tpot;
-  std::size_t met = 0;
+  std::size_t met = 0, count = 0;
   for (const auto& q : reqs) {
+    if (user != kAll && q.user != user) continue;
+    ++count;
     if (r.finish_ps[q.last_token] < 0) {
       rep.complete = false;
       continue;
     }
-    const double first = core::ps_to_us(r.finish_ps[q.first_token] - r.finish_ps[q.arrival]) / 1e3;
+    const core::TimePs delay_ps = s.users.empty() ? 0 : 2 * s.users[q.user].one_way_ps;
+    const double first = core::ps_to_us(r.finish_ps[q.first_token] - r.finish_ps[q.arrival] + delay_ps) / 1e3;
     const double per = s.output_tokens > 1
                            ? core::ps_to_us(r.finish_ps[q.last_token] - r.finish_ps[q.first_token]) / 1e3 /
                                  (s.output_tokens - 1)
@@ -94,35 +101,81 @@ LatencyReport latency(const workload::InferenceService& s, const std::vector<wor
     rep.ttft_ms[i] = nearest_rank(ttft, qs[i]);
     rep.tpot_ms[i] = nearest_rank(tpot, qs[i]);
   }
-  rep.slo_attainment = reqs.empty() ? 0 : static_cast<double>(met) / static_cast<double>(reqs.size());
+  rep.requests = count;
+  rep.slo_attainment = count == 0 ? 0 : static_cast<double>(met) / static_cast<double>(count);
   rep.objective_met = rep.complete && rep.ttft_ms[2] <= s.ttft_slo_ms && rep.tpot_ms[2] <= s.tpot_slo_ms;
   return rep;
 }
 
-// Walks back from `op` through zero-time joins to the op it waited for last; returns that op's tag.
-std::uint32_t waited_for(const workload::Program& p, const std::vector<std::vector<std::uint32_t>>& preds,
-                         const workload::ExecutionResult& r, std::uint32_t op, std::uint32_t compute_tag) {
-  for (int guard = 0; guard < 1000; ++guard) {
-    const auto& ps = preds[op];
-    if (ps.empty()) return compute_tag;
-    const std::uint32_t last = *std::max_element(ps.begin(), ps.end(), [&](std::uint32_t a, std::uint32_t c) {
-      return r.finish_ps[a] < r.finish_ps[c];
-    });
-    const auto& o = p.ops()[last];
-    if (o.tag != compute_tag || o.kind == workload::OpKind::kTransfer || o.duration > 0) return o.tag;
-    op = last;
+// Per op, the predecessor that finished last (kNone when it has none), found once per op: a ring exit's
+// are its ring's entries (the program holds no edge between them: the executor runs the ring's steps).
+class LastPredecessor {
+ public:
+  LastPredecessor(const workload::Program& p, const workload::ExecutionResult& r)
+      : p_(p), r_(r), preds_(p.size()), last_(p.size(), kUnknown), ring_last_(p.rings().size(), kUnknown) {
+    for (std::uint32_t i = 0; i < p.size(); ++i) {
+      const auto& o = p.ops()[i];
+      for (std::uint32_t k = 0; k < o.successors; ++k)
+        preds_[p.successor(o.first_successor + k)].push_back(i);
+    }
   }
-  return compute_tag;
+  std::uint32_t operator()(std::uint32_t op) {
+    if (last_[op] != kUnknown) return last_[op];
+    const auto& o = p_.ops()[op];
+    if (o.kind == workload::OpKind::kRingExit) {
+      if (ring_last_[o.ring] == kUnknown) {
+        std::uint32_t last = kNone;
+        for (std::uint32_t i = 0; i < p_.ring(o.ring).size; ++i) last = later(last, p_.ring_entry(o.ring, i));
+        ring_last_[o.ring] = last;
+      }
+      return last_[op] = ring_last_[o.ring];
+    }
+    std::uint32_t last = kNone;
+    for (auto c : preds_[op]) last = later(last, c);
+    return last_[op] = last;
+  }
+
+ private:
+  static constexpr std::uint32_t kNone = workload::Program::kNone;
+  static constexpr std::uint32_t kUnknown = kNone - 1;
+  std::uint32_t later(std::uint32_t a, std::uint32_t c) const {
+    return a == kNone || r_.finish_ps[c] > r_.finish_ps[a] ? c : a;
+  }
+  const workload::Program& p_;
+  const workload::ExecutionResult& r_;
+  std::vector<std::vector<std::uint32_t>> preds_;
+  std::vector<std::uint32_t> last_, ring_last_;
+};
+
+// Charges a GPU's idle gap (from, to] to what it waited for, op `waited` (the last-finishing predecessor of
+// the compute op that ended the gap): back along the chain of last-finishing predecessors, each
+// communication op takes the part of the gap it ran in (from its own last predecessor's finish to its
+// finish); the part before the chain reaches a compute op goes to the first communication op on the
+// chain (a pipeline send waiting for the previous stage is a bubble of the pipeline), or to compute when
+// the chain holds none.
+void charge_gap(const workload::Program& p, LastPredecessor& last_of, const workload::ExecutionResult& r,
+                std::uint32_t waited, core::TimePs from, core::TimePs to, std::uint32_t compute_tag,
+                std::map<std::uint32_t, core::TimePs>& idle) {
+  constexpr std::uint32_t kNone = workload::Program::kNone;
+  std::uint32_t first = kNone, running = kNone;  // running: the tag of the op that ends at `to`
+  for (std::uint32_t last = waited; to > from && last != kNone; last = last_of(last)) {
+    const auto& o = p.ops()[last];
+    const core::TimePs finished = std::max(from, std::min(to, r.finish_ps[last]));
+    if (running != kNone) idle[running] += to - finished;
+    to = finished;
+    if (o.tag == compute_tag && (o.kind != workload::OpKind::kCompute || o.duration > 0)) break;
+    if (o.tag != compute_tag) {
+      running = o.tag;
+      if (first == kNone) first = o.tag;
+    }
+  }
+  if (to > from) idle[first == kNone ? compute_tag : first] += to - from;
 }
 
 IterationReport report(const Scenario& sc, const workload::TrainingJob& job, const BuiltJobs& b,
                        std::size_t index, const workload::ExecutionResult& r) {
   const auto& p = b.program;
-  std::vector<std::vector<std::uint32_t>> preds(p.size());
-  for (std::uint32_t i = 0; i < p.size(); ++i) {
-    const auto& o = p.ops()[i];
-    for (std::uint32_t k = 0; k < o.successors; ++k) preds[p.successor(o.first_successor + k)].push_back(i);
-  }
+  LastPredecessor last_of(p, r);
   IterationReport rep;
   core::TimePs end = 0;
   for (auto op : b.finish[index]) {
@@ -130,6 +183,8 @@ IterationReport report(const Scenario& sc, const workload::TrainingJob& job, con
     end = std::max(end, r.finish_ps[op]);
   }
   rep.iteration_ps = end;
+  std::map<std::uint32_t, std::uint32_t> finish_of;  // GPU -> the op that finishes its iteration
+  for (auto op : b.finish[index]) finish_of[p.ops()[op].src] = op;
   // Per GPU: compute busy time, and each idle gap charged to what the next compute op waited for.
   std::map<std::uint32_t, std::vector<std::uint32_t>> computes;  // GPU -> its compute ops
   for (std::uint32_t k = 0; k < job.gpus; ++k)
@@ -141,7 +196,7 @@ IterationReport report(const Scenario& sc, const workload::TrainingJob& job, con
       if (it != computes.end()) it->second.push_back(i);
     }
   }
-  std::map<std::uint32_t, double> idle;
+  std::map<std::uint32_t, core::TimePs> idle;  // summed in picoseconds: the same whatever the pieces
   double busy = 0;
   for (auto& [gpu_index, ops] : computes) {
     std::sort(ops.begin(), ops.end(),
@@ -149,16 +204,23 @@ IterationReport report(const Scenario& sc, const workload::TrainingJob& job, con
     core::TimePs free_at = 0;
     for (auto op : ops) {
       const core::TimePs started = r.finish_ps[op] - p.ops()[op].duration;
-      if (started > free_at)
-        idle[waited_for(p, preds, r, op, b.tags.compute)] += core::ps_to_us(started - free_at);
+      if (started > free_at) charge_gap(p, last_of, r, last_of(op), free_at, started, b.tags.compute, idle);
       busy += core::ps_to_us(p.ops()[op].duration);
       free_at = r.finish_ps[op];
     }
-    if (end > free_at) idle[b.tags.dp] += core::ps_to_us(end - free_at);  // the tail waits for the gradients
+    // The tail: until the GPU's own last op (the weights' all-gather, say), charged along its chain; then
+    // until the job's last GPU is done, waiting for the gradients.
+    const auto own = finish_of.find(gpu_index);
+    core::TimePs done_at = free_at;
+    if (own != finish_of.end() && r.finish_ps[own->second] > free_at) {
+      done_at = std::min(end, r.finish_ps[own->second]);
+      charge_gap(p, last_of, r, own->second, free_at, done_at, b.tags.compute, idle);
+    }
+    if (end > done_at) idle[b.tags.dp] += end - done_at;
   }
   const double n = job.gpus;
   rep.compute_us = busy / n;
-  for (const auto& [tag, us] : idle) rep.exposed_us[p.tag_names()[tag]] = us / n;
+  for (const auto& [tag, ps] : idle) rep.exposed_us[p.tag_names()[tag]] = core::ps_to_us(ps) / n;
   const double seconds = core::ps_to_sec(end);
   rep.utilization = seconds > 0 ? rep.compute_us / core::ps_to_us(end) : 0;
   rep.tokens_per_s = seconds > 0 ? workload::tokens_per_iteration(job) / seconds : 0;
@@ -280,11 +342,14 @@ Assessment assess(const Scenario& sc, Timeline* timeline, std::uint32_t trace_gp
     if (!service_down[s].empty()) {
       a.down = service_down[s];
       a.fabric.complete = a.ideal.complete = false;
+      for (const auto& u : svc.users) a.users.emplace_back(u.site, LatencyReport{.complete = false});
       out.services.push_back(a);
       continue;
     }
     const BuiltJobs& alone = lone ? together : solo[all.size() + position];
     a.fabric = latency(svc, together.requests[position], shared.result);
+    for (std::uint32_t u = 0; u < svc.users.size(); ++u)
+      a.users.emplace_back(svc.users[u].site, latency(svc, together.requests[position], shared.result, u));
     a.ideal = latency(svc, alone.requests[0], runs[next_run++].result);
     ++position;
     out.services.push_back(a);

@@ -40,6 +40,7 @@ struct JobAssessment {
 
 struct LatencyReport {
   bool complete = true;
+  std::size_t requests = 0;
   double ttft_ms[3] = {0, 0, 0};  // p50, p90, p99
   double tpot_ms[3] = {0, 0, 0};
   double slo_attainment = 0;   // fraction of requests meeting both objectives
@@ -49,9 +50,11 @@ struct LatencyReport {
 struct ServiceAssessment {
   std::string name;
   std::uint32_t gpus = 0;
-  std::string down;  // as for a job
-  LatencyReport fabric;
+  std::string down;      // as for a job
+  LatencyReport fabric;  // as the users see it: with their delay to the replicas, when the service has users
   LatencyReport ideal;
+  // Per user site (InferenceService::users, in order): the requests of the users there, on this fabric.
+  std::vector<std::pair<std::string, LatencyReport>> users;
 };
 
 struct Assessment {

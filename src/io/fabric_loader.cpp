@@ -1,7 +1,10 @@
 #include <fmt/format.h>
 
+#include <cmath>
+
 #include "io/loaders.hpp"
 #include "io/scenario_schemas.hpp"
+#include "topo/sites.hpp"
 
 namespace aifabric::io {
 
@@ -53,7 +56,31 @@ net::FabricConfig load_fabric(const Node& node, const ParseContext& ctx) {
   return f;
 }
 
-void check_fabric_on_topology(const api::Scenario& sc, const Node& fabric, const ParseContext& ctx) {
+void fit_fabric_to_topology(api::Scenario& sc, const Node& fabric, const ParseContext& ctx) {
+  // Over long inter-site links a fixed retransmission timeout must outlast the round trip, or go-back-N
+  // resends every window before its first acknowledgement can arrive (docs/models/sites.md). Left out, it
+  // is derived: the default plus twice the longest round trip between sites.
+  double longest_rtt_ns = 0;
+  std::string pair;
+  for (std::uint32_t a = 0; a < sc.topology.sites.size(); ++a)
+    for (std::uint32_t b = a + 1; b < sc.topology.sites.size(); ++b) {
+      const double rtt = 2 * topo::site_delay_ns(sc.topology, a, b);
+      if (rtt > longest_rtt_ns) {
+        longest_rtt_ns = rtt;
+        pair = fmt::format("'{}' and '{}'", sc.topology.sites[a].name, sc.topology.sites[b].name);
+      }
+    }
+  const Node rto = fabric && fabric["transport"] ? fabric["transport"]["rto_us"] : Node();
+  const auto rtt_ps = static_cast<core::TimePs>(std::llround(longest_rtt_ns * 1e3));
+  if (rto && sc.fabric.transport.rto_ps > 0 && sc.fabric.transport.rto_ps <= rtt_ps)
+    throw InputError(
+        ctx.at(rto, "fabric.transport.rto_us"),
+        fmt::format("{:.0f} us does not outlast the {:.0f} us round trip between sites {}: every "
+                    "window would be resent before its acknowledgement; raise it, or leave it out "
+                    "to derive it",
+                    core::ps_to_us(sc.fabric.transport.rto_ps), core::ps_to_us(rtt_ps), pair));
+  if (!rto && rtt_ps > 0) sc.fabric.transport.rto_ps += 2 * rtt_ps;
+
   const std::uint32_t max_wire = sc.full_packet_wire_bytes();
   if (sc.fabric.scheduler == net::Scheduler::kDwrr)
     for (int c = 0; c < net::kClasses; ++c)

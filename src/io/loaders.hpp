@@ -35,8 +35,9 @@ class SizeBudget {
 // fabric_loader.cpp: the fabric and its cross-field rules (PFC only on roce, ECN and congestion control
 // defaults, `auto` load balancing, DCQCN needs ECN, kmax > kmin, xon <= xoff) and its framing.
 net::FabricConfig load_fabric(const Node& node, const ParseContext& ctx);
-// fabric_loader.cpp: checks that need both the fabric and the topology (a DWRR quantum holds a packet).
-void check_fabric_on_topology(const api::Scenario& sc, const Node& fabric, const ParseContext& ctx);
+// fabric_loader.cpp: checks that need both the fabric and the topology (a DWRR quantum holds a packet, a
+// retransmission timeout outlasts the longest round trip between sites), and the settings derived from it.
+void fit_fabric_to_topology(api::Scenario& sc, const Node& fabric, const ParseContext& ctx);
 
 // topology_loader.cpp: builds and validates the topology, with its failed links removed and the
 // scenario's link, switch and NIC faults applied (`faults`, the scenario's list; may be undefined), each

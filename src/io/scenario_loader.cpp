@@ -65,7 +65,7 @@ api::Scenario load_scenario_document(const Node& root, const std::string& source
   const Limits limits = parse_with_defaults(limits_schema(), root["limits"], ctx, "limits");
   SizeBudget budget(limits.max_memory_gbytes);
   sc.topology = load_topology(root["topology"], root["faults"], sc.faults.applied, ctx, budget);
-  check_fabric_on_topology(sc, root["fabric"], ctx);
+  fit_fabric_to_topology(sc, root["fabric"], ctx);
   // The GPU cluster matters only to GPU workloads; plain traffic scenarios need not divide into servers.
   if (root["cluster"] || root["collective"] || root["jobs"] || root["services"])
     load_cluster(root["cluster"], root["topology"], sc, ctx);

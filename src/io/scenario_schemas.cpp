@@ -293,6 +293,17 @@ const Schema<InterSiteEntry>& inter_site_schema() {
   return s;
 }
 
+const Schema<workload::UserSite>& user_site_schema() {
+  using U = workload::UserSite;
+  static const auto s = Schema<U>()
+                            .text("site", &U::site, "", "The site the users reach the network at.")
+                            .real("share", &U::share, "", 1, 0, 1e9,
+                                  "Their share of the requests (relative to the others').", true)
+                            .real("access_rtt_ms", &U::access_rtt_ms, "ms", 0, 0, 1e5,
+                                  "Round trip between the users and their site (access network, last mile).");
+  return s;
+}
+
 const Schema<FaultEntry>& fault_schema() {
   static const auto s =
       Schema<FaultEntry>()
@@ -465,7 +476,11 @@ const Schema<JobTop>& job_schema() {
                   "(Megatron-LM "
                   "before FlashAttention).")
           .text("allreduce_algorithm", &JobTop::allreduce, "ring",
-                "Gradient all-reduce algorithm (ZeRO-0): ring, tree, halving_doubling or hierarchical.");
+                "Gradient all-reduce algorithm (ZeRO-0): ring, tree, halving_doubling or hierarchical.")
+          .text("cross_site_reduction", &JobTop::cross_site, "hierarchical",
+                "A job over several sites: hierarchical reduces the gradients inside each site, then the "
+                "shards "
+                "across the sites (docs/models/sites.md); ring runs one ring through every replica.");
   return s;
 }
 
@@ -522,6 +537,9 @@ const Schema<workload::InferenceService>& service_schema() {
   static const auto s =
       Schema<S>()
           .text("name", &S::name, "service", "Name in the reports.")
+          .text("site", &S::site, "",
+                "Topology kind sites: the site the service runs in; first_gpu counts from that site's first "
+                "GPU. \"\" = first_gpu counts over the whole fabric.")
           .integer("first_gpu", &S::first_gpu, "", 0, 0, kMaxCount, "First GPU of the service.")
           .integer("gpus", &S::gpus, "", 8, 1, kMaxCount, "GPUs of the service: replicas of tp GPUs.")
           .integer("tp", &S::tp, "", 8, 1, 64, "GPUs per replica (tensor parallelism, inside a server).")
@@ -540,7 +558,15 @@ const Schema<workload::InferenceService>& service_schema() {
           .real("ttft_slo_ms", &S::ttft_slo_ms, "ms", 1000, 0, 1e9, "Objective: time to first token, p99.",
                 true)
           .real("tpot_slo_ms", &S::tpot_slo_ms, "ms", 100, 0, 1e9, "Objective: time per output token, p99.",
-                true);
+                true)
+          .integer("retrieval_bytes", &S::retrieval_bytes, "bytes", 0, 0, 1ll << 40,
+                   "Retrieval-augmented generation: context each request fetches before its prefill, over "
+                   "the fabric from retrieval_gpu's host; 0 = none.")
+          .text("retrieval_site", &S::retrieval_site, "",
+                "Topology kind sites: the site of the retrieval host; retrieval_gpu counts from its first "
+                "GPU.")
+          .integer("retrieval_gpu", &S::retrieval_gpu, "", 0, 0, kMaxCount,
+                   "The GPU whose host serves the retrieved context (not one of the service's).");
   return s;
 }
 
@@ -631,6 +657,9 @@ std::vector<ParamDoc> parameter_reference() {
   all.push_back({"jobs[].gpu_list", "list", "", "", "",
                  "Explicit placement: GPU of each rank (TP innermost, then DP, then PP); overrides first_gpu "
                  "and gpus."});
+  all.push_back({"jobs[].sites", "list", "", "", "",
+                 "Placement over sites (topology kind sites): site names; the data-parallel replicas split "
+                 "evenly, each site holding whole pipelines on its GPUs from first_gpu on."});
   add(model_schema().docs("jobs[].model"));
   add(parallelism_schema().docs("jobs[].parallelism"));
   all.push_back({"topology.failed_links", "list", "", "", "",
@@ -638,6 +667,7 @@ std::vector<ParamDoc> parameter_reference() {
   add(fault_schema().docs("faults[]"));
   add(service_schema().docs("services[]"));
   add(model_schema().docs("services[].model"));
+  add(user_site_schema().docs("services[].users[]"));
   add(traffic_schema().docs("traffic[]"));
   add(traffic_extra_docs());
   return all;

@@ -86,7 +86,7 @@ struct CollectiveTop {
 };
 
 struct JobTop {
-  std::string name, kind, allreduce, trace, comm_groups;
+  std::string name, kind, allreduce, cross_site, trace, comm_groups;
   std::uint32_t first_gpu, gpus;
   double gpu_efficiency, tokens_per_iteration;
   workload::Precision precision;
@@ -144,6 +144,7 @@ const Schema<NodeEntry>& node_schema();
 const Schema<LinkEntry>& link_entry_schema();
 const Schema<SiteEntry>& site_schema();
 const Schema<InterSiteEntry>& inter_site_schema();
+const Schema<workload::UserSite>& user_site_schema();
 const Schema<ClusterTop>& cluster_schema();
 const Schema<workload::GpuSpec>& gpu_override_schema();
 const Schema<CollectiveTop>& collective_schema();

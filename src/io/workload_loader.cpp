@@ -1,6 +1,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <memory>
 
@@ -187,6 +188,61 @@ void load_collective(const Node& node, api::Scenario& sc, const ParseContext& ct
     throw placed(*problem, node, "collective", ctx);
 }
 
+// The index of the site a scenario names at `n` (a text), on a topology of kind sites.
+std::uint32_t site_named(const Node& n, const api::Scenario& sc, const ParseContext& ctx,
+                         const std::string& field) {
+  const auto& sites = sc.topology.sites;
+  if (sites.empty())
+    throw InputError(ctx.at(n, field), "names a site, but the topology is not of kind sites");
+  const std::string name = read_string(n, ctx, field);
+  std::string names;
+  for (std::uint32_t k = 0; k < sites.size(); ++k) {
+    if (sites[k].name == name) return k;
+    names += (k ? ", " : "") + sites[k].name;
+  }
+  throw InputError(ctx.at(n, field), fmt::format("no site '{}'; expected one of: {}", name, names));
+}
+
+// A training job over the sites listed at `list`: its data-parallel replicas split evenly, each site
+// holding whole pipelines from its GPU first_gpu on (rank order: TP innermost, then CP, DP, PP).
+void place_over_sites(const Node& list, const std::string& f, api::Scenario& sc, const ParseContext& ctx,
+                      workload::TrainingJob& job) {
+  std::vector<std::uint32_t> chosen;
+  for (std::size_t k = 0; k < list.size(); ++k) {
+    const std::string field = fmt::format("{}.sites[{}]", f, k);
+    const std::uint32_t site = site_named(list[k], sc, ctx, field);
+    if (std::find(chosen.begin(), chosen.end(), site) != chosen.end())
+      throw InputError(ctx.at(list[k], field),
+                       fmt::format("site '{}' is listed twice", sc.topology.sites[site].name));
+    chosen.push_back(site);
+  }
+  const auto ns = static_cast<std::uint32_t>(chosen.size());
+  const auto& p = job.par;
+  // A parallelism that does not fill the job's GPUs is workload::check's to report.
+  if (static_cast<std::uint64_t>(p.tp) * p.cp * p.pp * p.dp != job.gpus) return;
+  if (p.dp % ns != 0)
+    throw InputError(ctx.at(list, f + ".sites"),
+                     fmt::format("{} data-parallel replicas do not split evenly over {} sites", p.dp, ns));
+  const std::uint32_t per_site = job.gpus / ns;
+  for (std::uint32_t k = 0; k < ns; ++k) {
+    const auto& site = sc.topology.sites[chosen[k]];
+    if (static_cast<std::uint64_t>(job.first_gpu) + per_site > site.hosts)
+      throw InputError(ctx.at(list[k], fmt::format("{}.sites[{}]", f, k)),
+                       fmt::format("site '{}' has {} GPUs; the job needs {} there from its GPU {} on",
+                                   site.name, site.hosts, per_site, job.first_gpu));
+  }
+  const std::uint32_t replicas = p.dp * p.cp, local = replicas / ns;
+  job.gpu_list.assign(job.gpus, 0);
+  for (std::uint32_t s = 0; s < p.pp; ++s)
+    for (std::uint32_t r = 0; r < replicas; ++r)
+      for (std::uint32_t t = 0; t < p.tp; ++t) {
+        const auto& site = sc.topology.sites[chosen[r / local]];
+        job.gpu_list[t + p.tp * (r + replicas * s)] =
+            site.first_host + job.first_gpu + t + p.tp * (r % local + local * s);
+      }
+  job.sites = ns;
+}
+
 void load_jobs(const Node& node, api::Scenario& sc, workload::GpuClaims& claims, const ParseContext& ctx) {
   if (!node.is_sequence()) throw InputError(ctx.at(node, "jobs"), "expected a list of jobs");
   const auto gpus = sc.cluster.gpus;
@@ -194,13 +250,22 @@ void load_jobs(const Node& node, api::Scenario& sc, workload::GpuClaims& claims,
     const std::string f = fmt::format("jobs[{}]", i);
     const Node& j = node[i];
     const JobTop top =
-        parse_with_defaults(job_schema(), j, ctx, f, nullptr, {"model", "parallelism", "gpu_list"});
+        parse_with_defaults(job_schema(), j, ctx, f, nullptr, {"model", "parallelism", "gpu_list", "sites"});
     if (top.kind != "training" && top.kind != "chakra")
       throw InputError(ctx.at(j["kind"], f + ".kind"), "expected training or chakra, got '" + top.kind + "'");
     const bool traced = top.kind == "chakra";
     for (const char* key : {"trace", "comm_groups", "tokens_per_iteration"})
       if (!traced && j[key])
         throw InputError(ctx.at(j[key], f + "." + key), "only a job of kind chakra takes it");
+    const Node& sites = j["sites"];
+    if (sites) {
+      if (traced) throw InputError(ctx.at(sites, f + ".sites"), "only a job of kind training takes it");
+      if (j["gpu_list"]) throw InputError(ctx.at(sites, f + ".sites"), "give sites or gpu_list, not both");
+      if (!sites.is_sequence() || sites.size() == 0)
+        throw InputError(ctx.at(sites, f + ".sites"), "expected a non-empty list of site names");
+      if (top.gpus == 0)
+        throw InputError(ctx.at(j, f + ".gpus"), "a job placed over sites needs its GPU count");
+    }
     workload::TrainingJob job;
     job.name = top.name;
     job.first_gpu = top.first_gpu;
@@ -228,6 +293,11 @@ void load_jobs(const Node& node, api::Scenario& sc, workload::GpuClaims& claims,
     if (!known)
       throw InputError(ctx.at(j["allreduce_algorithm"], f + ".allreduce_algorithm"),
                        "expected ring, tree, halving_doubling or hierarchical, got '" + top.allreduce + "'");
+    if (top.cross_site != "hierarchical" && top.cross_site != "ring")
+      throw InputError(ctx.at(j["cross_site_reduction"], f + ".cross_site_reduction"),
+                       "expected hierarchical or ring, got '" + top.cross_site + "'");
+    job.cross_site =
+        top.cross_site == "ring" ? workload::Algorithm::kRing : workload::Algorithm::kHierarchical;
     if (traced) {
       load_trace(j, top, job, f, sc, ctx);
     } else {
@@ -236,6 +306,7 @@ void load_jobs(const Node& node, api::Scenario& sc, workload::GpuClaims& claims,
                          "missing; expected {layers, hidden, heads, seq_len, vocab, ...}");
       job.model = parse_with_defaults(model_schema(), j["model"], ctx, f + ".model");
       job.par = parse_with_defaults(parallelism_schema(), j["parallelism"], ctx, f + ".parallelism");
+      if (sites) place_over_sites(sites, f, sc, ctx, job);
       if (const auto problem = workload::check(job, sc.cluster.gpu, sc.cluster.gpus_per_server, gpus))
         throw placed(*problem, j, f, ctx);
     }
@@ -247,17 +318,76 @@ void load_jobs(const Node& node, api::Scenario& sc, workload::GpuClaims& claims,
   }
 }
 
+// A service's site (its GPUs counted from the site's first) and its users' sites, with their one-way delay
+// to it.
+void place_service(const Node& n, const std::string& f, const api::Scenario& sc, const ParseContext& ctx,
+                   workload::InferenceService& s) {
+  std::uint32_t home = 0;
+  if (!s.site.empty()) {
+    home = site_named(n["site"], sc, ctx, f + ".site");
+    const auto& site = sc.topology.sites[home];
+    if (static_cast<std::uint64_t>(s.first_gpu) + s.gpus > site.hosts)
+      throw InputError(
+          ctx.at(n["site"], f + ".site"),
+          fmt::format("site '{}' has {} GPUs; the service needs GPUs [{}, {}) there", site.name, site.hosts,
+                      s.first_gpu, static_cast<std::uint64_t>(s.first_gpu) + s.gpus));
+    s.first_gpu += site.first_host;
+  } else if (!sc.topology.sites.empty()) {
+    home = topo::site_of_host(sc.topology, s.first_gpu);
+  }
+  if (!s.retrieval_site.empty()) {
+    const std::uint32_t at = site_named(n["retrieval_site"], sc, ctx, f + ".retrieval_site");
+    const auto& site = sc.topology.sites[at];
+    if (s.retrieval_gpu >= site.hosts)
+      throw InputError(
+          ctx.at(n["retrieval_gpu"] ? n["retrieval_gpu"] : n["retrieval_site"], f + ".retrieval_gpu"),
+          fmt::format("site '{}' has {} GPUs; got GPU {}", site.name, site.hosts, s.retrieval_gpu));
+    s.retrieval_gpu += site.first_host;
+  }
+  if (s.retrieval_bytes > 0) {
+    if (s.retrieval_gpu >= sc.cluster.gpus)
+      throw InputError(
+          ctx.at(n["retrieval_gpu"], f + ".retrieval_gpu"),
+          fmt::format("GPU {} is not in the cluster (it has {})", s.retrieval_gpu, sc.cluster.gpus));
+    if (s.retrieval_gpu >= s.first_gpu && s.retrieval_gpu < s.first_gpu + s.gpus)
+      throw InputError(ctx.at(n["retrieval_gpu"] ? n["retrieval_gpu"] : n, f + ".retrieval_gpu"),
+                       fmt::format("GPU {} is one of the service's own; the retrieved context comes from "
+                                   "another host",
+                                   s.retrieval_gpu));
+  }
+  const Node& users = n["users"];
+  if (!users) return;
+  if (!users.is_sequence() || users.size() == 0)
+    throw InputError(ctx.at(users, f + ".users"),
+                     "expected a non-empty list of {site, share, access_rtt_ms}");
+  for (std::size_t k = 0; k < users.size(); ++k) {
+    const std::string uf = fmt::format("{}.users[{}]", f, k);
+    auto u = parse_with_defaults(user_site_schema(), users[k], ctx, uf);
+    if (!users[k]["site"]) throw InputError(ctx.at(users[k], uf + ".site"), "missing; expected a site name");
+    const std::uint32_t at = site_named(users[k]["site"], sc, ctx, uf + ".site");
+    const double wan_ns = topo::site_delay_ns(sc.topology, at, home);
+    if (wan_ns < 0)
+      throw InputError(ctx.at(users[k]["site"], uf + ".site"),
+                       fmt::format("no inter-site link joins site '{}' to the service's site '{}'", u.site,
+                                   sc.topology.sites[home].name));
+    u.one_way_ps = static_cast<core::TimePs>(std::llround(u.access_rtt_ms * 1e9 / 2 + wan_ns * 1e3));
+    s.users.push_back(std::move(u));
+  }
+}
+
 void load_services(const Node& node, api::Scenario& sc, workload::GpuClaims& claims,
                    const ParseContext& ctx) {
   if (!node.is_sequence())
     throw InputError(ctx.at(node, "services"), "expected a list of inference services");
   for (std::size_t i = 0; i < node.size(); ++i) {
     const std::string f = fmt::format("services[{}]", i);
-    workload::InferenceService s = parse_with_defaults(service_schema(), node[i], ctx, f, nullptr, {"model"});
+    workload::InferenceService s =
+        parse_with_defaults(service_schema(), node[i], ctx, f, nullptr, {"model", "users"});
     if (!node[i]["model"])
       throw InputError(ctx.at(node[i], f + ".model"), "missing; expected {layers, hidden, heads, ...}");
     s.model = parse_with_defaults(model_schema(), node[i]["model"], ctx, f + ".model");
     s.seed = sc.run.seed + i;
+    place_service(node[i], f, sc, ctx, s);
     if (const auto problem = workload::check(s, sc.cluster.gpu, sc.cluster.gpus_per_server, sc.cluster.gpus))
       throw placed(*problem, node[i], f, ctx);
     if (const auto conflict =

@@ -187,9 +187,10 @@ nlohmann::ordered_json iteration_json(const api::IterationReport& r) {
 
 std::string assess_text(const api::Scenario& sc, const api::Assessment& a) {
   std::string s = fmt::format(
-      "assess       {}: {} GPUs ({} per server, {}), {} {} fabric at {} level, {} job(s)\n", sc.name,
-      sc.cluster.gpus, sc.cluster.gpus_per_server, sc.cluster.gpu.name, net::name(sc.fabric.kind),
-      sc.topology.kind, sc.fidelity == api::NetworkModel::kFlow ? "flow" : "packet", a.jobs.size());
+      "assess       {}: {} GPUs ({} per server, {}), {} {} fabric at {} level, {} job(s), {} service(s)\n",
+      sc.name, sc.cluster.gpus, sc.cluster.gpus_per_server, sc.cluster.gpu.name, net::name(sc.fabric.kind),
+      sc.topology.kind, sc.fidelity == api::NetworkModel::kFlow ? "flow" : "packet", a.jobs.size(),
+      a.services.size());
   for (const auto& f : sc.faults.applied) s += fmt::format("fault        {}\n", f);
   if (sc.faults.flows_dropped > 0)
     s += fmt::format("fault        {} traffic flows from or to hosts out of service not started\n",
@@ -249,6 +250,12 @@ std::string assess_text(const api::Scenario& sc, const api::Assessment& a) {
                     spec->ttft_slo_ms, spec->tpot_slo_ms, svc.fabric.objective_met ? "MET" : "MISSED");
     s += fmt::format("  this fabric      {}\n", line(svc.fabric));
     s += fmt::format("  ideal network    {}\n", line(svc.ideal));
+    for (std::size_t u = 0; u < svc.users.size(); ++u) {
+      const auto& [site, r] = svc.users[u];
+      s += fmt::format("  users at {:<8} {} requests, {:.2f} ms one way: {}: {}\n", site, r.requests,
+                       core::ps_to_us(spec->users[u].one_way_ps) / 1e3, line(r),
+                       r.objective_met ? "MET" : "MISSED");
+    }
   }
   s += "bottleneck links (shared run; deepest queues first)\n";
   for (auto i : a.hottest) {
@@ -285,17 +292,26 @@ std::string assess_json(const api::Scenario& sc, const api::Assessment& a) {
   auto lat = [](const api::LatencyReport& r) {
     return nlohmann::ordered_json{
         {"complete", r.complete},
+        {"requests", r.requests},
         {"ttft_ms", {{"p50", r.ttft_ms[0]}, {"p90", r.ttft_ms[1]}, {"p99", r.ttft_ms[2]}}},
         {"tpot_ms", {{"p50", r.tpot_ms[0]}, {"p90", r.tpot_ms[1]}, {"p99", r.tpot_ms[2]}}},
         {"slo_attainment", r.slo_attainment},
         {"objective_met", r.objective_met}};
   };
-  for (const auto& svc : a.services)
+  for (const auto& svc : a.services) {
+    auto users = nlohmann::ordered_json::array();
+    for (const auto& [site, r] : svc.users) {
+      auto u = lat(r);
+      u["site"] = site;
+      users.push_back(std::move(u));
+    }
     services.push_back({{"name", svc.name},
                         {"gpus", svc.gpus},
                         {"down", svc.down},
                         {"fabric", lat(svc.fabric)},
-                        {"ideal_network", lat(svc.ideal)}});
+                        {"ideal_network", lat(svc.ideal)},
+                        {"users", users}});
+  }
   j["services"] = services;
   auto hot = nlohmann::ordered_json::array();
   for (auto i : a.hottest) {

@@ -103,4 +103,38 @@ std::uint32_t site_of_host(const TopologySpec& spec, std::uint32_t host) {
   return s;
 }
 
+double site_delay_ns(const TopologySpec& spec, std::uint32_t a, std::uint32_t b) {
+  const auto n = spec.sites.size();
+  auto site_of_node = [&](std::uint32_t node) -> std::size_t {
+    const auto& name = spec.nodes[node].name;
+    const auto prefix = name.substr(0, name.find('/'));
+    for (std::size_t k = 0; k < n; ++k)
+      if (spec.sites[k].name == prefix) return k;
+    return n;
+  };
+  // The fastest circuit between each pair of sites, then Dijkstra over the (few) sites.
+  std::vector<std::vector<double>> direct(n, std::vector<double>(n, -1));
+  for (const auto& l : spec.links) {
+    if (l.tier != "inter_site") continue;
+    const auto x = site_of_node(l.a), y = site_of_node(l.b);
+    if (x == n || y == n) continue;
+    for (auto [u, v] : {std::pair{x, y}, std::pair{y, x}})
+      if (direct[u][v] < 0 || l.params.latency_ns < direct[u][v]) direct[u][v] = l.params.latency_ns;
+  }
+  std::vector<double> best(n, -1);
+  std::vector<char> done(n, 0);
+  best[a] = 0;
+  for (std::size_t round = 0; round < n; ++round) {
+    std::size_t u = n;
+    for (std::size_t k = 0; k < n; ++k)
+      if (!done[k] && best[k] >= 0 && (u == n || best[k] < best[u])) u = k;
+    if (u == n) break;
+    done[u] = 1;
+    for (std::size_t v = 0; v < n; ++v)
+      if (direct[u][v] >= 0 && (best[v] < 0 || best[u] + direct[u][v] < best[v]))
+        best[v] = best[u] + direct[u][v];
+  }
+  return best[b];
+}
+
 }  // namespace aifabric::topo

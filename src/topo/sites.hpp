@@ -44,4 +44,9 @@ TopologySpec join_sites(const std::vector<SiteSpec>& sites, const std::vector<In
 // The site of host `host` (an index into TopologySpec::sites), or 0 for a fabric without sites.
 std::uint32_t site_of_host(const TopologySpec& spec, std::uint32_t host);
 
+// The one-way delay between sites `a` and `b` (indices into TopologySpec::sites) along the fastest path of
+// inter-site circuits, ns: the sum of the circuits' latency_ns (fibre and fixed part); 0 from a site to
+// itself; -1 when no path joins them.
+double site_delay_ns(const TopologySpec& spec, std::uint32_t a, std::uint32_t b);
+
 }  // namespace aifabric::topo

@@ -170,9 +170,14 @@ Outcome outcome_of(const api::Assessment& a) {
   for (const auto& j : a.jobs)
     o.jobs.push_back({j.name, j.down, j.gpus, j.fabric.iteration_ps, j.fabric.complete, j.fabric.utilization,
                       j.fabric.tokens_per_s, j.slowdown_vs_ideal, j.network_cost_usd_per_hour});
-  for (const auto& s : a.services)
+  for (const auto& s : a.services) {
     o.services.push_back({s.name, s.down, s.gpus, s.fabric.ttft_ms[2], s.fabric.tpot_ms[2],
                           s.fabric.objective_met, s.fabric.complete});
+    if (s.users.size() > 1)
+      for (const auto& [site, r] : s.users)  // one row per user site: "service@site"
+        o.services.push_back(
+            {s.name + "@" + site, s.down, s.gpus, r.ttft_ms[2], r.tpot_ms[2], r.objective_met, r.complete});
+  }
   o.ports = ports_of(a.ports);
   o.wall_seconds = a.wall_seconds;
   return o;

@@ -324,7 +324,7 @@ std::vector<Algorithm> algorithms_for(Collective c) {
       return {Algorithm::kRing, Algorithm::kTree, Algorithm::kHalvingDoubling, Algorithm::kHierarchical};
     case Collective::kAllGather:
     case Collective::kReduceScatter:
-      return {Algorithm::kRing};
+      return {Algorithm::kRing, Algorithm::kHierarchical};
     case Collective::kBroadcast:
     case Collective::kReduce:
       return {Algorithm::kPipeline};
@@ -515,9 +515,10 @@ std::vector<std::uint32_t> append_collective(Program& program, const CollectiveS
       for (std::uint32_t i = 0; i < n; ++i) done[i].push_back(last[i]);
     } else if (s.algorithm == Algorithm::kHierarchical) {
       // First-level groups: servers in order of first appearance, or consecutive blocks of group_ranks
-      // (sites); local ranks in communicator order. Reduce-scatter inside each group, an all-reduce of
-      // each shard across the groups between the ranks of the same local index, all-gather inside each
-      // group.
+      // (sites); local ranks in communicator order. All-reduce: reduce-scatter inside each group, an
+      // all-reduce of each shard across the groups between the ranks of the same local index, all-gather
+      // inside each group. Reduce-scatter: the first two phases, the second a reduce-scatter of the shard;
+      // all-gather: the mirror image (an all-gather of the shard across the groups, then inside each).
       std::vector<std::vector<std::uint32_t>> local;
       if (s.group_ranks > 0) {
         for (std::uint32_t i = 0; i < n; ++i) {
@@ -529,29 +530,37 @@ std::vector<std::uint32_t> append_collective(Program& program, const CollectiveS
       }
       const auto g = static_cast<std::uint32_t>(local[0].size());
       const auto ns = static_cast<std::uint32_t>(local.size());
-      std::vector<std::uint32_t> after_rs(n), after_ar(n);
-      for (const auto& order : local) {  // reduce-scatter inside the group
-        std::vector<std::uint32_t> st(g);
-        for (std::uint32_t j = 0; j < g; ++j) st[j] = start[order[j]];
-        const auto ends = ring(b, order, g - 1, data, st);
-        for (std::uint32_t j = 0; j < g; ++j) after_rs[order[j]] = ends[j];
-      }
-      for (std::uint32_t j = 0; j < g; ++j) {  // all-reduce across groups per local index j (a rail)
-        std::vector<std::uint32_t> order(ns), st(ns);
-        for (std::uint32_t v = 0; v < ns; ++v) {
-          order[v] = local[v][j];
-          st[v] = after_rs[order[v]];
+      std::vector<std::uint32_t> at(start);
+      auto inside = [&](std::uint32_t steps) {
+        for (const auto& order : local) {
+          std::vector<std::uint32_t> st(g);
+          for (std::uint32_t j = 0; j < g; ++j) st[j] = at[order[j]];
+          const auto ends = ring(b, order, steps, data, st);
+          for (std::uint32_t j = 0; j < g; ++j) at[order[j]] = ends[j];
         }
-        const std::uint64_t shard = piece(data, g, j);
-        const auto ends = ring(b, order, 2 * (ns - 1), shard, st);
-        for (std::uint32_t v = 0; v < ns; ++v) after_ar[order[v]] = ends[v];
+      };
+      auto across = [&](std::uint32_t steps) {  // per local index j (a rail), over shard j
+        if (s.across_tag != kNone) b.tag = s.across_tag;
+        for (std::uint32_t j = 0; j < g; ++j) {
+          std::vector<std::uint32_t> order(ns), st(ns);
+          for (std::uint32_t v = 0; v < ns; ++v) {
+            order[v] = local[v][j];
+            st[v] = at[order[v]];
+          }
+          const auto ends = ring(b, order, steps, piece(data, g, j), st);
+          for (std::uint32_t v = 0; v < ns; ++v) at[order[v]] = ends[v];
+        }
+        b.tag = tag;
+      };
+      if (s.op == Collective::kAllGather) {
+        across(ns - 1);
+        inside(g - 1);
+      } else {
+        inside(g - 1);
+        across(s.op == Collective::kAllReduce ? 2 * (ns - 1) : ns - 1);
+        if (s.op == Collective::kAllReduce) inside(g - 1);
       }
-      for (const auto& order : local) {  // all-gather inside the group
-        std::vector<std::uint32_t> st(g);
-        for (std::uint32_t j = 0; j < g; ++j) st[j] = after_ar[order[j]];
-        const auto ends = ring(b, order, g - 1, data, st);
-        for (std::uint32_t j = 0; j < g; ++j) done[order[j]].push_back(ends[j]);
-      }
+      for (std::uint32_t i = 0; i < n; ++i) done[i].push_back(at[i]);
     } else if (s.algorithm == Algorithm::kPipeline) {
       // Broadcast: a chain from the root through the channel's ring order (so that channels cross between
       // servers through different GPUs and NICs, as NCCL's rings do); reduce: the same chain towards the

@@ -49,6 +49,9 @@ struct CollectiveSpec {
   // Hierarchical: the ranks of a first-level group, consecutive in communicator order (the ranks of one
   // site, for a cross-site all-reduce); 0: the ranks of each server.
   std::uint32_t group_ranks = 0;
+  // Hierarchical: the tag of the phase across the groups (the data-centre interconnect's share of a
+  // cross-site reduction, for the time breakdown); Program::kNone: the collective's own tag.
+  std::uint32_t across_tag = Program::kNone;
 };
 
 // The algorithms each collective supports (the first is the default).

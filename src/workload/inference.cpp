@@ -111,6 +111,11 @@ std::vector<RequestOps> append_inference(Program& program, const InferenceServic
       (2.0 * m.layers - 1) * (gpu.collective_launch_us * 1e6 + 2.0 * (s.tp - 1) * gpu.nvlink_step_us * 1e6)));
   // Decode: one op per request and rank for all its tokens; the context grows by one token per step.
   core::Rng rng(s.seed, core::hash_combine(5, s.first_gpu));
+  // Each request's user site, drawn by share from a stream of its own (splitting a Poisson process by
+  // independent draws leaves each site's requests a Poisson process).
+  core::Rng users_rng(s.seed, core::hash_combine(6, s.first_gpu));
+  double shares = 0;
+  for (const auto& u : s.users) shares += u.share;
   std::vector<std::uint32_t> prefill_busy(prefillers, Program::kNone), decode_busy(decoders, Program::kNone);
   std::vector<RequestOps> out;
   double t = 0;
@@ -118,13 +123,25 @@ std::vector<RequestOps> append_inference(Program& program, const InferenceServic
     t += -std::log(1.0 - rng.uniform()) / (s.arrival_rate_per_s / 1e12);
     const std::uint32_t pre = r % prefillers;
     const std::uint32_t dec = r % decoders;
+    std::uint32_t user = 0;
+    core::TimePs inbound_ps = 0;
+    if (!s.users.empty()) {
+      double pick = users_rng.uniform() * shares;
+      while (user + 1 < s.users.size() && pick >= s.users[user].share) pick -= s.users[user++].share;
+      inbound_ps = s.users[user].one_way_ps;
+    }
     const std::uint32_t arrival =
-        program.add_compute(gpu_of(pre, 0), static_cast<core::TimePs>(t), tags.arrival);
+        program.add_compute(gpu_of(pre, 0), static_cast<core::TimePs>(t) + inbound_ps, tags.arrival);
     std::vector<std::uint32_t> ranks, done(s.tp);
     for (std::uint32_t k = 0; k < s.tp; ++k) ranks.push_back(gpu_of(pre, k));
+    std::uint32_t context = arrival;
+    if (s.retrieval_bytes > 0) {
+      context = program.add_transfer(s.retrieval_gpu, ranks[0], s.retrieval_bytes, tags.retrieval);
+      program.depend(arrival, context);
+    }
     for (std::uint32_t k = 0; k < s.tp; ++k) {
       done[k] = program.add_compute(ranks[k], prefill_ps + (s.tp > 1 ? ar_latency_ps : 0), tags.compute);
-      program.depend(arrival, done[k]);
+      program.depend(context, done[k]);
       program.depend(prefill_busy[pre], done[k]);
     }
     if (s.tp > 1) {
@@ -162,7 +179,7 @@ std::vector<RequestOps> append_inference(Program& program, const InferenceServic
     } else {
       decode_busy[dec] = last_token;
     }
-    out.push_back({arrival, first_token, last_token});
+    out.push_back({arrival, first_token, last_token, user});
   }
   return out;
 }

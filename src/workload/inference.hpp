@@ -13,6 +13,17 @@
 
 namespace aifabric::workload {
 
+// Users of a service at one site (docs/models/sites.md): their share of the requests and the one-way delay
+// between them and the service's replicas (half their access network's round trip, and the fastest path
+// of inter-site links between their site and the service's). A request and its tokens are a few
+// kilobytes: they pay the delay, not a share of the links.
+struct UserSite {
+  std::string site;
+  double share = 1;
+  double access_rtt_ms = 0;
+  core::TimePs one_way_ps = 0;  // the loader's, from the topology
+};
+
 // An inference service (docs/models/inference.md): replicas of `tp` GPUs serve requests that arrive as a
 // Poisson process, one request at a time per replica in arrival order (no batching). A request's prefill
 // computes the prompt; its decode produces the output tokens, each memory- or compute-bound. With
@@ -34,6 +45,13 @@ struct InferenceService {
   double ttft_slo_ms = 0;
   double tpot_slo_ms = 0;
   std::uint64_t seed = 1;
+  std::string site;             // a service on a topology of kind sites: its site ("" = the first)
+  std::vector<UserSite> users;  // empty: the requests start at the replicas
+  // Retrieval-augmented generation: before its prefill, each request fetches `retrieval_bytes` of
+  // context from GPU `retrieval_gpu`'s host (a vector store, perhaps at a central site) over the fabric.
+  std::uint64_t retrieval_bytes = 0;
+  std::uint32_t retrieval_gpu = 0;
+  std::string retrieval_site;  // where the loader found retrieval_gpu ("" = counted over the fabric)
 };
 
 // Nothing when the service fits the cluster, else what is wrong, with the field relative to the service.
@@ -43,10 +61,11 @@ std::optional<core::InputError> check(const InferenceService& s, const GpuSpec& 
 // Per request: the ops whose finish times give arrival, first token and last token.
 struct RequestOps {
   std::uint32_t arrival, first_token, last_token;
+  std::uint32_t user = 0;  // index into InferenceService::users
 };
 
 struct InferenceTags {
-  std::uint32_t compute, tp, kv, arrival;
+  std::uint32_t compute, tp, kv, arrival, retrieval;
 };
 
 std::vector<RequestOps> append_inference(Program& program, const InferenceService& s, const GpuSpec& gpu,

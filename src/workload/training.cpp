@@ -134,6 +134,14 @@ std::optional<core::InputError> check(const TrainingJob& job, const GpuSpec& gpu
         "parallelism.cp", fmt::format("the sequence of {} tokens must split into 2 x cp = {} chunks (causal "
                                       "load balancing)",
                                       m.seq_len, 2 * p.cp));
+  if (job.sites > 1 && p.dp % job.sites != 0)
+    return core::field_error(
+        "parallelism.dp",
+        fmt::format("{} data-parallel replicas do not split evenly over {} sites", p.dp, job.sites));
+  if (job.sites > 1 && p.ep > 1 && (p.dp / job.sites) % p.ep != 0)
+    return core::field_error("parallelism.ep",
+                             fmt::format("expert-parallel groups of {} straddle the sites ({} replicas each)",
+                                         p.ep, p.dp / job.sites));
   if (p.cp > 1 && p.ep > 1)
     return core::field_error("parallelism.cp", "context parallelism with expert parallelism is not modelled");
   if (gpus_per_server % p.tp != 0)
@@ -264,8 +272,7 @@ std::vector<std::uint32_t> append_training_iteration(Program& program, const Tra
     for (std::uint32_t d = 0; d < replicas; ++d) r.push_back(gpu_of(job, t, d, s));
     return r;
   };
-  auto collective = [&](Collective op, Algorithm algo, std::vector<std::uint32_t> ranks, std::uint64_t bytes,
-                        const std::vector<std::uint32_t>& start, std::uint32_t tag) {
+  auto spec_of = [&](Collective op, Algorithm algo, std::vector<std::uint32_t> ranks, std::uint64_t bytes) {
     CollectiveSpec spec;
     spec.op = op;
     spec.algorithm = algo;
@@ -273,7 +280,30 @@ std::vector<std::uint32_t> append_training_iteration(Program& program, const Tra
     spec.bytes = bytes;
     spec.launch_ps = launch_ps;
     spec.aggregate = layout.aggregate_collectives;
-    return append_collective(program, spec, server_of, start, tag);
+    return spec;
+  };
+  auto collective = [&](Collective op, Algorithm algo, std::vector<std::uint32_t> ranks, std::uint64_t bytes,
+                        const std::vector<std::uint32_t>& start, std::uint32_t tag) {
+    return append_collective(program, spec_of(op, algo, std::move(ranks), bytes), server_of, start, tag);
+  };
+  // A data-parallel reduction (`algo` within one site). Across sites, hierarchically: the phase between
+  // the sites tagged dci (all of it with one replica per site, a ring between the sites).
+  const std::uint32_t per_site = replicas / job.sites;
+  auto dp_collective = [&](Collective op, Algorithm algo, std::vector<std::uint32_t> ranks,
+                           std::uint64_t bytes, const std::vector<std::uint32_t>& start) {
+    if (job.sites == 1) return collective(op, algo, std::move(ranks), bytes, start, tags.dp);
+    if (job.cross_site != Algorithm::kHierarchical) {
+      // Not aggregated: a ring's lockstep group pays its slowest edge's delay at every step, where the
+      // ring's steps pay the circuits' only on the edges that cross them (docs/models/sites.md).
+      auto spec = spec_of(op, algo, std::move(ranks), bytes);
+      spec.aggregate = false;
+      return append_collective(program, spec, server_of, start, tags.dp);
+    }
+    if (per_site == 1) return collective(op, Algorithm::kRing, std::move(ranks), bytes, start, tags.dci);
+    auto spec = spec_of(op, Algorithm::kHierarchical, std::move(ranks), bytes);
+    spec.group_ranks = per_site;
+    spec.across_tag = tags.dci;
+    return append_collective(program, spec, server_of, start, tags.dp);
   };
   // One phase of a layer on every TP rank of a stage: compute, then the TP all-reduce (and, for MoE
   // layers' MLP, the expert all-to-alls around the expert compute). `last` holds each rank's last op.
@@ -332,8 +362,8 @@ std::vector<std::uint32_t> append_training_iteration(Program& program, const Tra
       for (std::uint32_t t = 0; t < p.tp; ++t) {
         const auto ranks = dp_group(t, s);
         for (std::uint32_t b = 0; b < p.dp_buckets; ++b)
-          gathered[s][t].push_back(collective(Collective::kAllGather, Algorithm::kRing, ranks, bucket_bytes,
-                                              std::vector<std::uint32_t>(replicas, kNone), tags.dp));
+          gathered[s][t].push_back(dp_collective(Collective::kAllGather, Algorithm::kRing, ranks,
+                                                 bucket_bytes, std::vector<std::uint32_t>(replicas, kNone)));
       }
   }
 
@@ -531,10 +561,10 @@ std::vector<std::uint32_t> append_training_iteration(Program& program, const Tra
           reduced[0].push_back(start[0]);
           continue;
         }
-        const auto out = p.zero == 0 ? collective(Collective::kAllReduce, job.allreduce, ranks, bucket_bytes,
-                                                  start, tags.dp)
-                                     : collective(Collective::kReduceScatter, Algorithm::kRing, ranks,
-                                                  bucket_bytes, start, tags.dp);
+        const auto out =
+            p.zero == 0
+                ? dp_collective(Collective::kAllReduce, job.allreduce, ranks, bucket_bytes, start)
+                : dp_collective(Collective::kReduceScatter, Algorithm::kRing, ranks, bucket_bytes, start);
         for (std::uint32_t d = 0; d < replicas; ++d) reduced[d].push_back(out[d]);
       }
       for (std::uint32_t d = 0; d < replicas; ++d) {
@@ -549,8 +579,8 @@ std::vector<std::uint32_t> append_training_iteration(Program& program, const Tra
       }
       if (p.zero >= 1 && replicas > 1 && !overlap_gather) {
         std::vector<std::uint32_t> start(finish.end() - replicas, finish.end());
-        const auto out = collective(Collective::kAllGather, Algorithm::kRing, ranks,
-                                    bucket_bytes * p.dp_buckets, start, tags.dp);
+        const auto out = dp_collective(Collective::kAllGather, Algorithm::kRing, ranks,
+                                       bucket_bytes * p.dp_buckets, start);
         std::copy(out.begin(), out.end(), finish.end() - replicas);
       }
     }

@@ -64,6 +64,12 @@ struct TrainingJob {
   KernelOptions kernels;
   double gpu_efficiency = 0;
   Algorithm allreduce = Algorithm::kRing;
+  // A job across sites: its data-parallel replicas split into `sites` consecutive blocks of whole
+  // pipelines, one per site (the placement gives the GPUs). The gradients cross the sites' interconnect
+  // hierarchically (reduced inside each site, the shards across the sites, docs/models/sites.md), or, with
+  // kRing, in the single ring of the job's algorithm.
+  std::uint32_t sites = 1;
+  Algorithm cross_site = Algorithm::kHierarchical;
   // A job given as execution traces (workload/trace.hpp), one per rank, instead of model and parallelism;
   // shared and never changed, so scenarios that copy the job (what-if variants) share it.
   std::shared_ptr<const TraceWorkload> trace;
@@ -90,6 +96,7 @@ MemoryNeed memory_per_gpu(const TrainingJob& job);
 // Tags of a training iteration's ops, for the time breakdown.
 struct TrainingTags {
   std::uint32_t compute, tp, pp, dp, ep;
+  std::uint32_t dci;  // a cross-site job's reduction between the sites
 };
 
 // How an iteration is laid out as ops.

@@ -232,7 +232,8 @@ TEST(CollectiveSpecCheck, RejectsBadCommunicators) {
             std::string::npos);
   s.op = Collective::kAllGather;
   s.algorithm = Algorithm::kTree;
-  EXPECT_EQ(expected_of(check(s, server_of, 16)), "all_gather has no tree algorithm; expected one of: ring");
+  EXPECT_EQ(expected_of(check(s, server_of, 16)),
+            "all_gather has no tree algorithm; expected one of: ring, hierarchical");
 }
 
 }  // namespace

@@ -153,7 +153,7 @@ core::TimePs iteration_ps(const api::Scenario& sc, workload::IterationLayout lay
                           std::size_t* ops = nullptr) {
   workload::Program program;
   const workload::TrainingTags tags{program.tag("compute"), program.tag("tp"), program.tag("pp"),
-                                    program.tag("dp"), program.tag("ep")};
+                                    program.tag("dp"),      program.tag("ep"), program.tag("dci")};
   const auto params = api::executor_params(sc);
   layout.collective_launch_ps = core::us_to_ps(sc.cluster.gpu.collective_launch_us);
   layout.nvlink_bytes_per_ps = params.nvlink_bytes_per_ps;
