@@ -521,7 +521,9 @@ int main(int argc, char** argv) {
       ->required();
   wi->add_option("--fail", changes.fail,
                  "NODE (a switch fails, or a host's NIC) or A-B (the link between nodes A and B)");
-  wi->add_option("--degrade", changes.degrade, "A-B=RATE: the link between A and B runs at RATE Gbit/s");
+  wi->add_option("--degrade", changes.degrade,
+                 "A-B=RATE: the link between A and B runs at RATE Gbit/s; A-B=ber:BER: it corrupts frames at "
+                 "that bit error rate (packet level)");
   wi->add_option("--straggler", changes.straggler,
                  "GPU=FACTOR, HOST=FACTOR or server:N=FACTOR: its compute takes FACTOR times longer");
   wi->add_option("--load", changes.load,

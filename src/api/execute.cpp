@@ -1,5 +1,7 @@
 #include "api/execute.hpp"
 
+#include <fmt/format.h>
+
 #include <cmath>
 
 #include "flow/flow_network.hpp"
@@ -32,6 +34,13 @@ void require_packet_level_faults(const Scenario& sc) {
     throw core::InputError(
         core::Location{sc.source, 0, 0, "faults"},
         "a pfc_storm exists at packet level only (flow level has no PFC): use fidelity packet");
+  for (const auto& l : sc.topology.links)
+    if (l.params.ber > 0)
+      throw core::InputError(
+          core::Location{sc.source, 0, 0, l.field.empty() ? "topology" : "topology." + l.field},
+          fmt::format("the link {}-{} loses frames (ber {}), which only the packet level models (its "
+                      "transport resends them): use fidelity packet",
+                      sc.topology.nodes[l.a].name, sc.topology.nodes[l.b].name, l.params.ber));
 }
 
 std::vector<net::PortReport> flow_port_reports(const topo::TopologySpec& t, const flow::FlowNetwork& net,

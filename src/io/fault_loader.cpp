@@ -178,16 +178,26 @@ void apply_topology_faults(const Node& faults, topo::TopologySpec& t, std::vecto
       case FaultKind::kLinkDegraded: {
         std::uint32_t a = 0, b = 0;
         topo::LinkSpec& l = link_between(t, p, a, b, ctx);
-        if (!(*p.node)["rate_gbps"])
-          throw InputError(ctx.at(*p.node, p.field + ".rate_gbps"), "missing; expected the degraded rate");
-        if (!(e.rate_gbps >= 0.001 && e.rate_gbps < l.params.rate_gbps))
+        const bool slower = static_cast<bool>((*p.node)["rate_gbps"]),
+                   lossy = static_cast<bool>((*p.node)["ber"]);
+        if (!slower && !lossy)
+          throw InputError(ctx.at(*p.node, p.field + ".rate_gbps"),
+                           "missing; expected the degraded rate (rate_gbps) or a bit error rate (ber)");
+        if (slower && !(e.rate_gbps >= 0.001 && e.rate_gbps < l.params.rate_gbps))
           throw InputError(ctx.at((*p.node)["rate_gbps"], p.field + ".rate_gbps"),
                            fmt::format("expected a rate in [0.001, {}) Gbit/s, below the link's line rate, "
                                        "got {}",
                                        l.params.rate_gbps, e.rate_gbps));
-        applied.push_back(fmt::format("link_degraded {}-{} {} -> {} Gbit/s", t.nodes[a].name, t.nodes[b].name,
-                                      l.params.rate_gbps, e.rate_gbps));
-        l.params.rate_gbps = e.rate_gbps;
+        if (slower) {
+          applied.push_back(fmt::format("link_degraded {}-{} {} -> {} Gbit/s", t.nodes[a].name,
+                                        t.nodes[b].name, l.params.rate_gbps, e.rate_gbps));
+          l.params.rate_gbps = e.rate_gbps;
+        }
+        if (lossy) {
+          applied.push_back(fmt::format("link_degraded {}-{} bit error rate {:g}", t.nodes[a].name,
+                                        t.nodes[b].name, e.ber));
+          l.params.ber = e.ber;
+        }
         break;
       }
       case FaultKind::kStraggler:

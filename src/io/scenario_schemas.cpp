@@ -191,7 +191,11 @@ const Schema<topo::LinkParams>& link_schema() {
           .real("latency_ns", &topo::LinkParams::latency_ns, "ns", 1000, 0, 1e9,
                 "One-way propagation latency.")
           .integer("mtu_bytes", &topo::LinkParams::mtu_bytes, "bytes", 4096, 64, 65536,
-                   "Largest payload per packet; headers come on top (docs/models/packet.md).");
+                   "Largest payload per packet; headers come on top (docs/models/packet.md).")
+          .real("ber", &topo::LinkParams::ber, "", 0, 0, 1e-3,
+                "Bit error rate after FEC: a data frame of b bits is corrupted with probability "
+                "1 - (1 - ber)^b, dropped at the receiver (an FCS error) and recovered by the transport; "
+                "packet level only (docs/models/packet.md).");
   return s;
 }
 
@@ -328,6 +332,9 @@ const Schema<FaultEntry>& fault_schema() {
                    "straggler: every GPU of this server; -1 = not given.")
           .real("rate_gbps", &FaultEntry::rate_gbps, "Gbit/s", 0, 0, 1e6,
                 "link_degraded: the rate the link runs at, below its line rate.")
+          .real("ber", &FaultEntry::ber, "", 0, 0, 1e-3,
+                "link_degraded: a bit error rate after FEC (a dirty optic): frames it corrupts are dropped "
+                "at the receiver and resent; packet level only.")
           .real("factor", &FaultEntry::factor, "", 1, 1, 1000,
                 "straggler: compute takes this many times longer (1.25 = 20% less throughput).")
           .real("at_us", &FaultEntry::at_us, "us", 0, 0, 1e12, "pfc_storm: when the NIC stops draining.");

@@ -122,7 +122,7 @@ struct FaultEntry {
   FaultKind kind;
   std::string a, b, node;
   std::int64_t gpu, server;
-  double rate_gbps, factor, at_us;
+  double rate_gbps, factor, at_us, ber;
 };
 
 const Schema<TopLevel>& top_schema();

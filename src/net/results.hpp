@@ -20,7 +20,8 @@ struct PortCounters {
   std::uint64_t pause_sent = 0;   // XOFF frames sent on this port (to its peer)
   std::uint64_t resume_sent = 0;  // XON frames
   std::uint64_t pause_received = 0;
-  core::TimePs paused_ps = 0;  // time the data class spent paused
+  std::uint64_t fcs_errors = 0;  // frames this port's node received corrupted from its peer, and dropped
+  core::TimePs paused_ps = 0;    // time the data class spent paused
   core::TimePs pause_started = -1;
   std::uint64_t max_queue_bytes[kClasses] = {0, 0};
   double queue_byte_ps[kClasses] = {0, 0};  // integral of queue depth over time
@@ -70,6 +71,7 @@ struct PortSample {
   std::uint64_t pause_sent = 0, resume_sent = 0, pause_received = 0;
   core::TimePs paused_ps = 0;
   std::uint64_t queue_bytes = 0, watermark_bytes = 0;
+  std::uint64_t fcs_errors = 0;
 };
 
 // Totals for conservation: every data payload byte a NIC put on the wire is delivered, dropped, or in flight.

@@ -90,6 +90,11 @@ Simulation::Simulation(const topo::TopologySpec& spec, const FabricConfig& fabri
       p.rate_bps = rate_bps_of(l.params.rate_gbps);
       p.latency_ps = core::ns_to_ps(l.params.latency_ns);
       p.ps_per_byte = (8'000'000'000'000ull % p.rate_bps == 0) ? 8'000'000'000'000ull / p.rate_bps : 0;
+      if (l.params.ber > 0) {
+        p.lossy = static_cast<std::uint32_t>(lossy_.size());
+        lossy_.push_back(
+            {std::log1p(-l.params.ber), core::Rng(opt_.seed, core::hash_combine(7, 2 * i + dir))});
+      }
     }
   }
   port_names_ = port_names(spec_);
@@ -460,6 +465,18 @@ void Simulation::on_arrive(std::uint32_t port) {
       return;
     }
     default:
+      if (pt.lossy != kNoPacket && p.kind == PacketKind::kData) {
+        // Corrupted on the wire: the receiver's MAC drops it on its FCS; the transport resends it.
+        LossyLink& l = lossy_[pt.lossy];
+        if (l.rng.uniform() < -std::expm1(8.0 * p.wire_bytes * l.log_keep_per_bit)) {
+          ++ports_[back].k.fcs_errors;
+          ledger_.dropped += p.payload;
+          const std::uint32_t fid = p.flow;
+          free_packet(head.packet);
+          unhold(fid);
+          return;
+        }
+      }
       if (pt.peer_is_switch) {
         switch_receive(pt.peer_owner, head.packet, back);
       } else {
@@ -877,10 +894,10 @@ void Simulation::on_sample() {
     const std::uint64_t q = ports_[p].queue_bytes[kControl] + ports_[p].queue_bytes[kData];
     if (opt_.sample_counters) {
       const auto& k = ports_[p].k;
-      port_samples_.push_back({now, p, k.tx_bytes, k.tx_packets, k.drops[kControl] + k.drops[kData],
-                               k.ecn_marks, k.pause_sent, k.resume_sent, k.pause_received,
-                               k.paused_ps + (k.pause_started >= 0 ? now - k.pause_started : 0), q,
-                               std::max(k.max_queue_bytes[kControl], k.max_queue_bytes[kData])});
+      port_samples_.push_back(
+          {now, p, k.tx_bytes, k.tx_packets, k.drops[kControl] + k.drops[kData], k.ecn_marks, k.pause_sent,
+           k.resume_sent, k.pause_received, k.paused_ps + (k.pause_started >= 0 ? now - k.pause_started : 0),
+           q, std::max(k.max_queue_bytes[kControl], k.max_queue_bytes[kData]), k.fcs_errors});
     }
     if (sent == 0 && q == 0) continue;
     series_.push_back(

@@ -105,6 +105,7 @@ class Simulation {
     bool paused[kClasses] = {false, false};
     std::uint32_t tx_packet = 0;
     std::uint32_t credit_frame = kNoPacket;  // queued flow-control frame, accumulating returned credit
+    std::uint32_t lossy = kNoPacket;         // index into lossy_ when the link corrupts frames
     std::uint64_t ps_per_byte;  // exact serialization time per byte, 0 when the rate does not divide 8e12
     core::TimePs latency_ps;
     core::Ring<InFlight> pipe;  // packets propagating on the link
@@ -127,6 +128,12 @@ class Simulation {
     std::uint64_t bytes[kClasses] = {0, 0};
     std::uint64_t xoff_bytes = 0, xon_bytes = 0, headroom_bytes = 0;
     bool xoff_sent[kClasses] = {false, false};  // XOFF sent upstream and not yet resumed
+  };
+  // A link direction that corrupts frames (LinkParams::ber): log(1 - ber), and the draws of its own stream,
+  // so that one link's losses do not depend on what happens elsewhere.
+  struct LossyLink {
+    double log_keep_per_bit;
+    core::Rng rng;
   };
   struct Switch {
     std::uint64_t buffer_bytes;
@@ -222,6 +229,7 @@ class Simulation {
   std::vector<Packet> pool_;
   std::vector<std::uint32_t> free_;
   std::vector<Port> ports_;
+  std::vector<LossyLink> lossy_;
   std::vector<Ingress> ingress_;  // by port
   std::vector<std::string> port_names_;
   std::vector<std::uint32_t> switch_of_;  // node -> switch index, or kNoPacket for hosts

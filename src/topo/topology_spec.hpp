@@ -14,6 +14,7 @@ struct LinkParams {
   double rate_gbps = 0;
   double latency_ns = 0;
   std::uint32_t mtu_bytes = 0;
+  double ber = 0;  // bit error rate left after FEC: frames it corrupts are dropped (packet level)
 };
 
 struct SwitchParams {

@@ -127,15 +127,16 @@ std::vector<Variant> change_variants(const io::Node& baseline, const api::Scenar
     }
   }
   for (const auto& arg : c.degrade) {
-    auto [link, rate] = split_eq(arg, "--degrade", "A-B=RATE (Gbit/s)");
-    if (rate.size() > 1 && (rate.back() == 'G' || rate.back() == 'g')) rate.pop_back();
-    if (rate.rfind("ber", 0) == 0)
-      throw InputError(
-          flag("--degrade", arg),
-          "bit error rates are not modelled yet (docs/models/faults.md); expected a rate in Gbit/s");
-    const double gbps = number(rate, "--degrade", arg, "a rate in Gbit/s");
+    auto [link, rate] = split_eq(arg, "--degrade", "A-B=RATE (Gbit/s) or A-B=ber:BER");
     io::Node f = link_fault("link_degraded", t, link_named(t, link, "--degrade", arg));
-    f.set("rate_gbps", scalar(fmt::format("{}", gbps)));
+    if (rate.rfind("ber:", 0) == 0) {
+      const double ber = number(rate.substr(4), "--degrade", arg, "a bit error rate after ber:");
+      f.set("ber", scalar(fmt::format("{}", ber)));
+    } else {
+      if (rate.size() > 1 && (rate.back() == 'G' || rate.back() == 'g')) rate.pop_back();
+      const double gbps = number(rate, "--degrade", arg, "a rate in Gbit/s");
+      f.set("rate_gbps", scalar(fmt::format("{}", gbps)));
+    }
     out.push_back(with_fault(baseline, "degrade " + arg, std::move(f)));
   }
   for (const auto& arg : c.straggler) {

@@ -12,7 +12,7 @@ namespace aifabric::whatif {
 // (they are not combined). Faults become entries of the variant's `faults` list (docs/models/faults.md).
 struct Changes {
   std::vector<std::string> fail;       // NODE (a switch: switch_down; a host: nic_down) or A-B (link_down)
-  std::vector<std::string> degrade;    // A-B=RATE: the link at RATE Gbit/s
+  std::vector<std::string> degrade;    // A-B=RATE: the link at RATE Gbit/s; A-B=ber:BER: lossy
   std::vector<std::string> straggler;  // GPU=FACTOR, HOSTNAME=FACTOR or server:N=FACTOR
   std::vector<std::string> load;       // FACTOR: services' request rates and Poisson traffic's load
   std::vector<std::string> set;        // PATH=VALUE: any scenario value

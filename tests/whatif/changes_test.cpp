@@ -143,8 +143,8 @@ TEST(Changes, BadChangesNameTheFlag) {
   cases[2].expected = "--degrade: su0.rail0-spine0: expected A-B=RATE";
   cases[3].c.degrade = {"su0.rail0-spine0=800"};
   cases[3].expected = "faults[0].rate_gbps: expected a rate in [0.001, 400) Gbit/s";
-  cases[4].c.degrade = {"su0.rail0-spine0=ber:1e-6"};
-  cases[4].expected = "bit error rates are not modelled yet";
+  cases[4].c.degrade = {"su0.rail0-spine0=ber:2e-3"};
+  cases[4].expected = "faults[0].ber: expected a value in [0, 0.001]";
   cases[5].c.straggler = {"17=0.5"};
   cases[5].expected = "--straggler: 17=0.5: expected a factor above 1";
   cases[6].c.straggler = {"gpu17=2"};
