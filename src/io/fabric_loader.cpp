@@ -60,11 +60,12 @@ void fit_fabric_to_topology(api::Scenario& sc, const Node& fabric, const ParseCo
   if (sc.fabric.kind == net::FabricKind::kInfiniband)
     for (const auto& l : sc.topology.links)
       if (l.params.ber > 0)
-        throw InputError(ctx.at(fabric && fabric["kind"] ? fabric["kind"] : fabric, "fabric.kind"),
-                         fmt::format("a lossy link ({}-{} has ber {:g}) is modelled on Ethernet fabrics (roce, "
-                                     "ethernet) only: InfiniBand's credit accounting of corrupted packets is "
-                                     "not modelled",
-                                     sc.topology.nodes[l.a].name, sc.topology.nodes[l.b].name, l.params.ber));
+        throw InputError(
+            ctx.at(fabric && fabric["kind"] ? fabric["kind"] : fabric, "fabric.kind"),
+            fmt::format("a lossy link ({}-{} has ber {:g}) is modelled on Ethernet fabrics (roce, "
+                        "ethernet) only: InfiniBand's credit accounting of corrupted packets is "
+                        "not modelled",
+                        sc.topology.nodes[l.a].name, sc.topology.nodes[l.b].name, l.params.ber));
   // Over long inter-site links a fixed retransmission timeout must outlast the round trip, or go-back-N
   // resends every window before its first acknowledgement can arrive (docs/models/sites.md). Left out, it
   // is derived: the default plus twice the longest round trip between sites.

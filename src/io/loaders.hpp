@@ -48,6 +48,10 @@ topo::TopologySpec load_topology(const Node& node, const Node& faults, std::vect
 // fault_loader.cpp: the `faults` list. The link, switch and NIC faults change the topology (links removed
 // or slowed, hosts out of service: TopologySpec::down_hosts, with the hosts they cut off); each fault
 // applied is described in `applied`.
+// The index of the site named at `n` (a text) on a topology of kind sites, else an InputError at `field`.
+std::uint32_t site_named(const Node& n, const topo::TopologySpec& topology, const ParseContext& ctx,
+                         const std::string& field);
+
 void apply_topology_faults(const Node& faults, topo::TopologySpec& t, std::vector<std::string>& applied,
                            const ParseContext& ctx);
 // fault_loader.cpp: the stragglers (Faults::compute_factor) and PFC storms (RunOptions::pfc_storms), once

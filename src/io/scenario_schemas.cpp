@@ -598,6 +598,12 @@ const Schema<TrafficEntry>& traffic_schema() {
                    "checkpoint: first storage host (0 = the first host after the host range).")
           .integer("storage_hosts", &TrafficEntry::storage_hosts, "", 1, 1, kMaxCount,
                    "checkpoint: storage hosts, written round robin.")
+          .text("site", &TrafficEntry::site, "",
+                "Topology kind sites: first_host counts from this site's first host, and the range stays "
+                "in it (host_count 0 = the rest of the site).")
+          .text("storage_site", &TrafficEntry::storage_site, "",
+                "checkpoint on a topology of kind sites: storage_first_host counts from this site's first "
+                "host (a copy to another site: the hosts there receive it).")
           .duration("interval_us", &TrafficEntry::interval_ps, "us", 0, 0, 1e12,
                     "checkpoint: time between checkpoints.")
           .integer("repeat", &TrafficEntry::repeat, "", 1, 1, 100000, "checkpoint: number of checkpoints.")

@@ -107,6 +107,7 @@ struct TrafficEntry {
   std::uint32_t senders;
   double load;
   core::TimePs duration_ps;
+  std::string site, storage_site;
 };
 
 // One entry of the scenario's `faults` list (fault_loader.cpp).

@@ -293,4 +293,18 @@ topo::TopologySpec load_topology(const Node& node, const Node& faults, std::vect
   return spec;
 }
 
+std::uint32_t site_named(const Node& n, const topo::TopologySpec& topology, const ParseContext& ctx,
+                         const std::string& field) {
+  const auto& sites = topology.sites;
+  if (sites.empty())
+    throw InputError(ctx.at(n, field), "names a site, but the topology is not of kind sites");
+  const std::string name = read_string(n, ctx, field);
+  std::string names;
+  for (std::uint32_t k = 0; k < sites.size(); ++k) {
+    if (sites[k].name == name) return k;
+    names += (k ? ", " : "") + sites[k].name;
+  }
+  throw InputError(ctx.at(n, field), fmt::format("no site '{}'; expected one of: {}", name, names));
+}
+
 }  // namespace aifabric::io

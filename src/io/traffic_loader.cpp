@@ -56,14 +56,15 @@ std::vector<backend::FlowSpec> load_traffic(const Node& node, const topo::Topolo
     const std::string kind = read_string(g["kind"], ctx, f + ".kind");
     static const std::map<std::string, std::set<std::string>> kAllowed = {
         {"flows", {"kind", "flows"}},
-        {"permutation", {"kind", "size_bytes", "start_us", "first_host", "host_count"}},
+        {"permutation", {"kind", "size_bytes", "start_us", "first_host", "host_count", "site"}},
         {"incast", {"kind", "size_bytes", "start_us", "receiver", "senders"}},
-        {"all_to_all", {"kind", "size_bytes", "start_us", "first_host", "host_count"}},
+        {"all_to_all", {"kind", "size_bytes", "start_us", "first_host", "host_count", "site"}},
         {"poisson",
-         {"kind", "size_bytes", "size_cdf", "start_us", "first_host", "host_count", "load", "duration_us"}},
+         {"kind", "size_bytes", "size_cdf", "start_us", "first_host", "host_count", "load", "duration_us",
+          "site"}},
         {"checkpoint",
          {"kind", "size_bytes", "start_us", "first_host", "host_count", "storage_first_host", "storage_hosts",
-          "interval_us", "repeat", "direction"}}};
+          "interval_us", "repeat", "direction", "site", "storage_site"}}};
     const auto allowed = kAllowed.find(kind);
     if (allowed == kAllowed.end())
       throw InputError(
@@ -72,12 +73,22 @@ std::vector<backend::FlowSpec> load_traffic(const Node& node, const topo::Topolo
     reject_unknown_keys(g, allowed->second, ctx, f);
     const TrafficEntry e =
         parse_with_defaults(traffic_schema(), g, ctx, f, nullptr, {"flows", "receiver", "size_cdf"});
+    // The hosts the entry draws from: the topology's, or one site's.
+    std::uint32_t base = 0, limit = n_hosts;
+    std::string within = fmt::format("the topology's {} hosts", n_hosts);
+    if (g["site"]) {
+      const auto& site = topology.sites[site_named(g["site"], topology, ctx, f + ".site")];
+      base = site.first_host;
+      limit = site.first_host + site.hosts;
+      within = fmt::format("the hosts [{}, {}) of site '{}'", base, limit, site.name);
+    }
+    const std::uint64_t from = static_cast<std::uint64_t>(base) + e.first_host;
     workload::HostRange range{
-        e.first_host, e.host_count == 0 && e.first_host < n_hosts ? n_hosts - e.first_host : e.host_count};
-    if (static_cast<std::uint64_t>(range.first) + range.count > n_hosts)
+        static_cast<std::uint32_t>(std::min<std::uint64_t>(from, limit)),
+        e.host_count == 0 && from < limit ? limit - static_cast<std::uint32_t>(from) : e.host_count};
+    if (from + range.count > limit || from >= limit)
       throw InputError(ctx.at(g, f + ".host_count"),
-                       fmt::format("hosts [{}, {}) exceed the topology's {} hosts", range.first,
-                                   static_cast<std::uint64_t>(range.first) + range.count, n_hosts));
+                       fmt::format("hosts [{}, {}) exceed {}", from, from + range.count, within));
     core::Rng rng(seed, core::hash_combine(3, i));
     std::vector<backend::FlowSpec> add;
     if (kind == "flows") {
@@ -117,12 +128,22 @@ std::vector<backend::FlowSpec> load_traffic(const Node& node, const topo::Topolo
       if (kind == "checkpoint") {
         // Every host of the range writes size_bytes to (or reads them from) a storage host, round robin,
         // `repeat` times.
-        const std::uint32_t first_storage =
+        std::uint64_t first_storage =
             e.storage_first_host != 0 ? e.storage_first_host : range.first + range.count;
-        if (static_cast<std::uint64_t>(first_storage) + e.storage_hosts > n_hosts)
+        std::uint32_t storage_limit = n_hosts;
+        std::string storage_within = fmt::format("the topology's {} hosts", n_hosts);
+        if (g["storage_site"]) {
+          const auto& site =
+              topology.sites[site_named(g["storage_site"], topology, ctx, f + ".storage_site")];
+          first_storage = static_cast<std::uint64_t>(site.first_host) + e.storage_first_host;
+          storage_limit = site.first_host + site.hosts;
+          storage_within =
+              fmt::format("the hosts [{}, {}) of site '{}'", site.first_host, storage_limit, site.name);
+        }
+        if (first_storage + e.storage_hosts > storage_limit)
           throw InputError(ctx.at(g, f + ".storage_hosts"),
-                           fmt::format("storage hosts [{}, {}) exceed the topology's {} hosts", first_storage,
-                                       static_cast<std::uint64_t>(first_storage) + e.storage_hosts, n_hosts));
+                           fmt::format("storage hosts [{}, {}) exceed {}", first_storage,
+                                       first_storage + e.storage_hosts, storage_within));
         if (e.interval_ps > 0 && (e.repeat - 1) > (kMaxStartPs - e.start_ps) / e.interval_ps)
           throw InputError(
               ctx.at(g, f + ".repeat"),
@@ -130,8 +151,8 @@ std::vector<backend::FlowSpec> load_traffic(const Node& node, const topo::Topolo
                           "clock's range), got {} x {} us",
                           core::ps_to_us(kMaxStartPs), e.repeat - 1, core::ps_to_us(e.interval_ps)));
         budget.add_flows(double(e.repeat) * range.count, ctx.at(g, f + ".repeat"));
-        add = workload::checkpoint(range, {first_storage, e.storage_hosts}, e.size_bytes, e.start_ps,
-                                   e.interval_ps, e.repeat, e.read);
+        add = workload::checkpoint(range, {static_cast<std::uint32_t>(first_storage), e.storage_hosts},
+                                   e.size_bytes, e.start_ps, e.interval_ps, e.repeat, e.read);
       } else if (kind == "permutation") {
         budget.add_flows(range.count, ctx.at(g, f + ".host_count"));
         add = workload::permutation(range, e.size_bytes, e.start_ps, rng);

@@ -188,21 +188,6 @@ void load_collective(const Node& node, api::Scenario& sc, const ParseContext& ct
     throw placed(*problem, node, "collective", ctx);
 }
 
-// The index of the site a scenario names at `n` (a text), on a topology of kind sites.
-std::uint32_t site_named(const Node& n, const api::Scenario& sc, const ParseContext& ctx,
-                         const std::string& field) {
-  const auto& sites = sc.topology.sites;
-  if (sites.empty())
-    throw InputError(ctx.at(n, field), "names a site, but the topology is not of kind sites");
-  const std::string name = read_string(n, ctx, field);
-  std::string names;
-  for (std::uint32_t k = 0; k < sites.size(); ++k) {
-    if (sites[k].name == name) return k;
-    names += (k ? ", " : "") + sites[k].name;
-  }
-  throw InputError(ctx.at(n, field), fmt::format("no site '{}'; expected one of: {}", name, names));
-}
-
 // A training job over the sites listed at `list`: its data-parallel replicas split evenly, each site
 // holding whole pipelines from its GPU first_gpu on (rank order: TP innermost, then CP, DP, PP).
 void place_over_sites(const Node& list, const std::string& f, api::Scenario& sc, const ParseContext& ctx,
@@ -210,7 +195,7 @@ void place_over_sites(const Node& list, const std::string& f, api::Scenario& sc,
   std::vector<std::uint32_t> chosen;
   for (std::size_t k = 0; k < list.size(); ++k) {
     const std::string field = fmt::format("{}.sites[{}]", f, k);
-    const std::uint32_t site = site_named(list[k], sc, ctx, field);
+    const std::uint32_t site = site_named(list[k], sc.topology, ctx, field);
     if (std::find(chosen.begin(), chosen.end(), site) != chosen.end())
       throw InputError(ctx.at(list[k], field),
                        fmt::format("site '{}' is listed twice", sc.topology.sites[site].name));
@@ -324,7 +309,7 @@ void place_service(const Node& n, const std::string& f, const api::Scenario& sc,
                    workload::InferenceService& s) {
   std::uint32_t home = 0;
   if (!s.site.empty()) {
-    home = site_named(n["site"], sc, ctx, f + ".site");
+    home = site_named(n["site"], sc.topology, ctx, f + ".site");
     const auto& site = sc.topology.sites[home];
     if (static_cast<std::uint64_t>(s.first_gpu) + s.gpus > site.hosts)
       throw InputError(
@@ -336,7 +321,7 @@ void place_service(const Node& n, const std::string& f, const api::Scenario& sc,
     home = topo::site_of_host(sc.topology, s.first_gpu);
   }
   if (!s.retrieval_site.empty()) {
-    const std::uint32_t at = site_named(n["retrieval_site"], sc, ctx, f + ".retrieval_site");
+    const std::uint32_t at = site_named(n["retrieval_site"], sc.topology, ctx, f + ".retrieval_site");
     const auto& site = sc.topology.sites[at];
     if (s.retrieval_gpu >= site.hosts)
       throw InputError(
@@ -364,7 +349,7 @@ void place_service(const Node& n, const std::string& f, const api::Scenario& sc,
     const std::string uf = fmt::format("{}.users[{}]", f, k);
     auto u = parse_with_defaults(user_site_schema(), users[k], ctx, uf);
     if (!users[k]["site"]) throw InputError(ctx.at(users[k], uf + ".site"), "missing; expected a site name");
-    const std::uint32_t at = site_named(users[k]["site"], sc, ctx, uf + ".site");
+    const std::uint32_t at = site_named(users[k]["site"], sc.topology, ctx, uf + ".site");
     const double wan_ns = topo::site_delay_ns(sc.topology, at, home);
     if (wan_ns < 0)
       throw InputError(ctx.at(users[k]["site"], uf + ".site"),

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "api/assess.hpp"
+#include "api/run.hpp"
 #include "io/scenario_loader.hpp"
 #include "topo/sites.hpp"
 
@@ -166,6 +167,27 @@ TEST(SitesWorkloads, RetrievalFromTheOtherSiteAddsItsTransferToTheTimeToFirstTok
   const double added_us = 1e3 * (a.services.at(0).fabric.ttft_ms[2] - plain.services.at(0).fabric.ttft_ms[2]);
   const double want_us = 405 + 4e6 * 4178.0 / 4096 / 50e9 * 1e6;
   EXPECT_NEAR(added_us / want_us, 1.0, 0.01) << added_us << " us";
+}
+
+TEST(SitesWorkloads, ACheckpointCopiedToAnotherSiteCrossesTheCircuit) {
+  // East's hosts 4-7 each copy 100 MB to one of west's hosts 2-5: four flows through the one 400 Gbit/s
+  // circuit, sharing it evenly at the flow level, so all four end together after 400 MB at the payload
+  // rate B' = 50 GB/s x 4096/4178 (8.16 ms) plus the path's delay (80 km: 400 us, and 5 links of 1 us),
+  // 8.565 ms, to 0.5%.
+  const auto r = api::run(io::load_scenario_text(two_sites(80, R"(traffic:
+  - {kind: checkpoint, site: east, first_host: 4, host_count: 4, storage_site: west, storage_first_host: 2,
+     storage_hosts: 4, size_bytes: 100000000}
+)"),
+                                                 "sites.yaml"));
+  ASSERT_EQ(r.flows_completed, 4u);
+  for (const auto& f : r.flows) {
+    EXPECT_GE(f.src, 4u);
+    EXPECT_LT(f.src, 8u);
+    EXPECT_GE(f.dst, 10u);
+    EXPECT_LT(f.dst, 14u);
+  }
+  const double want_us = 400e6 * 4178.0 / 4096 / 50e9 * 1e6 + 405;
+  EXPECT_NEAR(r.fct_us.max / want_us, 1.0, 0.005) << r.fct_us.max;
 }
 
 TEST(SitesWorkloads, RetransmissionTimeoutOutlastsTheLongestRoundTripBetweenSites) {
