@@ -195,7 +195,7 @@ const Schema<topo::LinkParams>& link_schema() {
           .real("ber", &topo::LinkParams::ber, "", 0, 0, 1e-3,
                 "Bit error rate after FEC: a data frame of b bits is corrupted with probability "
                 "1 - (1 - ber)^b, dropped at the receiver (an FCS error) and recovered by the transport; "
-                "packet level only (docs/models/packet.md).");
+                "packet level only (docs/models/faults.md).");
   return s;
 }
 

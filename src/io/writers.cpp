@@ -81,6 +81,7 @@ std::string summary_json(const api::Scenario& sc, const api::Result& r) {
   j["bytes"] = {{"injected", r.ledger.injected},
                 {"delivered", r.ledger.delivered},
                 {"dropped", r.ledger.dropped},
+                {"corrupted", r.ledger.corrupted},
                 {"in_flight", r.ledger.in_flight}};
   j["invariants"] = {{"checks", r.invariants.checks},
                      {"violations", r.invariants.violations},

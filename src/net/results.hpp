@@ -78,9 +78,10 @@ struct PortSample {
 struct ByteLedger {
   std::uint64_t injected = 0;
   std::uint64_t delivered = 0;
-  std::uint64_t dropped = 0;
+  std::uint64_t dropped = 0;    // at a queue (buffer full)
+  std::uint64_t corrupted = 0;  // on a lossy link (LinkParams::ber), dropped by the receiver's MAC
   std::uint64_t in_flight = 0;
-  bool balanced() const { return injected == delivered + dropped + in_flight; }
+  bool balanced() const { return injected == delivered + dropped + corrupted + in_flight; }
 };
 
 struct InvariantReport {

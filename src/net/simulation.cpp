@@ -470,7 +470,7 @@ void Simulation::on_arrive(std::uint32_t port) {
         LossyLink& l = lossy_[pt.lossy];
         if (l.rng.uniform() < -std::expm1(8.0 * p.wire_bytes * l.log_keep_per_bit)) {
           ++ports_[back].k.fcs_errors;
-          ledger_.dropped += p.payload;
+          ledger_.corrupted += p.payload;
           const std::uint32_t fid = p.flow;
           free_packet(head.packet);
           unhold(fid);
@@ -927,8 +927,9 @@ void Simulation::check(bool ok, const std::string& what) {
 void Simulation::on_check() {
   ++invariants_.checks;
   const ByteLedger l = ledger();
-  check(l.balanced(), fmt::format("bytes injected {} != delivered {} + dropped {} + in flight {}", l.injected,
-                                  l.delivered, l.dropped, l.in_flight));
+  check(l.balanced(),
+        fmt::format("bytes injected {} != delivered {} + dropped {} + corrupted {} + in flight {}",
+                    l.injected, l.delivered, l.dropped, l.corrupted, l.in_flight));
   std::uint64_t drops = 0;
   for (const Port& pt : ports_) drops += pt.k.drops[kControl] + pt.k.drops[kData];
   check(!cfg_.lossless() || drops == 0,

@@ -59,6 +59,10 @@ TEST(LossyLink, CorruptedFramesAreCountedAtTheReceiverAndResent) {
   EXPECT_GE(static_cast<double>(f.retransmitted_packets), errors);
   EXPECT_EQ(port(r, "swA->b1").counters.fcs_errors, 0u) << "swA receives only acknowledgements";
   EXPECT_EQ(r.drops, 0u) << "no queue dropped anything";
+  // The ledger keeps corrupted bytes apart from queue drops: full 4096-byte payloads but for the last.
+  EXPECT_EQ(r.ledger.dropped, 0u);
+  EXPECT_LE(static_cast<double>(r.ledger.corrupted), errors * 4096);
+  EXPECT_GE(static_cast<double>(r.ledger.corrupted), (errors - 1) * 4096 + 1);
   EXPECT_GT(f.finish_ps, clean.flows.at(0).finish_ps);
   EXPECT_EQ(port(clean, "b1->swA").counters.fcs_errors, 0u);
   EXPECT_EQ(clean.flows.at(0).retransmitted_packets, 0u);
