@@ -103,7 +103,9 @@ LatencyReport latency(const workload::InferenceService& s, const std::vector<wor
   }
   rep.requests = count;
   rep.slo_attainment = count == 0 ? 0 : static_cast<double>(met) / static_cast<double>(count);
-  rep.objective_met = rep.complete && rep.ttft_ms[2] <= s.ttft_slo_ms && rep.tpot_ms[2] <= s.tpot_slo_ms;
+  // A user site that drew no request has no latency to meet its objective with.
+  rep.objective_met =
+      count > 0 && rep.complete && rep.ttft_ms[2] <= s.ttft_slo_ms && rep.tpot_ms[2] <= s.tpot_slo_ms;
   return rep;
 }
 
@@ -184,7 +186,10 @@ IterationReport report(const Scenario& sc, const workload::TrainingJob& job, con
   }
   rep.iteration_ps = end;
   std::map<std::uint32_t, std::uint32_t> finish_of;  // GPU -> the op that finishes its iteration
-  for (auto op : b.finish[index]) finish_of[p.ops()[op].src] = op;
+  for (auto op : b.finish[index]) {                  // the latest-finishing, when a GPU has several (traces)
+    const auto [it, fresh] = finish_of.emplace(p.ops()[op].src, op);
+    if (!fresh && r.finish_ps[op] > r.finish_ps[it->second]) it->second = op;
+  }
   // Per GPU: compute busy time, and each idle gap charged to what the next compute op waited for.
   std::map<std::uint32_t, std::vector<std::uint32_t>> computes;  // GPU -> its compute ops
   for (std::uint32_t k = 0; k < job.gpus; ++k)
@@ -260,6 +265,7 @@ Assessment assess(const Scenario& sc, Timeline* timeline, std::uint32_t trace_gp
   for (std::size_t s = 0; s < sc.services.size(); ++s) {
     std::vector<std::uint32_t> g(sc.services[s].gpus);
     std::iota(g.begin(), g.end(), sc.services[s].first_gpu);
+    if (sc.services[s].retrieval_bytes > 0) g.push_back(sc.services[s].retrieval_gpu);  // its context's host
     service_down[s] = down_reason(sc, g);
     if (service_down[s].empty()) all_services.push_back(s);
   }

@@ -15,7 +15,7 @@ namespace {
 const std::set<std::string>& keys_for(FaultKind k) {
   static const std::set<std::string> link = {"kind", "a", "b"}, sw = {"kind", "node"},
                                      nic = {"kind", "node", "gpu"},
-                                     degraded = {"kind", "a", "b", "rate_gbps"},
+                                     degraded = {"kind", "a", "b", "rate_gbps", "ber"},
                                      straggler = {"kind", "gpu", "server", "factor"},
                                      storm = {"kind", "gpu", "node", "at_us"};
   switch (k) {
@@ -193,6 +193,9 @@ void apply_topology_faults(const Node& faults, topo::TopologySpec& t, std::vecto
                                         t.nodes[b].name, l.params.rate_gbps, e.rate_gbps));
           l.params.rate_gbps = e.rate_gbps;
         }
+        if (lossy && !(e.ber > 0))
+          throw InputError(ctx.at((*p.node)["ber"], p.field + ".ber"),
+                           fmt::format("expected a bit error rate in (0, 0.001], got {}", e.ber));
         if (lossy) {
           applied.push_back(fmt::format("link_degraded {}-{} bit error rate {:g}", t.nodes[a].name,
                                         t.nodes[b].name, e.ber));

@@ -128,10 +128,12 @@ std::vector<backend::FlowSpec> load_traffic(const Node& node, const topo::Topolo
       if (kind == "checkpoint") {
         // Every host of the range writes size_bytes to (or reads them from) a storage host, round robin,
         // `repeat` times.
+        // storage_first_host counts from the site of the storage (storage_site, else site, else the whole
+        // fabric); 0 = the first host after the writers.
         std::uint64_t first_storage =
-            e.storage_first_host != 0 ? e.storage_first_host : range.first + range.count;
-        std::uint32_t storage_limit = n_hosts;
-        std::string storage_within = fmt::format("the topology's {} hosts", n_hosts);
+            e.storage_first_host != 0 ? base + e.storage_first_host : range.first + range.count;
+        std::uint32_t storage_limit = limit;
+        std::string storage_within = within;
         if (g["storage_site"]) {
           const auto& site =
               topology.sites[site_named(g["storage_site"], topology, ctx, f + ".storage_site")];
@@ -144,6 +146,14 @@ std::vector<backend::FlowSpec> load_traffic(const Node& node, const topo::Topolo
           throw InputError(ctx.at(g, f + ".storage_hosts"),
                            fmt::format("storage hosts [{}, {}) exceed {}", first_storage,
                                        first_storage + e.storage_hosts, storage_within));
+        if (first_storage < static_cast<std::uint64_t>(range.first) + range.count &&
+            first_storage + e.storage_hosts > range.first)
+          throw InputError(
+              ctx.at(g, f + ".storage_first_host"),
+              fmt::format("storage hosts [{}, {}) overlap the writers [{}, {}): a host would copy to "
+                          "itself",
+                          first_storage, first_storage + e.storage_hosts, range.first,
+                          static_cast<std::uint64_t>(range.first) + range.count));
         if (e.interval_ps > 0 && (e.repeat - 1) > (kMaxStartPs - e.start_ps) / e.interval_ps)
           throw InputError(
               ctx.at(g, f + ".repeat"),

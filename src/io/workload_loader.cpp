@@ -106,6 +106,11 @@ void load_cluster(const Node& node, const Node& topology, api::Scenario& sc, con
     throw InputError(
         ctx.at(node ? node["gpus_per_server"] : node, "cluster.gpus_per_server"),
         fmt::format("the topology's {} GPU hosts do not divide into servers of {} GPUs", hosts, per_server));
+  for (const auto& site : sc.topology.sites)  // a server never straddles two sites
+    if (site.hosts % per_server != 0)
+      throw InputError(ctx.at(node ? node["gpus_per_server"] : node, "cluster.gpus_per_server"),
+                       fmt::format("site '{}' has {} GPU hosts, which do not divide into servers of {} GPUs",
+                                   site.name, site.hosts, per_server));
   sc.cluster.gpus = hosts;
   sc.cluster.gpus_per_server = per_server;
   sc.cluster.gpu_hour_usd = top.gpu_hour_usd;
@@ -283,6 +288,9 @@ void load_jobs(const Node& node, api::Scenario& sc, workload::GpuClaims& claims,
                        "expected hierarchical or ring, got '" + top.cross_site + "'");
     job.cross_site =
         top.cross_site == "ring" ? workload::Algorithm::kRing : workload::Algorithm::kHierarchical;
+    if (j["cross_site_reduction"] && !sites)
+      throw InputError(ctx.at(j["cross_site_reduction"], f + ".cross_site_reduction"),
+                       "only a job placed over sites (sites: [...]) takes it");
     if (traced) {
       load_trace(j, top, job, f, sc, ctx);
     } else {
@@ -319,6 +327,15 @@ void place_service(const Node& n, const std::string& f, const api::Scenario& sc,
     s.first_gpu += site.first_host;
   } else if (!sc.topology.sites.empty()) {
     home = topo::site_of_host(sc.topology, s.first_gpu);
+  }
+  if (n["users"] && s.gpus > 0 && !sc.topology.sites.empty()) {
+    const std::uint32_t last = topo::site_of_host(sc.topology, s.first_gpu + s.gpus - 1);
+    if (last != home)
+      throw InputError(
+          ctx.at(n["users"], f + ".users"),
+          fmt::format("the service's GPUs span sites '{}' and '{}'; a service with users runs in "
+                      "one site (give site)",
+                      sc.topology.sites[home].name, sc.topology.sites[last].name));
   }
   if (!s.retrieval_site.empty()) {
     const std::uint32_t at = site_named(n["retrieval_site"], sc.topology, ctx, f + ".retrieval_site");

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 
 #include "core/error.hpp"
 #include "net/ideal.hpp"
@@ -77,6 +78,13 @@ Simulation::Simulation(const topo::TopologySpec& spec, const FabricConfig& fabri
   ingress_.resize(ports_.size());
   port_names_.resize(ports_.size());
   std::vector<std::uint32_t> pair_count;  // parallel-link numbering for names
+  // Each link's rank among the links joining the same two nodes (lossy links only need it).
+  std::vector<std::uint32_t> parallel_rank(spec_.links.size(), 0);
+  {
+    std::map<std::pair<std::uint32_t, std::uint32_t>, std::uint32_t> seen;
+    for (std::uint32_t i = 0; i < spec_.links.size(); ++i)
+      if (spec_.links[i].params.ber > 0) parallel_rank[i] = seen[{spec_.links[i].a, spec_.links[i].b}]++;
+  }
   for (std::uint32_t i = 0; i < spec_.links.size(); ++i) {
     const auto& l = spec_.links[i];
     for (std::uint32_t dir = 0; dir < 2; ++dir) {
@@ -91,9 +99,12 @@ Simulation::Simulation(const topo::TopologySpec& spec, const FabricConfig& fabri
       p.latency_ps = core::ns_to_ps(l.params.latency_ns);
       p.ps_per_byte = (8'000'000'000'000ull % p.rate_bps == 0) ? 8'000'000'000'000ull / p.rate_bps : 0;
       if (l.params.ber > 0) {
+        // The stream is named by the link's ends and its rank among parallel links, not by its index in
+        // the link list, so a failed link elsewhere does not change this link's losses.
+        const std::uint64_t stream =
+            core::hash_combine(core::hash_combine(core::hash_combine(7, p.node), p.peer), parallel_rank[i]);
         p.lossy = static_cast<std::uint32_t>(lossy_.size());
-        lossy_.push_back(
-            {std::log1p(-l.params.ber), core::Rng(opt_.seed, core::hash_combine(7, 2 * i + dir))});
+        lossy_.push_back({std::log1p(-l.params.ber), core::Rng(opt_.seed, stream)});
       }
     }
   }

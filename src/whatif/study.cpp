@@ -120,6 +120,19 @@ Study run_study(const std::vector<Variant>& variants, const std::string& source,
       throw core::InputError(core::Location{"variant", 0, 0, st.labels[i]},
                              "a variant must keep the baseline's jobs and services (or its traffic) to be "
                              "compared with it");
+    for (std::size_t k = 0; k < s.services.size(); ++k) {
+      auto sites = [](const workload::InferenceService& svc) {
+        std::vector<std::string> out;
+        for (const auto& u : svc.users) out.push_back(u.site);
+        return out;
+      };
+      if (sites(s.services[k]) != sites(first.services[k]))
+        throw core::InputError(
+            core::Location{"variant", 0, 0, st.labels[i]},
+            fmt::format("a variant must keep the user sites of service '{}' to be compared "
+                        "with the baseline",
+                        first.services[k].name));
+    }
   }
   if (!st.assessed)
     for (const auto& s : st.scenarios)
@@ -173,10 +186,12 @@ Outcome outcome_of(const api::Assessment& a) {
   for (const auto& s : a.services) {
     o.services.push_back({s.name, s.down, s.gpus, s.fabric.ttft_ms[2], s.fabric.tpot_ms[2],
                           s.fabric.objective_met, s.fabric.complete});
+    // One row per user site, "service@site", with no GPUs of its own: the service's row carries them, so
+    // a missed objective costs the service's GPU time once.
     if (s.users.size() > 1)
-      for (const auto& [site, r] : s.users)  // one row per user site: "service@site"
+      for (const auto& [site, r] : s.users)
         o.services.push_back(
-            {s.name + "@" + site, s.down, s.gpus, r.ttft_ms[2], r.tpot_ms[2], r.objective_met, r.complete});
+            {s.name + "@" + site, s.down, 0, r.ttft_ms[2], r.tpot_ms[2], r.objective_met, r.complete});
   }
   o.ports = ports_of(a.ports);
   o.wall_seconds = a.wall_seconds;

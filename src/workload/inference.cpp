@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "workload/collectives.hpp"
@@ -112,26 +113,34 @@ std::vector<RequestOps> append_inference(Program& program, const InferenceServic
   // Decode: one op per request and rank for all its tokens; the context grows by one token per step.
   core::Rng rng(s.seed, core::hash_combine(5, s.first_gpu));
   // Each request's user site, drawn by share from a stream of its own (splitting a Poisson process by
-  // independent draws leaves each site's requests a Poisson process).
+  // independent draws leaves each site's requests a Poisson process), and its arrival at the replicas, one
+  // user delay after it was sent. The replicas take the requests in the order they arrive.
   core::Rng users_rng(s.seed, core::hash_combine(6, s.first_gpu));
   double shares = 0;
   for (const auto& u : s.users) shares += u.share;
+  struct Arrival {
+    core::TimePs at_ps;
+    std::uint32_t user;
+  };
+  std::vector<Arrival> arrivals(s.requests);
+  double t = 0;
+  for (auto& a : arrivals) {
+    t += -std::log(1.0 - rng.uniform()) / (s.arrival_rate_per_s / 1e12);
+    a = {static_cast<core::TimePs>(t), 0};
+    if (s.users.empty()) continue;
+    double pick = users_rng.uniform() * shares;
+    while (a.user + 1 < s.users.size() && pick >= s.users[a.user].share) pick -= s.users[a.user++].share;
+    a.at_ps += s.users[a.user].one_way_ps;
+  }
+  std::stable_sort(arrivals.begin(), arrivals.end(),
+                   [](const Arrival& x, const Arrival& y) { return x.at_ps < y.at_ps; });
   std::vector<std::uint32_t> prefill_busy(prefillers, Program::kNone), decode_busy(decoders, Program::kNone);
   std::vector<RequestOps> out;
-  double t = 0;
   for (std::uint32_t r = 0; r < s.requests; ++r) {
-    t += -std::log(1.0 - rng.uniform()) / (s.arrival_rate_per_s / 1e12);
     const std::uint32_t pre = r % prefillers;
     const std::uint32_t dec = r % decoders;
-    std::uint32_t user = 0;
-    core::TimePs inbound_ps = 0;
-    if (!s.users.empty()) {
-      double pick = users_rng.uniform() * shares;
-      while (user + 1 < s.users.size() && pick >= s.users[user].share) pick -= s.users[user++].share;
-      inbound_ps = s.users[user].one_way_ps;
-    }
-    const std::uint32_t arrival =
-        program.add_compute(gpu_of(pre, 0), static_cast<core::TimePs>(t) + inbound_ps, tags.arrival);
+    const std::uint32_t user = arrivals[r].user;
+    const std::uint32_t arrival = program.add_compute(gpu_of(pre, 0), arrivals[r].at_ps, tags.arrival);
     std::vector<std::uint32_t> ranks, done(s.tp);
     for (std::uint32_t k = 0; k < s.tp; ++k) ranks.push_back(gpu_of(pre, k));
     std::uint32_t context = arrival;

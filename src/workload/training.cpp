@@ -286,25 +286,25 @@ std::vector<std::uint32_t> append_training_iteration(Program& program, const Tra
                         const std::vector<std::uint32_t>& start, std::uint32_t tag) {
     return append_collective(program, spec_of(op, algo, std::move(ranks), bytes), server_of, start, tag);
   };
-  // A data-parallel reduction (`algo` within one site). Across sites, hierarchically: the phase between
-  // the sites tagged dci (all of it with one replica per site, a ring between the sites).
+  // A data-parallel reduction: `algo` in a job of one site. Across sites, rings, never aggregated (a lockstep
+  // group pays its slowest edge's delay at every step, where a ring's steps pay the circuits' only on the
+  // edges that cross them, docs/models/sites.md): hierarchically, the step between the sites tagged dci
+  // (all of it with one replica per site: a ring between the sites), or one ring through every replica.
   const std::uint32_t per_site = replicas / job.sites;
   auto dp_collective = [&](Collective op, Algorithm algo, std::vector<std::uint32_t> ranks,
                            std::uint64_t bytes, const std::vector<std::uint32_t>& start) {
     if (job.sites == 1) return collective(op, algo, std::move(ranks), bytes, start, tags.dp);
-    if (job.cross_site != Algorithm::kHierarchical) {
-      // Not aggregated: a ring's lockstep group pays its slowest edge's delay at every step, where the
-      // ring's steps pay the circuits' only on the edges that cross them (docs/models/sites.md).
-      auto spec = spec_of(op, algo, std::move(ranks), bytes);
-      spec.aggregate = false;
-      return append_collective(program, spec, server_of, start, tags.dp);
+    const bool hierarchy = job.cross_site == Algorithm::kHierarchical && per_site > 1;
+    auto spec = spec_of(op, hierarchy ? Algorithm::kHierarchical : Algorithm::kRing, std::move(ranks), bytes);
+    spec.aggregate = false;
+    if (hierarchy) {
+      spec.group_ranks = per_site;
+      spec.across_tag = tags.dci;
     }
-    if (per_site == 1) return collective(op, Algorithm::kRing, std::move(ranks), bytes, start, tags.dci);
-    auto spec = spec_of(op, Algorithm::kHierarchical, std::move(ranks), bytes);
-    spec.group_ranks = per_site;
-    spec.across_tag = tags.dci;
-    return append_collective(program, spec, server_of, start, tags.dp);
+    const bool all_across = job.cross_site == Algorithm::kHierarchical && per_site == 1;
+    return append_collective(program, spec, server_of, start, all_across ? tags.dci : tags.dp);
   };
+
   // One phase of a layer on every TP rank of a stage: compute, then the TP all-reduce (and, for MoE
   // layers' MLP, the expert all-to-alls around the expert compute). `last` holds each rank's last op.
   auto phase = [&](std::uint32_t d, std::uint32_t s, std::vector<std::uint32_t>& last, core::TimePs duration,

@@ -67,7 +67,7 @@ struct TrainingJob {
   // A job across sites: its data-parallel replicas split into `sites` consecutive blocks of whole
   // pipelines, one per site (the placement gives the GPUs). The gradients cross the sites' interconnect
   // hierarchically (reduced inside each site, the shards across the sites, docs/models/sites.md), or, with
-  // kRing, in the single ring of the job's algorithm.
+  // kRing, in one ring through every replica.
   std::uint32_t sites = 1;
   Algorithm cross_site = Algorithm::kHierarchical;
   // A job given as execution traces (workload/trace.hpp), one per rank, instead of model and parallelism;

@@ -125,6 +125,19 @@ TEST(LossyLink, GoBackNOverAWanLinkResendsARoundTripOfFramesPerLoss) {
   }
 }
 
+TEST(LossyLink, ALinkDegradedFaultWithABerIsTheSameLossyLink) {
+  // The fault sets the link's ber; the loss stream is named by the link's ends, so the run is the one with
+  // the ber written on the link.
+  const double ber = 3e-8;
+  auto faulted = lossy(0);
+  faulted += "faults: [{kind: link_degraded, a: swA, b: b1, ber: 3e-8}]\n";
+  const auto a = api::run(io::load_scenario_text(faulted, "lossy.yaml"));
+  const auto b = api::run(io::load_scenario_text(lossy(ber), "lossy.yaml"));
+  EXPECT_GT(port(a, "b1->swA").counters.fcs_errors, 0u);
+  EXPECT_EQ(port(a, "b1->swA").counters.fcs_errors, port(b, "b1->swA").counters.fcs_errors);
+  EXPECT_EQ(a.flows.at(0).finish_ps, b.flows.at(0).finish_ps);
+}
+
 TEST(LossyLink, TheFlowLevelRefusesALossyLink) {
   try {
     api::run(io::load_scenario_text(lossy(1e-9, "flow"), "lossy.yaml"));
