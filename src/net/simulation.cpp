@@ -77,7 +77,6 @@ Simulation::Simulation(const topo::TopologySpec& spec, const FabricConfig& fabri
   ports_.resize(spec_.links.size() * 2);
   ingress_.resize(ports_.size());
   port_names_.resize(ports_.size());
-  std::vector<std::uint32_t> pair_count;  // parallel-link numbering for names
   // Each link's rank among the links joining the same two nodes (lossy links only need it).
   std::vector<std::uint32_t> parallel_rank(spec_.links.size(), 0);
   {
