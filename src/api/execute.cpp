@@ -34,6 +34,12 @@ void require_packet_level_faults(const Scenario& sc) {
     throw core::InputError(
         core::Location{sc.source, 0, 0, "faults"},
         "a pfc_storm exists at packet level only (flow level has no PFC): use fidelity packet");
+  if (!sc.run.link_events.empty())
+    throw core::InputError(
+        core::Location{sc.source, 0, 0, "faults"},
+        "a link, switch or NIC that fails during the run (at_us, link_flap) is modelled at "
+        "packet level only (the packets it loses, the transport's recovery, the routing's "
+        "convergence): use fidelity packet, or leave at_us out for the converged state");
   for (const auto& l : sc.topology.links)
     if (l.params.ber > 0)
       throw core::InputError(

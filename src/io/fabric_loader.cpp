@@ -52,6 +52,7 @@ net::FabricConfig load_fabric(const Node& node, const ParseContext& ctx) {
     throw InputError(
         ctx.at(node, "fabric.congestion_control"),
         "dcqcn reacts to ECN marks; enable fabric.ecn.enabled or choose congestion_control: none");
+  f.routing_convergence_ps = top.convergence_ps;
   f.framing = net::framing_of(f.kind);
   return f;
 }

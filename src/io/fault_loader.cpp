@@ -13,8 +13,10 @@ namespace {
 
 // The keys each kind of fault takes besides `kind`.
 const std::set<std::string>& keys_for(FaultKind k) {
-  static const std::set<std::string> link = {"kind", "a", "b"}, sw = {"kind", "node"},
-                                     nic = {"kind", "node", "gpu"},
+  static const std::set<std::string> link = {"kind", "a", "b", "at_us", "up_at_us"},
+                                     sw = {"kind", "node", "at_us", "up_at_us"},
+                                     nic = {"kind", "node", "gpu", "at_us", "up_at_us"},
+                                     flap = {"kind", "a", "b", "at_us", "down_us", "period_us", "count"},
                                      degraded = {"kind", "a", "b", "rate_gbps", "ber"},
                                      straggler = {"kind", "gpu", "server", "factor"},
                                      storm = {"kind", "gpu", "node", "at_us"};
@@ -31,6 +33,8 @@ const std::set<std::string>& keys_for(FaultKind k) {
       return straggler;
     case FaultKind::kPfcStorm:
       return storm;
+    case FaultKind::kLinkFlap:
+      return flap;
   }
   return link;
 }
@@ -39,6 +43,14 @@ struct Parsed {
   FaultEntry entry;
   std::string field;
   const Node* node;
+  // A link, switch or NIC fault at given times during the run (at_us), or a flap: the engine takes the
+  // links down and up (apply_run_faults); the topology keeps them.
+  bool timed() const {
+    return entry.kind == FaultKind::kLinkFlap ||
+           ((entry.kind == FaultKind::kLinkDown || entry.kind == FaultKind::kSwitchDown ||
+             entry.kind == FaultKind::kNicDown) &&
+            (*node)["at_us"]);
+  }
 };
 
 std::vector<Parsed> parse_faults(const Node& faults, const ParseContext& ctx) {
@@ -53,7 +65,8 @@ std::vector<Parsed> parse_faults(const Node& faults, const ParseContext& ctx) {
     if (!faults[i]["kind"])
       throw InputError(
           ctx.at(faults[i], f + ".kind"),
-          "missing; expected link_down, switch_down, nic_down, link_degraded, straggler or pfc_storm");
+          "missing; expected link_down, switch_down, nic_down, link_degraded, straggler, pfc_storm or "
+          "link_flap");
     Parsed p{parse_with_defaults(fault_schema(), faults[i], ctx, f), f, &faults[i]};
     const auto& allowed = keys_for(p.entry.kind);
     const std::string kind = read_string(faults[i]["kind"], ctx, f + ".kind");
@@ -83,8 +96,9 @@ std::uint32_t host_index(const topo::TopologySpec& t, std::uint32_t node) {
   return static_cast<std::uint32_t>(std::find(t.hosts.begin(), t.hosts.end(), node) - t.hosts.begin());
 }
 
-topo::LinkSpec& link_between(topo::TopologySpec& t, const Parsed& p, std::uint32_t& a, std::uint32_t& b,
-                             const ParseContext& ctx) {
+// The first link between the fault's `a` and `b`, by index.
+std::uint32_t link_between(const topo::TopologySpec& t, const Parsed& p, std::uint32_t& a, std::uint32_t& b,
+                           const ParseContext& ctx) {
   a = named(t, *p.node, "a", p.entry.a, ctx, p.field);
   b = named(t, *p.node, "b", p.entry.b, ctx, p.field);
   auto it = std::find_if(t.links.begin(), t.links.end(), [&](const topo::LinkSpec& l) {
@@ -93,7 +107,7 @@ topo::LinkSpec& link_between(topo::TopologySpec& t, const Parsed& p, std::uint32
   if (it == t.links.end())
     throw InputError(ctx.at(*p.node, p.field),
                      fmt::format("no link between '{}' and '{}'", t.nodes[a].name, t.nodes[b].name));
-  return *it;
+  return static_cast<std::uint32_t>(it - t.links.begin());
 }
 
 // The host (its index) a NIC fault names by `gpu` or by `node`; `switch_hint` says what to use when the
@@ -124,10 +138,11 @@ void apply_topology_faults(const Node& faults, topo::TopologySpec& t, std::vecto
   auto take_down = [&](std::uint32_t node) { down.push_back(host_index(t, node)); };
   for (const auto& p : parse_faults(faults, ctx)) {
     const auto& e = p.entry;
+    if (p.timed()) continue;
     switch (e.kind) {
       case FaultKind::kLinkDown: {
         std::uint32_t a = 0, b = 0;
-        topo::LinkSpec& l = link_between(t, p, a, b, ctx);
+        topo::LinkSpec& l = t.links[link_between(t, p, a, b, ctx)];
         // A host's only link down is its NIC's: the host goes out of service and keeps the link.
         const bool host_link =
             t.nodes[a].kind == topo::NodeKind::kHost || t.nodes[b].kind == topo::NodeKind::kHost;
@@ -177,7 +192,7 @@ void apply_topology_faults(const Node& faults, topo::TopologySpec& t, std::vecto
       }
       case FaultKind::kLinkDegraded: {
         std::uint32_t a = 0, b = 0;
-        topo::LinkSpec& l = link_between(t, p, a, b, ctx);
+        topo::LinkSpec& l = t.links[link_between(t, p, a, b, ctx)];
         const bool slower = static_cast<bool>((*p.node)["rate_gbps"]),
                    lossy = static_cast<bool>((*p.node)["ber"]);
         if (!slower && !lossy)
@@ -205,6 +220,7 @@ void apply_topology_faults(const Node& faults, topo::TopologySpec& t, std::vecto
       }
       case FaultKind::kStraggler:
       case FaultKind::kPfcStorm:
+      case FaultKind::kLinkFlap:
         break;  // apply_run_faults, once the fabric and the cluster are known
     }
   }
@@ -220,21 +236,104 @@ void apply_topology_faults(const Node& faults, topo::TopologySpec& t, std::vecto
   }
 }
 
+namespace {
+
+// A time of a timed fault, in ps: before the run's stop time.
+core::TimePs fault_time(const Parsed& p, const char* key, double us, const api::Scenario& sc,
+                        const ParseContext& ctx) {
+  const auto at = static_cast<core::TimePs>(us * 1e6 + 0.5);
+  if (sc.run.stop_ps > 0 && at >= sc.run.stop_ps)
+    throw InputError(ctx.at((*p.node)[key], p.field + "." + key),
+                     fmt::format("{} us is at or after the run's stop_time_us ({} us)", us,
+                                 core::ps_to_us(sc.run.stop_ps)));
+  return at;
+}
+
+// The links a timed link, switch or NIC fault takes down, by index into the final topology.
+std::vector<std::uint32_t> timed_links(const topo::TopologySpec& t, const Parsed& p, const ParseContext& ctx,
+                                       std::string& what) {
+  const auto& e = p.entry;
+  std::vector<std::uint32_t> links;
+  auto touching = [&](std::uint32_t node) {
+    for (std::uint32_t i = 0; i < t.links.size(); ++i)
+      if (t.links[i].a == node || t.links[i].b == node) links.push_back(i);
+  };
+  if (e.kind == FaultKind::kLinkDown || e.kind == FaultKind::kLinkFlap) {
+    std::uint32_t a = 0, b = 0;
+    links.push_back(link_between(t, p, a, b, ctx));
+    what = t.nodes[a].name + "-" + t.nodes[b].name;
+  } else if (e.kind == FaultKind::kSwitchDown) {
+    const std::uint32_t s = named(t, *p.node, "node", e.node, ctx, p.field);
+    if (t.nodes[s].kind != topo::NodeKind::kSwitch)
+      throw InputError(ctx.at((*p.node)["node"], p.field + ".node"),
+                       fmt::format("'{}' is a host; a failed NIC is a nic_down fault", e.node));
+    touching(s);
+    what = fmt::format("{} ({} links)", e.node, links.size());
+  } else {
+    const std::uint32_t n = t.hosts[fault_host(t, p, ctx, "a failed switch is switch_down")];
+    touching(n);
+    what = t.nodes[n].name;
+  }
+  return links;
+}
+
+}  // namespace
+
 void apply_run_faults(const Node& faults, api::Scenario& sc, const ParseContext& ctx) {
+  auto& events = sc.run.link_events;
   for (const auto& p : parse_faults(faults, ctx)) {
     const auto& e = p.entry;
+    if (p.timed()) {
+      std::string what;
+      const auto links = timed_links(sc.topology, p, ctx, what);
+      const core::TimePs at = fault_time(p, "at_us", e.at_us, sc, ctx);
+      const char* name = e.kind == FaultKind::kLinkDown     ? "link_down"
+                         : e.kind == FaultKind::kSwitchDown ? "switch_down"
+                         : e.kind == FaultKind::kNicDown    ? "nic_down"
+                                                            : "link_flap";
+      if (e.kind == FaultKind::kLinkFlap) {
+        if (!(*p.node)["down_us"] || !(e.down_us > 0))
+          throw InputError(
+              ctx.at((*p.node)["down_us"] ? (*p.node)["down_us"] : *p.node, p.field + ".down_us"),
+              "expected how long each down lasts, above 0 us");
+        if (!(*p.node)["period_us"] || !(e.period_us > e.down_us))
+          throw InputError(
+              ctx.at((*p.node)["period_us"] ? (*p.node)["period_us"] : *p.node, p.field + ".period_us"),
+              fmt::format("expected the time from one down to the next, longer than down_us ({} us)",
+                          e.down_us));
+        for (std::int64_t k = 0; k < e.count; ++k) {
+          const double down = e.at_us + static_cast<double>(k) * e.period_us;
+          const auto down_ps = static_cast<core::TimePs>(down * 1e6 + 0.5);
+          const auto up_ps = static_cast<core::TimePs>((down + e.down_us) * 1e6 + 0.5);
+          if (sc.run.stop_ps > 0 && down_ps >= sc.run.stop_ps) break;
+          events.push_back({links.front(), down_ps, false});
+          events.push_back({links.front(), up_ps, true});
+        }
+        sc.faults.applied.push_back(fmt::format("link_flap {}: {} x {} us down every {} us from {} us", what,
+                                                e.count, e.down_us, e.period_us, e.at_us));
+        continue;
+      }
+      const bool back = static_cast<bool>((*p.node)["up_at_us"]);
+      if (back && !(e.up_at_us > e.at_us))
+        throw InputError(ctx.at((*p.node)["up_at_us"], p.field + ".up_at_us"),
+                         fmt::format("expected a time after at_us ({} us), got {}", e.at_us, e.up_at_us));
+      const core::TimePs up = back ? fault_time(p, "up_at_us", e.up_at_us, sc, ctx) : 0;
+      for (auto l : links) {
+        events.push_back({l, at, false});
+        if (back) events.push_back({l, up, true});
+      }
+      sc.faults.applied.push_back(
+          back ? fmt::format("{} {} from {} us to {} us", name, what, e.at_us, e.up_at_us)
+               : fmt::format("{} {} from {} us", name, what, e.at_us));
+      continue;
+    }
     if (e.kind == FaultKind::kPfcStorm) {
       if (!(sc.fabric.kind == net::FabricKind::kRoce && sc.fabric.pfc.enabled))
         throw InputError(ctx.at((*p.node)["kind"], p.field + ".kind"),
                          "a PFC storm needs a lossless RoCE fabric (fabric.kind roce with PFC on)");
       const auto& t = sc.topology;
       const std::uint32_t host = fault_host(t, p, ctx, "a PFC storm comes from a host's NIC");
-      const auto at = static_cast<core::TimePs>(e.at_us * 1e6 + 0.5);
-      if (sc.run.stop_ps > 0 && at >= sc.run.stop_ps)
-        throw InputError(ctx.at((*p.node)["at_us"], p.field + ".at_us"),
-                         fmt::format("{} us is at or after the run's stop_time_us ({} us)", e.at_us,
-                                     core::ps_to_us(sc.run.stop_ps)));
-      sc.run.pfc_storms.push_back({host, at});
+      sc.run.pfc_storms.push_back({host, fault_time(p, "at_us", e.at_us, sc, ctx)});
       sc.faults.applied.push_back(
           fmt::format("pfc_storm {} from {} us", t.nodes[t.hosts[host]].name, e.at_us));
       continue;
@@ -261,6 +360,10 @@ void apply_run_faults(const Node& faults, api::Scenario& sc, const ParseContext&
     sc.faults.applied.push_back(e.gpu >= 0 ? fmt::format("straggler gpu {} x{}", e.gpu, e.factor)
                                            : fmt::format("straggler server {} x{}", e.server, e.factor));
   }
+  std::stable_sort(events.begin(), events.end(),
+                   [](const net::RunOptions::LinkEvent& a, const net::RunOptions::LinkEvent& b) {
+                     return a.at_ps < b.at_ps;
+                   });
 }
 
 }  // namespace aifabric::io

@@ -94,7 +94,12 @@ const Schema<FabricTop>& fabric_schema() {
               "congestion_control", &FabricTop::cc,
               with_auto(named({net::CongestionControl::kDcqcn, net::CongestionControl::kNone})), "auto",
               "dcqcn: DCQCN reaction and notification points; none: senders at line rate. auto = dcqcn on "
-              "roce, none otherwise.");
+              "roce, none otherwise.")
+          .duration("routing_convergence_us", &FabricTop::convergence_ps, "us", 100000, 0, 1e9,
+                    "Timed faults: how long after a link goes down or comes back the other switches route "
+                    "by the new state (the switches at its ends prune it at once). Default 100 ms: "
+                    "sub-second BGP convergence with fast fallover on link down (RFC 7938 section 7; "
+                    "docs/models/faults.md).");
   return s;
 }
 
@@ -317,14 +322,17 @@ const Schema<FaultEntry>& fault_schema() {
                    {"nic_down", FaultKind::kNicDown},
                    {"link_degraded", FaultKind::kLinkDegraded},
                    {"straggler", FaultKind::kStraggler},
-                   {"pfc_storm", FaultKind::kPfcStorm}},
+                   {"pfc_storm", FaultKind::kPfcStorm},
+                   {"link_flap", FaultKind::kLinkFlap}},
                   "link_down",
-                  "What fails (docs/models/faults.md): for the whole run, a link, a switch (every link to "
-                  "another switch; the hosts below it go out of service), a NIC (its host goes out of "
-                  "service), a link at a lower rate, or a GPU or server computing slower; from at_us on, a "
-                  "NIC that stops draining and keeps its switch port paused (pfc_storm, packet level).")
-          .text("a", &FaultEntry::a, "", "link_down, link_degraded: node name of one end.")
-          .text("b", &FaultEntry::b, "", "link_down, link_degraded: node name of the other end.")
+                  "What fails (docs/models/faults.md): a link, a switch (every link to another switch; "
+                  "the hosts below it go out of service), a NIC (its host goes out of service), a link at a "
+                  "lower rate, or a GPU or server computing slower; from at_us on, a NIC that stops "
+                  "draining and keeps its switch port paused (pfc_storm, packet level); a link going down "
+                  "and up with a period (link_flap, packet level). link_down, switch_down and nic_down hold "
+                  "for the whole run (the converged state) unless at_us is given.")
+          .text("a", &FaultEntry::a, "", "link_down, link_degraded, link_flap: node name of one end.")
+          .text("b", &FaultEntry::b, "", "link_down, link_degraded, link_flap: node name of the other end.")
           .text("node", &FaultEntry::node, "", "switch_down: the switch; nic_down, pfc_storm: the host.")
           .integer("gpu", &FaultEntry::gpu, "", -1, -1, kMaxCount,
                    "nic_down, straggler, pfc_storm: the GPU (its host); -1 = not given.")
@@ -337,7 +345,16 @@ const Schema<FaultEntry>& fault_schema() {
                 "at the receiver and resent; packet level only.")
           .real("factor", &FaultEntry::factor, "", 1, 1, 1000,
                 "straggler: compute takes this many times longer (1.25 = 20% less throughput).")
-          .real("at_us", &FaultEntry::at_us, "us", 0, 0, 1e12, "pfc_storm: when the NIC stops draining.");
+          .real("at_us", &FaultEntry::at_us, "us", 0, 0, 1e12,
+                "pfc_storm: when the NIC stops draining; link_down, switch_down, nic_down: when it fails "
+                "during the run (packet level; absent = for the whole run, routes converged); link_flap: "
+                "the first time the link goes down.")
+          .real("up_at_us", &FaultEntry::up_at_us, "us", 0, 0, 1e12,
+                "link_down, switch_down, nic_down with at_us: when it comes back (absent = never).")
+          .real("down_us", &FaultEntry::down_us, "us", 0, 0, 1e12, "link_flap: how long each down lasts.")
+          .real("period_us", &FaultEntry::period_us, "us", 0, 0, 1e12,
+                "link_flap: from one down to the next (longer than down_us).")
+          .integer("count", &FaultEntry::count, "", 1, 1, 1000000, "link_flap: how many times it goes down.");
   return s;
 }
 

@@ -42,6 +42,7 @@ struct FabricTop {
   std::uint32_t quantum_control;
   std::uint32_t quantum_data;
   std::optional<net::CongestionControl> cc;  // empty: auto
+  core::TimePs convergence_ps;
 };
 
 struct IbParams {
@@ -117,13 +118,15 @@ enum class FaultKind : std::uint8_t {
   kNicDown,
   kLinkDegraded,
   kStraggler,
-  kPfcStorm
+  kPfcStorm,
+  kLinkFlap
 };
 struct FaultEntry {
   FaultKind kind;
   std::string a, b, node;
   std::int64_t gpu, server;
-  double rate_gbps, factor, at_us, ber;
+  double rate_gbps, factor, at_us, ber, up_at_us, down_us, period_us;
+  std::int64_t count;
 };
 
 const Schema<TopLevel>& top_schema();

@@ -78,11 +78,9 @@ std::string summary_json(const api::Scenario& sc, const api::Result& r) {
                   {"pause_frames", r.pause_frames},
                   {"lossless_violated", sc.fabric.lossless() && r.drops > 0},
                   {"paused_us", core::ps_to_us(r.paused_ps)}};
-  j["bytes"] = {{"injected", r.ledger.injected},
-                {"delivered", r.ledger.delivered},
-                {"dropped", r.ledger.dropped},
-                {"corrupted", r.ledger.corrupted},
-                {"in_flight", r.ledger.in_flight}};
+  j["bytes"] = {{"injected", r.ledger.injected},   {"delivered", r.ledger.delivered},
+                {"dropped", r.ledger.dropped},     {"corrupted", r.ledger.corrupted},
+                {"link_down", r.ledger.link_down}, {"in_flight", r.ledger.in_flight}};
   j["invariants"] = {{"checks", r.invariants.checks},
                      {"violations", r.invariants.violations},
                      {"first_violation", r.invariants.first_violation}};
@@ -96,7 +94,8 @@ std::string summary_json(const api::Scenario& sc, const api::Result& r) {
                    {"ecn_marks", p.counters.ecn_marks},
                    {"pause_received", p.counters.pause_received},
                    {"drops", p.counters.drops[0] + p.counters.drops[1]},
-                   {"fcs_errors", p.counters.fcs_errors}});
+                   {"fcs_errors", p.counters.fcs_errors},
+                   {"link_down_drops", p.counters.link_down_drops}});
   }
   j["hottest_ports"] = hot;
   std::uint64_t peak = 0;
@@ -129,15 +128,16 @@ std::string ports_csv(const api::Result& r) {
   std::string out =
       "port,from,to,rate_gbps,tx_bytes,tx_packets,tx_data_bytes,utilization,max_queue_control_bytes,"
       "max_queue_data_bytes,mean_queue_control_bytes,mean_queue_data_bytes,ecn_marks,pause_sent,resume_sent,"
-      "pause_received,paused_us,drops_control,drops_data,drop_bytes,min_credits_bytes,fcs_errors\n";
+      "pause_received,paused_us,drops_control,drops_data,drop_bytes,min_credits_bytes,fcs_errors,"
+      "link_down_drops,link_downs\n";
   for (const auto& p : r.ports) {
     const auto& c = p.counters;
-    out +=
-        fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n", p.name, p.from,
-                    p.to, p.rate_gbps, c.tx_bytes, c.tx_packets, c.tx_data_bytes, p.utilization,
-                    c.max_queue_bytes[0], c.max_queue_bytes[1], p.mean_queue_bytes[0], p.mean_queue_bytes[1],
-                    c.ecn_marks, c.pause_sent, c.resume_sent, c.pause_received, core::ps_to_us(c.paused_ps),
-                    c.drops[0], c.drops[1], c.drop_bytes[0] + c.drop_bytes[1], c.min_credits, c.fcs_errors);
+    out += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n", p.name,
+                       p.from, p.to, p.rate_gbps, c.tx_bytes, c.tx_packets, c.tx_data_bytes, p.utilization,
+                       c.max_queue_bytes[0], c.max_queue_bytes[1], p.mean_queue_bytes[0],
+                       p.mean_queue_bytes[1], c.ecn_marks, c.pause_sent, c.resume_sent, c.pause_received,
+                       core::ps_to_us(c.paused_ps), c.drops[0], c.drops[1], c.drop_bytes[0] + c.drop_bytes[1],
+                       c.min_credits, c.fcs_errors, c.link_down_drops, c.link_downs);
   }
   return out;
 }

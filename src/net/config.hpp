@@ -91,6 +91,10 @@ struct FabricConfig {
   cc::DcqcnParams dcqcn;
   TransportParams transport;
   Framing framing;
+  // How long after a link goes down or comes up the other switches route by the new state (their ECMP
+  // groups shrink or grow back): the routing protocol's propagation and every FIB's update. The switch at
+  // either end of the link prunes it at once (docs/models/faults.md, Timed faults).
+  core::TimePs routing_convergence_ps = 0;
   // InfiniBand: share of each port's receive buffer granted as credits to the control VL.
   double ib_control_vl_share = 0.125;
 
@@ -112,6 +116,14 @@ struct RunOptions {
     core::TimePs at_ps;
   };
   std::vector<PfcStorm> pfc_storms;
+  // Timed link faults: at `at_ps` link `link` (an index into the topology's links) goes down or comes
+  // back up, both directions. Sorted by time, then as given.
+  struct LinkEvent {
+    std::uint32_t link;
+    core::TimePs at_ps;
+    bool up;
+  };
+  std::vector<LinkEvent> link_events;
   core::TimePs check_interval_ps = 0;  // invariant checks (conservation, buffers, credits); 0 = off
   // Called every kProgressEvents events with the simulated time and the events so far, for a caller that
   // shows a long run's progress; empty = none. Not a scenario value.

@@ -21,6 +21,9 @@ struct PortCounters {
   std::uint64_t resume_sent = 0;  // XON frames
   std::uint64_t pause_received = 0;
   std::uint64_t fcs_errors = 0;  // frames this port's node received corrupted from its peer, and dropped
+  std::uint64_t link_down_drops =
+      0;                         // packets lost to the link being down: queued, on the wire, or routed to it
+  std::uint64_t link_downs = 0;  // times the link went down (timed faults)
   core::TimePs paused_ps = 0;    // time the data class spent paused
   core::TimePs pause_started = -1;
   std::uint64_t max_queue_bytes[kClasses] = {0, 0};
@@ -72,6 +75,8 @@ struct PortSample {
   core::TimePs paused_ps = 0;
   std::uint64_t queue_bytes = 0, watermark_bytes = 0;
   std::uint64_t fcs_errors = 0;
+  std::uint64_t link_downs = 0;
+  bool up = true;  // the link's state at the sample
 };
 
 // Totals for conservation: every data payload byte a NIC put on the wire is delivered, dropped, or in flight.
@@ -80,8 +85,9 @@ struct ByteLedger {
   std::uint64_t delivered = 0;
   std::uint64_t dropped = 0;    // at a queue (buffer full)
   std::uint64_t corrupted = 0;  // on a lossy link (LinkParams::ber), dropped by the receiver's MAC
+  std::uint64_t link_down = 0;  // lost to a link going down (timed faults), or sent where no route led
   std::uint64_t in_flight = 0;
-  bool balanced() const { return injected == delivered + dropped + corrupted + in_flight; }
+  bool balanced() const { return injected == delivered + dropped + corrupted + link_down + in_flight; }
 };
 
 struct InvariantReport {

@@ -159,7 +159,113 @@ Simulation::Simulation(const topo::TopologySpec& spec, const FabricConfig& fabri
   pool_.reserve(4096);
   if (opt_.sample_interval_ps > 0) series_last_tx_.assign(ports_.size(), 0);
   for (const auto& storm : opt_.pfc_storms) events_.schedule(storm.at_ps, storm.host, kPfcStorm);
+  active_ = &routing_;
+  build_link_states();
   arm_periodic();
+}
+
+void Simulation::build_link_states() {
+  const auto& ev = opt_.link_events;
+  if (ev.empty()) return;
+  link_down_count_.assign(spec_.links.size(), 0);
+  std::vector<std::uint32_t> count(spec_.links.size(), 0);
+  std::map<std::vector<bool>, std::uint32_t> seen{{std::vector<bool>(spec_.links.size(), false), 0}};
+  for (std::uint32_t i = 0; i < ev.size();) {
+    AIFABRIC_ASSERT(ev[i].link < spec_.links.size() && (i == 0 || ev[i - 1].at_ps <= ev[i].at_ps),
+                    "link events out of order or naming no link");
+    std::uint32_t j = i;
+    for (; j < ev.size() && ev[j].at_ps == ev[i].at_ps; ++j) {
+      auto& c = count[ev[j].link];
+      AIFABRIC_ASSERT(ev[j].up ? c > 0 : true, "a link event brings up a link that is not down");
+      c = ev[j].up ? c - 1 : c + 1;
+    }
+    std::vector<bool> down(spec_.links.size());
+    for (std::size_t l = 0; l < down.size(); ++l) down[l] = count[l] > 0;
+    auto [it, fresh] = seen.emplace(down, static_cast<std::uint32_t>(states_.size() + 1));
+    if (fresh) states_.emplace_back(spec_, routing::Routing::Method::kAuto, down);
+    link_batches_.push_back({ev[i].at_ps, i, j, it->second});
+    events_.schedule(ev[i].at_ps, static_cast<std::uint32_t>(link_batches_.size() - 1), kLinkChange);
+    i = j;
+  }
+}
+
+void Simulation::on_link_change(std::uint32_t batch) {
+  const LinkBatch& b = link_batches_[batch];
+  next_batch_ = batch + 1;
+  for (std::uint32_t i = b.first; i < b.last; ++i) {
+    const auto& e = opt_.link_events[i];
+    auto& c = link_down_count_[e.link];
+    if (e.up) {
+      if (--c == 0) set_link(e.link, true);
+    } else if (c++ == 0) {
+      set_link(e.link, false);
+    }
+  }
+  // The switches at the link's ends prune it at once (set_link, failover); the others learn of it when
+  // the routing protocol converges.
+  events_.schedule(events_.now() + cfg_.routing_convergence_ps, batch, kConverge);
+}
+
+void Simulation::set_link(std::uint32_t link, bool up) {
+  const std::uint32_t ports[2] = {2 * link, 2 * link + 1};
+  const core::TimePs now = events_.now();
+  if (!up) {
+    for (auto port : ports) {
+      Port& pt = ports_[port];
+      pt.down = true;
+      ++pt.epoch;  // what is on the wire is lost (on_arrive)
+      ++pt.k.link_downs;
+      if (pt.busy) pt.tx_lost = true;
+      // Pause state ends with the link; flow-control frames waiting to go are lost.
+      for (int c = 0; c < kClasses; ++c) pt.paused[c] = false;
+      if (pt.k.pause_started >= 0) {
+        pt.k.paused_ps += now - pt.k.pause_started;
+        pt.k.pause_started = -1;
+      }
+      while (!pt.link_frames.empty()) free_packet(pt.link_frames.pop());
+      pt.credit_frame = kNoPacket;
+    }
+    // The packets queued for the link are dropped (their ingress buffers released) once both
+    // directions are down, so no pause or credit goes out on it.
+    for (auto port : ports) {
+      Port& pt = ports_[port];
+      for (int c = 0; c < kClasses; ++c)
+        while (!pt.queue[c].empty()) {
+          record_queue(port, c, now);
+          const std::uint32_t id = pt.queue[c].pop();
+          const std::uint32_t wire = pool_[id].wire_bytes;
+          pt.queue_bytes[c] -= wire;
+          if (pt.owner_is_switch) release_ingress(id, c, wire);
+          lose(port, id);
+        }
+    }
+    return;
+  }
+  for (auto port : ports) {
+    Port& pt = ports_[port];
+    pt.down = false;
+    // Flow control starts afresh: credits are what the peer's buffer has free, pauses are re-asserted.
+    if (cfg_.credit_based())
+      for (int c = 0; c < kClasses; ++c)
+        pt.credits[c] = pt.credit_limit[c] - static_cast<std::int64_t>(ingress_[port ^ 1u].bytes[c]);
+  }
+  for (auto port : ports)
+    if (cfg_.pfc.enabled && ingress_[port].xoff_sent[kData]) send_pause(port, true);
+  last_delivery_ps_ = now;  // the watchdog counts from the link's return
+  for (auto port : ports) try_send(port);
+}
+
+void Simulation::lose(std::uint32_t port, std::uint32_t id) {
+  const Packet& p = pool_[id];
+  if (p.kind == PacketKind::kPause || p.kind == PacketKind::kCredit) {
+    free_packet(id);
+    return;
+  }
+  if (port != kNoPacket) ++ports_[port].k.link_down_drops;
+  if (p.kind == PacketKind::kData) ledger_.link_down += p.payload;
+  const std::uint32_t fid = p.flow;
+  free_packet(id);
+  unhold(fid);
 }
 
 std::uint32_t Simulation::add_flow(const backend::FlowSpec& spec) {
@@ -310,6 +416,12 @@ void Simulation::dispatch(const core::Event& e) {
     case kPfcStorm:
       on_pfc_storm(e.target);
       break;
+    case kLinkChange:
+      on_link_change(e.target);
+      break;
+    case kConverge:
+      active_ = link_batches_[e.target].state == 0 ? &routing_ : &states_[link_batches_[e.target].state - 1];
+      break;
     case kExternal:
       AIFABRIC_ASSERT(listener_ != nullptr,
                       fmt::format("timer {} fired at t={} ps with no listener", e.target, e.time));
@@ -374,7 +486,6 @@ std::uint32_t Simulation::dequeue(std::uint32_t port, int cls) {
   const std::uint32_t id = pt.queue[cls].pop();
   if (!pt.queue[cls].empty()) __builtin_prefetch(&pool_[pt.queue[cls].front()]);  // the next to leave
   const std::uint32_t wire = pool_[id].wire_bytes;
-  const std::uint32_t in = pool_[id].in_port;
   pt.queue_bytes[cls] -= wire;
   if (cfg_.ecn.enabled && cfg_.ecn.mark_on_dequeue && cls == kData && pt.owner_is_switch)
     maybe_mark(port, pool_[id], pt.queue_bytes[kData], switches_[pt.owner].rng);
@@ -382,23 +493,25 @@ std::uint32_t Simulation::dequeue(std::uint32_t port, int cls) {
     pt.credits[cls] -= wire;
     if (cls == kData) ports_[port].k.min_credits = std::min(ports_[port].k.min_credits, pt.credits[cls]);
   }
-  if (pt.owner_is_switch) {
-    switches_[pt.owner].used -= wire;
-    Ingress& ingress = ingress_[in];
-    ingress.bytes[cls] -= wire;
-    if (cfg_.pfc.enabled && cls == kData && ingress.xoff_sent[cls] &&
-        ingress.bytes[cls] <= ingress.xon_bytes) {
-      ingress.xoff_sent[cls] = false;
-      send_pause(in, false);
-    }
-    if (cfg_.credit_based()) return_credit(in, cls, wire);
-  }
+  if (pt.owner_is_switch) release_ingress(id, cls, wire);
   return id;
+}
+
+void Simulation::release_ingress(std::uint32_t id, int cls, std::uint32_t wire) {
+  const std::uint32_t in = pool_[id].in_port;
+  switches_[ports_[in].owner].used -= wire;
+  Ingress& ingress = ingress_[in];
+  ingress.bytes[cls] -= wire;
+  if (cfg_.pfc.enabled && cls == kData && ingress.xoff_sent[cls] && ingress.bytes[cls] <= ingress.xon_bytes) {
+    ingress.xoff_sent[cls] = false;
+    send_pause(in, false);
+  }
+  if (cfg_.credit_based()) return_credit(in, cls, wire);
 }
 
 void Simulation::try_send(std::uint32_t port) {
   Port& pt = ports_[port];
-  if (pt.busy) return;
+  if (pt.busy || pt.down) return;
   if (!pt.link_frames.empty()) {
     const std::uint32_t id = pt.link_frames.pop();
     if (id == pt.credit_frame) pt.credit_frame = kNoPacket;
@@ -407,7 +520,12 @@ void Simulation::try_send(std::uint32_t port) {
   }
   if (pt.owner_is_switch) {
     const int c = pick_class(port);
-    if (c >= 0) start_tx(port, dequeue(port, c));
+    if (c >= 0) {
+      // Dequeuing may send a pause or credit frame back over this very port (a packet leaving by the
+      // link it came in on, as a route converging around a failure sends it): that frame waits its turn.
+      pt.busy = true;
+      start_tx(port, dequeue(port, c));
+    }
     return;
   }
   if (class_ready(pt, kControl)) {
@@ -434,8 +552,14 @@ void Simulation::start_tx(std::uint32_t port, std::uint32_t id) {
 void Simulation::on_tx_done(std::uint32_t port) {
   Port& pt = ports_[port];
   pt.busy = false;
+  if (pt.tx_lost) [[unlikely]] {
+    pt.tx_lost = false;
+    lose(port, pt.tx_packet);
+    try_send(port);
+    return;
+  }
   const core::TimePs arrival = events_.now() + pt.latency_ps;
-  pt.pipe.push({arrival, pt.tx_packet});
+  pt.pipe.push({arrival, pt.tx_packet, pt.epoch});
   if (pt.pipe.size() == 1) events_.schedule(arrival, port, kArrive);
   try_send(port);
 }
@@ -446,6 +570,10 @@ void Simulation::on_arrive(std::uint32_t port) {
   if (!pt.pipe.empty()) {
     events_.schedule(pt.pipe.front().arrival, port, kArrive);
     __builtin_prefetch(&pool_[pt.pipe.front().packet]);  // needed at the next arrival
+  }
+  if (head.epoch != pt.epoch) [[unlikely]] {  // the link went down while it was on the wire
+    lose(port, head.packet);
+    return;
   }
   const std::uint32_t back = port ^ 1u;  // the receiving node's port on the same link
   const Packet& p = pool_[head.packet];
@@ -502,12 +630,32 @@ std::uint32_t Simulation::ecmp_port(std::uint32_t sw, const Packet& p) const {
 }
 
 std::uint32_t Simulation::route(std::uint32_t sw_index, const Packet& p) {
-  const auto hops = routing_.next_hops_at(sw_index, p.dst_host);
-  if (hops.size() == 1) return hops[0];
+  return pick(sw_index, p, active_->next_hops_at(sw_index, p.dst_host));
+}
+
+std::uint32_t Simulation::failover(std::uint32_t sw_index, std::uint32_t id, std::uint32_t chosen) {
+  // The switch knows its own ports are down: it picks among the equal-cost ports still up, as its ECMP
+  // group loses the member at once. With none left (or no route at all) the packet is dropped: a black
+  // hole until the routing converges around it.
+  const Packet& p = pool_[id];
+  scratch_ports_.clear();
+  for (auto port : active_->next_hops_at(sw_index, p.dst_host))
+    if (!ports_[port].down) scratch_ports_.push_back(port);
+  if (scratch_ports_.empty()) {
+    // Its buffer space upstream is free again: an InfiniBand switch returns the credit.
+    if (cfg_.credit_based()) return_credit(p.in_port, p.cls, p.wire_bytes);
+    lose(chosen, id);
+    return kNoPacket;
+  }
+  return pick(sw_index, p, scratch_ports_);
+}
+
+std::uint32_t Simulation::pick(std::uint32_t sw_index, const Packet& p, std::span<const std::uint32_t> hops) {
+  if (hops.size() <= 1) return hops.empty() ? kNoPacket : hops[0];
   Switch& sw = switches_[sw_index];
   switch (cfg_.load_balancing) {
     case routing::LoadBalancing::kEcmp:
-      return ecmp_port(sw_index, p);
+      return hops[routing::ecmp_pick(sw.salt, p.hash, hops.size())];
     case routing::LoadBalancing::kSpray:
       return hops[sw.spray_counter++ % hops.size()];
     case routing::LoadBalancing::kAdaptive: {
@@ -539,7 +687,11 @@ void Simulation::switch_receive(std::uint32_t sw_index, std::uint32_t id, std::u
   Switch& sw = switches_[sw_index];
   Packet& p = pool_[id];
   p.in_port = in_port;
-  const std::uint32_t out = route(sw_index, p);
+  std::uint32_t out = route(sw_index, p);
+  if (out == kNoPacket || ports_[out].down) [[unlikely]] {
+    out = failover(sw_index, id, out);
+    if (out == kNoPacket) return;
+  }
   const int c = p.cls;
   const std::uint32_t w = p.wire_bytes;
   Port& o = ports_[out];
@@ -594,6 +746,7 @@ void Simulation::maybe_mark(std::uint32_t port, Packet& p, std::uint64_t queue_b
 }
 
 void Simulation::send_pause(std::uint32_t port, bool xoff) {
+  if (ports_[port].down) return;
   const std::uint32_t id = alloc_packet();
   Packet& p = pool_[id];
   p = Packet{};
@@ -612,6 +765,7 @@ void Simulation::send_pause(std::uint32_t port, bool xoff) {
 
 void Simulation::return_credit(std::uint32_t port, int cls, std::uint32_t bytes) {
   Port& pt = ports_[port];
+  if (pt.down) return;  // lost with the link; the credits restart from the buffer when it comes back
   if (pt.credit_frame == kNoPacket) {
     const std::uint32_t id = alloc_packet();
     Packet& p = pool_[id];
@@ -755,7 +909,7 @@ void Simulation::on_rto(std::uint32_t fid) {
   const core::TimePs now = events_.now();
   // Nothing delivered anywhere for ten timeouts (and at least 10 ms) while flows wait: the fabric is
   // deadlocked (a PFC cycle, for instance). Stop and report it rather than spin until the stop time.
-  if (now - last_delivery_ps_ >= stall_after_ps_) {
+  if (now - last_delivery_ps_ >= stall_after_ps_ && next_batch_ >= link_batches_.size()) {
     stalled_ = true;
     return;
   }
@@ -904,10 +1058,11 @@ void Simulation::on_sample() {
     const std::uint64_t q = ports_[p].queue_bytes[kControl] + ports_[p].queue_bytes[kData];
     if (opt_.sample_counters) {
       const auto& k = ports_[p].k;
-      port_samples_.push_back(
-          {now, p, k.tx_bytes, k.tx_packets, k.drops[kControl] + k.drops[kData], k.ecn_marks, k.pause_sent,
-           k.resume_sent, k.pause_received, k.paused_ps + (k.pause_started >= 0 ? now - k.pause_started : 0),
-           q, std::max(k.max_queue_bytes[kControl], k.max_queue_bytes[kData]), k.fcs_errors});
+      port_samples_.push_back({now, p, k.tx_bytes, k.tx_packets, k.drops[kControl] + k.drops[kData],
+                               k.ecn_marks, k.pause_sent, k.resume_sent, k.pause_received,
+                               k.paused_ps + (k.pause_started >= 0 ? now - k.pause_started : 0), q,
+                               std::max(k.max_queue_bytes[kControl], k.max_queue_bytes[kData]), k.fcs_errors,
+                               k.link_downs, !ports_[p].down});
     }
     if (sent == 0 && q == 0) continue;
     series_.push_back(
@@ -938,8 +1093,9 @@ void Simulation::on_check() {
   ++invariants_.checks;
   const ByteLedger l = ledger();
   check(l.balanced(),
-        fmt::format("bytes injected {} != delivered {} + dropped {} + corrupted {} + in flight {}",
-                    l.injected, l.delivered, l.dropped, l.corrupted, l.in_flight));
+        fmt::format("bytes injected {} != delivered {} + dropped {} + corrupted {} + lost to links down {} + "
+                    "in flight {}",
+                    l.injected, l.delivered, l.dropped, l.corrupted, l.link_down, l.in_flight));
   std::uint64_t drops = 0;
   for (const Port& pt : ports_) drops += pt.k.drops[kControl] + pt.k.drops[kData];
   check(!cfg_.lossless() || drops == 0,

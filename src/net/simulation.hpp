@@ -1,6 +1,7 @@
 #pragma once
 #include <cstdint>
 #include <deque>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -36,6 +37,9 @@ class Simulation {
  public:
   Simulation(const topo::TopologySpec& spec, const FabricConfig& fabric, std::vector<backend::FlowSpec> flows,
              const RunOptions& options);
+  // The switches' routing points into the simulation itself.
+  Simulation(const Simulation&) = delete;
+  Simulation& operator=(const Simulation&) = delete;
 
   // Flows and timers added while running. Flow ids count up from the flows given to the constructor.
   std::uint32_t add_flow(const backend::FlowSpec& spec);
@@ -87,12 +91,15 @@ class Simulation {
     kSample,
     kCheck,
     kPfcStorm,
-    kExternal
+    kExternal,
+    kLinkChange,  // a batch of timed link events, target = its index in link_batches_
+    kConverge     // the routing of a batch's state takes effect, target = that batch
   };
 
   struct InFlight {
     core::TimePs arrival;
     std::uint32_t packet;
+    std::uint32_t epoch;  // the port's epoch when it was sent: a link down since then lost it
   };
   // Fields are grouped by use: the first cache line moves a packet along the link, the next ones queue it,
   // the counters follow, and set-up-only fields come last.
@@ -103,9 +110,12 @@ class Simulation {
     bool peer_is_switch;
     bool busy = false;
     bool paused[kClasses] = {false, false};
+    bool down = false;     // the link is down (timed faults): nothing is sent
+    bool tx_lost = false;  // the link went down while tx_packet was being serialized
     std::uint32_t tx_packet = 0;
     std::uint32_t credit_frame = kNoPacket;  // queued flow-control frame, accumulating returned credit
     std::uint32_t lossy = kNoPacket;         // index into lossy_ when the link corrupts frames
+    std::uint32_t epoch = 0;                 // times the link went down
     std::uint64_t ps_per_byte;  // exact serialization time per byte, 0 when the rate does not divide 8e12
     core::TimePs latency_ps;
     core::Ring<InFlight> pipe;  // packets propagating on the link
@@ -195,6 +205,13 @@ class Simulation {
   void nic_schedule_wake(std::uint32_t host, core::TimePs at);
   void kick_flow(std::uint32_t flow);
   std::uint32_t route(std::uint32_t sw_index, const Packet& pkt);
+  std::uint32_t pick(std::uint32_t sw_index, const Packet& pkt, std::span<const std::uint32_t> hops);
+  std::uint32_t failover(std::uint32_t sw_index, std::uint32_t pkt, std::uint32_t chosen);
+  void release_ingress(std::uint32_t pkt, int cls, std::uint32_t wire);
+  void lose(std::uint32_t port, std::uint32_t pkt);
+  void on_link_change(std::uint32_t batch);
+  void set_link(std::uint32_t link, bool up);
+  void build_link_states();
   void send_control(std::uint32_t from_host, std::uint32_t flow, PacketKind kind, std::uint32_t psn);
   void maybe_mark(std::uint32_t port, Packet& p, std::uint64_t queue_bytes, core::Rng& rng);
   void send_pause(std::uint32_t port, bool xoff);
@@ -224,7 +241,19 @@ class Simulation {
   FabricConfig cfg_;
   RunOptions opt_;
   topo::TopologySpec spec_;
-  routing::Routing routing_;
+  routing::Routing routing_;  // the healthy fabric's
+  // Timed link faults: the events grouped by time, and per batch the state its routing converges to.
+  struct LinkBatch {
+    core::TimePs at_ps;
+    std::uint32_t first, last;  // [first, last) of opt_.link_events
+    std::uint32_t state;        // index into states_; 0 = every link up (routing_)
+  };
+  std::vector<LinkBatch> link_batches_;
+  std::deque<routing::Routing> states_;         // the routing of each other state (states_[i - 1] is state i)
+  const routing::Routing* active_ = nullptr;    // what the switches route by now
+  std::vector<std::uint32_t> link_down_count_;  // per link: faults holding it down now
+  std::uint32_t next_batch_ = 0;                // the next link batch to happen
+  std::vector<std::uint32_t> scratch_ports_;    // failover: the equal-cost ports still up
   core::EventQueue events_;
   std::vector<Packet> pool_;
   std::vector<std::uint32_t> free_;

@@ -80,7 +80,8 @@ Diagnosis diagnose(const telemetry::Dataset& data, const Rules& rules) {
             kDrops = column("aifabric_port_dropped_packets_total"),
             kEcn = column("aifabric_port_ecn_marked_packets_total"),
             kQueue = column("aifabric_port_queue_bytes"),
-            kSpeed = column("aifabric_port_speed_bytes_per_second"), kUp = column("aifabric_port_up");
+            kSpeed = column("aifabric_port_speed_bytes_per_second"), kUp = column("aifabric_port_up"),
+            kDowns = column("aifabric_port_link_down_events_total");
   // The sampling interval: the median spacing of the transmit counters' samples.
   std::vector<double> gaps;
   for (const auto& [name, p] : ports)
@@ -108,6 +109,53 @@ Diagnosis diagnose(const telemetry::Dataset& data, const Rules& rules) {
           down[name] = up->t_s[i];
           break;
         }
+  // 0. Flapping links: downs counted (the counter's rise over the telemetry, or the up gauge's falls),
+  // at least rules.flap_downs of them. A flapping link is not also reported down.
+  std::set<std::string> links_done;
+  for (const auto& [name, p] : ports) {
+    const Series* up = p.metric[kUp];
+    const Series* downs = p.metric[kDowns];
+    std::size_t falls = 0, down_samples = 0;
+    double first = -1, last = -1;
+    if (up != nullptr)
+      for (std::size_t i = 0; i < up->value.size(); ++i) {
+        const bool is_down = up->value[i] < 0.5;
+        down_samples += is_down ? 1 : 0;
+        if (is_down && (i == 0 || up->value[i - 1] >= 0.5)) {
+          ++falls;
+          if (first < 0) first = up->t_s[i];
+          last = up->t_s[i];
+        }
+      }
+    std::size_t rise = 0;
+    if (downs != nullptr && !downs->value.empty()) {
+      rise = static_cast<std::size_t>(std::max(0.0, downs->value.back() - downs->value.front()));
+      for (std::size_t i = 1; i < downs->value.size(); ++i)
+        if (downs->value[i] > downs->value[i - 1]) {
+          if (first < 0 || downs->t_s[i] < first) first = downs->t_s[i];
+          last = std::max(last, downs->t_s[i]);
+        }
+    }
+    const std::size_t count = std::max(falls, rise);
+    if (count < rules.flap_downs) continue;
+    const std::string link = link_name(p.from, p.to);
+    if (!links_done.insert(link).second) continue;
+    Finding f = make_finding(
+        "link_flap", link,
+        fmt::format("{}: down {} times between {:.6g} and {:.6g} s (aifabric_port_link_down_events_total "
+                    "+{}; aifabric_port_up 0 at {} samples)",
+                    name, count, first, last, rise, down_samples),
+        first, first, "major");
+    f.a = p.from;
+    f.b = p.to;
+    f.downs = count;
+    f.last_down_s = last;
+    f.down_s = falls > 0 ? static_cast<double>(down_samples) / static_cast<double>(falls) * out.window_s : 0;
+    out.findings.push_back(std::move(f));
+  }
+  for (auto it = down.begin(); it != down.end();)
+    it = links_done.count(link_name(ports.at(it->first).from, ports.at(it->first).to)) ? down.erase(it)
+                                                                                       : std::next(it);
   std::set<std::string> explained;
   // Findings that explain congestion next to them: a link down or slow (its ends), a switch down.
   struct Root {
@@ -134,7 +182,6 @@ Diagnosis diagnose(const telemetry::Dataset& data, const Rules& rules) {
     for (const auto& [name, p] : ports)
       if (p.from == node || p.to == node) explained.insert(name);
   }
-  std::set<std::string> links_done;
   for (const auto& [name, first] : down) {
     if (explained.count(name)) continue;
     const Port& p = ports.at(name);
@@ -400,13 +447,19 @@ std::string diagnosis_json(const Diagnosis& d) {
   j["samples"] = d.samples;
   j["window_s"] = d.window_s;
   auto findings = nlohmann::ordered_json::array();
-  for (const auto& f : d.findings)
+  for (const auto& f : d.findings) {
     findings.push_back({{"kind", f.kind},
                         {"location", f.location},
                         {"severity", f.severity},
                         {"first_seen_s", f.first_seen_s},
                         {"detected_s", f.detected_s},
                         {"evidence", f.evidence}});
+    if (f.kind == "link_flap") {
+      findings.back()["downs"] = f.downs;
+      findings.back()["last_down_s"] = f.last_down_s;
+      findings.back()["down_s"] = f.down_s;
+    }
+  }
   j["findings"] = findings;
   auto quality = nlohmann::ordered_json::array();
   for (const auto& q : d.quality) quality.push_back({{"what", q.what}, {"where", q.where}, {"t_s", q.t_s}});

@@ -19,12 +19,15 @@ struct Rules {
   std::size_t storm_windows = 3;  // ... this many windows in a row (SONiC: detection_time / poll interval)
   double imbalance_ratio = 1.5;   // ECMP: the busiest member at least this many times the mean ...
   double imbalance_min_utilization = 0.2;  // ... of a group at least this busy on average
+  // A flapping link: it went down at least this many times in the telemetry (SONiC's flap_count,
+  // research-ops A7; a single clean down is a link down, or planned maintenance).
+  std::size_t flap_downs = 2;
 };
 
 // One finding: what is wrong, where, the counters that show it and when they first did.
 struct Finding {
-  std::string
-      kind;  // link_down, switch_down, nic_down, link_degraded, pfc_storm, incast, hot_spot, ecmp_imbalance
+  std::string kind;  // link_down, link_flap, switch_down, nic_down, link_degraded, pfc_storm, incast,
+                     // hot_spot, ecmp_imbalance
   std::string location;     // "link A-B", "switch S", "host H", "port A->B", "group S->stem"
   std::string evidence;     // counters and values
   double first_seen_s = 0;  // the first sample that shows it
@@ -34,6 +37,10 @@ struct Finding {
   // slow link the rate it runs at.
   std::string a, b;
   double rate_gbps = 0;
+  // A flapping link: how many times it went down, when first and last, and how long it stayed down
+  // (the samples that saw it down x the interval; 0 when every down fell between two samples).
+  std::size_t downs = 0;
+  double last_down_s = 0, down_s = 0;
 };
 
 struct Diagnosis {

@@ -30,7 +30,7 @@ io::Node fault(const std::string& kind, const std::string& a, const std::string&
 
 std::string describe(const io::Node& f) {
   std::string s = f["kind"].text();
-  for (const char* k : {"node", "a", "b", "rate_gbps"})
+  for (const char* k : {"node", "a", "b", "rate_gbps", "at_us", "down_us", "period_us", "count"})
     if (f[k]) s += fmt::format(" {}={}", k, f[k].text());
   return s;
 }
@@ -55,9 +55,10 @@ MitigationReport verify_mitigations(const io::Node& scenario, const std::string&
   const api::Scenario base = io::load_scenario_document(scenario, source);
   // The observed state: each down or slow part as a fault.
   std::vector<io::Node> observed;
-  struct Slow {
+  struct Slow {  // a slow or flapping link: draining it is a candidate
     std::size_t fault;
     std::string a, b;
+    std::string kind;
   };
   std::vector<Slow> slow;
   bool congested = false;
@@ -66,8 +67,21 @@ MitigationReport verify_mitigations(const io::Node& scenario, const std::string&
     if (f.kind == "switch_down") observed.push_back(fault("switch_down", f.a, ""));
     if (f.kind == "nic_down") observed.push_back(fault("nic_down", f.a, ""));
     if (f.kind == "link_degraded") {
-      slow.push_back({observed.size(), f.a, f.b});
+      slow.push_back({observed.size(), f.a, f.b, f.kind});
       observed.push_back(fault("link_degraded", f.a, f.b, f.rate_gbps));
+    }
+    if (f.kind == "link_flap") {
+      // The flaps as the telemetry saw them: evenly spaced from the first to the last down, each as long
+      // as the samples that saw it down (half an interval when none did). Draining it is a candidate.
+      const double period_s = (f.last_down_s - f.first_seen_s) / static_cast<double>(f.downs - 1);
+      const double down_s = f.down_s > 0 ? f.down_s : diagnosis.window_s / 2;
+      io::Node flap = fault("link_flap", f.a, f.b);
+      flap.set("at_us", scalar(fmt::format("{:.6g}", f.first_seen_s * 1e6)));
+      flap.set("down_us", scalar(fmt::format("{:.6g}", std::min(down_s, period_s / 2) * 1e6)));
+      flap.set("period_us", scalar(fmt::format("{:.6g}", period_s * 1e6)));
+      flap.set("count", scalar(fmt::format("{}", f.downs)));
+      slow.push_back({observed.size(), f.a, f.b, f.kind});
+      observed.push_back(flap);
     }
     congested = congested || f.kind == "hot_spot" || f.kind == "incast" || f.kind == "ecmp_imbalance";
   }
@@ -97,11 +111,13 @@ MitigationReport verify_mitigations(const io::Node& scenario, const std::string&
       if ((base.topology.nodes[l.a].name == s.a && base.topology.nodes[l.b].name == s.b) ||
           (base.topology.nodes[l.a].name == s.b && base.topology.nodes[l.b].name == s.a))
         rate = std::max(rate, l.params.rate_gbps);
-    candidates.push_back({fmt::format("drain link {}-{}", s.a, s.b),
-                          fmt::format("link_degraded link {}-{}", s.a, s.b), 0, 0, 0,
-                          switch_capacity > 0 ? rate / switch_capacity : 0,
-                          "its ECMP siblings carry its traffic; the slow optic is replaced at leisure", false,
-                          "drain", s.a, s.b, ""});
+    candidates.push_back(
+        {fmt::format("drain link {}-{}", s.a, s.b), fmt::format("{} link {}-{}", s.kind, s.a, s.b), 0, 0, 0,
+         switch_capacity > 0 ? rate / switch_capacity : 0,
+         s.kind == "link_flap" ? "its ECMP siblings carry its traffic, and no flap drops packets or waits "
+                                 "for the routing; the optic or cable is replaced at leisure"
+                               : "its ECMP siblings carry its traffic; the slow optic is replaced at leisure",
+         false, "drain", s.a, s.b, ""});
   }
   if (congested && base.fabric.load_balancing == routing::LoadBalancing::kEcmp) {
     for (const char* lb : {"spray", "adaptive"}) {
@@ -179,7 +195,8 @@ io::Node apply_mitigation(const io::Node& scenario, const MitigationResult& acti
     for (std::size_t i = 0; list != nullptr && list->is_sequence() && i < list->size(); ++i) {
       io::Node* f = list->at(i);
       const std::string a = (*f)["a"].text(), b = (*f)["b"].text();
-      if ((*f)["kind"].text() == "link_degraded" &&
+      const std::string kind = (*f)["kind"].text();
+      if ((kind == "link_degraded" || kind == "link_flap") &&
           ((a == action.a && b == action.b) || (a == action.b && b == action.a)))
         *f = fault("link_down", action.a, action.b);
     }

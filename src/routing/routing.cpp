@@ -20,10 +20,23 @@ std::uint32_t peer_node(const topo::TopologySpec& spec, std::uint32_t port) {
 }
 }  // namespace
 
-Routing::Routing(const topo::TopologySpec& spec, Method method) {
+Routing::Routing(const topo::TopologySpec& spec, Method method, const std::vector<bool>& excluded) {
   const std::size_t n = spec.nodes.size();
-  std::vector<std::vector<std::uint32_t>> out_ports(n);  // egress ports of each node
+  AIFABRIC_ASSERT(excluded.empty() || excluded.size() == spec.links.size(),
+                  "excluded links given for a different topology");
+  std::vector<std::vector<std::uint32_t>> out_ports(n);  // egress ports of each node, live links only
+  std::vector<std::uint32_t> host_link(n, kNone);        // a host's port, live or not
+  bool any_excluded = false;
   for (std::uint32_t i = 0; i < spec.links.size(); ++i) {
+    for (std::uint32_t dir = 0; dir < 2; ++dir) {
+      const std::uint32_t node = dir == 0 ? spec.links[i].a : spec.links[i].b;
+      if (spec.nodes[node].kind == topo::NodeKind::kHost && host_link[node] == kNone)
+        host_link[node] = 2 * i + dir;
+    }
+    if (!excluded.empty() && excluded[i]) {
+      any_excluded = true;
+      continue;
+    }
     out_ports[spec.links[i].a].push_back(2 * i);
     out_ports[spec.links[i].b].push_back(2 * i + 1);
   }
@@ -41,7 +54,7 @@ Routing::Routing(const topo::TopologySpec& spec, Method method) {
     }
   }
   for (std::uint32_t h = 0; h < spec.hosts.size(); ++h) {
-    const std::uint32_t hp = out_ports[spec.hosts[h]].front();
+    const std::uint32_t hp = host_link[spec.hosts[h]];
     const std::uint32_t tor = peer(hp);
     tor_of_host_[h] = tor;
     host_port_[h] = hp;
@@ -52,7 +65,7 @@ Routing::Routing(const topo::TopologySpec& spec, Method method) {
     host_route_[h] = HostRoute{sw_ordinal_[tor], tor_ordinal_[tor], hp ^ 1u};
   }
   tor_count_ = static_cast<std::uint32_t>(tors.size());
-  if (spec.layered && method == Method::kAuto) {
+  if (spec.layered && method == Method::kAuto && !any_excluded) {
     build_structure(spec, out_ports, switches);
     if (switches.size() * tors.size() <= kMaxTableEntries) {
       table_.resize(switches.size() * tors.size());

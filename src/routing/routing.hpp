@@ -34,10 +34,16 @@ inline const char* name(LoadBalancing l) {
 // needs tens of MB. Other fabrics (explicit, or with failed links) get a breadth-first search per ToR
 // into a switches x ToRs table. A layered fabric small enough is also expanded into that table, which
 // the packet engine reads in two cache lines per hop.
+//
+// `excluded` (by link index, empty or one flag per link) names links that are down: routes are searched
+// without them, ports keep their numbers, and a host whose link is excluded keeps its port (it is not
+// reachable, and nothing routes around it). The packet engine builds one table per state of its timed
+// link events this way.
 class Routing {
  public:
   enum class Method : std::uint8_t { kAuto, kSearch };  // kSearch forces the table search (tests)
-  explicit Routing(const topo::TopologySpec& spec, Method method = Method::kAuto);
+  explicit Routing(const topo::TopologySpec& spec, Method method = Method::kAuto,
+                   const std::vector<bool>& excluded = {});
 
   std::uint32_t tor_of(std::uint32_t host) const { return tor_of_host_[host]; }   // node id of the host's ToR
   std::uint32_t host_port(std::uint32_t host) const { return host_port_[host]; }  // host -> ToR

@@ -47,11 +47,16 @@ const std::vector<MetricDef>& port_metrics() {
        "LinkSpeedActive x LinkWidthActive", "node_network_speed_bytes"},
       {"aifabric_port_up", MetricKind::kGauge, "", "1 while the port's link is up, 0 while it is down.",
        "APPL_DB PORT_TABLE oper_status", "/interfaces/interface/state/oper-status",
-       "PortState (4 = Active); node_infiniband_state_id", "link_down_events_phy"},
+       "PortState (4 = Active); node_infiniband_state_id", "carrier (sysfs)"},
       {"aifabric_port_fcs_errors_total", MetricKind::kCounter, "",
        "Frames the port's node received corrupted from its peer and dropped (bad FCS).",
        "SAI_PORT_STAT_IF_IN_ERRORS", "/interfaces/interface/state/counters/in-fcs-errors", "PortRcvErrors",
        "rx_crc_errors_phy"},
+      {"aifabric_port_link_down_events_total", MetricKind::kCounter, "",
+       "Times the port's link went down (a flapping link counts every down).",
+       "APPL_DB PORT_TABLE flap_count (sonic-swss portsorch)",
+       "/interfaces/interface/state/counters/carrier-transitions (downs and ups)", "LinkDownedCounter",
+       "link_down_events_phy"},
   };
   return m;
 }

@@ -25,6 +25,7 @@ enum Metric : int {
   kSpeed,
   kUp,
   kFcsErrors,
+  kLinkDowns,
   kMetrics
 };
 
@@ -90,13 +91,13 @@ Dataset from_run(const api::Scenario& sc, const api::Result& r) {
   for (const auto& s : r.port_samples) {
     const double t = core::ps_to_sec(s.time_ps);
     const auto& port = r.ports[s.port];
-    const bool up = down_nodes.count(port.from) == 0 && down_nodes.count(port.to) == 0;
+    const bool up = s.up && down_nodes.count(port.from) == 0 && down_nodes.count(port.to) == 0;
     const double v[kMetrics] = {
         double(s.tx_bytes),        double(s.tx_packets),         double(s.drops),
         double(s.ecn_marks),       double(s.pause_sent),         double(s.resume_sent),
         double(s.pause_received),  core::ps_to_sec(s.paused_ps), double(s.queue_bytes),
         double(s.watermark_bytes), port.rate_gbps * 1e9 / 8,     up ? 1.0 : 0.0,
-        double(s.fcs_errors)};
+        double(s.fcs_errors),      double(s.link_downs)};
     for (int m = 0; m < kMetrics; ++m) {
       by[m][s.port].t_s.push_back(t);
       by[m][s.port].value.push_back(v[m]);

@@ -226,7 +226,9 @@ TEST(Faults, BadFaultsNameTheirField) {
   const std::vector<Case> cases = {
       {"{kind: link_down}", "faults", "expected a list of faults"},
       {"[{a: leaf0, b: spine0}]", "faults[0].kind", "missing"},
-      {"[{kind: link_flap, a: leaf0, b: spine0}]", "faults[0].kind", "expected one of link_down"},
+      {"[{kind: link_wobble, a: leaf0, b: spine0}]", "faults[0].kind", "expected one of link_down"},
+      {"[{kind: link_down, a: leaf0, b: spine0, at_us: 5, up_at_us: 2}]", "faults[0].up_at_us",
+       "expected a time after at_us (5 us), got 2"},
       {"[{kind: link_down, a: leaf0, b: spine9}]", "faults[0].b", "no node named 'spine9'"},
       {"[{kind: link_down, a: leaf0}]", "faults[0].b", "missing; expected a node name"},
       {"[{kind: link_down, a: leaf0, b: leaf1}]", "faults[0]", "no link between 'leaf0' and 'leaf1'"},

@@ -90,6 +90,44 @@ TEST(Diagnose, PortsDownRollUpToASwitchAHostOrALink) {
   EXPECT_EQ(d.findings[2].first_seen_s, 3);
 }
 
+TEST(Diagnose, ALinkThatGoesDownTwiceIsFlappingNotDown) {
+  Fabric f(8);
+  // leaf0->spine1 is seen down at t = 2 and t = 5 (up between and after); its down counter rises by 2.
+  // Two downs meet rules.flap_downs: one link_flap finding, first seen at 2 s, last down at 5 s, each
+  // down seen at one sample (1 s).
+  auto& up = f.at("leaf0->spine1", "aifabric_port_up");
+  up.value[2] = up.value[5] = 0;
+  Series downs{m("aifabric_port_link_down_events_total"), "leaf0->spine1", "leaf0", "spine1", {}, {}};
+  for (std::size_t i = 0; i < 8; ++i) {
+    downs.t_s.push_back(double(i));
+    downs.value.push_back(i < 2 ? 0 : i < 5 ? 1 : 2);
+  }
+  f.data.series.push_back(downs);
+  const auto d = diagnose(f.data);
+  ASSERT_EQ(d.findings.size(), 1u) << diagnosis_text(d);
+  const auto& flap = d.findings[0];
+  EXPECT_EQ(flap.kind, "link_flap");
+  EXPECT_EQ(flap.location, "link leaf0-spine1");
+  EXPECT_EQ(flap.downs, 2u);
+  EXPECT_EQ(flap.first_seen_s, 2);
+  EXPECT_EQ(flap.last_down_s, 5);
+  EXPECT_DOUBLE_EQ(flap.down_s, 1.0);
+  EXPECT_EQ(flap.severity, "major");
+  // Downs too short for any sample to see still count through the counter.
+  up.value[2] = up.value[5] = 1;
+  const auto unseen = diagnose(f.data);
+  ASSERT_EQ(unseen.findings.size(), 1u) << diagnosis_text(unseen);
+  EXPECT_EQ(unseen.findings[0].kind, "link_flap");
+  EXPECT_EQ(unseen.findings[0].downs, 2u);
+  EXPECT_DOUBLE_EQ(unseen.findings[0].down_s, 0.0);
+  // One down and back: a link that went down once (reported down), not a flap.
+  up.value[2] = 0;
+  for (auto& v : f.data.series.back().value) v = std::min(v, 1.0);
+  const auto once = diagnose(f.data);
+  ASSERT_EQ(once.findings.size(), 1u) << diagnosis_text(once);
+  EXPECT_EQ(once.findings[0].kind, "link_down");
+}
+
 TEST(Diagnose, ALinkBelowItsGroupsSpeed) {
   Fabric f;
   // 98% of the group's speed is below the 99% rule; 99.5% is not.
