@@ -79,6 +79,9 @@ std::vector<Parsed> parse_faults(const Node& faults, const ParseContext& ctx) {
                              if (a != "kind") k += (k.empty() ? "" : ", ") + a;
                            return k;
                          }()));
+    if ((*p.node)["up_at_us"] && !(*p.node)["at_us"])
+      throw InputError(ctx.at((*p.node)["up_at_us"], f + ".up_at_us"),
+                       "needs at_us: a fault that comes back fails during the run (at_us: when)");
     out.push_back(std::move(p));
   }
   return out;
@@ -292,19 +295,19 @@ void apply_run_faults(const Node& faults, api::Scenario& sc, const ParseContext&
                          : e.kind == FaultKind::kNicDown    ? "nic_down"
                                                             : "link_flap";
       if (e.kind == FaultKind::kLinkFlap) {
-        if (!(*p.node)["down_us"] || !(e.down_us > 0))
+        auto ps = [](double us) { return static_cast<core::TimePs>(us * 1e6 + 0.5); };
+        if (!(*p.node)["down_us"] || !(ps(e.down_us) > 0))
           throw InputError(
               ctx.at((*p.node)["down_us"] ? (*p.node)["down_us"] : *p.node, p.field + ".down_us"),
               "expected how long each down lasts, above 0 us");
-        if (!(*p.node)["period_us"] || !(e.period_us > e.down_us))
+        if (!(*p.node)["period_us"] || !(ps(e.period_us) > ps(e.down_us)))
           throw InputError(
               ctx.at((*p.node)["period_us"] ? (*p.node)["period_us"] : *p.node, p.field + ".period_us"),
               fmt::format("expected the time from one down to the next, longer than down_us ({} us)",
                           e.down_us));
         for (std::int64_t k = 0; k < e.count; ++k) {
           const double down = e.at_us + static_cast<double>(k) * e.period_us;
-          const auto down_ps = static_cast<core::TimePs>(down * 1e6 + 0.5);
-          const auto up_ps = static_cast<core::TimePs>((down + e.down_us) * 1e6 + 0.5);
+          const core::TimePs down_ps = ps(down), up_ps = ps(down + e.down_us);
           if (sc.run.stop_ps > 0 && down_ps >= sc.run.stop_ps) break;
           events.push_back({links.front(), down_ps, false});
           events.push_back({links.front(), up_ps, true});
@@ -314,7 +317,7 @@ void apply_run_faults(const Node& faults, api::Scenario& sc, const ParseContext&
         continue;
       }
       const bool back = static_cast<bool>((*p.node)["up_at_us"]);
-      if (back && !(e.up_at_us > e.at_us))
+      if (back && !(static_cast<core::TimePs>(e.up_at_us * 1e6 + 0.5) > at))
         throw InputError(ctx.at((*p.node)["up_at_us"], p.field + ".up_at_us"),
                          fmt::format("expected a time after at_us ({} us), got {}", e.at_us, e.up_at_us));
       const core::TimePs up = back ? fault_time(p, "up_at_us", e.up_at_us, sc, ctx) : 0;

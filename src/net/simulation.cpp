@@ -192,17 +192,23 @@ void Simulation::build_link_states() {
 void Simulation::on_link_change(std::uint32_t batch) {
   const LinkBatch& b = link_batches_[batch];
   next_batch_ = batch + 1;
+  // Every count first, then the links whose state the batch changed: a link that one fault brings up
+  // as another takes it down at the same time stays down, without a flap.
+  batch_links_.clear();
   for (std::uint32_t i = b.first; i < b.last; ++i) {
     const auto& e = opt_.link_events[i];
     auto& c = link_down_count_[e.link];
-    if (e.up) {
-      if (--c == 0) set_link(e.link, true);
-    } else if (c++ == 0) {
-      set_link(e.link, false);
-    }
+    if (std::find_if(batch_links_.begin(), batch_links_.end(), [&](const std::pair<std::uint32_t, bool>& l) {
+          return l.first == e.link;
+        }) == batch_links_.end())
+      batch_links_.emplace_back(e.link, c > 0);
+    c = e.up ? c - 1 : c + 1;
   }
+  for (const auto& [link, was_down] : batch_links_)
+    if ((link_down_count_[link] > 0) != was_down) set_link(link, was_down);
   // The switches at the link's ends prune it at once (set_link, failover); the others learn of it when
   // the routing protocol converges.
+  ++pending_converge_;
   events_.schedule(events_.now() + cfg_.routing_convergence_ps, batch, kConverge);
 }
 
@@ -421,6 +427,8 @@ void Simulation::dispatch(const core::Event& e) {
       break;
     case kConverge:
       active_ = link_batches_[e.target].state == 0 ? &routing_ : &states_[link_batches_[e.target].state - 1];
+      --pending_converge_;
+      last_delivery_ps_ = std::max(last_delivery_ps_, e.time);  // the watchdog counts from the new routes
       break;
     case kExternal:
       AIFABRIC_ASSERT(listener_ != nullptr,
@@ -909,7 +917,8 @@ void Simulation::on_rto(std::uint32_t fid) {
   const core::TimePs now = events_.now();
   // Nothing delivered anywhere for ten timeouts (and at least 10 ms) while flows wait: the fabric is
   // deadlocked (a PFC cycle, for instance). Stop and report it rather than spin until the stop time.
-  if (now - last_delivery_ps_ >= stall_after_ps_ && next_batch_ >= link_batches_.size()) {
+  if (now - last_delivery_ps_ >= stall_after_ps_ && next_batch_ >= link_batches_.size() &&
+      pending_converge_ == 0) {
     stalled_ = true;
     return;
   }
@@ -943,6 +952,10 @@ void Simulation::send_control(std::uint32_t from_host, std::uint32_t fid, Packet
   p.cls = kControl;
   const std::uint32_t port = hosts_[from_host].port;
   Port& pt = ports_[port];
+  if (pt.down) {  // the NIC's link is down: nothing leaves it
+    lose(port, id);
+    return;
+  }
   record_queue(port, kControl, events_.now());
   pt.queue[kControl].push(id);
   pt.queue_bytes[kControl] += p.wire_bytes;

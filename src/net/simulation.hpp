@@ -253,7 +253,9 @@ class Simulation {
   const routing::Routing* active_ = nullptr;    // what the switches route by now
   std::vector<std::uint32_t> link_down_count_;  // per link: faults holding it down now
   std::uint32_t next_batch_ = 0;                // the next link batch to happen
-  std::vector<std::uint32_t> scratch_ports_;    // failover: the equal-cost ports still up
+  std::uint32_t pending_converge_ = 0;          // link batches whose routing has not converged yet
+  std::vector<std::pair<std::uint32_t, bool>> batch_links_;  // on_link_change: links, down before
+  std::vector<std::uint32_t> scratch_ports_;                 // failover: the equal-cost ports still up
   core::EventQueue events_;
   std::vector<Packet> pool_;
   std::vector<std::uint32_t> free_;

@@ -110,47 +110,64 @@ Diagnosis diagnose(const telemetry::Dataset& data, const Rules& rules) {
           break;
         }
   // 0. Flapping links: downs counted (the counter's rise over the telemetry, or the up gauge's falls),
-  // at least rules.flap_downs of them. A flapping link is not also reported down.
-  std::set<std::string> links_done;
+  // at least rules.flap_downs of them. A flapping link is not also reported down; a switch whose every
+  // port flaps went down as a whole (a reboot) and is left to the roll-up below.
+  struct Flap {
+    const Port* port;
+    std::size_t count, rise, falls, down_samples;
+    double first, last;
+  };
+  std::vector<Flap> flaps;
   for (const auto& [name, p] : ports) {
     const Series* up = p.metric[kUp];
     const Series* downs = p.metric[kDowns];
-    std::size_t falls = 0, down_samples = 0;
-    double first = -1, last = -1;
+    Flap fl{&p, 0, 0, 0, 0, -1, -1};
     if (up != nullptr)
       for (std::size_t i = 0; i < up->value.size(); ++i) {
         const bool is_down = up->value[i] < 0.5;
-        down_samples += is_down ? 1 : 0;
+        fl.down_samples += is_down ? 1 : 0;
         if (is_down && (i == 0 || up->value[i - 1] >= 0.5)) {
-          ++falls;
-          if (first < 0) first = up->t_s[i];
-          last = up->t_s[i];
+          ++fl.falls;
+          if (fl.first < 0) fl.first = up->t_s[i];
+          fl.last = up->t_s[i];
         }
       }
-    std::size_t rise = 0;
     if (downs != nullptr && !downs->value.empty()) {
-      rise = static_cast<std::size_t>(std::max(0.0, downs->value.back() - downs->value.front()));
+      fl.rise = static_cast<std::size_t>(std::max(0.0, downs->value.back() - downs->value.front()));
       for (std::size_t i = 1; i < downs->value.size(); ++i)
         if (downs->value[i] > downs->value[i - 1]) {
-          if (first < 0 || downs->t_s[i] < first) first = downs->t_s[i];
-          last = std::max(last, downs->t_s[i]);
+          if (fl.first < 0 || downs->t_s[i] < fl.first) fl.first = downs->t_s[i];
+          fl.last = std::max(fl.last, downs->t_s[i]);
         }
     }
-    const std::size_t count = std::max(falls, rise);
-    if (count < rules.flap_downs) continue;
+    fl.count = std::max(fl.falls, fl.rise);
+    if (fl.count >= rules.flap_downs) flaps.push_back(fl);
+  }
+  std::set<std::string> flapping, rebooted;
+  for (const auto& fl : flaps) flapping.insert(fl.port->name);
+  for (const auto& [node, list] : out_ports)
+    if (list.size() >= 2 &&
+        std::all_of(list.begin(), list.end(), [&](const Port* p) { return flapping.count(p->name) > 0; }))
+      rebooted.insert(node);
+  std::set<std::string> links_done;
+  for (const auto& fl : flaps) {
+    const Port& p = *fl.port;
+    if (rebooted.count(p.from) || rebooted.count(p.to)) continue;
     const std::string link = link_name(p.from, p.to);
     if (!links_done.insert(link).second) continue;
     Finding f = make_finding(
         "link_flap", link,
         fmt::format("{}: down {} times between {:.6g} and {:.6g} s (aifabric_port_link_down_events_total "
                     "+{}; aifabric_port_up 0 at {} samples)",
-                    name, count, first, last, rise, down_samples),
-        first, first, "major");
+                    p.name, fl.count, fl.first, fl.last, fl.rise, fl.down_samples),
+        fl.first, fl.first, "major");
     f.a = p.from;
     f.b = p.to;
-    f.downs = count;
-    f.last_down_s = last;
-    f.down_s = falls > 0 ? static_cast<double>(down_samples) / static_cast<double>(falls) * out.window_s : 0;
+    f.downs = fl.count;
+    f.last_down_s = fl.last;
+    f.down_s = fl.falls > 0
+                   ? static_cast<double>(fl.down_samples) / static_cast<double>(fl.falls) * out.window_s
+                   : 0;
     out.findings.push_back(std::move(f));
   }
   for (auto it = down.begin(); it != down.end();)

@@ -73,7 +73,10 @@ MitigationReport verify_mitigations(const io::Node& scenario, const std::string&
     if (f.kind == "link_flap") {
       // The flaps as the telemetry saw them: evenly spaced from the first to the last down, each as long
       // as the samples that saw it down (half an interval when none did). Draining it is a candidate.
-      const double period_s = (f.last_down_s - f.first_seen_s) / static_cast<double>(f.downs - 1);
+      // Downs faster than the polling (several within one interval) share that interval.
+      double period_s = f.downs > 1 ? (f.last_down_s - f.first_seen_s) / static_cast<double>(f.downs - 1) : 0;
+      if (!(period_s > 0))
+        period_s = diagnosis.window_s / static_cast<double>(std::max<std::size_t>(f.downs, 1));
       const double down_s = f.down_s > 0 ? f.down_s : diagnosis.window_s / 2;
       io::Node flap = fault("link_flap", f.a, f.b);
       flap.set("at_us", scalar(fmt::format("{:.6g}", f.first_seen_s * 1e6)));

@@ -145,8 +145,9 @@ TEST(TimedFaults, ANackLostInTheBlackHoleCostsAWholeRetransmissionTimeout) {
 TEST(TimedFaults, AHostLinkDownAndBackDelaysTheFlowByItsOutage) {
   // a1's own link is down from 200 to 300 us: a1 cannot send, and the frames on the wire are lost.
   // When the link returns a1 goes on with its next frame; it reaches b1 out of order (4 hops) and b1's
-  // NACK (4 hops) rewinds a1 to the first lost frame, which had left at most a hop before the failure:
-  // the flow ends 100 us plus 8 to 10 hops after its clean time.
+  // NACK (4 hops) rewinds a1 to the first lost frame, which had left up to a hop before the failure
+  // (less the frame or so a1 sends at once when the link returns): the flow ends 100 us plus 7 to 10
+  // hops after its clean time.
   const auto clean = run(two_spines(""));
   const auto r = run(two_spines("{kind: link_down, a: a1, b: swA, at_us: 200, up_at_us: 300}"));
   expect_conserved(r);
@@ -157,7 +158,7 @@ TEST(TimedFaults, AHostLinkDownAndBackDelaysTheFlowByItsOutage) {
 }
 
 TEST(TimedFaults, AFlappingLinkIsCountedAndSampledAndTheRunRepeats) {
-  // Three downs of 20 us every 200 us from 100 us: each port of the link counts three downs, and the
+  // Three downs of 25 us every 200 us from 100 us: each port of the link counts three downs, and the
   // counter samples (every 10 us) show the link down at the three samples inside each outage (100, 110
   // and 120 us for the first: the link event at 100 us was scheduled before that sample) and up
   // elsewhere.
@@ -184,6 +185,37 @@ TEST(TimedFaults, AFlappingLinkIsCountedAndSampledAndTheRunRepeats) {
   EXPECT_EQ(again.flows.at(0).finish_ps, r.flows.at(0).finish_ps);
   EXPECT_EQ(again.stats.events, r.stats.events);
   EXPECT_EQ(again.stats.fingerprint, r.stats.fingerprint);
+}
+
+TEST(TimedFaults, TheWatchdogWaitsForTheRoutingToConverge) {
+  // With the default convergence (100 ms) the flow's data falls into the black hole from 200 us until
+  // 100.2 ms: nothing is delivered for 100 ms, ten times the deadlock watchdog's 10 ms, but the run
+  // is not a deadlock while a convergence is pending. Once the routes avoid the dead link, a1's next
+  // timeout (every 1 ms) resends from the first lost frame and the remaining 620 us of data follow:
+  // the flow ends between 100.2 ms + 0.62 ms and 1 ms later.
+  const auto clean = run(two_spines(""));
+  const std::string sp = data_spine(clean);
+  const auto r = run(spines(1, 40'000'000, "fabric: {kind: roce}\n",
+                            fmt::format("faults: [{{kind: link_down, a: {}, b: swB, at_us: 200}}]\n", sp)));
+  EXPECT_FALSE(r.stats.stalled);
+  ASSERT_EQ(r.flows_completed, 1u);
+  const double finish_ms = core::ps_to_us(r.flows.at(0).finish_ps) / 1e3;
+  EXPECT_GE(finish_ms, 100.2 + 0.62);
+  EXPECT_LE(finish_ms, 100.2 + 1.0 + 0.63);
+}
+
+TEST(TimedFaults, OneOutageTwoFaultsIsOneDown) {
+  // Two faults hold the same link down back to back (200-300 us, then 300-400 us): at 300 us one comes
+  // up as the other goes down, in either order in the list, so the link stays down - one down, counted
+  // once, and the same run both ways.
+  const std::string a = "{kind: link_down, a: swA, b: sp2, at_us: 200, up_at_us: 300}";
+  const std::string b = "{kind: link_down, a: swA, b: sp2, at_us: 300, up_at_us: 400}";
+  const auto ab = run(two_spines(a + ", " + b));
+  const auto ba = run(two_spines(b + ", " + a));
+  EXPECT_EQ(port(ab, "swA->sp2").counters.link_downs, 1u);
+  EXPECT_EQ(port(ba, "sp2->swA").counters.link_downs, 1u);
+  EXPECT_EQ(ab.stats.fingerprint, ba.stats.fingerprint);
+  expect_conserved(ab);
 }
 
 TEST(TimedFaults, DiagnoseFindsTheFlapAndTheTwinVerifiesDrainingIt) {

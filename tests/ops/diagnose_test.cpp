@@ -128,6 +128,21 @@ TEST(Diagnose, ALinkThatGoesDownTwiceIsFlappingNotDown) {
   EXPECT_EQ(once.findings[0].kind, "link_down");
 }
 
+TEST(Diagnose, ASwitchWhoseEveryPortFlapsWentDownAsAWhole) {
+  // Every port of spine1 down at t = 2 and t = 5: a switch that rebooted twice, one switch_down finding
+  // (first seen at 2 s), not four flapping links.
+  Fabric f(8);
+  for (const char* p : {"spine1->leaf0", "spine1->leaf1", "leaf0->spine1", "leaf1->spine1"}) {
+    auto& up = f.at(p, "aifabric_port_up");
+    up.value[2] = up.value[5] = 0;
+  }
+  const auto d = diagnose(f.data);
+  ASSERT_EQ(d.findings.size(), 1u) << diagnosis_text(d);
+  EXPECT_EQ(d.findings[0].kind, "switch_down");
+  EXPECT_EQ(d.findings[0].location, "switch spine1");
+  EXPECT_EQ(d.findings[0].first_seen_s, 2);
+}
+
 TEST(Diagnose, ALinkBelowItsGroupsSpeed) {
   Fabric f;
   // 98% of the group's speed is below the 99% rule; 99.5% is not.
