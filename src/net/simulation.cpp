@@ -183,7 +183,7 @@ void Simulation::build_link_states() {
     for (std::size_t l = 0; l < down.size(); ++l) down[l] = count[l] > 0;
     auto [it, fresh] = seen.emplace(down, static_cast<std::uint32_t>(states_.size() + 1));
     if (fresh) states_.emplace_back(spec_, routing::Routing::Method::kAuto, down);
-    link_batches_.push_back({ev[i].at_ps, i, j, it->second});
+    link_batches_.push_back({i, j, it->second});
     events_.schedule(ev[i].at_ps, static_cast<std::uint32_t>(link_batches_.size() - 1), kLinkChange);
     i = j;
   }

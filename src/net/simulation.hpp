@@ -244,8 +244,7 @@ class Simulation {
   routing::Routing routing_;  // the healthy fabric's
   // Timed link faults: the events grouped by time, and per batch the state its routing converges to.
   struct LinkBatch {
-    core::TimePs at_ps;
-    std::uint32_t first, last;  // [first, last) of opt_.link_events
+    std::uint32_t first, last;  // [first, last) of opt_.link_events: one time
     std::uint32_t state;        // index into states_; 0 = every link up (routing_)
   };
   std::vector<LinkBatch> link_batches_;

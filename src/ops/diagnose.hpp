@@ -26,8 +26,8 @@ struct Rules {
 
 // One finding: what is wrong, where, the counters that show it and when they first did.
 struct Finding {
-  std::string kind;  // link_down, link_flap, switch_down, nic_down, link_degraded, pfc_storm, incast,
-                     // hot_spot, ecmp_imbalance
+  std::string kind;         // link_down, link_flap, switch_down, nic_down, link_degraded, pfc_storm, incast,
+                            // hot_spot, ecmp_imbalance
   std::string location;     // "link A-B", "switch S", "host H", "port A->B", "group S->stem"
   std::string evidence;     // counters and values
   double first_seen_s = 0;  // the first sample that shows it
