@@ -27,9 +27,9 @@ int main(int argc, char** argv) {
   app.add_option("--seed", seed, "Seed of the first case (another: other traffic, a held-out check)")
       ->capture_default_str();
   app.add_flag("--show-misses", misses, "Print each case whose findings differ from its ground truth");
-  app.add_flag(
-      "--mitigate", mitigate,
-      "Also verify mitigations on the slow switch links and check the recommendation in a fresh run");
+  app.add_flag("--mitigate", mitigate,
+               "Also verify mitigations on the slow, lossy and flapping switch links and check each "
+               "recommendation in a fresh run");
   CLI11_PARSE(app, argc, argv);
   try {
     const auto cases = aifabric::ops::fault_corpus(per_class, healthy, seed);

@@ -53,18 +53,19 @@ CorpusScore evaluate(const std::vector<CorpusCase>& cases, unsigned threads, con
                      std::vector<Diagnosis>* findings = nullptr);
 std::string score_table(const CorpusScore& score);
 
-// The mitigation check on the corpus's slow links between switches: each case's telemetry diagnosed,
-// mitigations verified against the case without its fault, and the recommended one applied to the real
-// fault in a fresh run.
+// The mitigation check on the corpus's faulty links between switches (slow, lossy, flapping): each case's
+// telemetry diagnosed, mitigations verified against the case without its fault, and the recommended one
+// applied to the real fault in a fresh run. One score per fault class.
 struct MitigationScore {
-  std::size_t cases = 0;              // slow switch-to-switch links
+  std::string kind;                   // link_degraded, lossy_link, link_flap
+  std::size_t cases = 0;              // switch-to-switch links of that class
   std::size_t costly = 0;             // of those, whose fault costs at least 5% (p99 FCT)
   std::size_t recommended = 0;        // of the costly, with a verified mitigation
   std::size_t recovered_80 = 0;       // of those, the recommendation recovers >= 80% of the fault's cost
   double worst_prediction_error = 0;  // |predicted - fresh run| / fresh run, over the recommendations
   std::vector<std::string> actions;   // the recommendation per costly case ("" when none)
 };
-MitigationScore evaluate_mitigations(const std::vector<CorpusCase>& cases, unsigned threads);
-std::string mitigation_table(const MitigationScore& score);
+std::vector<MitigationScore> evaluate_mitigations(const std::vector<CorpusCase>& cases, unsigned threads);
+std::string mitigation_table(const std::vector<MitigationScore>& scores);
 
 }  // namespace aifabric::ops

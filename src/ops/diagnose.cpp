@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -81,7 +82,9 @@ Diagnosis diagnose(const telemetry::Dataset& data, const Rules& rules) {
             kEcn = column("aifabric_port_ecn_marked_packets_total"),
             kQueue = column("aifabric_port_queue_bytes"),
             kSpeed = column("aifabric_port_speed_bytes_per_second"), kUp = column("aifabric_port_up"),
-            kDowns = column("aifabric_port_link_down_events_total");
+            kDowns = column("aifabric_port_link_down_events_total"),
+            kPackets = column("aifabric_port_transmit_packets_total"),
+            kFcs = column("aifabric_port_fcs_errors_total");
   // The sampling interval: the median spacing of the transmit counters' samples.
   std::vector<double> gaps;
   for (const auto& [name, p] : ports)
@@ -116,18 +119,20 @@ Diagnosis diagnose(const telemetry::Dataset& data, const Rules& rules) {
     const Port* port;
     std::size_t count, rise, falls, down_samples;
     double first, last;
+    double fired;  // when the rules.flap_downs-th down was seen (by either signal)
   };
   std::vector<Flap> flaps;
   for (const auto& [name, p] : ports) {
     const Series* up = p.metric[kUp];
     const Series* downs = p.metric[kDowns];
-    Flap fl{&p, 0, 0, 0, 0, -1, -1};
+    Flap fl{&p, 0, 0, 0, 0, -1, -1, -1};
+    double fired_falls = -1, fired_rise = -1;
     if (up != nullptr)
       for (std::size_t i = 0; i < up->value.size(); ++i) {
         const bool is_down = up->value[i] < 0.5;
         fl.down_samples += is_down ? 1 : 0;
         if (is_down && (i == 0 || up->value[i - 1] >= 0.5)) {
-          ++fl.falls;
+          if (++fl.falls == rules.flap_downs) fired_falls = up->t_s[i];
           if (fl.first < 0) fl.first = up->t_s[i];
           fl.last = up->t_s[i];
         }
@@ -138,8 +143,14 @@ Diagnosis diagnose(const telemetry::Dataset& data, const Rules& rules) {
         if (downs->value[i] > downs->value[i - 1]) {
           if (fl.first < 0 || downs->t_s[i] < fl.first) fl.first = downs->t_s[i];
           fl.last = std::max(fl.last, downs->t_s[i]);
+          if (fired_rise < 0 && downs->value[i] - downs->value.front() >= double(rules.flap_downs))
+            fired_rise = downs->t_s[i];
         }
     }
+    fl.fired = fired_falls < 0  ? fired_rise
+               : fired_rise < 0 ? fired_falls
+                                : std::min(fired_falls, fired_rise);
+    if (fl.fired < 0) fl.fired = fl.last;
     fl.count = std::max(fl.falls, fl.rise);
     if (fl.count >= rules.flap_downs) flaps.push_back(fl);
   }
@@ -160,7 +171,7 @@ Diagnosis diagnose(const telemetry::Dataset& data, const Rules& rules) {
         fmt::format("{}: down {} times between {:.6g} and {:.6g} s (aifabric_port_link_down_events_total "
                     "+{}; aifabric_port_up 0 at {} samples)",
                     p.name, fl.count, fl.first, fl.last, fl.rise, fl.down_samples),
-        fl.first, fl.first, "major");
+        fl.first, fl.fired, "major");
     f.a = p.from;
     f.b = p.to;
     f.downs = fl.count;
@@ -220,7 +231,58 @@ Diagnosis diagnose(const telemetry::Dataset& data, const Rules& rules) {
     }
   }
 
-  // 2. A port slower than its group's median speed: a link that came up at a lower rate.
+  // 2. A lossy link: frames received with a bad FCS, at least rules.lossy_min_errors of them and at
+  // least rules.lossy_frame_error_ratio of the frames the peer sent. Corruption is not congestion (which
+  // drops at the sender's queue, counted as drops, and follows load); the rule reads no load at all.
+  std::set<std::string> lossy_done;
+  for (const auto& [name, p] : ports) {
+    const Series* fcs = p.metric[kFcs];
+    if (fcs == nullptr || fcs->value.size() < 2 || down.count(name) ||
+        links_done.count(link_name(p.from, p.to)))
+      continue;
+    const double errors = std::max(0.0, fcs->value.back() - fcs->value.front());
+    if (errors < double(rules.lossy_min_errors)) continue;
+    double first = -1, fired = -1;
+    for (std::size_t i = 1; i < fcs->value.size(); ++i) {
+      if (first < 0 && fcs->value[i] > fcs->value[i - 1]) first = fcs->t_s[i];
+      if (fired < 0 && fcs->value[i] - fcs->value.front() >= double(rules.lossy_min_errors))
+        fired = fcs->t_s[i];
+    }
+    // The frames sent towards this port: its peer's transmit counters (the other direction's port; the
+    // k-th of parallel links "a->b#k" is "b->a#k").
+    const auto hash = name.rfind('#');
+    const auto peer = ports.find(p.to + "->" + p.from + (hash == std::string::npos ? "" : name.substr(hash)));
+    const Series* sent = peer == ports.end() ? nullptr : peer->second.metric[kPackets];
+    const Series* sent_bytes = peer == ports.end() ? nullptr : peer->second.metric[kTx];
+    const double frames =
+        sent == nullptr || sent->value.empty() ? 0 : sent->value.back() - sent->value.front();
+    const double ratio = frames > 0 ? errors / frames : 0;
+    if (frames > 0 && ratio < rules.lossy_frame_error_ratio) continue;
+    const std::string link = link_name(p.from, p.to);
+    if (!lossy_done.insert(link).second) continue;
+    const double frame_bytes = frames > 0 && sent_bytes != nullptr && !sent_bytes->value.empty()
+                                   ? (sent_bytes->value.back() - sent_bytes->value.front()) / frames
+                                   : 0;
+    const double ber = frame_bytes > 0 && ratio < 1 ? -std::log1p(-ratio) / (8 * frame_bytes) : 0;
+    Finding f = make_finding(
+        "lossy_link", link,
+        frames > 0
+            ? fmt::format("{}: {:.0f} frames received with a bad FCS of {:.0f} sent by {} ({:.3g}; a bit "
+                          "error rate of about {:.2g} on {:.0f}-byte frames), from {:g} s",
+                          name, errors, frames, p.to, ratio, ber, frame_bytes, first)
+            : fmt::format("{}: {:.0f} frames received with a bad FCS from {:g} s (no frame counters of "
+                          "{} to compare with)",
+                          name, errors, first, p.to),
+        first, fired, "major");
+    f.a = p.from;
+    f.b = p.to;
+    f.frame_error_ratio = ratio;
+    f.ber = ber;
+    out.findings.push_back(std::move(f));
+    roots.push_back({out.findings.size() - 1, p.from, p.to});
+  }
+
+  // 3. A port slower than its group's median speed: a link that came up at a lower rate.
   std::map<std::string, std::vector<const Port*>> groups;
   for (const auto& [name, p] : ports)
     if (p.metric[kSpeed] && !down.count(name)) groups[stem(p.from) + "->" + stem(p.to)].push_back(&p);
@@ -253,7 +315,7 @@ Diagnosis diagnose(const telemetry::Dataset& data, const Rules& rules) {
     }
   }
 
-  // 3. Congestion: a port busy and queueing for hot_windows windows in a row.
+  // 4. Congestion: a port busy and queueing for hot_windows windows in a row.
   struct Hot {
     Finding finding;
     const Port* port;
@@ -345,7 +407,7 @@ Diagnosis diagnose(const telemetry::Dataset& data, const Rules& rules) {
       out.findings.back().b = hot[i].port->to;
     }
 
-  // 4. PFC storm: a port held paused with packets queued and nothing sent, window after window. The root
+  // 5. PFC storm: a port held paused with packets queued and nothing sent, window after window. The root
   // is a port towards a host (the NIC that keeps pausing it); paused ports towards switches in the same
   // time are the pause spreading up the tree.
   const int kPaused = column("aifabric_port_pfc_paused_seconds_total"),
@@ -407,7 +469,7 @@ Diagnosis diagnose(const telemetry::Dataset& data, const Rules& rules) {
       out.findings.back().b = st.port->to;
     }
 
-  // 5. ECMP imbalance: a switch's ports towards one group of peers loaded unevenly over the run.
+  // 6. ECMP imbalance: a switch's ports towards one group of peers loaded unevenly over the run.
   std::map<std::pair<std::string, std::string>, std::vector<const Port*>> ecmp;
   // Only a ToR's (a switch with hosts below) ports up are known to be one equal-cost group without the
   // topology; a spine's ports down lead to different leaves.
@@ -475,6 +537,10 @@ std::string diagnosis_json(const Diagnosis& d) {
       findings.back()["downs"] = f.downs;
       findings.back()["last_down_s"] = f.last_down_s;
       findings.back()["down_s"] = f.down_s;
+    }
+    if (f.kind == "lossy_link") {
+      findings.back()["frame_error_ratio"] = f.frame_error_ratio;
+      findings.back()["ber"] = f.ber;
     }
   }
   j["findings"] = findings;

@@ -22,12 +22,17 @@ struct Rules {
   // A flapping link: it went down at least this many times in the telemetry (SONiC's flap_count,
   // research-ops A7; a single clean down is a link down, or planned maintenance).
   std::size_t flap_downs = 2;
+  // A lossy link (research-ops A6): frames received with a bad FCS, at least this many (not a one-off) ...
+  std::size_t lossy_min_errors = 2;
+  // ... and at least this share of the frames its peer sent (CorrOpt, SIGCOMM'17: a link corrupting
+  // above 1e-8 of its packets is worth taking out; a healthy link is far below, at a BER of 1e-12).
+  double lossy_frame_error_ratio = 1e-8;
 };
 
 // One finding: what is wrong, where, the counters that show it and when they first did.
 struct Finding {
-  std::string kind;         // link_down, link_flap, switch_down, nic_down, link_degraded, pfc_storm, incast,
-                            // hot_spot, ecmp_imbalance
+  std::string kind;         // link_down, link_flap, switch_down, nic_down, link_degraded, lossy_link,
+                            // pfc_storm, incast, hot_spot, ecmp_imbalance
   std::string location;     // "link A-B", "switch S", "host H", "port A->B", "group S->stem"
   std::string evidence;     // counters and values
   double first_seen_s = 0;  // the first sample that shows it
@@ -37,6 +42,9 @@ struct Finding {
   // slow link the rate it runs at.
   std::string a, b;
   double rate_gbps = 0;
+  // A lossy link: corrupted frames over the frames sent towards the port, and the bit error rate that
+  // gives it on frames of the mean size seen (0 when the peer's frame counters are missing).
+  double frame_error_ratio = 0, ber = 0;
   // A flapping link: how many times it went down, when first and last, and how long it stayed down
   // (the samples that saw it down x the interval; 0 when every down fell between two samples).
   std::size_t downs = 0;

@@ -28,9 +28,17 @@ io::Node fault(const std::string& kind, const std::string& a, const std::string&
   return f;
 }
 
+// A lossy link as the telemetry shows it: the bit error rate its frame error ratio gives, within what a
+// scenario accepts.
+io::Node lossy_fault(const std::string& a, const std::string& b, double ber) {
+  io::Node f = fault("link_degraded", a, b);
+  f.set("ber", scalar(fmt::format("{:.4g}", std::min(ber, 1e-3))));
+  return f;
+}
+
 std::string describe(const io::Node& f) {
   std::string s = f["kind"].text();
-  for (const char* k : {"node", "a", "b", "rate_gbps", "at_us", "down_us", "period_us", "count"})
+  for (const char* k : {"node", "a", "b", "rate_gbps", "ber", "at_us", "down_us", "period_us", "count"})
     if (f[k]) s += fmt::format(" {}={}", k, f[k].text());
   return s;
 }
@@ -55,7 +63,7 @@ MitigationReport verify_mitigations(const io::Node& scenario, const std::string&
   const api::Scenario base = io::load_scenario_document(scenario, source);
   // The observed state: each down or slow part as a fault.
   std::vector<io::Node> observed;
-  struct Slow {  // a slow or flapping link: draining it is a candidate
+  struct Slow {  // a slow, lossy or flapping link: draining it is a candidate
     std::size_t fault;
     std::string a, b;
     std::string kind;
@@ -66,9 +74,24 @@ MitigationReport verify_mitigations(const io::Node& scenario, const std::string&
     if (f.kind == "link_down") observed.push_back(fault("link_down", f.a, f.b));
     if (f.kind == "switch_down") observed.push_back(fault("switch_down", f.a, ""));
     if (f.kind == "nic_down") observed.push_back(fault("nic_down", f.a, ""));
-    if (f.kind == "link_degraded") {
-      slow.push_back({observed.size(), f.a, f.b, f.kind});
-      observed.push_back(fault("link_degraded", f.a, f.b, f.rate_gbps));
+    // A link both slow and lossy is one fault with both (and one drain candidate).
+    if (f.kind == "link_degraded" || (f.kind == "lossy_link" && f.ber > 0)) {
+      const bool lossy = f.kind == "lossy_link";
+      const auto same = std::find_if(slow.begin(), slow.end(), [&](const Slow& s) {
+        return s.kind != "link_flap" && ((s.a == f.a && s.b == f.b) || (s.a == f.b && s.b == f.a));
+      });
+      if (same != slow.end()) {
+        io::Node& both = observed[same->fault];
+        if (lossy) {
+          both.set("ber", lossy_fault(f.a, f.b, f.ber)["ber"]);
+        } else {
+          both.set("rate_gbps", scalar(fmt::format("{}", f.rate_gbps)));
+        }
+      } else {
+        slow.push_back({observed.size(), f.a, f.b, f.kind});
+        observed.push_back(lossy ? lossy_fault(f.a, f.b, f.ber)
+                                 : fault("link_degraded", f.a, f.b, f.rate_gbps));
+      }
     }
     if (f.kind == "link_flap") {
       // The flaps as the telemetry saw them: evenly spaced from the first to the last down, each as long
@@ -119,7 +142,11 @@ MitigationReport verify_mitigations(const io::Node& scenario, const std::string&
          switch_capacity > 0 ? rate / switch_capacity : 0,
          s.kind == "link_flap" ? "its ECMP siblings carry its traffic, and no flap drops packets or waits "
                                  "for the routing; the optic or cable is replaced at leisure"
-                               : "its ECMP siblings carry its traffic; the slow optic is replaced at leisure",
+         : s.kind == "lossy_link"
+             ? "its ECMP siblings carry its traffic and nothing is corrupted (CorrOpt: "
+               "disable while the switch keeps enough paths); the optic is cleaned or "
+               "replaced at leisure"
+             : "its ECMP siblings carry its traffic; the slow optic is replaced at leisure",
          false, "drain", s.a, s.b, ""});
   }
   if (congested && base.fabric.load_balancing == routing::LoadBalancing::kEcmp) {

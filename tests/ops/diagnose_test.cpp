@@ -110,6 +110,7 @@ TEST(Diagnose, ALinkThatGoesDownTwiceIsFlappingNotDown) {
   EXPECT_EQ(flap.location, "link leaf0-spine1");
   EXPECT_EQ(flap.downs, 2u);
   EXPECT_EQ(flap.first_seen_s, 2);
+  EXPECT_EQ(flap.detected_s, 5) << "the rule needs the second down";
   EXPECT_EQ(flap.last_down_s, 5);
   EXPECT_DOUBLE_EQ(flap.down_s, 1.0);
   EXPECT_EQ(flap.severity, "major");
@@ -141,6 +142,46 @@ TEST(Diagnose, ASwitchWhoseEveryPortFlapsWentDownAsAWhole) {
   EXPECT_EQ(d.findings[0].kind, "switch_down");
   EXPECT_EQ(d.findings[0].location, "switch spine1");
   EXPECT_EQ(d.findings[0].first_seen_s, 2);
+}
+
+TEST(Diagnose, ALinkThatCorruptsFramesIsLossy) {
+  // spine0 sends leaf1 1,000 frames of 4,096 bytes a second (5,000 over the run); leaf1 receives 2 of
+  // them with a bad FCS at t = 2 and 1 more at t = 4. Frame error ratio 3 / 5,000 = 6e-4, above
+  // CorrOpt's 1e-8; the bit error rate that gives it on 4,096-byte frames is -ln(1 - 6e-4) / 32,768
+  // = 1.8316e-8. First seen at 2 s; the rule (2 errors) fires there too.
+  Fabric f;
+  Series packets{m("aifabric_port_transmit_packets_total"), "spine0->leaf1", "spine0", "leaf1", {}, {}};
+  Series fcs{m("aifabric_port_fcs_errors_total"), "leaf1->spine0", "leaf1", "spine0", {}, {}};
+  auto& bytes = f.at("spine0->leaf1", "aifabric_port_transmit_bytes_total");
+  for (std::size_t i = 0; i < 6; ++i) {
+    packets.t_s.push_back(double(i));
+    packets.value.push_back(1000.0 * double(i));
+    bytes.value[i] = 4096.0 * 1000.0 * double(i);
+    fcs.t_s.push_back(double(i));
+    fcs.value.push_back(i < 2 ? 0 : i < 4 ? 2 : 3);
+  }
+  f.data.series.push_back(packets);
+  f.data.series.push_back(fcs);
+  const auto d = diagnose(f.data);
+  ASSERT_EQ(d.findings.size(), 1u) << diagnosis_text(d);
+  const auto& lossy = d.findings[0];
+  EXPECT_EQ(lossy.kind, "lossy_link");
+  EXPECT_EQ(lossy.location, "link leaf1-spine0");
+  EXPECT_EQ(lossy.first_seen_s, 2);
+  EXPECT_EQ(lossy.detected_s, 2);
+  EXPECT_DOUBLE_EQ(lossy.frame_error_ratio, 6e-4);
+  EXPECT_NEAR(lossy.ber, 1.8316e-8, 1e-12);
+  EXPECT_EQ(lossy.severity, "major");
+  // A single corrupted frame is a one-off, not a lossy link (rules.lossy_min_errors = 2).
+  auto& counted = f.at("leaf1->spine0", "aifabric_port_fcs_errors_total");
+  for (auto& v : counted.value) v = std::min(v, 1.0);
+  EXPECT_TRUE(diagnose(f.data).findings.empty());
+  // Two errors in 5e9 frames is a ratio of 4e-10, below 1e-8: a healthy link's background.
+  for (std::size_t i = 0; i < 6; ++i) {
+    counted.value[i] = i < 2 ? 0 : 2;
+    f.at("spine0->leaf1", "aifabric_port_transmit_packets_total").value[i] = 1e9 * double(i);
+  }
+  EXPECT_TRUE(diagnose(f.data).findings.empty()) << diagnosis_text(diagnose(f.data));
 }
 
 TEST(Diagnose, ALinkBelowItsGroupsSpeed) {
@@ -238,10 +279,10 @@ TEST(Diagnose, EcmpImbalanceAmongAToRsUplinks) {
 }
 
 TEST(Diagnose, ASliceOfTheFaultCorpusMeetsTheBars) {
-  // 12 cases of each of the 7 classes and 12 healthy ones, packet by packet (the full corpus:
+  // 12 cases of each of the 9 classes and 12 healthy ones, packet by packet (the full corpus:
   // tools/fault_corpus, docs/models/diagnose.md).
   const auto cases = fault_corpus(12, 12);
-  ASSERT_EQ(cases.size(), 96u);
+  ASSERT_EQ(cases.size(), 120u);
   const auto s = evaluate(cases, 2);
   for (const auto& c : s.classes) {
     EXPECT_GE(c.precision(), 0.95) << c.kind;
@@ -249,13 +290,17 @@ TEST(Diagnose, ASliceOfTheFaultCorpusMeetsTheBars) {
     EXPECT_GE(c.localization(), 0.9) << c.kind;
   }
   EXPECT_GE(double(s.healthy_clean), 0.95 * double(s.healthy));
-  // The slow switch links whose fault costs something get a verified mitigation that recovers 80% of
-  // it, and the prediction matches a fresh run of the real fault with the mitigation within 5%.
-  const auto m = evaluate_mitigations(cases, 2);
-  EXPECT_GT(m.costly, 0u);
-  EXPECT_EQ(m.recommended, m.costly);
-  EXPECT_EQ(m.recovered_80, m.recommended);
-  EXPECT_LE(m.worst_prediction_error, 0.05);
+  // The slow, lossy and flapping switch links whose fault costs something get a verified mitigation
+  // that recovers 80% of it, and the prediction matches a fresh run of the real fault with the
+  // mitigation within 5%.
+  const auto scores = evaluate_mitigations(cases, 2);
+  ASSERT_EQ(scores.size(), 3u);
+  for (const auto& m : scores) {
+    EXPECT_GT(m.costly, 0u) << m.kind;
+    EXPECT_EQ(m.recommended, m.costly) << m.kind;
+    EXPECT_EQ(m.recovered_80, m.recommended) << m.kind;
+    EXPECT_LE(m.worst_prediction_error, 0.05) << m.kind;
+  }
   const auto again = fault_corpus(12, 12);
   for (std::size_t i = 0; i < cases.size(); ++i) EXPECT_EQ(cases[i].yaml, again[i].yaml) << "deterministic";
 }
