@@ -34,6 +34,10 @@ void require_packet_level_faults(const Scenario& sc) {
     throw core::InputError(
         core::Location{sc.source, 0, 0, "faults"},
         "a pfc_storm exists at packet level only (flow level has no PFC): use fidelity packet");
+  if (!sc.run.slow_nics.empty())
+    throw core::InputError(core::Location{sc.source, 0, 0, "faults"},
+                           "a nic_slow exists at packet level only (the pauses or withheld credits it "
+                           "spreads): use fidelity packet");
   if (!sc.run.link_events.empty())
     throw core::InputError(
         core::Location{sc.source, 0, 0, "faults"},

@@ -19,7 +19,8 @@ const std::set<std::string>& keys_for(FaultKind k) {
                                      flap = {"kind", "a", "b", "at_us", "down_us", "period_us", "count"},
                                      degraded = {"kind", "a", "b", "rate_gbps", "ber"},
                                      straggler = {"kind", "gpu", "server", "factor"},
-                                     storm = {"kind", "gpu", "node", "at_us"};
+                                     storm = {"kind", "gpu", "node", "at_us"},
+                                     slow_nic = {"kind", "gpu", "node", "rate_gbps", "at_us"};
   switch (k) {
     case FaultKind::kLinkDown:
       return link;
@@ -35,6 +36,8 @@ const std::set<std::string>& keys_for(FaultKind k) {
       return storm;
     case FaultKind::kLinkFlap:
       return flap;
+    case FaultKind::kNicSlow:
+      return slow_nic;
   }
   return link;
 }
@@ -65,8 +68,8 @@ std::vector<Parsed> parse_faults(const Node& faults, const ParseContext& ctx) {
     if (!faults[i]["kind"])
       throw InputError(
           ctx.at(faults[i], f + ".kind"),
-          "missing; expected link_down, switch_down, nic_down, link_degraded, straggler, pfc_storm or "
-          "link_flap");
+          "missing; expected link_down, switch_down, nic_down, link_degraded, straggler, pfc_storm, "
+          "link_flap or nic_slow");
     Parsed p{parse_with_defaults(fault_schema(), faults[i], ctx, f), f, &faults[i]};
     const auto& allowed = keys_for(p.entry.kind);
     const std::string kind = read_string(faults[i]["kind"], ctx, f + ".kind");
@@ -224,6 +227,7 @@ void apply_topology_faults(const Node& faults, topo::TopologySpec& t, std::vecto
       case FaultKind::kStraggler:
       case FaultKind::kPfcStorm:
       case FaultKind::kLinkFlap:
+      case FaultKind::kNicSlow:
         break;  // apply_run_faults, once the fabric and the cluster are known
     }
   }
@@ -339,6 +343,31 @@ void apply_run_faults(const Node& faults, api::Scenario& sc, const ParseContext&
       sc.run.pfc_storms.push_back({host, fault_time(p, "at_us", e.at_us, sc, ctx)});
       sc.faults.applied.push_back(
           fmt::format("pfc_storm {} from {} us", t.nodes[t.hosts[host]].name, e.at_us));
+      continue;
+    }
+    if (e.kind == FaultKind::kNicSlow) {
+      if (!sc.fabric.lossless())
+        throw InputError(ctx.at((*p.node)["kind"], p.field + ".kind"),
+                         "a slow NIC is modelled on lossless fabrics (fabric.kind roce with PFC on, or "
+                         "infiniband), where it holds its switch port back; on a lossy fabric it would drop");
+      const auto& t = sc.topology;
+      const std::uint32_t host = fault_host(t, p, ctx, "a slow switch port is a link_degraded fault");
+      double line_gbps = 0;
+      for (const auto& l : t.links)
+        if (l.a == t.hosts[host] || l.b == t.hosts[host]) line_gbps = std::max(line_gbps, l.params.rate_gbps);
+      if (!(*p.node)["rate_gbps"])
+        throw InputError(ctx.at(*p.node, p.field + ".rate_gbps"),
+                         "missing; expected the rate the NIC drains at (Gbit/s, below its line rate)");
+      if (!(e.rate_gbps >= 0.001 && e.rate_gbps < line_gbps))
+        throw InputError(
+            ctx.at((*p.node)["rate_gbps"], p.field + ".rate_gbps"),
+            fmt::format("expected a rate in [0.001, {}) Gbit/s, below the NIC's line rate, got {}", line_gbps,
+                        e.rate_gbps));
+      const core::TimePs at = (*p.node)["at_us"] ? fault_time(p, "at_us", e.at_us, sc, ctx) : 0;
+      sc.run.slow_nics.push_back({host, at, static_cast<std::uint64_t>(e.rate_gbps * 1e9 + 0.5)});
+      sc.faults.applied.push_back(fmt::format("nic_slow {} drains at {} of {} Gbit/s from {} us",
+                                              t.nodes[t.hosts[host]].name, e.rate_gbps, line_gbps,
+                                              core::ps_to_us(at)));
       continue;
     }
     if (e.kind != FaultKind::kStraggler) continue;

@@ -54,8 +54,8 @@ std::uint32_t site_named(const Node& n, const topo::TopologySpec& topology, cons
 
 void apply_topology_faults(const Node& faults, topo::TopologySpec& t, std::vector<std::string>& applied,
                            const ParseContext& ctx);
-// fault_loader.cpp: the stragglers (Faults::compute_factor) and PFC storms (RunOptions::pfc_storms), once
-// the fabric and the cluster are loaded.
+// fault_loader.cpp: the stragglers (Faults::compute_factor), PFC storms (RunOptions::pfc_storms), slow
+// NICs (RunOptions::slow_nics) and timed link events, once the fabric and the cluster are loaded.
 void apply_run_faults(const Node& faults, api::Scenario& sc, const ParseContext& ctx);
 
 // traffic_loader.cpp: the flows of the traffic generators.

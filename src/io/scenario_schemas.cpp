@@ -323,30 +323,36 @@ const Schema<FaultEntry>& fault_schema() {
                    {"link_degraded", FaultKind::kLinkDegraded},
                    {"straggler", FaultKind::kStraggler},
                    {"pfc_storm", FaultKind::kPfcStorm},
-                   {"link_flap", FaultKind::kLinkFlap}},
+                   {"link_flap", FaultKind::kLinkFlap},
+                   {"nic_slow", FaultKind::kNicSlow}},
                   "link_down",
                   "What fails (docs/models/faults.md): a link, a switch (every link to another switch; "
                   "the hosts below it go out of service), a NIC (its host goes out of service), a link at a "
                   "lower rate, or a GPU or server computing slower; from at_us on, a NIC that stops "
                   "draining and keeps its switch port paused (pfc_storm, packet level); a link going down "
-                  "and up with a period (link_flap, packet level). link_down, switch_down and nic_down hold "
-                  "for the whole run (the converged state) unless at_us is given.")
+                  "and up with a period (link_flap, packet level); a NIC that drains what it receives "
+                  "below line rate (nic_slow, packet level, lossless fabrics: the slow receiver that "
+                  "spreads pauses). link_down, switch_down and nic_down hold for the whole run (the "
+                  "converged state) unless at_us is given.")
           .text("a", &FaultEntry::a, "", "link_down, link_degraded, link_flap: node name of one end.")
           .text("b", &FaultEntry::b, "", "link_down, link_degraded, link_flap: node name of the other end.")
-          .text("node", &FaultEntry::node, "", "switch_down: the switch; nic_down, pfc_storm: the host.")
+          .text("node", &FaultEntry::node, "",
+                "switch_down: the switch; nic_down, pfc_storm, nic_slow: the host.")
           .integer("gpu", &FaultEntry::gpu, "", -1, -1, kMaxCount,
-                   "nic_down, straggler, pfc_storm: the GPU (its host); -1 = not given.")
+                   "nic_down, straggler, pfc_storm, nic_slow: the GPU (its host); -1 = not given.")
           .integer("server", &FaultEntry::server, "", -1, -1, kMaxCount,
                    "straggler: every GPU of this server; -1 = not given.")
           .real("rate_gbps", &FaultEntry::rate_gbps, "Gbit/s", 0, 0, 1e6,
-                "link_degraded: the rate the link runs at, below its line rate.")
+                "link_degraded: the rate the link runs at, below its line rate; nic_slow: the rate the NIC "
+                "drains what it receives at, below its link's line rate.")
           .real("ber", &FaultEntry::ber, "", 0, 0, 1e-3,
                 "link_degraded: a bit error rate after FEC (a dirty optic): frames it corrupts are dropped "
                 "at the receiver and resent; packet level only.")
           .real("factor", &FaultEntry::factor, "", 1, 1, 1000,
                 "straggler: compute takes this many times longer (1.25 = 20% less throughput).")
           .real("at_us", &FaultEntry::at_us, "us", 0, 0, 1e12,
-                "pfc_storm: when the NIC stops draining; link_down, switch_down, nic_down: when it fails "
+                "pfc_storm: when the NIC stops draining; nic_slow: when it slows down (absent = from the "
+                "start); link_down, switch_down, nic_down: when it fails "
                 "during the run (packet level; absent = for the whole run, routes converged); link_flap: "
                 "the first time the link goes down.")
           .real("up_at_us", &FaultEntry::up_at_us, "us", 0, 0, 1e12,

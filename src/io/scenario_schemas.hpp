@@ -119,7 +119,8 @@ enum class FaultKind : std::uint8_t {
   kLinkDegraded,
   kStraggler,
   kPfcStorm,
-  kLinkFlap
+  kLinkFlap,
+  kNicSlow
 };
 struct FaultEntry {
   FaultKind kind;

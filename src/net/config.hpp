@@ -116,6 +116,17 @@ struct RunOptions {
     core::TimePs at_ps;
   };
   std::vector<PfcStorm> pfc_storms;
+  // Slow receivers (faults): from `at_ps` on, host `host`'s NIC drains what it receives at `rate_bps`,
+  // below its line rate (a NIC short of PCIe or host-memory bandwidth, Microsoft's "slow receiver"
+  // symptom). What arrives faster waits in the NIC's receive buffer: on RoCE the NIC sends XOFF when the
+  // buffer holds the fabric's PFC xoff_bytes and XON below xon_bytes; on InfiniBand it returns credits
+  // only as it drains. Lossless fabrics only.
+  struct SlowNic {
+    std::uint32_t host;
+    core::TimePs at_ps;
+    std::uint64_t rate_bps;
+  };
+  std::vector<SlowNic> slow_nics;
   // Timed link faults: at `at_ps` link `link` (an index into the topology's links) goes down or comes
   // back up, both directions. Sorted by time, then as given.
   struct LinkEvent {

@@ -159,6 +159,12 @@ Simulation::Simulation(const topo::TopologySpec& spec, const FabricConfig& fabri
   pool_.reserve(4096);
   if (opt_.sample_interval_ps > 0) series_last_tx_.assign(ports_.size(), 0);
   for (const auto& storm : opt_.pfc_storms) events_.schedule(storm.at_ps, storm.host, kPfcStorm);
+  for (std::uint32_t i = 0; i < opt_.slow_nics.size(); ++i) {
+    AIFABRIC_ASSERT(
+        opt_.slow_nics[i].host < hosts_.size() && opt_.slow_nics[i].rate_bps > 0 && cfg_.lossless(),
+        "a slow NIC names no host, drains at no rate or sits on a lossy fabric");
+    events_.schedule(opt_.slow_nics[i].at_ps, i, kNicSlow);
+  }
   active_ = &routing_;
   build_link_states();
   arm_periodic();
@@ -430,6 +436,12 @@ void Simulation::dispatch(const core::Event& e) {
       --pending_converge_;
       last_delivery_ps_ = std::max(last_delivery_ps_, e.time);  // the watchdog counts from the new routes
       break;
+    case kNicSlow:
+      hosts_[opt_.slow_nics[e.target].host].rx_rate_bps = opt_.slow_nics[e.target].rate_bps;
+      break;
+    case kNicDrain:
+      on_nic_drain(e.target);
+      break;
     case kExternal:
       AIFABRIC_ASSERT(listener_ != nullptr,
                       fmt::format("timer {} fired at t={} ps with no listener", e.target, e.time));
@@ -625,6 +637,8 @@ void Simulation::on_arrive(std::uint32_t port) {
       }
       if (pt.peer_is_switch) {
         switch_receive(pt.peer_owner, head.packet, back);
+      } else if (hosts_[pt.peer_owner].rx_rate_bps != 0) [[unlikely]] {
+        nic_buffer(pt.peer_owner, head.packet);
       } else {
         host_receive(pt.peer_owner, head.packet);
       }
@@ -1095,6 +1109,38 @@ void Simulation::on_pfc_storm(std::uint32_t host) {
   if (completed_ < added_) events_.schedule(events_.now() + refresh, host, kPfcStorm);
 }
 
+void Simulation::nic_buffer(std::uint32_t host, std::uint32_t id) {
+  Host& h = hosts_[host];
+  h.rx.push(id);
+  h.rx_bytes += pool_[id].wire_bytes;
+  if (!h.rx_draining) {
+    h.rx_draining = true;
+    events_.schedule(events_.now() + core::serialization_ps(pool_[id].wire_bytes, h.rx_rate_bps), host,
+                     kNicDrain);
+  }
+  if (cfg_.pfc.enabled && !h.rx_xoff && h.rx_bytes >= ingress_[h.port].xoff_bytes) {
+    h.rx_xoff = true;
+    send_pause(h.port, true);
+  }
+}
+
+void Simulation::on_nic_drain(std::uint32_t host) {
+  Host& h = hosts_[host];
+  const std::uint32_t id = h.rx.pop();
+  h.rx_bytes -= pool_[id].wire_bytes;
+  if (h.rx_xoff && h.rx_bytes <= ingress_[h.port].xon_bytes) {
+    h.rx_xoff = false;
+    send_pause(h.port, false);
+  }
+  if (h.rx.empty()) {
+    h.rx_draining = false;
+  } else {
+    events_.schedule(events_.now() + core::serialization_ps(pool_[h.rx.front()].wire_bytes, h.rx_rate_bps),
+                     host, kNicDrain);
+  }
+  host_receive(host, id);
+}
+
 void Simulation::check(bool ok, const std::string& what) {
   if (ok) return;
   ++invariants_.violations;
@@ -1151,6 +1197,8 @@ ByteLedger Simulation::ledger() const {
     for (std::uint32_t i = 0; i < pt.pipe.size(); ++i) count(pt.pipe.at(i).packet);
     if (pt.busy) count(pt.tx_packet);
   }
+  for (const Host& h : hosts_)
+    for (std::uint32_t i = 0; i < h.rx.size(); ++i) count(h.rx.at(i));
   return l;
 }
 

@@ -93,7 +93,9 @@ class Simulation {
     kPfcStorm,
     kExternal,
     kLinkChange,  // a batch of timed link events, target = its index in link_batches_
-    kConverge     // the routing of a batch's state takes effect, target = that batch
+    kConverge,    // the routing of a batch's state takes effect, target = that batch
+    kNicSlow,     // a NIC starts draining below line rate, target = its index in RunOptions::slow_nics
+    kNicDrain     // a slow NIC has drained the frame at the head of its receive buffer, target = host
   };
 
   struct InFlight {
@@ -159,6 +161,13 @@ class Simulation {
     std::vector<std::uint32_t> active;  // flows with packets to send
     std::uint32_t rr = 0;
     core::TimePs wake_ps = cc::kNever;
+    // A slow receiver (RunOptions::slow_nics): the rate it drains at (0 = line rate, no buffer), the
+    // frames waiting in its receive buffer and their bytes, whether a drain is under way and whether it
+    // has sent XOFF.
+    std::uint64_t rx_rate_bps = 0;
+    core::Ring<std::uint32_t> rx;
+    std::uint64_t rx_bytes = 0;
+    bool rx_draining = false, rx_xoff = false;
   };
   struct Flow {
     backend::FlowSpec spec;
@@ -229,6 +238,8 @@ class Simulation {
   void on_rto(std::uint32_t flow);
   void on_sample();
   void on_pfc_storm(std::uint32_t host);
+  void nic_buffer(std::uint32_t host, std::uint32_t id);  // a slow NIC takes a frame into its buffer
+  void on_nic_drain(std::uint32_t host);
   void on_check();
   void arm_periodic();
   void receive_data(Flow& f, std::uint32_t flow_id, const Packet& pkt);

@@ -53,6 +53,15 @@ traffic:
                      kSampleUs, s.load, extra_traffic, faults.empty() ? "[]" : faults);
 }
 
+// Two 1 MB flows to `host` from two other hosts (of `hosts` in all), both starting at 150 us.
+std::string two_flows_to(std::uint32_t host, std::uint32_t hosts) {
+  const std::uint32_t a = (host + 1) % hosts, b = (host + hosts / 2) % hosts;
+  return fmt::format(
+      "  - kind: flows\n    flows:\n      - {{src: host{}, dst: host{}, size_bytes: 1MB, start_us: 150}}\n"
+      "      - {{src: host{}, dst: host{}, size_bytes: 1MB, start_us: 150}}\n",
+      a, host, b == host ? (b + 1) % hosts : b, host);
+}
+
 }  // namespace
 
 double ClassScore::precision() const {
@@ -161,15 +170,22 @@ std::vector<CorpusCase> fault_corpus(std::size_t per_class, std::size_t healthy,
       // start at 150 us, so packets wait behind the pause. The run stops at 1 ms.
       const std::string id = fmt::format("pfc_storm_{:03}", i);
       const Shape rs{"roce", s.leaves, s.hosts_per_leaf, s.spines, s.load};
-      const std::uint32_t a = (host + 1) % hosts, b = (host + hosts / 2) % hosts;
       add("pfc_storm", id,
+          scenario(id, seed + i, rs, 1, two_flows_to(host, hosts),
+                   fmt::format("[{{kind: pfc_storm, gpu: {}, at_us: 100}}]", host), "stop_time_us: 1000\n"),
+          {fmt::format("host host{}", host)}, 100e-6);
+    }
+    {
+      // A NIC slows to 10, 25 or 40 Gbit/s at 100 us (RoCE: it pauses its switch port as its buffer
+      // fills); two 1 MB flows to it start at 150 us. The InfiniBand variant has no pause counters to show
+      // it (IB's PortXmitWait is not exported yet), so the class is RoCE's.
+      const std::string id = fmt::format("nic_slow_{:03}", i);
+      static const double rates[] = {10, 25, 40};
+      const Shape rs{"roce", s.leaves, s.hosts_per_leaf, s.spines, s.load};
+      add("nic_slow", id,
           scenario(
-              id, seed + i, rs, 1,
-              fmt::format(
-                  "  - kind: flows\n    flows:\n      - {{src: host{}, dst: host{}, size_bytes: 1MB, "
-                  "start_us: 150}}\n      - {{src: host{}, dst: host{}, size_bytes: 1MB, start_us: 150}}\n",
-                  a, host, b == host ? (b + 1) % hosts : b, host),
-              fmt::format("[{{kind: pfc_storm, gpu: {}, at_us: 100}}]", host), "stop_time_us: 1000\n"),
+              id, seed + i, rs, 1, two_flows_to(host, hosts),
+              fmt::format("[{{kind: nic_slow, gpu: {}, rate_gbps: {}, at_us: 100}}]", host, rates[i % 3])),
           {fmt::format("host host{}", host)}, 100e-6);
     }
     {
@@ -207,7 +223,7 @@ CorpusScore evaluate(const std::vector<CorpusCase>& cases, unsigned threads, con
   if (findings != nullptr) *findings = found;
   score.window_s = kSampleUs * 1e-6;
   for (const char* kind : {"link_down", "link_flap", "switch_down", "nic_down", "link_degraded", "lossy_link",
-                           "pfc_storm", "incast", "hot_spot"}) {
+                           "pfc_storm", "nic_slow", "incast", "hot_spot"}) {
     ClassScore c;
     c.kind = kind;
     for (std::size_t i = 0; i < cases.size(); ++i) {

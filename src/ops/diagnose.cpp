@@ -458,8 +458,64 @@ Diagnosis diagnose(const telemetry::Dataset& data, const Rules& rules) {
         make_finding("pfc_storm", "host " + st.port->to, evidence, st.first, st.fired, "critical"));
     out.findings.back().a = st.port->to;
   }
+  // 6. A slow NIC: a host that keeps pausing its switch port while the port still sends (a part of its
+  // rate), window after window: the NIC drains below line rate. A host whose pauses stopped its port
+  // altogether is a storm above, not also a slow NIC.
+  std::set<std::string> stormed;
+  for (const auto& st : storms) stormed.insert(st.port->to);
+  for (const auto& [name, p] : ports) {
+    const Series* paused = p.metric[kPaused];
+    const Series* tx = p.metric[kTx];
+    if (paused == nullptr || tx == nullptr || !is_host(p.to) || stormed.count(p.to) || down.count(name))
+      continue;
+    const double speed = value_at_end(p.metric[kSpeed]);
+    if (!(speed > 0)) continue;
+    // The rule holds at the first stretch of such windows; the NIC's rate is what the port sent over the
+    // longest one.
+    std::size_t run = 0, best = 0, best_end = 0, fired = 0;  // fired: the sample where the rule first holds
+    for (std::size_t i = 1; i < paused->t_s.size() && i < tx->value.size(); ++i) {
+      const double dt = paused->t_s[i] - paused->t_s[i - 1];
+      const double util = dt > 0 ? (tx->value[i] - tx->value[i - 1]) / (dt * speed) : 0;
+      const bool partly = dt > 0 &&
+                          paused->value[i] - paused->value[i - 1] >= rules.slow_nic_paused_fraction * dt &&
+                          util >= 0.01 && util < rules.hot_utilization;
+      run = partly ? run + 1 : 0;
+      if (run == rules.storm_windows && fired == 0) fired = i;
+      if (run > best) {
+        best = run;
+        best_end = i;
+      }
+    }
+    if (best < rules.storm_windows) continue;
+    const std::size_t from = best_end - best;  // the sample that opens the stretch
+    const double span = paused->t_s[best_end] - paused->t_s[from];
+    const double sent = tx->value[best_end] - tx->value[from];
+    const double held = paused->value[best_end] - paused->value[from];
+    Finding f = make_finding(
+        "nic_slow", "host " + p.to,
+        fmt::format("{}: paused {:.0f}% of {} windows in a row by {}'s XOFF while sending {:.0f}% of its "
+                    "{:g} Gbit/s: the NIC drains about {:.3g} Gbit/s",
+                    name, 100 * held / span, best, p.to, 100 * sent / (span * speed), speed * 8 / 1e9,
+                    sent * 8 / span / 1e9),
+        paused->t_s[fired - rules.storm_windows], paused->t_s[fired], "major");
+    f.a = p.to;
+    f.b = p.from;
+    f.rate_gbps = sent * 8 / span / 1e9;
+    out.findings.push_back(std::move(f));
+  }
+
+  // Ports towards switches held paused with no storm at a host to root them: the pause spreading from a
+  // slow NIC when there is one (listed in its evidence), else each a storm of its own.
+  std::vector<std::size_t> slow_nics;
+  for (std::size_t i = 0; i < out.findings.size(); ++i)
+    if (out.findings[i].kind == "nic_slow") slow_nics.push_back(i);
+  if (!rooted && !slow_nics.empty() && !spread.empty())
+    for (std::size_t i : slow_nics) {
+      out.findings[i].evidence += "; the pause spread to";
+      for (const auto& sp : spread) out.findings[i].evidence += " " + sp;
+    }
   for (const auto& st : storms)
-    if (!rooted && !is_host(st.port->to)) {
+    if (!rooted && slow_nics.empty() && !is_host(st.port->to)) {
       out.findings.push_back(make_finding(
           "pfc_storm", "port " + st.port->name,
           fmt::format("{}: paused over {:.0f}% of {} windows in a row with packets queued and nothing sent",
@@ -469,7 +525,7 @@ Diagnosis diagnose(const telemetry::Dataset& data, const Rules& rules) {
       out.findings.back().b = st.port->to;
     }
 
-  // 6. ECMP imbalance: a switch's ports towards one group of peers loaded unevenly over the run.
+  // 7. ECMP imbalance: a switch's ports towards one group of peers loaded unevenly over the run.
   std::map<std::pair<std::string, std::string>, std::vector<const Port*>> ecmp;
   // Only a ToR's (a switch with hosts below) ports up are known to be one equal-cost group without the
   // topology; a spine's ports down lead to different leaves.

@@ -27,19 +27,23 @@ struct Rules {
   // ... and at least this share of the frames its peer sent (CorrOpt, SIGCOMM'17: a link corrupting
   // above 1e-8 of its packets is worth taking out; a healthy link is far below, at a BER of 1e-12).
   double lossy_frame_error_ratio = 1e-8;
+  // A slow NIC (Microsoft, SIGCOMM'16: the slow-receiver symptom): a host that keeps pausing its switch
+  // port for at least this share of a window while the port still sends (1% to hot_utilization of its
+  // rate: not a storm, not an incast at line rate), storm_windows windows in a row.
+  double slow_nic_paused_fraction = 0.1;
 };
 
 // One finding: what is wrong, where, the counters that show it and when they first did.
 struct Finding {
   std::string kind;         // link_down, link_flap, switch_down, nic_down, link_degraded, lossy_link,
-                            // pfc_storm, incast, hot_spot, ecmp_imbalance
+                            // pfc_storm, nic_slow, incast, hot_spot, ecmp_imbalance
   std::string location;     // "link A-B", "switch S", "host H", "port A->B", "group S->stem"
   std::string evidence;     // counters and values
   double first_seen_s = 0;  // the first sample that shows it
   double detected_s = 0;    // when the rule fired: first_seen_s, or the end of the windows it needs
   std::string severity;     // critical (capacity lost), major (capacity reduced), minor
   // The place as node names, for code: a link's or port's ends (a, b), a switch or host (a); and for a
-  // slow link the rate it runs at.
+  // slow link the rate it runs at; for a slow NIC the rate it drains at (its port's throughput).
   std::string a, b;
   double rate_gbps = 0;
   // A lossy link: corrupted frames over the frames sent towards the port, and the bit error rate that

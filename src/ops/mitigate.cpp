@@ -18,7 +18,7 @@ io::Node scalar(const std::string& s) {
 io::Node fault(const std::string& kind, const std::string& a, const std::string& b, double rate_gbps = 0) {
   io::Node f = io::Node::map();
   f.set("kind", scalar(kind));
-  if (kind == "switch_down" || kind == "nic_down") {
+  if (kind == "switch_down" || kind == "nic_down" || kind == "nic_slow") {
     f.set("node", scalar(a));
   } else {
     f.set("a", scalar(a));
@@ -74,6 +74,12 @@ MitigationReport verify_mitigations(const io::Node& scenario, const std::string&
     if (f.kind == "link_down") observed.push_back(fault("link_down", f.a, f.b));
     if (f.kind == "switch_down") observed.push_back(fault("switch_down", f.a, ""));
     if (f.kind == "nic_down") observed.push_back(fault("nic_down", f.a, ""));
+    if (f.kind == "nic_slow") {
+      // Draining at the rate its port sent at, from the first window that showed it.
+      io::Node slow_nic = fault("nic_slow", f.a, "", f.rate_gbps);
+      slow_nic.set("at_us", scalar(fmt::format("{:.6g}", f.first_seen_s * 1e6)));
+      observed.push_back(slow_nic);
+    }
     // A link both slow and lossy is one fault with both (and one drain candidate).
     if (f.kind == "link_degraded" || (f.kind == "lossy_link" && f.ber > 0)) {
       const bool lossy = f.kind == "lossy_link";
@@ -169,10 +175,11 @@ MitigationReport verify_mitigations(const io::Node& scenario, const std::string&
   }
   if (candidates.empty()) {
     rep.note =
-        observed.empty() && !congested
+        diagnosis.findings.empty()
             ? "nothing to mitigate: no finding"
             : "no action in the fabric answers these findings (a part that is down is repaired or replaced; "
-              "a job on a GPU out of service restarts without it)";
+              "a job on a GPU out of service restarts without it; a slow or storming NIC is replaced, its "
+              "host taken out of the job)";
     return rep;
   }
   const whatif::Study st = whatif::run_study(variants, source, std::nullopt, threads);

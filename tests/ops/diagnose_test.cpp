@@ -265,6 +265,52 @@ TEST(Diagnose, APfcStormIsRootedAtTheNicThatPauses) {
   EXPECT_TRUE(diagnose(f.data).findings.empty()) << diagnosis_text(diagnose(f.data));
 }
 
+TEST(Diagnose, ASlowNicPausesItsPortWhileItStillSends) {
+  // From t = 2 on h3's NIC drains at 25 Gbit/s: leaf1->h3 is paused 0.75 s of every 1 s window and sends
+  // 25% of its 100 Gbit/s; from t = 3 the pause holds spine0->leaf1 (queued, nothing sent). Windows
+  // (2,3], (3,4], (4,5] hold the rule: first seen at 2 s, fired at 5 s. The NIC's rate is what the port
+  // sent over the whole stretch (2 .. 7 s): 25 Gbit/s. The held spine port is the pause spreading, in
+  // the evidence, not a storm of its own.
+  Fabric f(8);
+  auto paused_series = [&](const std::string& port, const std::string& from, const std::string& to,
+                           std::size_t start, double per_window) {
+    for (const char* metric :
+         {"aifabric_port_pfc_paused_seconds_total", "aifabric_port_pfc_pause_received_total"}) {
+      Series s{m(metric), port, from, to, {}, {}};
+      for (std::size_t i = 0; i < 8; ++i) {
+        s.t_s.push_back(double(i));
+        const bool seconds = std::string(metric) == "aifabric_port_pfc_paused_seconds_total";
+        s.value.push_back(i <= start ? 0.0 : seconds ? per_window * double(i - start) : double(i - start));
+      }
+      f.data.series.push_back(s);
+    }
+  };
+  paused_series("leaf1->h3", "leaf1", "h3", 2, 0.75);
+  paused_series("spine0->leaf1", "spine0", "leaf1", 3, 1.0);
+  f.busy("leaf1->h3", 0.25, 50000, 3);
+  for (auto& v : f.at("spine0->leaf1", "aifabric_port_queue_bytes").value) v = 50000;
+  const auto d = diagnose(f.data);
+  ASSERT_EQ(d.findings.size(), 1u) << diagnosis_text(d);
+  const auto& slow = d.findings[0];
+  EXPECT_EQ(slow.kind, "nic_slow");
+  EXPECT_EQ(slow.location, "host h3");
+  EXPECT_EQ(slow.first_seen_s, 2);
+  EXPECT_EQ(slow.detected_s, 5);
+  EXPECT_DOUBLE_EQ(slow.rate_gbps, 25);
+  EXPECT_EQ(slow.severity, "major");
+  EXPECT_NE(slow.evidence.find("the pause spread to spine0->leaf1 from 3 s"), std::string::npos)
+      << slow.evidence;
+  // Paused under 10% of each window (rules.slow_nic_paused_fraction): a NIC keeping up, no finding of it
+  // (the spine port alone is then a storm of its own).
+  for (auto& s : f.data.series)
+    if (s.port == "leaf1->h3" && s.metric == m("aifabric_port_pfc_paused_seconds_total"))
+      for (auto& v : s.value) v *= 0.1;
+  const auto fine = diagnose(f.data);
+  ASSERT_EQ(fine.findings.size(), 1u) << diagnosis_text(fine);
+  EXPECT_EQ(fine.findings[0].kind, "pfc_storm");
+  EXPECT_EQ(fine.findings[0].location, "port spine0->leaf1");
+}
+
 TEST(Diagnose, EcmpImbalanceAmongAToRsUplinks) {
   Fabric f;
   // Mean (0.9 + 0.3) / 2 = 0.6; 0.9 / 0.6 = 1.5: at the rule. A spine's ports down are not a group.
@@ -279,10 +325,10 @@ TEST(Diagnose, EcmpImbalanceAmongAToRsUplinks) {
 }
 
 TEST(Diagnose, ASliceOfTheFaultCorpusMeetsTheBars) {
-  // 12 cases of each of the 9 classes and 12 healthy ones, packet by packet (the full corpus:
+  // 12 cases of each of the 10 classes and 12 healthy ones, packet by packet (the full corpus:
   // tools/fault_corpus, docs/models/diagnose.md).
   const auto cases = fault_corpus(12, 12);
-  ASSERT_EQ(cases.size(), 120u);
+  ASSERT_EQ(cases.size(), 132u);
   const auto s = evaluate(cases, 2);
   for (const auto& c : s.classes) {
     EXPECT_GE(c.precision(), 0.95) << c.kind;
