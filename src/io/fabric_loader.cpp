@@ -35,6 +35,9 @@ net::FabricConfig load_fabric(const Node& node, const ParseContext& ctx) {
                      ib ? "InfiniBand is lossless through credits; PFC applies to kind: roce only"
                         : "plain Ethernet has no PFC; use kind: roce for a lossless Ethernet fabric");
   if (!roce) f.pfc.enabled = false;
+  if (f.pfc.watchdog_detection_ps > 0 && !f.pfc.enabled)
+    throw InputError(ctx.at(section("pfc")["watchdog_detection_us"], "fabric.pfc.watchdog_detection_us"),
+                     "a PFC watchdog needs PFC (kind: roce with pfc.enabled true)");
   if (!set_ecn.count("enabled")) f.ecn.enabled = roce;
   if (f.ecn.enabled && f.ecn.kmax_bytes <= f.ecn.kmin_bytes)
     throw InputError(

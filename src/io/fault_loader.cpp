@@ -19,7 +19,7 @@ const std::set<std::string>& keys_for(FaultKind k) {
                                      flap = {"kind", "a", "b", "at_us", "down_us", "period_us", "count"},
                                      degraded = {"kind", "a", "b", "rate_gbps", "ber"},
                                      straggler = {"kind", "gpu", "server", "factor"},
-                                     storm = {"kind", "gpu", "node", "at_us"},
+                                     storm = {"kind", "gpu", "node", "at_us", "up_at_us"},
                                      slow_nic = {"kind", "gpu", "node", "rate_gbps", "at_us"};
   switch (k) {
     case FaultKind::kLinkDown:
@@ -340,9 +340,17 @@ void apply_run_faults(const Node& faults, api::Scenario& sc, const ParseContext&
                          "a PFC storm needs a lossless RoCE fabric (fabric.kind roce with PFC on)");
       const auto& t = sc.topology;
       const std::uint32_t host = fault_host(t, p, ctx, "a PFC storm comes from a host's NIC");
-      sc.run.pfc_storms.push_back({host, fault_time(p, "at_us", e.at_us, sc, ctx)});
+      const core::TimePs at = fault_time(p, "at_us", e.at_us, sc, ctx);
+      const bool ends = static_cast<bool>((*p.node)["up_at_us"]);
+      const core::TimePs end = ends ? fault_time(p, "up_at_us", e.up_at_us, sc, ctx) : 0;
+      if (ends && !(end > at))
+        throw InputError(ctx.at((*p.node)["up_at_us"], p.field + ".up_at_us"),
+                         fmt::format("expected a time after at_us ({} us), got {} us", e.at_us, e.up_at_us));
+      sc.run.pfc_storms.push_back({host, at, end});
       sc.faults.applied.push_back(
-          fmt::format("pfc_storm {} from {} us", t.nodes[t.hosts[host]].name, e.at_us));
+          ends ? fmt::format("pfc_storm {} from {} us to {} us", t.nodes[t.hosts[host]].name, e.at_us,
+                             e.up_at_us)
+               : fmt::format("pfc_storm {} from {} us", t.nodes[t.hosts[host]].name, e.at_us));
       continue;
     }
     if (e.kind == FaultKind::kNicSlow) {

@@ -137,7 +137,15 @@ const Schema<net::PfcParams>& pfc_schema() {
           .integer(
               "headroom_bytes", &net::PfcParams::headroom_bytes, "bytes", 0, 0, 1ll << 40,
               "Bytes absorbed above XOFF before a drop; 0 = derived per port: 2 x rate x latency + 3 frames "
-              "+ 1 pause frame (docs/models/pfc.md).");
+              "+ 1 pause frame (docs/models/pfc.md).")
+          .duration(
+              "watchdog_detection_us", &net::PfcParams::watchdog_detection_ps, "us", 0, 0, 1e9,
+              "The switches' PFC watchdog (SONiC pfcwd, action drop): a port paused this long without a "
+              "break with packets queued is in a storm, and its data packets are dropped until "
+              "restoration; 0 = no watchdog (SONiC's detection_time when on: 200000, 200 ms).")
+          .duration("watchdog_restoration_us", &net::PfcParams::watchdog_restoration_ps, "us", 200000, 1, 1e9,
+                    "PFC watchdog: a port in a storm is restored once no XOFF has arrived for this long "
+                    "(SONiC's restoration_time, 200 ms).");
   return s;
 }
 
@@ -356,7 +364,8 @@ const Schema<FaultEntry>& fault_schema() {
                 "during the run (packet level; absent = for the whole run, routes converged); link_flap: "
                 "the first time the link goes down.")
           .real("up_at_us", &FaultEntry::up_at_us, "us", 0, 0, 1e12,
-                "link_down, switch_down, nic_down with at_us: when it comes back (absent = never).")
+                "link_down, switch_down, nic_down with at_us: when it comes back; pfc_storm: when the NIC "
+                "drains again and sends XON (absent = never).")
           .real("down_us", &FaultEntry::down_us, "us", 0, 0, 1e12, "link_flap: how long each down lasts.")
           .real("period_us", &FaultEntry::period_us, "us", 0, 0, 1e12,
                 "link_flap: from one down to the next (longer than down_us).")

@@ -129,15 +129,16 @@ std::string ports_csv(const api::Result& r) {
       "port,from,to,rate_gbps,tx_bytes,tx_packets,tx_data_bytes,utilization,max_queue_control_bytes,"
       "max_queue_data_bytes,mean_queue_control_bytes,mean_queue_data_bytes,ecn_marks,pause_sent,resume_sent,"
       "pause_received,paused_us,drops_control,drops_data,drop_bytes,min_credits_bytes,fcs_errors,"
-      "link_down_drops,link_downs\n";
+      "link_down_drops,link_downs,pfc_wd_storms,pfc_wd_drops\n";
   for (const auto& p : r.ports) {
     const auto& c = p.counters;
-    out += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n", p.name,
-                       p.from, p.to, p.rate_gbps, c.tx_bytes, c.tx_packets, c.tx_data_bytes, p.utilization,
-                       c.max_queue_bytes[0], c.max_queue_bytes[1], p.mean_queue_bytes[0],
-                       p.mean_queue_bytes[1], c.ecn_marks, c.pause_sent, c.resume_sent, c.pause_received,
-                       core::ps_to_us(c.paused_ps), c.drops[0], c.drops[1], c.drop_bytes[0] + c.drop_bytes[1],
-                       c.min_credits, c.fcs_errors, c.link_down_drops, c.link_downs);
+    out +=
+        fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n", p.name,
+                    p.from, p.to, p.rate_gbps, c.tx_bytes, c.tx_packets, c.tx_data_bytes, p.utilization,
+                    c.max_queue_bytes[0], c.max_queue_bytes[1], p.mean_queue_bytes[0], p.mean_queue_bytes[1],
+                    c.ecn_marks, c.pause_sent, c.resume_sent, c.pause_received, core::ps_to_us(c.paused_ps),
+                    c.drops[0], c.drops[1], c.drop_bytes[0] + c.drop_bytes[1], c.min_credits, c.fcs_errors,
+                    c.link_down_drops, c.link_downs, c.pfc_wd_storms, c.pfc_wd_drops);
   }
   return out;
 }

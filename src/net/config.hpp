@@ -51,6 +51,12 @@ struct PfcParams {
   std::uint64_t xoff_bytes = 0;
   std::uint64_t xon_bytes = 0;       // 0: xoff - 2 x MTU frame
   std::uint64_t headroom_bytes = 0;  // 0: derived per port from its rate and latency (docs/models/pfc.md)
+  // The switches' PFC watchdog (SONiC's pfcwd with its default action, drop): a switch port whose data
+  // queue has been paused without a break for watchdog_detection_ps with packets queued is in a storm; its
+  // queued data packets are dropped, and so is every data packet routed to it, its pauses ignored, until
+  // no XOFF has arrived for watchdog_restoration_ps. 0 = no watchdog.
+  core::TimePs watchdog_detection_ps = 0;
+  core::TimePs watchdog_restoration_ps = 0;
 };
 
 struct TransportParams {
@@ -110,10 +116,12 @@ struct RunOptions {
   core::TimePs sample_interval_ps = 0;  // time-series sampling; 0 = off
   bool sample_counters = false;         // at each sample, every port's counters too (PortSample)
   // PFC storms (faults): from `at_ps` on, host `host`'s NIC stops draining and keeps its switch port
-  // paused, refreshing its XOFF every half pause quanta (65535 x 512 bit times) at its link's rate.
+  // paused, refreshing its XOFF every half pause quanta (65535 x 512 bit times) at its link's rate; at
+  // `end_ps` (0 = never) it sends XON and stops.
   struct PfcStorm {
     std::uint32_t host;
     core::TimePs at_ps;
+    core::TimePs end_ps = 0;
   };
   std::vector<PfcStorm> pfc_storms;
   // Slow receivers (faults): from `at_ps` on, host `host`'s NIC drains what it receives at `rate_bps`,

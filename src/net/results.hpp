@@ -24,7 +24,9 @@ struct PortCounters {
   std::uint64_t link_down_drops =
       0;                         // packets lost to the link being down: queued, on the wire, or routed to it
   std::uint64_t link_downs = 0;  // times the link went down (timed faults)
-  core::TimePs paused_ps = 0;    // time the data class spent paused
+  std::uint64_t pfc_wd_storms = 0;  // storms the switch's PFC watchdog found on this port
+  std::uint64_t pfc_wd_drops = 0;   // data packets its watchdog dropped (queued at, or routed to, the port)
+  core::TimePs paused_ps = 0;       // time the data class spent paused
   core::TimePs pause_started = -1;
   std::uint64_t max_queue_bytes[kClasses] = {0, 0};
   double queue_byte_ps[kClasses] = {0, 0};  // integral of queue depth over time
@@ -76,6 +78,7 @@ struct PortSample {
   std::uint64_t queue_bytes = 0, watermark_bytes = 0;
   std::uint64_t fcs_errors = 0;
   std::uint64_t link_downs = 0;
+  std::uint64_t pfc_wd_storms = 0, pfc_wd_drops = 0;
   bool up = true;  // the link's state at the sample
 };
 
@@ -83,7 +86,7 @@ struct PortSample {
 struct ByteLedger {
   std::uint64_t injected = 0;
   std::uint64_t delivered = 0;
-  std::uint64_t dropped = 0;    // at a queue (buffer full)
+  std::uint64_t dropped = 0;    // at a queue (buffer full), or by a switch's PFC watchdog
   std::uint64_t corrupted = 0;  // on a lossy link (LinkParams::ber), dropped by the receiver's MAC
   std::uint64_t link_down = 0;  // lost to a link going down (timed faults), or sent where no route led
   std::uint64_t in_flight = 0;

@@ -158,7 +158,10 @@ Simulation::Simulation(const topo::TopologySpec& spec, const FabricConfig& fabri
   for (const auto& flow : flows) add_flow(flow);
   pool_.reserve(4096);
   if (opt_.sample_interval_ps > 0) series_last_tx_.assign(ports_.size(), 0);
-  for (const auto& storm : opt_.pfc_storms) events_.schedule(storm.at_ps, storm.host, kPfcStorm);
+  for (const auto& storm : opt_.pfc_storms) {
+    events_.schedule(storm.at_ps, storm.host, kPfcStorm);
+    if (storm.end_ps > 0) events_.schedule(storm.end_ps, storm.host, kPfcStormEnd);
+  }
   for (std::uint32_t i = 0; i < opt_.slow_nics.size(); ++i) {
     AIFABRIC_ASSERT(
         opt_.slow_nics[i].host < hosts_.size() && opt_.slow_nics[i].rate_bps > 0 && cfg_.lossless(),
@@ -442,6 +445,13 @@ void Simulation::dispatch(const core::Event& e) {
     case kNicDrain:
       on_nic_drain(e.target);
       break;
+    case kWatchdog:
+      on_watchdog(e.target);
+      break;
+    case kPfcStormEnd:
+      hosts_[e.target].storm_over = true;
+      send_pause(hosts_[e.target].port, false);
+      break;
     case kExternal:
       AIFABRIC_ASSERT(listener_ != nullptr,
                       fmt::format("timer {} fired at t={} ps with no listener", e.target, e.time));
@@ -602,10 +612,21 @@ void Simulation::on_arrive(std::uint32_t port) {
       Port& target = ports_[back];
       auto& k = ports_[back].k;
       const core::TimePs now = events_.now();
+      const bool watched = cfg_.pfc.watchdog_detection_ps > 0 && target.owner_is_switch;
+      if (watched && p.xoff) target.wd_last_xoff_ps = now;
+      if (watched && target.wd_storm) {  // the watchdog ignores the port's pauses until it restores it
+        k.pause_received += p.xoff;
+        free_packet(head.packet);
+        return;
+      }
       target.paused[p.cls] = p.xoff != 0;
       if (p.xoff) {
         ++k.pause_received;
         if (k.pause_started < 0) k.pause_started = now;
+        if (watched && !target.wd_armed) {
+          target.wd_armed = true;
+          events_.schedule(now + cfg_.pfc.watchdog_detection_ps, back, kWatchdog);
+        }
       } else if (k.pause_started >= 0) {
         k.paused_ps += now - k.pause_started;
         k.pause_started = -1;
@@ -717,6 +738,10 @@ void Simulation::switch_receive(std::uint32_t sw_index, std::uint32_t id, std::u
   const int c = p.cls;
   const std::uint32_t w = p.wire_bytes;
   Port& o = ports_[out];
+  if (o.wd_storm && c == kData) [[unlikely]] {
+    watchdog_drop(out, id);
+    return;
+  }
   Ingress& in = ingress_[in_port];
   auto& k = ports_[out].k;
   if (!cfg_.credit_based()) {
@@ -1089,7 +1114,7 @@ void Simulation::on_sample() {
                                k.ecn_marks, k.pause_sent, k.resume_sent, k.pause_received,
                                k.paused_ps + (k.pause_started >= 0 ? now - k.pause_started : 0), q,
                                std::max(k.max_queue_bytes[kControl], k.max_queue_bytes[kData]), k.fcs_errors,
-                               k.link_downs, !ports_[p].down});
+                               k.link_downs, k.pfc_wd_storms, k.pfc_wd_drops, !ports_[p].down});
     }
     if (sent == 0 && q == 0) continue;
     series_.push_back(
@@ -1101,6 +1126,7 @@ void Simulation::on_sample() {
 }
 
 void Simulation::on_pfc_storm(std::uint32_t host) {
+  if (hosts_[host].storm_over) return;
   const std::uint32_t port = hosts_[host].port;
   send_pause(port, true);
   // A NIC refreshes its XOFF before the pause quanta it asked for (65535 x 512 bit times) run out.
@@ -1139,6 +1165,59 @@ void Simulation::on_nic_drain(std::uint32_t host) {
                      host, kNicDrain);
   }
   host_receive(host, id);
+}
+
+void Simulation::watchdog_drop(std::uint32_t port, std::uint32_t id) {
+  ++ports_[port].k.pfc_wd_drops;
+  const Packet& p = pool_[id];
+  if (p.kind == PacketKind::kData) ledger_.dropped += p.payload;
+  const std::uint32_t fid = p.flow;
+  free_packet(id);
+  unhold(fid);
+}
+
+void Simulation::on_watchdog(std::uint32_t port) {
+  // SONiC's pfcwd with action drop (docs/models/pfc.md, PFC watchdog): detection, then restoration.
+  Port& pt = ports_[port];
+  const core::TimePs now = events_.now();
+  const core::TimePs detect = cfg_.pfc.watchdog_detection_ps, restore = cfg_.pfc.watchdog_restoration_ps;
+  pt.wd_armed = false;
+  if (pt.wd_storm) {
+    if (now - pt.wd_last_xoff_ps >= restore) {
+      pt.wd_storm = false;  // honours pauses again from the next one
+      return;
+    }
+    pt.wd_armed = true;
+    events_.schedule(pt.wd_last_xoff_ps + restore, port, kWatchdog);
+    return;
+  }
+  if (!pt.paused[kData] || pt.k.pause_started < 0 || pt.down) return;  // the next XOFF arms it again
+  if (now - pt.k.pause_started < detect || pt.queue_bytes[kData] == 0) {
+    // Paused since later than a detection time ago, or nothing waits behind the pause (yet): look again.
+    if (completed_ < added_) {
+      pt.wd_armed = true;
+      events_.schedule(now - pt.k.pause_started < detect ? pt.k.pause_started + detect : now + detect, port,
+                       kWatchdog);
+    }
+    return;
+  }
+  // A storm: the pause is ignored and what waits behind it dropped, until no XOFF arrives for `restore`.
+  pt.wd_storm = true;
+  ++pt.k.pfc_wd_storms;
+  pt.paused[kData] = false;
+  pt.k.paused_ps += now - pt.k.pause_started;
+  pt.k.pause_started = -1;
+  while (!pt.queue[kData].empty()) {
+    record_queue(port, kData, now);
+    const std::uint32_t id = pt.queue[kData].pop();
+    const std::uint32_t wire = pool_[id].wire_bytes;
+    pt.queue_bytes[kData] -= wire;
+    release_ingress(id, kData, wire);
+    watchdog_drop(port, id);
+  }
+  pt.wd_armed = true;
+  events_.schedule(std::max(now, pt.wd_last_xoff_ps) + restore, port, kWatchdog);
+  try_send(port);
 }
 
 void Simulation::check(bool ok, const std::string& what) {

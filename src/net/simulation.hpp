@@ -95,7 +95,9 @@ class Simulation {
     kLinkChange,  // a batch of timed link events, target = its index in link_batches_
     kConverge,    // the routing of a batch's state takes effect, target = that batch
     kNicSlow,     // a NIC starts draining below line rate, target = its index in RunOptions::slow_nics
-    kNicDrain     // a slow NIC has drained the frame at the head of its receive buffer, target = host
+    kNicDrain,    // a slow NIC has drained the frame at the head of its receive buffer, target = host
+    kWatchdog,    // the PFC watchdog looks at a switch port (detection or restoration), target = port
+    kPfcStormEnd  // a storming NIC drains again, target = host
   };
 
   struct InFlight {
@@ -118,6 +120,10 @@ class Simulation {
     std::uint32_t credit_frame = kNoPacket;  // queued flow-control frame, accumulating returned credit
     std::uint32_t lossy = kNoPacket;         // index into lossy_ when the link corrupts frames
     std::uint32_t epoch = 0;                 // times the link went down
+    // The PFC watchdog (FabricConfig::pfc): a look at this port is scheduled; the port is in a storm (its
+    // pauses ignored, its data packets dropped); the last XOFF it received.
+    bool wd_armed = false, wd_storm = false;
+    core::TimePs wd_last_xoff_ps = -1;
     std::uint64_t ps_per_byte;  // exact serialization time per byte, 0 when the rate does not divide 8e12
     core::TimePs latency_ps;
     core::Ring<InFlight> pipe;  // packets propagating on the link
@@ -168,6 +174,7 @@ class Simulation {
     core::Ring<std::uint32_t> rx;
     std::uint64_t rx_bytes = 0;
     bool rx_draining = false, rx_xoff = false;
+    bool storm_over = false;  // its PFC storm has ended (RunOptions::PfcStorm::end_ps)
   };
   struct Flow {
     backend::FlowSpec spec;
@@ -240,6 +247,8 @@ class Simulation {
   void on_pfc_storm(std::uint32_t host);
   void nic_buffer(std::uint32_t host, std::uint32_t id);  // a slow NIC takes a frame into its buffer
   void on_nic_drain(std::uint32_t host);
+  void on_watchdog(std::uint32_t port);
+  void watchdog_drop(std::uint32_t port, std::uint32_t id);
   void on_check();
   void arm_periodic();
   void receive_data(Flow& f, std::uint32_t flow_id, const Packet& pkt);

@@ -53,12 +53,14 @@ CorpusScore evaluate(const std::vector<CorpusCase>& cases, unsigned threads, con
                      std::vector<Diagnosis>* findings = nullptr);
 std::string score_table(const CorpusScore& score);
 
-// The mitigation check on the corpus's faulty links between switches (slow, lossy, flapping): each case's
-// telemetry diagnosed, mitigations verified against the case without its fault, and the recommended one
-// applied to the real fault in a fresh run. One score per fault class.
+// The mitigation check on the corpus's faulty links between switches (slow, lossy, flapping) and its PFC
+// storms: each case's telemetry diagnosed, mitigations verified against the case without its fault, and
+// the recommended one applied to the real fault in a fresh run. One score per fault class. The cost is
+// traffic_cost (mitigate.hpp): the p99 FCT, unfinished flows counted until the run's end, a storming
+// host's flows left out.
 struct MitigationScore {
-  std::string kind;                   // link_degraded, lossy_link, link_flap
-  std::size_t cases = 0;              // switch-to-switch links of that class
+  std::string kind;                   // link_degraded, lossy_link, link_flap, pfc_storm
+  std::size_t cases = 0;              // cases of that class (links: between switches)
   std::size_t costly = 0;             // of those, whose fault costs at least 5% (p99 FCT)
   std::size_t recommended = 0;        // of the costly, with a verified mitigation
   std::size_t recovered_80 = 0;       // of those, the recommendation recovers >= 80% of the fault's cost

@@ -415,6 +415,8 @@ Diagnosis diagnose(const telemetry::Dataset& data, const Rules& rules) {
   struct Storm {
     const Port* port;
     double first, fired;
+    double paused_since;  // the start of the unbroken pause the stuck windows belong to (often earlier:
+                          // a NIC may pause its port before anything queues behind it)
   };
   std::vector<Storm> storms;
   for (const auto& [name, p] : ports) {
@@ -434,7 +436,15 @@ Diagnosis diagnose(const telemetry::Dataset& data, const Rules& rules) {
                          queue > 0 && received && tx->value[i] - tx->value[i - 1] < 0.01 * dt * speed;
       run = stuck ? run + 1 : 0;
       if (run == rules.storm_windows) {
-        storms.push_back({&p, paused->t_s[i - run], paused->t_s[i]});
+        // Back from the first stuck window over the windows paused throughout; the pause began in the
+        // window before them, as long before its end as that window was paused.
+        std::size_t j = i - run;  // the sample that opens the first stuck window
+        auto held = [&](std::size_t w) { return paused->value[w] - paused->value[w - 1]; };
+        while (j >= 1 && paused->t_s[j] > paused->t_s[j - 1] &&
+               held(j) >= rules.storm_paused_fraction * (paused->t_s[j] - paused->t_s[j - 1]))
+          --j;
+        const double since = j >= 1 ? paused->t_s[j] - std::max(0.0, held(j)) : paused->t_s[j];
+        storms.push_back({&p, paused->t_s[i - run], paused->t_s[i], since});
         break;
       }
     }
@@ -448,14 +458,14 @@ Diagnosis diagnose(const telemetry::Dataset& data, const Rules& rules) {
     rooted = true;
     std::string evidence = fmt::format(
         "{}: paused over {:.0f}% of {} windows in a row with packets queued and nothing sent; XOFF frames "
-        "received, no XON",
-        st.port->name, 100 * rules.storm_paused_fraction, rules.storm_windows);
+        "received, no XON; paused without a break from {:g} s, packets held from {:g} s",
+        st.port->name, 100 * rules.storm_paused_fraction, rules.storm_windows, st.paused_since, st.first);
     if (!spread.empty()) {
       evidence += "; the pause spread to";
       for (const auto& s : spread) evidence += " " + s;
     }
     out.findings.push_back(
-        make_finding("pfc_storm", "host " + st.port->to, evidence, st.first, st.fired, "critical"));
+        make_finding("pfc_storm", "host " + st.port->to, evidence, st.paused_since, st.fired, "critical"));
     out.findings.back().a = st.port->to;
   }
   // 6. A slow NIC: a host that keeps pausing its switch port while the port still sends (a part of its

@@ -2,6 +2,8 @@
 #include <string>
 #include <vector>
 
+#include "api/result.hpp"
+#include "api/scenario.hpp"
 #include "io/node.hpp"
 #include "ops/diagnose.hpp"
 
@@ -19,12 +21,16 @@ struct MitigationResult {
   double capacity_lost = 0;  // share of the switch-to-switch capacity the action takes out
   std::string risk;
   bool verified = false;  // improves the observed cost by at least kMinImprovement, takes no workload down
-  // The action as data: "drain" (link a-b) or "load_balancing" (value).
+  // The action as data: "drain" (link a-b), "load_balancing" (value) or "pfc_watchdog" (the detection
+  // time in us, value).
   std::string kind, a, b, value;
 };
 
 struct MitigationReport {
-  std::string metric;  // "$/h lost" (jobs and services) or "p99 FCT us" (traffic)
+  std::string metric;  // "$/h lost" (jobs and services) or "p99 FCT us" (traffic, traffic_cost)
+  // Hosts whose flows the traffic cost leaves out: a storming NIC's flows are lost to it whatever the
+  // fabric does, so what the others pay is the cost.
+  std::vector<std::string> excluded_hosts;
   double baseline_cost = 0, observed_cost = 0;
   std::vector<std::string> faults;           // the findings as the scenario's faults
   std::vector<MitigationResult> candidates;  // best first
@@ -42,9 +48,15 @@ MitigationReport verify_mitigations(const io::Node& scenario, const std::string&
 
 std::string mitigation_text(const MitigationReport& report);
 
+// The cost of a run of traffic: the p99 FCT (us) of its flows with neither end at `excluded_hosts`, each
+// unfinished flow counted as taking until the run's end (a lower bound, so that the flows a fault stops do
+// not flatter the figure).
+double traffic_cost(const api::Scenario& sc, const api::Result& r,
+                    const std::vector<std::string>& excluded_hosts);
+
 // `scenario` (a document with its faults) with `action` applied: a drained link's slow-link fault
-// becomes a link-down fault, a load-balancing change is set. For checking a prediction against a fresh
-// run of the real faults.
+// becomes a link-down fault, a load-balancing change or the PFC watchdog is set. For checking a prediction
+// against a fresh run of the real faults.
 io::Node apply_mitigation(const io::Node& scenario, const MitigationResult& action);
 
 }  // namespace aifabric::ops

@@ -57,6 +57,13 @@ const std::vector<MetricDef>& port_metrics() {
        "APPL_DB PORT_TABLE flap_count (sonic-swss portsorch)",
        "/interfaces/interface/state/counters/carrier-transitions (downs and ups)", "LinkDownedCounter",
        "link_down_events_phy"},
+      {"aifabric_port_pfc_watchdog_storms_total", MetricKind::kCounter, "",
+       "PFC storms the switch's watchdog found on the port (paused without a break for the detection time "
+       "with packets queued).",
+       "PFC_WD_QUEUE_STATS_DEADLOCK_DETECTED (COUNTERS_DB, pfcwd)", "-", "-", "-"},
+      {"aifabric_port_pfc_watchdog_dropped_packets_total", MetricKind::kCounter, "",
+       "Data packets the switch's PFC watchdog dropped while the port was in a storm.",
+       "PFC_WD_QUEUE_STATS_TX_DROPPED_PACKETS (COUNTERS_DB, pfcwd)", "-", "-", "-"},
   };
   return m;
 }

@@ -26,6 +26,8 @@ enum Metric : int {
   kUp,
   kFcsErrors,
   kLinkDowns,
+  kWatchdogStorms,
+  kWatchdogDrops,
   kMetrics
 };
 
@@ -97,7 +99,8 @@ Dataset from_run(const api::Scenario& sc, const api::Result& r) {
         double(s.ecn_marks),       double(s.pause_sent),         double(s.resume_sent),
         double(s.pause_received),  core::ps_to_sec(s.paused_ps), double(s.queue_bytes),
         double(s.watermark_bytes), port.rate_gbps * 1e9 / 8,     up ? 1.0 : 0.0,
-        double(s.fcs_errors),      double(s.link_downs)};
+        double(s.fcs_errors),      double(s.link_downs),         double(s.pfc_wd_storms),
+        double(s.pfc_wd_drops)};
     for (int m = 0; m < kMetrics; ++m) {
       by[m][s.port].t_s.push_back(t);
       by[m][s.port].value.push_back(v[m]);

@@ -8,6 +8,7 @@
 #include "api/run.hpp"
 #include "core/error.hpp"
 #include "io/scenario_loader.hpp"
+#include "support/scenario.hpp"
 
 namespace aifabric {
 namespace {
@@ -33,11 +34,7 @@ traffic:
                      fidelity, ber);
 }
 
-const net::PortReport& port(const api::Result& r, const std::string& name) {
-  for (const auto& p : r.ports)
-    if (p.name == name) return p;
-  throw std::runtime_error("no port " + name);
-}
+using testing::port;
 
 TEST(LossyLink, CorruptedFramesAreCountedAtTheReceiverAndResent) {
   // A 4178-byte frame (4096 payload, 62 header, 20 preamble and gap) is 33,424 bits on the wire; a bit

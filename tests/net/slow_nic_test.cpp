@@ -7,12 +7,14 @@
 
 #include "api/run.hpp"
 #include "io/scenario_loader.hpp"
+#include "support/scenario.hpp"
 
 namespace aifabric {
 namespace {
 
 // One 8 MB flow a1 -> b1 through one switch, 100 Gbit/s links of 1 us, senders at line rate (no
-// congestion control, so the only thing slowing the flow is the fault). `faults` is the fault list.
+// congestion control, so the only thing slowing the flow is the fault). `fabric` is the fabric's kind
+// and any more of its keys, `faults` the fault list.
 std::string one_switch(const std::string& fabric, const std::string& faults) {
   return fmt::format(R"(fabric: {{kind: {}, congestion_control: none}}
 telemetry: {{check_interval_us: 10}}
@@ -29,15 +31,8 @@ faults: [{}]
                      fabric, faults);
 }
 
-api::Result run(const std::string& yaml) {
-  return api::run(io::load_scenario_text(yaml, "slow_nic.yaml"));
-}
-
-const net::PortReport& port(const api::Result& r, const std::string& name) {
-  for (const auto& p : r.ports)
-    if (p.name == name) return p;
-  throw std::runtime_error("no port " + name);
-}
+using testing::port;
+using testing::run;
 
 TEST(SlowNic, TheFlowRunsAtTheNicsRateAndNothingIsLost) {
   // b1 drains at 25 Gbit/s from the start: the flow's bottleneck is 25 Gbit/s of wire bytes, as if
@@ -76,6 +71,18 @@ TEST(SlowNic, RoceHoldsTheSwitchPortWithPauses) {
   // Nothing else pauses it: at line rate, no pause at all.
   const auto fast = run(one_switch("roce", ""));
   EXPECT_EQ(port(fast, "b1->sw").counters.pause_sent, 0u);
+}
+
+TEST(SlowNic, ItsPausesComeAndGoSoThePfcWatchdogLeavesIt) {
+  // Draining at 25 Gbit/s the NIC pauses its port for a few microseconds at a time (XOFF at xoff_bytes,
+  // XON two frames lower): never 50 us without a break, so the switches' PFC watchdog finds no storm and
+  // drops nothing (docs/models/pfc.md, PFC watchdog).
+  const auto r =
+      run(one_switch("roce, pfc: {watchdog_detection_us: 50}", "{kind: nic_slow, node: b1, rate_gbps: 25}"));
+  ASSERT_TRUE(r.flows[0].completed());
+  EXPECT_GT(port(r, "sw->b1").counters.pause_received, 10u);
+  EXPECT_EQ(port(r, "sw->b1").counters.pfc_wd_storms, 0u);
+  EXPECT_EQ(port(r, "sw->b1").counters.pfc_wd_drops, 0u);
 }
 
 TEST(SlowNic, FromAGivenTime) {

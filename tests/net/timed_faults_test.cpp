@@ -10,6 +10,7 @@
 #include "ops/diagnose.hpp"
 #include "ops/mitigate.hpp"
 #include "routing/routing.hpp"
+#include "support/scenario.hpp"
 #include "telemetry/export.hpp"
 
 namespace aifabric {
@@ -68,15 +69,8 @@ std::string flapping_sampled() {
       "faults: [{kind: link_flap, a: swA, b: sp1, at_us: 100, down_us: 25, period_us: 200, count: 3}]\n");
 }
 
-api::Result run(const std::string& yaml) {
-  return api::run(io::load_scenario_text(yaml, "timed.yaml"));
-}
-
-const net::PortReport& port(const api::Result& r, const std::string& name) {
-  for (const auto& p : r.ports)
-    if (p.name == name) return p;
-  throw std::runtime_error("no port " + name);
-}
+using testing::port;
+using testing::run;
 
 // The spine that carries the flow's data in the run without faults (the ECMP hash of its 5-tuple).
 std::string data_spine(const api::Result& clean) {

@@ -336,11 +336,11 @@ TEST(Diagnose, ASliceOfTheFaultCorpusMeetsTheBars) {
     EXPECT_GE(c.localization(), 0.9) << c.kind;
   }
   EXPECT_GE(double(s.healthy_clean), 0.95 * double(s.healthy));
-  // The slow, lossy and flapping switch links whose fault costs something get a verified mitigation
-  // that recovers 80% of it, and the prediction matches a fresh run of the real fault with the
-  // mitigation within 5%.
+  // The slow, lossy and flapping switch links and the PFC storms whose fault costs something get a
+  // verified mitigation that recovers 80% of it, and the prediction matches a fresh run of the real fault
+  // with the mitigation within 5%.
   const auto scores = evaluate_mitigations(cases, 2);
-  ASSERT_EQ(scores.size(), 3u);
+  ASSERT_EQ(scores.size(), 4u);
   for (const auto& m : scores) {
     EXPECT_GT(m.costly, 0u) << m.kind;
     EXPECT_EQ(m.recommended, m.costly) << m.kind;

@@ -1,6 +1,8 @@
 #pragma once
+#include <stdexcept>
 #include <string>
 
+#include "api/run.hpp"
 #include "api/scenario.hpp"
 #include "io/scenario_loader.hpp"
 #include "net/simulation.hpp"
@@ -24,6 +26,18 @@ inline double jain(const std::vector<double>& x) {
     s2 += v * v;
   }
   return s2 > 0 ? s * s / (static_cast<double>(x.size()) * s2) : 0;
+}
+
+// A run of the scenario `yaml` (through the loader).
+inline api::Result run(const std::string& yaml) {
+  return api::run(scenario(yaml));
+}
+
+// The port named `name` ("a->b", "a->b#k") of a run.
+inline const net::PortReport& port(const api::Result& r, const std::string& name) {
+  for (const auto& p : r.ports)
+    if (p.name == name) return p;
+  throw std::runtime_error("no port " + name);
 }
 
 inline std::uint32_t port_index(const std::vector<net::PortReport>& ports, const std::string& name) {
