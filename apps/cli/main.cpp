@@ -358,7 +358,7 @@ int whatif(const World& world, const std::string& scenario, const aifabric::what
   if (changes.empty())
     throw aifabric::core::InputError(
         aifabric::core::Location{"whatif", 0, 0, "--fail"},
-        "nothing to ask: give --fail, --degrade, --straggler, --load, --set or --n-minus-1");
+        "nothing to ask: give --fail, --degrade, --straggler, --fault, --load, --set or --n-minus-1");
   const auto model = fidelity_override(fidelity);
   std::optional<aifabric::io::ResultFolder> folder;
   if (!out.empty() && world.rank() == 0) folder.emplace(out, "whatif " + scenario);
@@ -511,7 +511,8 @@ int main(int argc, char** argv) {
   auto* wi = app.add_subcommand(
       "whatif",
       "Ask what a failure or change costs: the baseline and one variant per --fail, --degrade, --straggler, "
-      "--load and --set (and every single link or switch failure with --n-minus-1), run in parallel; each "
+      "--fault, --load and --set (and every single link or switch failure with --n-minus-1), run in "
+      "parallel; each "
       "job's iteration time, tokens/s and GPU time lost per hour and each service's latency, as a "
       "difference from the baseline, ranked by damage, with the links whose load changed most.");
   aifabric::whatif::Changes changes;
@@ -526,6 +527,10 @@ int main(int argc, char** argv) {
                  "that bit error rate (packet level)");
   wi->add_option("--straggler", changes.straggler,
                  "GPU=FACTOR, HOST=FACTOR or server:N=FACTOR: its compute takes FACTOR times longer");
+  wi->add_option("--fault", changes.fault,
+                 "A fault as the scenario's faults list takes it, in YAML: '{kind: nic_slow, node: host8, "
+                 "rate_gbps: 25}', '{kind: link_down, a: leaf0, b: spine1, at_us: 200}' (any kind, timed "
+                 "ones included; docs/models/faults.md)");
   wi->add_option("--load", changes.load,
                  "FACTOR: inference request rates and Poisson traffic load multiplied by FACTOR");
   wi->add_option("--set", changes.set, "PATH=VALUE: any scenario value (as --vary takes it), one variant");

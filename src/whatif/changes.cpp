@@ -8,6 +8,7 @@
 #include <set>
 
 #include "io/scenario_schemas.hpp"
+#include "io/yaml_reader.hpp"
 
 namespace aifabric::whatif {
 
@@ -158,6 +159,19 @@ std::vector<Variant> change_variants(const io::Node& baseline, const api::Scenar
     }
     f.set("factor", scalar(factor_text));
     out.push_back(with_fault(baseline, "straggler " + arg, std::move(f)));
+  }
+  for (const auto& arg : c.fault) {
+    io::Node f;
+    try {
+      f = io::read_yaml(arg, "--fault");
+    } catch (const InputError& e) {
+      throw InputError(flag("--fault", arg), fmt::format("expected a fault as YAML: {}", e.what()));
+    }
+    if (!f.is_map() || f.find("kind") == nullptr)
+      throw InputError(flag("--fault", arg),
+                       "expected a fault as a YAML map with its kind, as the scenario's faults take it "
+                       "({kind: nic_slow, node: host8, rate_gbps: 25}; docs/models/faults.md)");
+    out.push_back(with_fault(baseline, "fault " + arg, std::move(f)));
   }
   for (const auto& arg : c.load) {
     const double factor = number(arg, "--load", arg, "a positive factor");

@@ -128,6 +128,34 @@ TEST(Changes, TheAnswerRanksVariantsByWhatTheyCost) {
   EXPECT_NE(links_csv(st).find("variant,port,utilization"), std::string::npos);
 }
 
+TEST(Changes, AFaultFlagTakesAnyFaultEntry) {
+  // --fault appends the entry as given: timed faults, flaps and slow NICs, which have no flag of their own.
+  const auto b = example("llama70b_h100_256");
+  Changes c;
+  c.fault = {"{kind: link_flap, a: su0.rail1, b: spine2, at_us: 10, down_us: 5, period_us: 20, count: 2}",
+             "{kind: nic_slow, node: srv1.gpu0, rate_gbps: 100}"};
+  const auto v = change_variants(b.doc, b.sc, c);
+  ASSERT_EQ(v.size(), 3u);
+  EXPECT_EQ(v[1].label, "fault " + c.fault[0]);
+  EXPECT_EQ(v[1].document["faults"][0]["kind"].text(), "link_flap");
+  EXPECT_EQ(v[1].document["faults"][0]["period_us"].text(), "20");
+  EXPECT_EQ(v[2].document["faults"][0]["kind"].text(), "nic_slow");
+  EXPECT_EQ(v[2].document["faults"][0]["rate_gbps"].text(), "100");
+  // Not YAML, not a map, no kind: the flag is named; a key the fault does not take: its variant's loader
+  // names it.
+  for (const auto& [arg, expected] : std::vector<std::pair<std::string, std::string>>{
+           {"{kind: nic_slow", "--fault: {kind: nic_slow: expected a fault as YAML"},
+           {"[1, 2]", "--fault: [1, 2]: expected a fault as a YAML map with its kind"},
+           {"{node: srv1.gpu0}", "expected a fault as a YAML map with its kind"},
+           {"{kind: nic_slow, node: srv1.gpu0, factor: 2}",
+            "faults[0].factor: not a key of a nic_slow fault"}}) {
+    Changes bad;
+    bad.fault = {arg};
+    const std::string what = error_of(b, bad);
+    EXPECT_NE(what.find(expected), std::string::npos) << arg << ": " << what;
+  }
+}
+
 TEST(Changes, BadChangesNameTheFlag) {
   const auto b = example("llama70b_h100_256");
   struct Case {
