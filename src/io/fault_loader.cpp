@@ -340,6 +340,10 @@ void apply_run_faults(const Node& faults, api::Scenario& sc, const ParseContext&
                          "a PFC storm needs a lossless RoCE fabric (fabric.kind roce with PFC on)");
       const auto& t = sc.topology;
       const std::uint32_t host = fault_host(t, p, ctx, "a PFC storm comes from a host's NIC");
+      for (const auto& other : sc.run.pfc_storms)
+        if (other.host == host)
+          throw InputError(ctx.at(*p.node, p.field), fmt::format("{} already storms (one pfc_storm per host)",
+                                                                 t.nodes[t.hosts[host]].name));
       const core::TimePs at = fault_time(p, "at_us", e.at_us, sc, ctx);
       const bool ends = static_cast<bool>((*p.node)["up_at_us"]);
       const core::TimePs end = ends ? fault_time(p, "up_at_us", e.up_at_us, sc, ctx) : 0;
@@ -366,11 +370,16 @@ void apply_run_faults(const Node& faults, api::Scenario& sc, const ParseContext&
       if (!(*p.node)["rate_gbps"])
         throw InputError(ctx.at(*p.node, p.field + ".rate_gbps"),
                          "missing; expected the rate the NIC drains at (Gbit/s, below its line rate)");
-      if (!(e.rate_gbps >= 0.001 && e.rate_gbps < line_gbps))
-        throw InputError(
-            ctx.at((*p.node)["rate_gbps"], p.field + ".rate_gbps"),
-            fmt::format("expected a rate in [0.001, {}) Gbit/s, below the NIC's line rate, got {}", line_gbps,
-                        e.rate_gbps));
+      // At least 0.1 Gbit/s: a 4 KB frame drains in 0.33 ms, well inside the engine's 10 ms stall watch.
+      if (!(e.rate_gbps >= 0.1 && e.rate_gbps < line_gbps))
+        throw InputError(ctx.at((*p.node)["rate_gbps"], p.field + ".rate_gbps"),
+                         fmt::format("expected a rate in [0.1, {}) Gbit/s, below the NIC's line rate, got {}",
+                                     line_gbps, e.rate_gbps));
+      for (const auto& other : sc.run.slow_nics)
+        if (other.host == host)
+          throw InputError(
+              ctx.at(*p.node, p.field),
+              fmt::format("{} is already a slow NIC (one nic_slow per host)", t.nodes[t.hosts[host]].name));
       const core::TimePs at = (*p.node)["at_us"] ? fault_time(p, "at_us", e.at_us, sc, ctx) : 0;
       sc.run.slow_nics.push_back({host, at, static_cast<std::uint64_t>(e.rate_gbps * 1e9 + 0.5)});
       sc.faults.applied.push_back(fmt::format("nic_slow {} drains at {} of {} Gbit/s from {} us",

@@ -352,7 +352,7 @@ const Schema<FaultEntry>& fault_schema() {
                    "straggler: every GPU of this server; -1 = not given.")
           .real("rate_gbps", &FaultEntry::rate_gbps, "Gbit/s", 0, 0, 1e6,
                 "link_degraded: the rate the link runs at, below its line rate; nic_slow: the rate the NIC "
-                "drains what it receives at, below its link's line rate.")
+                "drains what it receives at, at least 0.1 Gbit/s and below its link's line rate.")
           .real("ber", &FaultEntry::ber, "", 0, 0, 1e-3,
                 "link_degraded: a bit error rate after FEC (a dirty optic): frames it corrupts are dropped "
                 "at the receiver and resent; packet level only.")

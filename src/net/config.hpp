@@ -56,7 +56,7 @@ struct PfcParams {
   // queued data packets are dropped, and so is every data packet routed to it, its pauses ignored, until
   // no XOFF has arrived for watchdog_restoration_ps. 0 = no watchdog.
   core::TimePs watchdog_detection_ps = 0;
-  core::TimePs watchdog_restoration_ps = 0;
+  core::TimePs watchdog_restoration_ps = 200'000'000'000;  // 200 ms, SONiC's default
 };
 
 struct TransportParams {

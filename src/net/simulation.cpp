@@ -264,8 +264,11 @@ void Simulation::set_link(std::uint32_t link, bool up) {
       for (int c = 0; c < kClasses; ++c)
         pt.credits[c] = pt.credit_limit[c] - static_cast<std::int64_t>(ingress_[port ^ 1u].bytes[c]);
   }
+  // Pauses a node still asserts are sent again: a switch's ingress over XOFF, a slow NIC's full buffer.
   for (auto port : ports)
-    if (cfg_.pfc.enabled && ingress_[port].xoff_sent[kData]) send_pause(port, true);
+    if (cfg_.pfc.enabled && (ingress_[port].xoff_sent[kData] ||
+                             (!ports_[port].owner_is_switch && hosts_[ports_[port].owner].rx_xoff)))
+      send_pause(port, true);
   last_delivery_ps_ = now;  // the watchdog counts from the link's return
   for (auto port : ports) try_send(port);
 }
@@ -1139,6 +1142,7 @@ void Simulation::nic_buffer(std::uint32_t host, std::uint32_t id) {
   Host& h = hosts_[host];
   h.rx.push(id);
   h.rx_bytes += pool_[id].wire_bytes;
+  ingress_[h.port].bytes[pool_[id].cls] += pool_[id].wire_bytes;  // what the link's credits must leave out
   if (!h.rx_draining) {
     h.rx_draining = true;
     events_.schedule(events_.now() + core::serialization_ps(pool_[id].wire_bytes, h.rx_rate_bps), host,
@@ -1154,6 +1158,7 @@ void Simulation::on_nic_drain(std::uint32_t host) {
   Host& h = hosts_[host];
   const std::uint32_t id = h.rx.pop();
   h.rx_bytes -= pool_[id].wire_bytes;
+  ingress_[h.port].bytes[pool_[id].cls] -= pool_[id].wire_bytes;
   if (h.rx_xoff && h.rx_bytes <= ingress_[h.port].xon_bytes) {
     h.rx_xoff = false;
     send_pause(h.port, false);
@@ -1184,7 +1189,15 @@ void Simulation::on_watchdog(std::uint32_t port) {
   pt.wd_armed = false;
   if (pt.wd_storm) {
     if (now - pt.wd_last_xoff_ps >= restore) {
-      pt.wd_storm = false;  // honours pauses again from the next one
+      // Pauses count again, starting from what the peer asserts now (a switch's ingress over XOFF, a slow
+      // NIC's full buffer: neither refreshes its XOFF).
+      pt.wd_storm = false;
+      const bool held =
+          pt.peer_is_switch ? ingress_[port ^ 1u].xoff_sent[kData] : hosts_[pt.peer_owner].rx_xoff;
+      if (held) {
+        pt.paused[kData] = true;
+        pt.k.pause_started = now;
+      }
       return;
     }
     pt.wd_armed = true;
@@ -1254,7 +1267,7 @@ void Simulation::on_check() {
         check(pt.credits[c] >= 0 && pt.credits[c] <= pt.credit_limit[c],
               fmt::format("port {} class {} credits {} outside [0, {}]", port_names_[p], c, pt.credits[c],
                           pt.credit_limit[c]));
-    if (cfg_.credit_based() && is_switch(pt.node))
+    if (cfg_.credit_based())  // a switch's ingress, or a slow NIC's receive buffer
       for (int c = 0; c < kClasses; ++c)
         check(static_cast<std::int64_t>(ingress_[p].bytes[c]) <= ports_[p ^ 1u].credit_limit[c],
               fmt::format("port {} holds {} ingress bytes, more than the {} it granted", port_names_[p],

@@ -263,7 +263,8 @@ Diagnosis diagnose(const telemetry::Dataset& data, const Rules& rules) {
     const double frame_bytes = frames > 0 && sent_bytes != nullptr && !sent_bytes->value.empty()
                                    ? (sent_bytes->value.back() - sent_bytes->value.front()) / frames
                                    : 0;
-    const double ber = frame_bytes > 0 && ratio < 1 ? -std::log1p(-ratio) / (8 * frame_bytes) : 0;
+    // Every frame bad (a handful seen) gives no finite rate: taken as 99.9% of them.
+    const double ber = frame_bytes > 0 ? -std::log1p(-std::min(ratio, 0.999)) / (8 * frame_bytes) : 0;
     Finding f = make_finding(
         "lossy_link", link,
         frames > 0

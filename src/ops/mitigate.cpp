@@ -254,7 +254,7 @@ double traffic_cost(const api::Scenario& sc, const api::Result& r,
                        sc.topology.nodes[sc.topology.hosts[h]].name) != excluded_hosts.end();
   std::vector<double> fct;
   for (const auto& f : r.flows)
-    if (!out[f.src] && !out[f.dst])
+    if (!out[f.src] && !out[f.dst] && (f.completed() || f.start_ps < r.stats.end_ps))  // started in the run
       fct.push_back(f.completed() ? f.fct_us()
                                   : core::ps_to_us(std::max<core::TimePs>(0, r.stats.end_ps - f.start_ps)));
   return api::summarize(std::move(fct)).p99;

@@ -50,7 +50,7 @@ std::string mitigation_text(const MitigationReport& report);
 
 // The cost of a run of traffic: the p99 FCT (us) of its flows with neither end at `excluded_hosts`, each
 // unfinished flow counted as taking until the run's end (a lower bound, so that the flows a fault stops do
-// not flatter the figure).
+// not flatter the figure); a flow due to start after the run's end is left out.
 double traffic_cost(const api::Scenario& sc, const api::Result& r,
                     const std::vector<std::string>& excluded_hosts);
 
