@@ -273,17 +273,22 @@ void Simulation::set_link(std::uint32_t link, bool up) {
   for (auto port : ports) try_send(port);
 }
 
-void Simulation::lose(std::uint32_t port, std::uint32_t id) {
+void Simulation::discard(std::uint32_t id, std::uint64_t& ledger_bytes) {
   const Packet& p = pool_[id];
-  if (p.kind == PacketKind::kPause || p.kind == PacketKind::kCredit) {
+  if (p.kind == PacketKind::kData) ledger_bytes += p.payload;
+  const std::uint32_t fid = p.flow;
+  free_packet(id);
+  unhold(fid);
+}
+
+void Simulation::lose(std::uint32_t port, std::uint32_t id) {
+  const PacketKind kind = pool_[id].kind;
+  if (kind == PacketKind::kPause || kind == PacketKind::kCredit) {
     free_packet(id);
     return;
   }
   if (port != kNoPacket) ++ports_[port].k.link_down_drops;
-  if (p.kind == PacketKind::kData) ledger_.link_down += p.payload;
-  const std::uint32_t fid = p.flow;
-  free_packet(id);
-  unhold(fid);
+  discard(id, ledger_.link_down);
 }
 
 std::uint32_t Simulation::add_flow(const backend::FlowSpec& spec) {
@@ -652,10 +657,7 @@ void Simulation::on_arrive(std::uint32_t port) {
         LossyLink& l = lossy_[pt.lossy];
         if (l.rng.uniform() < -std::expm1(8.0 * p.wire_bytes * l.log_keep_per_bit)) {
           ++ports_[back].k.fcs_errors;
-          ledger_.corrupted += p.payload;
-          const std::uint32_t fid = p.flow;
-          free_packet(head.packet);
-          unhold(fid);
+          discard(head.packet, ledger_.corrupted);
           return;
         }
       }
@@ -755,10 +757,7 @@ void Simulation::switch_receive(std::uint32_t sw_index, std::uint32_t id, std::u
     if (drop) {
       ++k.drops[c];
       k.drop_bytes[c] += w;
-      if (p.kind == PacketKind::kData) ledger_.dropped += p.payload;
-      const std::uint32_t fid = p.flow;
-      free_packet(id);
-      unhold(fid);
+      discard(id, ledger_.dropped);
       return;
     }
   }
@@ -1139,16 +1138,16 @@ void Simulation::on_pfc_storm(std::uint32_t host) {
 }
 
 void Simulation::nic_buffer(std::uint32_t host, std::uint32_t id) {
+  // The buffer's bytes are the host's ingress bytes (what the link's credits must leave out); a frame
+  // that finds it empty starts the draining.
   Host& h = hosts_[host];
+  Ingress& in = ingress_[h.port];
   h.rx.push(id);
-  h.rx_bytes += pool_[id].wire_bytes;
-  ingress_[h.port].bytes[pool_[id].cls] += pool_[id].wire_bytes;  // what the link's credits must leave out
-  if (!h.rx_draining) {
-    h.rx_draining = true;
+  in.bytes[pool_[id].cls] += pool_[id].wire_bytes;
+  if (h.rx.size() == 1)
     events_.schedule(events_.now() + core::serialization_ps(pool_[id].wire_bytes, h.rx_rate_bps), host,
                      kNicDrain);
-  }
-  if (cfg_.pfc.enabled && !h.rx_xoff && h.rx_bytes >= ingress_[h.port].xoff_bytes) {
+  if (cfg_.pfc.enabled && !h.rx_xoff && in.bytes[kControl] + in.bytes[kData] >= in.xoff_bytes) {
     h.rx_xoff = true;
     send_pause(h.port, true);
   }
@@ -1156,29 +1155,22 @@ void Simulation::nic_buffer(std::uint32_t host, std::uint32_t id) {
 
 void Simulation::on_nic_drain(std::uint32_t host) {
   Host& h = hosts_[host];
+  Ingress& in = ingress_[h.port];
   const std::uint32_t id = h.rx.pop();
-  h.rx_bytes -= pool_[id].wire_bytes;
-  ingress_[h.port].bytes[pool_[id].cls] -= pool_[id].wire_bytes;
-  if (h.rx_xoff && h.rx_bytes <= ingress_[h.port].xon_bytes) {
+  in.bytes[pool_[id].cls] -= pool_[id].wire_bytes;
+  if (h.rx_xoff && in.bytes[kControl] + in.bytes[kData] <= in.xon_bytes) {
     h.rx_xoff = false;
     send_pause(h.port, false);
   }
-  if (h.rx.empty()) {
-    h.rx_draining = false;
-  } else {
+  if (!h.rx.empty())
     events_.schedule(events_.now() + core::serialization_ps(pool_[h.rx.front()].wire_bytes, h.rx_rate_bps),
                      host, kNicDrain);
-  }
   host_receive(host, id);
 }
 
 void Simulation::watchdog_drop(std::uint32_t port, std::uint32_t id) {
   ++ports_[port].k.pfc_wd_drops;
-  const Packet& p = pool_[id];
-  if (p.kind == PacketKind::kData) ledger_.dropped += p.payload;
-  const std::uint32_t fid = p.flow;
-  free_packet(id);
-  unhold(fid);
+  discard(id, ledger_.dropped);
 }
 
 void Simulation::on_watchdog(std::uint32_t port) {

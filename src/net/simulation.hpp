@@ -168,12 +168,11 @@ class Simulation {
     std::uint32_t rr = 0;
     core::TimePs wake_ps = cc::kNever;
     // A slow receiver (RunOptions::slow_nics): the rate it drains at (0 = line rate, no buffer), the
-    // frames waiting in its receive buffer and their bytes, whether a drain is under way and whether it
-    // has sent XOFF.
+    // frames waiting in its receive buffer (their bytes are ingress_[port]'s; the head's drain is under
+    // way while it is not empty) and whether it has sent XOFF.
     std::uint64_t rx_rate_bps = 0;
     core::Ring<std::uint32_t> rx;
-    std::uint64_t rx_bytes = 0;
-    bool rx_draining = false, rx_xoff = false;
+    bool rx_xoff = false;
     bool storm_over = false;  // its PFC storm has ended (RunOptions::PfcStorm::end_ps)
   };
   struct Flow {
@@ -224,6 +223,8 @@ class Simulation {
   std::uint32_t pick(std::uint32_t sw_index, const Packet& pkt, std::span<const std::uint32_t> hops);
   std::uint32_t failover(std::uint32_t sw_index, std::uint32_t pkt, std::uint32_t chosen);
   void release_ingress(std::uint32_t pkt, int cls, std::uint32_t wire);
+  // A flow's packet that goes no further: freed, its payload (data) added to `ledger_bytes`.
+  void discard(std::uint32_t id, std::uint64_t& ledger_bytes);
   void lose(std::uint32_t port, std::uint32_t pkt);
   void on_link_change(std::uint32_t batch);
   void set_link(std::uint32_t link, bool up);
